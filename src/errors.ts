@@ -1,0 +1,106 @@
+/**
+ * The one registry of uwsgi-node errors. Every error the library throws carries a stable
+ * `code` from this table; `docs/errors.md` lists the same codes (a test keeps them in step).
+ *
+ * `kind` names the Python exception uWSGI raises in the same situation, so code ported from
+ * a Python app can map its `except ValueError` branches.
+ *
+ * @module
+ */
+
+/** Python exception class uWSGI raises for the same failure. */
+export type PythonErrorKind = "ValueError" | "IOError" | "SystemError" | "TypeError" | "RuntimeError";
+
+interface ErrorSpec {
+  readonly kind: PythonErrorKind;
+  /** Message; `%s` placeholders are filled from the detail arguments in order. */
+  readonly message: string;
+}
+
+/**
+ * Every error code with its Python kind and message template.
+ * Add new codes inside the section of the area that raises them; keep names `UWSGI_ERR_<AREA>_<WHAT>`.
+ */
+export const ERROR_CODES = {
+  // --- arguments and types -------------------------------------------------------------------
+  UWSGI_ERR_INVALID_ARGUMENT: { kind: "TypeError", message: "invalid argument %s: %s" },
+
+  // --- cache ---------------------------------------------------------------------------------
+  UWSGI_ERR_CACHE_UNAVAILABLE: { kind: "ValueError", message: "no local uWSGI cache available%s" },
+  UWSGI_ERR_CACHE_OPTION: { kind: "ValueError", message: "invalid cache option %s: %s" },
+
+  // --- metrics -------------------------------------------------------------------------------
+  UWSGI_ERR_METRIC_OPTION: { kind: "ValueError", message: "invalid metric option %s: %s" },
+
+  // --- locks ---------------------------------------------------------------------------------
+  UWSGI_ERR_LOCK_INVALID: { kind: "ValueError", message: "Invalid lock number %s" },
+  UWSGI_ERR_LOCK_REENTRANT: { kind: "RuntimeError", message: "lock %s is already held by this process (pid %s): locking it again would deadlock" },
+  UWSGI_ERR_LOCK_IN_SPOOLER: { kind: "ValueError", message: "The spooler cannot lock/unlock resources" },
+  UWSGI_ERR_LOCK_NOT_OWNER: { kind: "RuntimeError", message: "lock %s is not held by this process" },
+
+  // --- signals, timers, cron, file monitors --------------------------------------------------
+  UWSGI_ERR_SIGNAL_INVALID: { kind: "ValueError", message: "invalid signal %s: %s" },
+  UWSGI_ERR_SIGNAL_REGISTER: { kind: "ValueError", message: "unable to register signal %s: %s" },
+  UWSGI_ERR_TIMER_ADD: { kind: "ValueError", message: "unable to add timer: %s" },
+  UWSGI_ERR_CRON_ADD: { kind: "ValueError", message: "unable to add cron: %s" },
+  UWSGI_ERR_FILE_MONITOR_ADD: { kind: "ValueError", message: "unable to add file monitor: %s" },
+  UWSGI_ERR_SIGNAL_REMOTE_REJECTED: { kind: "ValueError", message: "node %s rejected signal %s" },
+  UWSGI_ERR_SIGNAL_REMOTE_UNREACHABLE: { kind: "IOError", message: "unable to deliver signal %s to node %s" },
+
+  // --- rpc -----------------------------------------------------------------------------------
+  UWSGI_ERR_RPC_REGISTER: { kind: "ValueError", message: "unable to register rpc function %s: %s" },
+  UWSGI_ERR_RPC_CALL: { kind: "ValueError", message: "unable to call rpc function %s: %s" },
+
+  // --- spooler -------------------------------------------------------------------------------
+  UWSGI_ERR_SPOOL_ARGUMENT: { kind: "ValueError", message: "invalid spooler argument: %s" },
+  UWSGI_ERR_SPOOL_FAILED: { kind: "ValueError", message: "unable to spool job: %s" },
+  UWSGI_ERR_SPOOL_FILE_MALFORMED: { kind: "ValueError", message: "malformed spool file %s: %s" },
+
+  // --- mules and farms -----------------------------------------------------------------------
+  UWSGI_ERR_MULE_NONE: { kind: "ValueError", message: "no mule configured" },
+  UWSGI_ERR_MULE_INVALID: { kind: "ValueError", message: "invalid mule %s" },
+  UWSGI_ERR_FARM_UNKNOWN: { kind: "ValueError", message: "unknown farm %s" },
+  UWSGI_ERR_NOT_IN_MULE: { kind: "ValueError", message: "you can receive mule messages only in a mule !!!" },
+
+  // --- uwsgi protocol --------------------------------------------------------------------------
+  UWSGI_ERR_PACKET_MALFORMED: { kind: "ValueError", message: "malformed uwsgi packet: %s" },
+  UWSGI_ERR_PACKET_TOO_LARGE: { kind: "ValueError", message: "invalid request block size: %s (max %s)" },
+
+  // --- configuration ---------------------------------------------------------------------------
+  UWSGI_ERR_OPTION_UNKNOWN: { kind: "ValueError", message: "unknown option %s" },
+  UWSGI_ERR_OPTION_VALUE: { kind: "ValueError", message: "invalid value for option %s: %s" },
+  UWSGI_ERR_CONFIG_FILE: { kind: "ValueError", message: "cannot read config file %s: %s" },
+
+  // --- request context and process role --------------------------------------------------------
+  UWSGI_ERR_NO_REQUEST: { kind: "SystemError", message: "you can call uwsgi api function only from the main callable" },
+  UWSGI_ERR_NOT_SUPPORTED_IN_STUB: { kind: "SystemError", message: "%s cannot be emulated by the stub: %s" },
+  UWSGI_ERR_WEBSOCKET: { kind: "IOError", message: "websocket error: %s" },
+
+  // --- native addon and shared memory ----------------------------------------------------------
+  UWSGI_ERR_NATIVE_UNAVAILABLE: { kind: "RuntimeError", message: "the uwsgi-node native addon is unavailable: %s" },
+  UWSGI_ERR_SHM: { kind: "RuntimeError", message: "shared memory error: %s" },
+} as const satisfies Record<string, ErrorSpec>;
+
+/** A stable uwsgi-node error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Error thrown by uwsgi-node. `code` is stable across releases; `kind` is the matching Python exception. */
+export class UwsgiError extends Error {
+  readonly code: ErrorCode;
+  readonly kind: PythonErrorKind;
+
+  constructor(code: ErrorCode, ...details: unknown[]) {
+    const spec: ErrorSpec = ERROR_CODES[code];
+    let i = 0;
+    const message = spec.message.replace(/%s/g, () => (i < details.length ? String(details[i++]) : ""));
+    super(message);
+    this.name = "UwsgiError";
+    this.code = code;
+    this.kind = spec.kind;
+  }
+}
+
+/** True when `err` is a {@link UwsgiError}, optionally with the given code. */
+export function isUwsgiError(err: unknown, code?: ErrorCode): err is UwsgiError {
+  return err instanceof UwsgiError && (code === undefined || err.code === code);
+}

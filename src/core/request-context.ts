@@ -1,0 +1,65 @@
+/**
+ * The current request, carried through async code with AsyncLocalStorage. The server's workers
+ * enter a context for every request they serve; the stub's testing helpers can enter one too.
+ * Request-scoped functions (`env`, `get_logvar`, `signal_wait`, `websocket_*` ...) read it.
+ * @module
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { Duplex } from "node:stream";
+
+/** What the runtime knows about the request being served. */
+export interface RequestContext {
+  /** CGI/uwsgi variables of the request (REQUEST_METHOD, PATH_INFO, HTTP_* ...). */
+  readonly env: Record<string, string>;
+  /** Per-request log variables (`set_logvar`). */
+  readonly logvars: Map<string, Buffer>;
+  /** Request counter of the serving core when the request started. */
+  readonly requestId: number;
+  /** The client connection, when the transport exposes it (fd, websockets, disconnect). */
+  readonly socket?: Duplex & { _handle?: { fd?: number } };
+  /** Extra variables added by `add_var`. */
+  readonly addedVars: Map<string, string>;
+  /** Set by `log_this_request` to force the request log line. */
+  forceLog: boolean;
+  /** Number of the last signal received by `signal_wait` (0 when it never waited). */
+  signalReceived: number;
+  /** Content length of the request body, as announced. */
+  readonly contentLength: number;
+  /** Transport-specific hooks the server fills in (disconnect, websocket I/O, body reads). */
+  readonly transport?: RequestTransport;
+}
+
+/** Transport operations some request-scoped API functions need. */
+export interface RequestTransport {
+  /** Drops the client connection. */
+  disconnect(): void;
+  /** Writes raw bytes to the client, bypassing the response object. */
+  writeRaw?(data: Buffer): Promise<boolean>;
+  /** Reads raw bytes of the request body / upgraded connection. */
+  readRaw?(maxBytes: number, timeoutMs: number): Promise<Buffer | null>;
+}
+
+const storage = new AsyncLocalStorage<RequestContext>();
+
+/** Runs `fn` with `ctx` as the current request. */
+export function runInRequest<T>(ctx: RequestContext, fn: () => T): T {
+  return storage.run(ctx, fn);
+}
+
+/** The current request, or undefined outside one. */
+export function currentRequest(): RequestContext | undefined {
+  return storage.getStore();
+}
+
+/** Builds a context with empty defaults for the fields not given. */
+export function createRequestContext(init: Partial<RequestContext> & { env: Record<string, string> }): RequestContext {
+  return {
+    logvars: new Map(),
+    addedVars: new Map(),
+    requestId: 0,
+    forceLog: false,
+    signalReceived: 0,
+    contentLength: Number(init.env.CONTENT_LENGTH ?? 0) || 0,
+    ...init,
+  };
+}

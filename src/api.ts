@@ -1,0 +1,492 @@
+/**
+ * The `uwsgi` module's API: every attribute and function of the seed (uwsgiconf's documented
+ * `uwsgi` module), with the same snake_case names, typed for Node.
+ *
+ * Conventions: bytes are `Buffer` (inputs also take `string`/`Uint8Array`), Python's None is
+ * `null`, ints are `number`. uWSGI's "True or None" results are `true`/`false`. Functions that
+ * wait on another process or the network return a `Promise`; memory-only ones (cache, metrics,
+ * locks) are synchronous, as in uWSGI.
+ *
+ * @module
+ */
+import type { BytesLike } from "./core/bytes.js";
+
+/** A cache argument naming a cache on another node: `name@host:port`, `@host:port`, `name@/unix/path`. */
+export type RemoteCacheName = `${string}@${string}`;
+
+/** Handler of a uWSGI signal; receives the signal number. */
+export type SignalHandler = (signum: number) => unknown;
+
+/** An RPC function: positional byte arguments, returns bytes (a string is sent UTF-8 encoded). */
+export type RpcFunction = (...args: Buffer[]) => unknown;
+
+/**
+ * The task dictionary the spooler callable receives: the spooled keys with their byte values,
+ * plus `spooler_task_name` (the spool file's base name) and `body` when a body was spooled.
+ */
+export type SpoolTask = Record<string, Buffer>;
+
+/** What the spooler callable returns: `SPOOL_OK` (-2), `SPOOL_RETRY` (-1) or `SPOOL_IGNORE` (0). */
+export type SpoolResult = number;
+
+/** The spooler callable: runs one task and tells what to do with its file. */
+export type SpoolerFunction = (task: SpoolTask) => SpoolResult | Promise<SpoolResult>;
+
+/** Values accepted in a spooled message: bytes, text, or a number written in decimal. */
+export type SpoolValue = BytesLike | number;
+
+/** A message for {@link UwsgiModule.send_to_spooler}. Reserved keys: `spooler`, `priority`, `at`, `body`. */
+export type SpoolMessage = Record<string, SpoolValue>;
+
+/** One application served by a worker, as in `workers()[i].apps`. */
+export interface WorkerAppInfo {
+  id: number;
+  modifier1: number;
+  mountpoint: Buffer;
+  startup_time: number;
+  requests: number;
+  exceptions: number;
+  chdir: Buffer;
+}
+
+/** One worker's statistics, as returned by {@link UwsgiModule.workers}. */
+export interface WorkerInfo {
+  id: number;
+  pid: number;
+  requests: number;
+  delta_requests: number;
+  signals: number;
+  exceptions: number;
+  /** `cheap`, `pause`, `sigN`, `busy` or `idle`. */
+  status: Buffer;
+  rss: number;
+  vsz: number;
+  /** Microseconds spent serving requests. */
+  running_time: number;
+  /** Unix time of the last spawn. */
+  last_spawn: number;
+  /** Respawns so far (0 after the first spawn). */
+  respawn_count: number;
+  /** Bytes sent. */
+  tx: number;
+  /** Running average response time in microseconds. */
+  avg_rt: number;
+  apps: WorkerAppInfo[];
+}
+
+/** Value of an option in {@link UwsgiModule.opt}: bytes, `true` for a flag, a list when repeated. */
+export type OptValue = Buffer | true | Array<Buffer | true>;
+
+/**
+ * The `uwsgi` module.
+ *
+ * @example
+ * ```ts
+ * import { uwsgi } from "uwsgi-node";
+ *
+ * uwsgi.cache_update("greeting", "hello", 60);
+ * uwsgi.cache_get("greeting")?.toString(); // "hello"
+ * uwsgi.cache_inc("hits");
+ * if (uwsgi.is_stub) console.log("running without the server");
+ * ```
+ */
+export interface UwsgiModule {
+  // ------------------------------------------------------------------ attributes ------------
+
+  /** True when the in-process stub is in use instead of the server's runtime. */
+  readonly is_stub: boolean;
+  /** Spooler result: the task is done; its file is removed. Value -2. */
+  readonly SPOOL_OK: -2;
+  /** Spooler result: retry the task at the next spooler pass. Value -1. */
+  readonly SPOOL_RETRY: -1;
+  /** Spooler result: this language does not handle the task (it stays and is retried). Value 0. */
+  readonly SPOOL_IGNORE: 0;
+  /** Python import-hook type in uWSGI; always `null` here (nothing to import from a binary). */
+  readonly SymbolsImporter: null;
+  /** Python import-hook type in uWSGI; always `null` here. */
+  readonly SymbolsZipImporter: null;
+  /** Python import-hook type in uWSGI; always `null` here. */
+  readonly ZipImporter: null;
+  /** Mountpoint → application map; user code may assign it before apps load. `null` by default. */
+  applications: Record<string, unknown> | null;
+  /** Configured `--buffer-size` in bytes (0 in the stub unless configured). */
+  readonly buffer_size: number;
+  /** Cores (threads/async slots) per worker, as in uWSGI: not the CPU count. */
+  readonly cores: number;
+  /** CGI/uwsgi variables of the current request (empty outside a request). */
+  readonly env: Record<string, string>;
+  /** Whether thread support is enabled (`--enable-threads`/`--threads`). */
+  readonly has_threads: boolean;
+  /** Host name of the machine. */
+  readonly hostname: Buffer;
+  /** Magic variables of the config files (`%d`, `%n`, ...): one-letter keys. */
+  readonly magic_table: Record<string, Buffer>;
+  /**
+   * Called for every message a message-loop mule receives (see {@link UwsgiModule.mule_msg}).
+   * @example
+   * ```ts
+   * uwsgi.mule_msg_hook = (msg) => console.log("mule got", msg.toString());
+   * ```
+   */
+  mule_msg_hook: ((message: Buffer) => unknown) | null;
+  /** Number of worker processes configured (`--processes`). */
+  readonly numproc: number;
+  /** The configuration options; repeated options are lists (uWSGI keeps only the last one). */
+  readonly opt: Record<string, OptValue>;
+  /** Called in every worker, mule and spooler after it is spawned. */
+  post_fork_hook: (() => unknown) | null;
+  /** File descriptors of the listening sockets. */
+  readonly sockets: number[];
+  /**
+   * The spooler callable: receives each task, returns `SPOOL_OK`, `SPOOL_RETRY` or `SPOOL_IGNORE`.
+   * @example
+   * ```ts
+   * uwsgi.spooler = (task) => {
+   *   sendMail(task.to.toString());
+   *   return uwsgi.SPOOL_OK;
+   * };
+   * ```
+   */
+  spooler: SpoolerFunction | null;
+  /** WSGI's start_response; Node apps use the response object, so this is `null`. */
+  readonly start_response: null;
+  /** Unix time the instance started (0 in the stub until configured). */
+  readonly started_on: number;
+  /** Unbit hosting flag; always false. */
+  readonly unbit: boolean;
+  /** Version string, e.g. `2.0.21-uwsgi-node-0.1.0`. */
+  readonly version: Buffer;
+  /** Version as (major, minor, revision, release, custom). */
+  readonly version_info: readonly [number, number, number, number, Buffer];
+
+  // ------------------------------------------------------------------ cache ------------------
+
+  /**
+   * Gets a value. `null` on a miss or an unknown cache. A `name@address` cache asks that node.
+   * @param cache cache name; omitted, null or "" = the default cache.
+   * @example
+   * ```ts
+   * const v = uwsgi.cache_get("user:1", "sessions"); // Buffer | null
+   * const r = await uwsgi.cache_get("user:1", "sessions@10.0.0.2:3031");
+   * ```
+   */
+  cache_get(key: BytesLike, cache: RemoteCacheName): Promise<Buffer | null>;
+  cache_get(key: BytesLike, cache?: string | null): Buffer | null;
+  /**
+   * Stores a value only if the key is absent: an existing key is left untouched and `false` returned.
+   * @param expires seconds from now; 0 or omitted = never.
+   */
+  cache_set(key: BytesLike, value: BytesLike, expires: number | null | undefined, cache: RemoteCacheName): Promise<boolean>;
+  cache_set(key: BytesLike, value: BytesLike, expires?: number | null, cache?: string | null): boolean;
+  /** Creates or overwrites a value; the expiry is replaced (0 or omitted = never). */
+  cache_update(key: BytesLike, value: BytesLike, expires: number | null | undefined, cache: RemoteCacheName): Promise<boolean>;
+  cache_update(key: BytesLike, value: BytesLike, expires?: number | null, cache?: string | null): boolean;
+  /** Deletes a key; `false` if it was not there. */
+  cache_del(key: BytesLike, cache: RemoteCacheName): Promise<boolean>;
+  cache_del(key: BytesLike, cache?: string | null): boolean;
+  /** Whether a live (unexpired) value exists for the key. */
+  cache_exists(key: BytesLike, cache: RemoteCacheName): Promise<boolean>;
+  cache_exists(key: BytesLike, cache?: string | null): boolean;
+  /** Removes every item of the cache. */
+  cache_clear(cache: RemoteCacheName): Promise<boolean>;
+  cache_clear(cache?: string | null): boolean;
+  /**
+   * Adds `value` (default 1) to the 64-bit little-endian counter at `key`, creating it from the
+   * cache's `math_initial` (0) when missing. The expiry applies only when the key is created.
+   * @example
+   * ```ts
+   * uwsgi.cache_inc("hits");           // true
+   * uwsgi.cache_num("hits");           // 1
+   * ```
+   */
+  cache_inc(key: BytesLike, value: number | undefined, expires: number | null | undefined, cache: RemoteCacheName): Promise<boolean>;
+  cache_inc(key: BytesLike, value?: number, expires?: number | null, cache?: string | null): boolean;
+  /** Subtracts `value` (default 1) from the counter at `key`. */
+  cache_dec(key: BytesLike, value: number | undefined, expires: number | null | undefined, cache: RemoteCacheName): Promise<boolean>;
+  cache_dec(key: BytesLike, value?: number, expires?: number | null, cache?: string | null): boolean;
+  /** Multiplies the counter at `key` by `value` (default 2). */
+  cache_mul(key: BytesLike, value: number | undefined, expires: number | null | undefined, cache: RemoteCacheName): Promise<boolean>;
+  cache_mul(key: BytesLike, value?: number, expires?: number | null, cache?: string | null): boolean;
+  /** Divides the counter at `key` by `value` (default 2); dividing by 0 sets it to 0. */
+  cache_div(key: BytesLike, value: number | undefined, expires: number | null | undefined, cache: RemoteCacheName): Promise<boolean>;
+  cache_div(key: BytesLike, value?: number, expires?: number | null, cache?: string | null): boolean;
+  /** The 64-bit number stored at `key`; 0 when missing or not an 8-byte value. */
+  cache_num(key: BytesLike, cache: RemoteCacheName): Promise<number>;
+  cache_num(key: BytesLike, cache?: string | null): number;
+  /**
+   * Keys of a local cache (live items only).
+   * @throws UwsgiError `UWSGI_ERR_CACHE_UNAVAILABLE` for an unknown cache (uWSGI's ValueError).
+   */
+  cache_keys(cache?: string | null): Buffer[];
+
+  // ------------------------------------------------------------------ metrics ----------------
+
+  /** Value of a metric; 0 for an unknown metric. */
+  metric_get(key: string): number;
+  /** Sets a metric (default 1). `false` for unknown or read-only (collected) metrics. */
+  metric_set(key: string, value?: number): boolean;
+  /** Adds to a metric (default 1). */
+  metric_inc(key: string, value?: number): boolean;
+  /** Subtracts from a metric (default 1). */
+  metric_dec(key: string, value?: number): boolean;
+  /** Multiplies a metric (default 1). */
+  metric_mul(key: string, value?: number): boolean;
+  /** Divides a metric (default 1); dividing by 0 fails and leaves it unchanged. */
+  metric_div(key: string, value?: number): boolean;
+  /** Raises a metric to `value` if that is greater. */
+  metric_set_max(key: string, value?: number): boolean;
+  /** Lowers a metric to `value` if that is smaller. */
+  metric_set_min(key: string, value?: number): boolean;
+
+  // ------------------------------------------------------------------ locks ------------------
+
+  /**
+   * Takes user lock `lock_num` (0..N with `--locks N`), blocking until it is free. Lock 0 always exists.
+   * @throws UwsgiError `UWSGI_ERR_LOCK_INVALID`, `UWSGI_ERR_LOCK_IN_SPOOLER`, or
+   *   `UWSGI_ERR_LOCK_REENTRANT` when this process already holds it (uWSGI would deadlock).
+   * @example
+   * ```ts
+   * uwsgi.lock(1);
+   * try { critical(); } finally { uwsgi.unlock(1); }
+   * ```
+   */
+  lock(lock_num?: number): void;
+  /** Releases user lock `lock_num`. */
+  unlock(lock_num?: number): void;
+  /** Whether user lock `lock_num` is held by some process. */
+  is_locked(lock_num?: number): boolean;
+
+  // ------------------------------------------------------------------ signals ----------------
+
+  /**
+   * Registers a handler for signal `number` (0..255) delivered to `target`: `workers`, `workerN`,
+   * `worker`, `active-workers`, `mules`, `muleN`, `mule`, `spooler`, `farmN`, `farm_NAME`.
+   * @example
+   * ```ts
+   * uwsgi.register_signal(17, "workers", (n) => reloadConfig());
+   * uwsgi.add_timer(17, 30); // every 30 s, once for the whole instance
+   * ```
+   */
+  register_signal(number: number, target: string, func: SignalHandler): void;
+  /** Raises signal `num` (routed by the master), or sends it to a remote node `host:port`. */
+  signal(num: number, remote?: string): Promise<void>;
+  /** Whether a handler is registered for `num` in this process. */
+  signal_registered(num: number): boolean;
+  /** Waits (inside a request) for signal `num`, or any signal; resolves with empty bytes. */
+  signal_wait(num?: number | null): Promise<Buffer>;
+  /** Number of the last signal `signal_wait` received in this request (0 if none). */
+  signal_received(): number;
+  /** Raises `signal` every `period` seconds (0 never fires). */
+  add_timer(signal: number, period: number): void;
+  /** Raises `signal` every `period` milliseconds. */
+  add_ms_timer(signal: number, period: number): void;
+  /** Raises `signal` every `period` seconds, `repeat` times (0 = forever). */
+  add_rb_timer(signal: number, period: number, repeat?: number): void;
+  /**
+   * Raises `signal` when the local time matches; -1 = any, -N = every N. Fires once per matching minute.
+   * @example
+   * ```ts
+   * uwsgi.add_cron(20, 0, 3, -1, -1, -1); // 03:00 every day
+   * ```
+   */
+  add_cron(signal: number, minute?: number, hour?: number, day?: number, month?: number, weekday?: number): boolean;
+  /** Raises `signal` when `filename` (a file, or a directory's direct children) changes. */
+  add_file_monitor(signal: number, filename: string): void;
+
+  // ------------------------------------------------------------------ rpc --------------------
+
+  /**
+   * Registers an RPC function callable locally (`call`) and from other nodes (`rpc`).
+   * @example
+   * ```ts
+   * uwsgi.register_rpc("hello", (name) => Buffer.concat([Buffer.from("hello "), name]));
+   * await uwsgi.call("hello", "world"); // <Buffer "hello world">
+   * ```
+   */
+  register_rpc(name: string, func: RpcFunction, argc?: number): boolean;
+  /** Calls an RPC function on `address` (`host:port`, `/unix/path`), or locally when null or "". */
+  rpc(address: BytesLike | null, func_name: BytesLike, ...args: BytesLike[]): Promise<Buffer | null>;
+  /** Calls a local RPC function. */
+  call(func_name: BytesLike, ...args: BytesLike[]): Promise<Buffer | null>;
+  /** Names of the RPC functions registered in this process. */
+  rpc_list(): Buffer[];
+
+  // ------------------------------------------------------------------ spooler ----------------
+
+  /**
+   * Queues a task for the spooler and returns the spool file's path.
+   * Reserved keys: `spooler` (target spooler directory), `priority` (subdirectory), `at` (unix
+   * time before which the task does not run), `body` (bytes passed as the task's `body`).
+   * @example
+   * ```ts
+   * uwsgi.send_to_spooler({ to: "a@example.com", at: Math.floor(Date.now() / 1000) + 60 });
+   * ```
+   */
+  send_to_spooler(message?: SpoolMessage | null, kwargs?: SpoolMessage): Buffer;
+  /** Alias of {@link UwsgiModule.send_to_spooler}. */
+  spool(message?: SpoolMessage | null, kwargs?: SpoolMessage): Buffer;
+  /** Paths of the queued tasks of the first spooler. */
+  spooler_jobs(): Buffer[];
+  /** Reads a task file into the dictionary the spooler callable would get; `null` if unreadable. */
+  spooler_get_task(path: string): SpoolTask | null;
+  /** Pid of the first spooler process (0 without one). */
+  spooler_pid(): number;
+  /** Pids of all spooler processes. */
+  spooler_pids(): number[];
+  /** Sets how often (seconds) the spoolers scan their directories; 0 restores the configured value. */
+  set_spooler_frequency(seconds: number): boolean;
+  /** Whether this process is a spooler. */
+  i_am_the_spooler(): boolean;
+  /** Parses a spool file (or any uwsgi-packet file) into a dictionary; `null` if malformed. */
+  parsefile(fpath: string): Record<string, Buffer> | null;
+
+  // ------------------------------------------------------------------ mules and farms --------
+
+  /** Id of this mule (1..M), 0 outside mules. */
+  mule_id(): number;
+  /**
+   * Sends a message to any mule (no target), mule N (a number) or a farm (its name).
+   * @throws UwsgiError `UWSGI_ERR_MULE_NONE`, `UWSGI_ERR_MULE_INVALID`, `UWSGI_ERR_FARM_UNKNOWN`.
+   */
+  mule_msg(message: BytesLike, mule_farm?: string | number | null): boolean;
+  /**
+   * Waits for a message inside a mule. Resolves with `b""` on timeout (seconds; -1 = forever).
+   * @throws UwsgiError `UWSGI_ERR_NOT_IN_MULE` outside a mule.
+   */
+  mule_get_msg(signals?: boolean | null, farms?: boolean | null, buffer_size?: number, timeout?: number): Promise<Buffer | null>;
+  /** Sends a message to one mule of farm `farm`. */
+  farm_msg(farm: string, message: BytesLike): void;
+  /** Waits for a message on this mule's farms. */
+  farm_get_msg(): Promise<Buffer | null>;
+  /** Whether this mule belongs to farm `name` (any farm when omitted); `null` outside mules. */
+  in_farm(name?: string | null): boolean | null;
+
+  // ------------------------------------------------------------------ process ----------------
+
+  /** Id of this worker (1..N), 0 elsewhere. */
+  worker_id(): number;
+  /** Pid of the master process (0 without one). */
+  masterpid(): number;
+  /** Statistics of every worker. */
+  workers(): WorkerInfo[];
+  /** Requests completed by the whole instance. */
+  total_requests(): number;
+  /** Requests completed by this core before the current one. */
+  request_id(): number;
+  /** (rss, vsz) of this process in bytes. */
+  mem(): [number, number];
+  /** Current time in microseconds. */
+  micros(): number;
+  /** Whether initialisation is complete. */
+  ready(): boolean;
+  /** Tells the master this worker accepts requests (needed by chain reloading). */
+  accepting(flag?: boolean): void;
+  /** Whether this start is a reload. */
+  is_a_reload(): boolean;
+  /** Gracefully reloads the instance. */
+  reload(): boolean;
+  /** Stops the instance. */
+  stop(): boolean | null;
+  /** Sets this process's title. */
+  setprocname(name: string): void;
+  /** Kills this process if the current task lasts more than `timeout` seconds (0 disarms). */
+  set_user_harakiri(timeout?: number): void;
+  /** Backlog of listening socket `socket_num`. */
+  listen_queue(socket_num?: number): number;
+  /** Stores a warning (≤ 80 bytes) reported by ping. */
+  set_warning_message(message: string): boolean;
+  /** Event loop engine name, or `null`. */
+  loop(): string | null;
+
+  // ------------------------------------------------------------------ logging ----------------
+
+  /** Writes a line to the instance log. */
+  log(message: string): boolean;
+  /** Bytes written to the log so far. */
+  logsize(): number;
+  /** Forces the request log line for the current request. */
+  log_this_request(): void;
+  /** Sets a per-request log variable. */
+  set_logvar(name: string, value: string): void;
+  /** Gets a per-request log variable, or `null`. */
+  get_logvar(name: string): Buffer | null;
+  /** Raises a configured alarm. */
+  alarm(name: string, message: string): void;
+
+  // ------------------------------------------------------------------ request ----------------
+
+  /** Content length of the current request body. */
+  cl(): number;
+  /** File descriptor of the current request's connection (-1 when unknown). */
+  connection_fd(): number;
+  /** Drops the current connection. */
+  disconnect(): void;
+  /** Adds a variable to the current request's environment. */
+  add_var(name: string, value: string): boolean;
+  /** Reads the next chunk of a chunked request body (timeout in seconds). */
+  chunked_read(timeout?: number): Promise<Buffer>;
+  /** Reads the next chunk of a chunked request body without waiting (empty when none). */
+  chunked_read_nb(): Promise<Buffer>;
+  /** Whether the request's connection has data to read. */
+  ready_fd(): boolean;
+
+  // ------------------------------------------------------------------ websockets -------------
+
+  /** Answers the websocket handshake of the current request. */
+  websocket_handshake(security_key?: string | null, origin?: string | null, proto?: string | null): Promise<void>;
+  /** Waits for the next websocket message. */
+  websocket_recv(request_context?: unknown): Promise<Buffer>;
+  /** Returns the next websocket message, or empty bytes when none is waiting. */
+  websocket_recv_nb(request_context?: unknown): Promise<Buffer>;
+  /** Sends a text frame. */
+  websocket_send(message: BytesLike, request_context?: unknown): Promise<void>;
+  /** Sends a binary frame. */
+  websocket_send_binary(message: BytesLike, request_context?: unknown): Promise<void>;
+
+  // ------------------------------------------------------------------ sockets and fds --------
+
+  /** Connects to `socket` (`host:port`, `/unix/path`) and returns the file descriptor. */
+  connect(socket: string, timeout?: number): Promise<number>;
+  /** Like {@link UwsgiModule.connect}; returns -1 on failure. */
+  async_connect(socket: string): Promise<number>;
+  /** Closes a descriptor opened by `connect`. */
+  close(fd: number): void;
+  /** Whether `fd` is a connected socket. */
+  is_connected(fd: number): boolean;
+  /** Reads up to `maxsize` bytes from `fd`. */
+  recv(fd: number, maxsize?: number): Promise<Buffer>;
+  /** Writes to `fd`, or to the current request's connection with one argument. */
+  send(fd_or_data: number | BytesLike, data?: BytesLike | null): Promise<boolean>;
+  /** Sends a file to the current request's connection. */
+  sendfile(fd_or_name: number | string, chunk_size?: number, start_pos?: number, filesize?: number): Promise<boolean | null>;
+  /** Waits until `fd` is readable (timeout in seconds). */
+  wait_fd_read(fd: number, timeout?: number | null): Promise<Buffer>;
+  /** Waits until `fd` is writable (timeout in seconds). */
+  wait_fd_write(fd: number, timeout?: number | null): Promise<Buffer>;
+  /** Offloads a file transfer. */
+  offload(filename: string): Promise<Buffer>;
+
+  // ------------------------------------------------------------------ async ------------------
+
+  /** Pauses the current request for `seconds`, letting others run. */
+  async_sleep(seconds: number): Promise<Buffer>;
+  /** Lets other requests run; resolves true when resumed. */
+  suspend(): Promise<boolean>;
+  /** Alias of {@link UwsgiModule.suspend}. */
+  green_schedule(): Promise<boolean>;
+
+  // ------------------------------------------------------------------ misc -------------------
+
+  /** Reads a file (`path` or `file://path`) into bytes, `null` when unreadable. */
+  extract(fname: string): Buffer | null;
+  /** Reads a symbol linked into the uWSGI binary; there is none in Node, so it always throws. */
+  embedded_data(symbol_name: string): Buffer;
+  /** Registers an internal-routing action (not provided by uwsgi-node). */
+  route(name: string, args_str: string): number;
+  /** Whether this instance is the Lord of legion `legion_name`. */
+  i_am_the_lord(legion_name: string): boolean;
+  /** The Lord's scroll of the legion, or `null`. */
+  lord_scroll(legion_name: string): Buffer | null;
+  /** Scrolls of the legion's nodes (own first), or `null` for an unknown legion. */
+  scrolls(legion_name: string): Buffer[] | null;
+}

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Builds the Node-API addon in native/ with node-gyp during `npm install`.
 // Linux only: elsewhere it explains why and exits 0, so the stub keeps working without the addon.
+// Offline by design: node-gyp is pointed at the running Node's own headers (include/node) when
+// they are installed, so it never downloads a header tarball.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -16,14 +18,42 @@ if (process.platform !== "linux") {
 if (!existsSync(join(nativeDir, "binding.gyp"))) {
   process.exit(0);
 }
-// npm ships node-gyp; prefer the one npm exposes to lifecycle scripts, then a local install.
-const candidates = [process.env.npm_config_node_gyp, join(root, "node_modules", "node-gyp", "bin", "node-gyp.js")]
-  .filter((p) => p && existsSync(p));
+
+function fail(reason) {
+  console.error(`uwsgi-node: cannot build the native addon: ${reason}`);
+  console.error("uwsgi-node: the server (shared caches, locks, signals between processes) needs it; the in-process stub does not.");
+  process.exit(1);
+}
+
+function onPath(names) {
+  const dirs = (process.env.PATH ?? "").split(delimiter).filter(Boolean);
+  return names.some((name) => dirs.some((dir) => existsSync(join(dir, name))));
+}
+
+// node-gyp itself: the one npm hands to lifecycle scripts, a local install, or npm's bundled copy.
+const nodePrefix = dirname(dirname(process.execPath));
+const gypScript = [
+  process.env.npm_config_node_gyp,
+  join(root, "node_modules", "node-gyp", "bin", "node-gyp.js"),
+  join(nodePrefix, "lib", "node_modules", "npm", "node_modules", "node-gyp", "bin", "node-gyp.js"),
+].find((p) => p && existsSync(p));
+if (!gypScript && !onPath(["node-gyp"])) fail("node-gyp was not found (it ships with npm; or install it with `npm i -g node-gyp`).");
+
+const missing = [];
+if (!process.env.CC && !onPath(["cc", "gcc", "clang"])) missing.push("a C compiler (cc/gcc)");
+if (!onPath(["make"])) missing.push("make");
+if (!process.env.PYTHON && !onPath(["python3", "python"])) missing.push("python3");
+if (missing.length > 0) fail(`missing ${missing.join(", ")} (on Debian/Ubuntu: apt-get install build-essential python3).`);
+
+// Headers: an explicit nodedir wins; otherwise use the installed Node's include/node if present.
 const args = ["rebuild", "--directory", nativeDir];
-const result = candidates.length > 0
-  ? spawnSync(process.execPath, [candidates[0], ...args], { stdio: "inherit" })
+if (!process.env.npm_config_nodedir && existsSync(join(nodePrefix, "include", "node", "node_api.h"))) {
+  args.push(`--nodedir=${nodePrefix}`);
+}
+
+const result = gypScript
+  ? spawnSync(process.execPath, [gypScript, ...args], { stdio: "inherit" })
   : spawnSync("node-gyp", args, { stdio: "inherit", shell: false });
 if (result.status !== 0) {
-  console.error("uwsgi-node: building the native addon failed (node-gyp, a C compiler and Node's headers are needed). The server needs it; the stub does not.");
-  process.exit(result.status ?? 1);
+  fail(`node-gyp exited with ${result.status ?? result.signal} (see its output above; Node's headers must be installed or nodedir set).`);
 }

@@ -65,6 +65,7 @@ export const ERROR_CODES = {
   // --- uwsgi protocol --------------------------------------------------------------------------
   UWSGI_ERR_PACKET_MALFORMED: { kind: "ValueError", message: "malformed uwsgi packet: %s" },
   UWSGI_ERR_PACKET_TOO_LARGE: { kind: "ValueError", message: "invalid request block size: %s (max %s)" },
+  UWSGI_ERR_PACKET_ENCODE: { kind: "ValueError", message: "cannot encode uwsgi packet: %s" },
 
   // --- configuration ---------------------------------------------------------------------------
   UWSGI_ERR_OPTION_UNKNOWN: { kind: "ValueError", message: "unknown option %s" },

@@ -80,6 +80,7 @@ export const ERROR_CODES = {
   // --- native addon and shared memory ----------------------------------------------------------
   UWSGI_ERR_NATIVE_UNAVAILABLE: { kind: "RuntimeError", message: "the uwsgi-node native addon is unavailable: %s" },
   UWSGI_ERR_SHM: { kind: "RuntimeError", message: "shared memory error: %s" },
+  UWSGI_ERR_SHM_SIZE_MISMATCH: { kind: "RuntimeError", message: "mapped file %s has the wrong size: %s" },
 } as const satisfies Record<string, ErrorSpec>;
 
 /** A stable uwsgi-node error code. */

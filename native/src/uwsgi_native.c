@@ -370,6 +370,15 @@ static napi_value msync_fn(napi_env env, napi_callback_info info) {
 /* ---------------------------------------------------------------------------------------- */
 /* robust process-shared mutexes                                                             */
 
+/* getpid() is a real system call (glibc stopped caching it), which costs microseconds in some VMs;
+ * the owner bookkeeping runs on every lock/unlock, so cache it and refresh it in forked children. */
+static int32_t cached_pid;
+static void refresh_pid(void) { cached_pid = (int32_t)getpid(); }
+static void init_pid(void) {
+  refresh_pid();
+  pthread_atfork(NULL, NULL, refresh_pid);
+}
+
 /* Resolves (buf, offset) to a mutex slot, checking bounds, alignment and (if `initialized`) magic. */
 static shared_mutex* get_mutex(napi_env env, napi_callback_info info, const char* call, int initialized) {
   napi_value argv[2];
@@ -442,7 +451,7 @@ static napi_value finish_lock(napi_env env, shared_mutex* m, int r, const char* 
   } else if (r != 0) {
     return throw_errno(env, call, "", r);
   }
-  __atomic_store_n(&m->owner, (int32_t)getpid(), __ATOMIC_RELEASE);
+  __atomic_store_n(&m->owner, cached_pid, __ATOMIC_RELEASE);
   return make_int(env, recovered);
 }
 
@@ -469,7 +478,7 @@ static napi_value mutex_trylock(napi_env env, napi_callback_info info) {
 
 static napi_value mutex_unlock(napi_env env, napi_callback_info info) {
   shared_mutex* m = get_mutex(env, info, "mutexUnlock", 1);
-  int32_t me = (int32_t)getpid();
+  int32_t me = cached_pid;
   int r;
   if (m == NULL) {
     return NULL;
@@ -512,6 +521,7 @@ static napi_value pid_alive(napi_env env, napi_callback_info info) {
 /* ---------------------------------------------------------------------------------------- */
 
 NAPI_MODULE_INIT() {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
   static const struct {
     const char* name;
     napi_callback cb;
@@ -521,6 +531,7 @@ NAPI_MODULE_INIT() {
       {"mutexInit", mutex_init},     {"mutexLock", mutex_lock},     {"mutexTryLock", mutex_trylock},
       {"mutexUnlock", mutex_unlock}, {"mutexOwner", mutex_owner},   {"pidAlive", pid_alive},
   };
+  pthread_once(&once, init_pid);
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value fn;
     if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &fn) != napi_ok ||

@@ -76,6 +76,10 @@ export const ERROR_CODES = {
   UWSGI_ERR_NO_REQUEST: { kind: "SystemError", message: "you can call uwsgi api function only from the main callable" },
   UWSGI_ERR_NOT_SUPPORTED_IN_STUB: { kind: "SystemError", message: "%s cannot be emulated by the stub: %s" },
   UWSGI_ERR_WEBSOCKET: { kind: "IOError", message: "websocket error: %s" },
+  UWSGI_ERR_NOT_IMPLEMENTED: { kind: "ValueError", message: "%s is not provided by uwsgi-node: %s" },
+  UWSGI_ERR_SOCKET_UNKNOWN: { kind: "ValueError", message: "unable to find socket %s" },
+  UWSGI_ERR_FD: { kind: "IOError", message: "file descriptor %s: %s" },
+  UWSGI_ERR_NOT_IN_STUB: { kind: "RuntimeError", message: "%s works only with the stub backend (uwsgi.is_stub is false in this process)" },
 
   // --- native addon and shared memory ----------------------------------------------------------
   UWSGI_ERR_NATIVE_UNAVAILABLE: { kind: "RuntimeError", message: "the uwsgi-node native addon is unavailable: %s" },

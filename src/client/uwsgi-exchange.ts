@@ -1,0 +1,82 @@
+/**
+ * One request/reply exchange with another node over a fresh connection, as uWSGI's own client
+ * does: connect, write the request, read until the reply is complete or the peer closes, all
+ * within the socket timeout.
+ * @module
+ */
+import { openConnection } from "../module/socket-functions.js";
+
+/** An incremental reply decoder (the protocol layer's response readers fit). */
+export interface ReplyReader<T> {
+  push(chunk: Buffer): void;
+  result(): T | null;
+  finish(): T;
+}
+
+/** Why an exchange gave no reply. */
+export type ExchangeFailure = "unreachable" | "timeout" | "no-reply" | "malformed";
+
+/** The reply, or the reason there is none. */
+export type ExchangeResult<T> = { ok: true; value: T } | { ok: false; reason: ExchangeFailure; error?: unknown };
+
+/**
+ * Sends `request` to `address` and decodes the reply with `reader`.
+ * A peer that closes without a complete reply (uWSGI's way of saying "miss" or "failed") gives
+ * `no-reply`; nothing here throws.
+ */
+export async function exchange<T>(address: string, request: Buffer, reader: ReplyReader<T>, timeoutMs: number): Promise<ExchangeResult<T>> {
+  let sock;
+  try {
+    sock = await openConnection(address, timeoutMs);
+  } catch (error) {
+    return { ok: false, reason: "unreachable", error };
+  }
+  return new Promise((resolve) => {
+    let settled = false;
+    let received = 0;
+    const done = (r: ExchangeResult<T>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(r);
+    };
+    const timer = setTimeout(() => done({ ok: false, reason: "timeout" }), timeoutMs);
+    sock.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+      try {
+        reader.push(chunk);
+        const value = reader.result();
+        if (value !== null) done({ ok: true, value });
+      } catch (error) {
+        done({ ok: false, reason: "malformed", error });
+      }
+    });
+    sock.on("end", () => {
+      if (received === 0) return done({ ok: false, reason: "no-reply" });
+      try {
+        done({ ok: true, value: reader.finish() });
+      } catch (error) {
+        done({ ok: false, reason: "no-reply", error });
+      }
+    });
+    sock.on("error", (error) => done({ ok: false, reason: "unreachable", error }));
+    sock.write(request);
+  });
+}
+
+/** Reads a bare 4-byte reply header (status replies of signal and spool requests). */
+export class HeaderReplyReader implements ReplyReader<Buffer> {
+  #buf = Buffer.alloc(0);
+  push(chunk: Buffer): void {
+    this.#buf = Buffer.concat([this.#buf, chunk]);
+  }
+  result(): Buffer | null {
+    return this.#buf.length >= 4 ? this.#buf.subarray(0, 4) : null;
+  }
+  finish(): Buffer {
+    const r = this.result();
+    if (!r) throw new Error(`short reply: ${this.#buf.length} of 4 header bytes`);
+    return r;
+  }
+}

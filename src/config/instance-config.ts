@@ -1,0 +1,180 @@
+/**
+ * The instance's typed configuration, built from parsed options. The stub's `configure()` and the
+ * server's master and children all build it from the same option strings, so every process
+ * agrees on caches, locks, metrics, spoolers, mules and farms.
+ * @module
+ */
+import { resolve } from "node:path";
+import { UwsgiError } from "../errors.js";
+import type { OptionSet } from "./option-set.js";
+import { type CacheOptions, legacyCacheOptions, parseCache2Option } from "../engines/cache/cache-options.js";
+import { type MetricSpec, parseMetricOption } from "../engines/metrics/metric-options.js";
+import { parseLocksOption } from "../engines/locks/lock-table.js";
+
+/** One spooler directory and how many processes serve it. */
+export interface SpoolerConfig {
+  /** Absolute directory path. */
+  readonly dir: string;
+  /** Processes scanning this directory (`--spooler-processes` in force when it was declared). */
+  readonly processes: number;
+  /** `--spooler-external`: a valid target, but no process of ours scans it. */
+  readonly external: boolean;
+}
+
+/** One mule: a message-loop mule (`program` null) or a programmed one. */
+export interface MuleConfig {
+  /** 1-based id, in option order. */
+  readonly id: number;
+  /** Script path or `module:export` for a programmed mule; null for a message-loop mule. */
+  readonly program: string | null;
+}
+
+/** A named group of mules. */
+export interface FarmConfig {
+  /** 1-based index, in option order (the `farmN` signal target). */
+  readonly index: number;
+  readonly name: string;
+  readonly mules: readonly number[];
+}
+
+/** Everything the runtime needs to know about the instance. */
+export interface InstanceConfig {
+  readonly options: OptionSet;
+  readonly processes: number;
+  readonly bufferSize: number;
+  readonly caches: readonly CacheOptions[];
+  /** Highest user lock number: locks 0..locks exist. */
+  readonly locks: number;
+  readonly metricsEnabled: boolean;
+  readonly metrics: readonly MetricSpec[];
+  readonly spoolers: readonly SpoolerConfig[];
+  /** Seconds between spooler scans (`--spooler-frequency`, default 30). */
+  readonly spoolerFrequency: number;
+  readonly spoolerOrdered: boolean;
+  readonly spoolerMaxTasks: number;
+  readonly spoolerHarakiri: number;
+  readonly spoolerChdir: string | null;
+  readonly mules: readonly MuleConfig[];
+  readonly farms: readonly FarmConfig[];
+  /** RPC table size per process (`--rpc-max`, default 64). */
+  readonly rpcMax: number;
+  /** `--socket-timeout` in seconds (default 4), used by network clients. */
+  readonly socketTimeout: number;
+}
+
+/** Reads one value of option `name` as an integer ≥ `min`. */
+function intValue(name: string, raw: string | true, min: number): number {
+  const text = raw === true ? "" : raw.trim();
+  if (!/^-?\d+$/.test(text) || Number(text) < min) {
+    throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", name, `expected a whole number >= ${min}, got ${JSON.stringify(text)}`);
+  }
+  return Number(text);
+}
+
+/** Reads the last value of option `name` as an integer ≥ `min`, or returns `fallback` when absent. */
+function intOption(options: OptionSet, name: string, fallback: number, min = 0): number {
+  const raw = options.get(name);
+  return raw === undefined ? fallback : intValue(name, raw, min);
+}
+
+function spoolers(options: OptionSet, cwd: string): SpoolerConfig[] {
+  // --spooler-processes applies to the --spooler lines that follow it, as in uWSGI.
+  const out: SpoolerConfig[] = [];
+  let processes = 1;
+  for (const { name, value } of options.entries) {
+    if (name === "spooler-processes") {
+      processes = intValue(name, value, 1);
+    } else if (name === "spooler" || name === "spooler-external") {
+      if (value === true || value.trim() === "") throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", name, "a directory is required");
+      out.push({ dir: resolve(cwd, value), processes, external: name === "spooler-external" });
+    }
+  }
+  return out;
+}
+
+function mules(options: OptionSet): MuleConfig[] {
+  const out: MuleConfig[] = [];
+  for (const { name, value } of options.entries) {
+    if (name === "mules") {
+      const n = intValue(name, value, 0);
+      for (let i = 0; i < n; i++) out.push({ id: out.length + 1, program: null });
+    } else if (name === "mule") {
+      out.push({ id: out.length + 1, program: value === true || value.trim() === "" ? null : value });
+    }
+  }
+  return out;
+}
+
+function farms(options: OptionSet, muleCount: number): FarmConfig[] {
+  return options.all("farm").map((value, i) => {
+    const text = value === true ? "" : value;
+    const colon = text.indexOf(":");
+    const name = colon > 0 ? text.slice(0, colon) : "";
+    const ids = colon > 0 ? text.slice(colon + 1).split(",").map((s) => s.trim()) : [];
+    if (!name || ids.length === 0 || ids.some((s) => !/^\d+$/.test(s))) {
+      throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "farm", `expected NAME:ID[,ID...], got ${JSON.stringify(text)}`);
+    }
+    const mulesOfFarm = ids.map(Number);
+    const unknown = mulesOfFarm.find((id) => id < 1 || id > muleCount);
+    if (unknown !== undefined) throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "farm", `farm ${name} names mule ${unknown}, but only ${muleCount} mule(s) are configured`);
+    return { index: i + 1, name, mules: mulesOfFarm };
+  });
+}
+
+function caches(options: OptionSet): CacheOptions[] {
+  const out: CacheOptions[] = [];
+  // The legacy --cache is created first, so it is the default cache (uWSGI does the same).
+  if (options.has("cache")) {
+    const items = intOption(options, "cache", 0, 1);
+    const store = options.get("cache-store");
+    out.push(legacyCacheOptions(items, {
+      blocksize: intOption(options, "cache-blocksize", 65536, 1),
+      store: typeof store === "string" ? store : null,
+      storeSync: intOption(options, "cache-store-sync", 0, 0),
+    }));
+  }
+  for (const value of options.all("cache2")) {
+    if (value === true) throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "cache2", "a cache description (name=...,items=...) is required");
+    out.push(parseCache2Option(value));
+  }
+  const seen = new Set<string>();
+  for (const c of out) {
+    if (seen.has(c.name)) throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "cache2", `cache "${c.name}" is declared twice`);
+    seen.add(c.name);
+  }
+  return out;
+}
+
+/**
+ * Builds the typed configuration from parsed options.
+ * @param cwd directory relative paths are resolved against (the `--chdir` target in the server).
+ * @throws UwsgiError naming the option whose value is wrong.
+ */
+export function buildInstanceConfig(options: OptionSet, cwd: string = process.cwd()): InstanceConfig {
+  const muleList = mules(options);
+  const metricSpecs = options.all("metric").map((v) => {
+    if (v === true) throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "metric", "a metric name is required");
+    return parseMetricOption(v);
+  });
+  const chdir = options.get("spooler-chdir");
+  return {
+    options,
+    processes: intOption(options, "processes", 1, 1),
+    bufferSize: intOption(options, "buffer-size", 4096, 1),
+    caches: caches(options),
+    locks: parseLocksOption(typeof options.get("locks") === "string" ? (options.get("locks") as string) : undefined),
+    // A --metric line enables metrics too: declaring a metric and finding it disabled helps nobody.
+    metricsEnabled: options.has("enable-metrics") || metricSpecs.length > 0,
+    metrics: metricSpecs,
+    spoolers: spoolers(options, cwd),
+    spoolerFrequency: intOption(options, "spooler-frequency", 30, 1),
+    spoolerOrdered: options.has("spooler-ordered"),
+    spoolerMaxTasks: intOption(options, "spooler-max-tasks", 0, 0),
+    spoolerHarakiri: intOption(options, "spooler-harakiri", 0, 0),
+    spoolerChdir: typeof chdir === "string" ? resolve(cwd, chdir) : null,
+    mules: muleList,
+    farms: farms(options, muleList.length),
+    rpcMax: intOption(options, "rpc-max", 64, 1),
+    socketTimeout: intOption(options, "socket-timeout", 4, 1),
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * The `cache_*` functions over a {@link CacheRegistry}, with uWSGI's argument defaults and return
+ * conventions, and `name@address` names sent to another node through a {@link RemoteCache}.
+ * @module
+ */
+import type { UwsgiModule } from "../api.js";
+import { type BytesLike, toBuffer } from "../core/bytes.js";
+import { UwsgiError } from "../errors.js";
+import type { CacheRegistry } from "../engines/cache/cache-registry.js";
+import type { CacheEngine } from "../engines/cache/cache-engine.js";
+
+/** A cache op sent to another node (the client side of uWSGI's cache protocol). */
+export interface RemoteCache {
+  get(address: string, cache: string, key: Buffer): Promise<Buffer | null>;
+  exists(address: string, cache: string, key: Buffer): Promise<boolean>;
+  set(address: string, cache: string, key: Buffer, value: Buffer, expires: number, update: boolean): Promise<boolean>;
+  del(address: string, cache: string, key: Buffer): Promise<boolean>;
+  clear(address: string, cache: string): Promise<boolean>;
+  math(address: string, cache: string, op: MathOp, key: Buffer, operand: bigint, expires: number): Promise<boolean>;
+  num(address: string, cache: string, key: Buffer): Promise<number>;
+}
+
+type MathOp = "inc" | "dec" | "mul" | "div";
+
+/** Names of the functions this group provides. */
+export type CacheFunctionName =
+  | "cache_get" | "cache_set" | "cache_update" | "cache_del" | "cache_exists" | "cache_clear"
+  | "cache_inc" | "cache_dec" | "cache_mul" | "cache_div" | "cache_num" | "cache_keys";
+
+/** Splits `name@address` at the first `@`; null when the name is local. */
+export function parseRemoteCacheName(cache: string | null | undefined): { name: string; address: string } | null {
+  if (!cache) return null;
+  const at = cache.indexOf("@");
+  if (at < 0) return null;
+  const address = cache.slice(at + 1);
+  if (!address) throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "cache", `remote cache name ${JSON.stringify(cache)} has no address after "@"`);
+  return { name: cache.slice(0, at), address };
+}
+
+function expiresArg(expires: number | null | undefined): number {
+  if (expires === null || expires === undefined) return 0;
+  if (!Number.isInteger(expires) || expires < 0) {
+    throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "expires", `expected a whole number of seconds >= 0, got ${expires}`);
+  }
+  return expires;
+}
+
+function operandArg(value: number | bigint): bigint {
+  if (typeof value === "bigint") return value;
+  if (!Number.isInteger(value)) throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "value", `expected an integer, got ${value}`);
+  return BigInt(value);
+}
+
+/** Builds the cache functions. `caches` is read on every call so a reconfigured stub is seen. */
+export function cacheFunctions(caches: () => CacheRegistry, remote: () => RemoteCache): Pick<UwsgiModule, CacheFunctionName> {
+  const local = (cache: string | null | undefined): CacheEngine | null => caches().byName(cache ?? null);
+
+  function math(op: MathOp, fallback: number) {
+    return (key: BytesLike, value: number = fallback, expires?: number | null, cache?: string | null): boolean | Promise<boolean> => {
+      const k = toBuffer(key, "key");
+      const operand = operandArg(value);
+      const exp = expiresArg(expires);
+      const r = parseRemoteCacheName(cache);
+      if (r) return remote().math(r.address, r.name, op, k, operand, exp);
+      return local(cache)?.math(op, k, operand, exp) ?? false;
+    };
+  }
+
+  const fns = {
+    cache_get(key: BytesLike, cache?: string | null) {
+      const k = toBuffer(key, "key");
+      const r = parseRemoteCacheName(cache);
+      if (r) return remote().get(r.address, r.name, k);
+      return local(cache)?.get(k) ?? null;
+    },
+    cache_set(key: BytesLike, value: BytesLike, expires?: number | null, cache?: string | null) {
+      const k = toBuffer(key, "key");
+      const v = toBuffer(value, "value");
+      const exp = expiresArg(expires);
+      const r = parseRemoteCacheName(cache);
+      if (r) return remote().set(r.address, r.name, k, v, exp, false);
+      return local(cache)?.set(k, v, exp) ?? false;
+    },
+    cache_update(key: BytesLike, value: BytesLike, expires?: number | null, cache?: string | null) {
+      const k = toBuffer(key, "key");
+      const v = toBuffer(value, "value");
+      const exp = expiresArg(expires);
+      const r = parseRemoteCacheName(cache);
+      if (r) return remote().set(r.address, r.name, k, v, exp, true);
+      return local(cache)?.update(k, v, exp) ?? false;
+    },
+    cache_del(key: BytesLike, cache?: string | null) {
+      const k = toBuffer(key, "key");
+      const r = parseRemoteCacheName(cache);
+      if (r) return remote().del(r.address, r.name, k);
+      return local(cache)?.del(k) ?? false;
+    },
+    cache_exists(key: BytesLike, cache?: string | null) {
+      const k = toBuffer(key, "key");
+      const r = parseRemoteCacheName(cache);
+      if (r) return remote().exists(r.address, r.name, k);
+      return local(cache)?.exists(k) ?? false;
+    },
+    cache_clear(cache?: string | null) {
+      const r = parseRemoteCacheName(cache);
+      if (r) return remote().clear(r.address, r.name);
+      return local(cache)?.clear() ?? false;
+    },
+    cache_inc: math("inc", 1),
+    cache_dec: math("dec", 1),
+    cache_mul: math("mul", 2),
+    cache_div: math("div", 2),
+    cache_num(key: BytesLike, cache?: string | null) {
+      const k = toBuffer(key, "key");
+      const r = parseRemoteCacheName(cache);
+      if (r) return remote().num(r.address, r.name, k);
+      const c = local(cache);
+      return c ? Number(c.num(k)) : 0;
+    },
+    cache_keys(cache?: string | null): Buffer[] {
+      const c = local(cache);
+      if (!c) throw new UwsgiError("UWSGI_ERR_CACHE_UNAVAILABLE", cache ? ` (no cache named ${JSON.stringify(cache)})` : "");
+      return c.keys();
+    },
+  };
+  // The implementations cover both overloads (local: value, remote: Promise of it).
+  return fns as unknown as Pick<UwsgiModule, CacheFunctionName>;
+}

@@ -1,0 +1,164 @@
+/**
+ * Plain socket functions (`connect`, `recv`, `send`, `close`, `is_connected`, `wait_fd_*`,
+ * `sendfile`). uWSGI hands out raw file descriptors; Node owns its sockets, so descriptors
+ * returned by `connect` index a table of `net.Socket`s opened here, and only those are accepted.
+ * @module
+ */
+import { connect as netConnect, type Socket } from "node:net";
+import { readFile } from "node:fs/promises";
+import type { UwsgiModule } from "../api.js";
+import { type BytesLike, toBuffer } from "../core/bytes.js";
+import { UwsgiError } from "../errors.js";
+import { currentRequest } from "../core/request-context.js";
+
+type SocketFunctionName =
+  | "connect" | "async_connect" | "close" | "is_connected" | "recv" | "send" | "sendfile"
+  | "wait_fd_read" | "wait_fd_write" | "offload";
+
+/** Parses `host:port`, `/unix/path` or `@abstract` (uWSGI's address syntax). */
+export function parseSocketAddress(address: string): { host: string; port: number } | { path: string } {
+  if (address.startsWith("/") || address.startsWith("./")) return { path: address };
+  if (address.startsWith("@")) return { path: `\0${address.slice(1)}` };
+  const colon = address.lastIndexOf(":");
+  const port = Number(address.slice(colon + 1));
+  if (colon < 0 || !Number.isInteger(port) || port <= 0 || port > 65535) {
+    throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "socket", `expected host:port, /unix/path or @abstract, got ${JSON.stringify(address)}`);
+  }
+  const host = address.slice(0, colon).replace(/^\[|\]$/g, "") || "127.0.0.1";
+  return { host, port };
+}
+
+/** Opens a connection, rejecting after `timeoutMs` (0 = no limit). */
+export function openConnection(address: string, timeoutMs: number): Promise<Socket> {
+  const target = parseSocketAddress(address);
+  return new Promise((resolve, reject) => {
+    const sock = "path" in target ? netConnect({ path: target.path }) : netConnect({ host: target.host, port: target.port });
+    const timer = timeoutMs > 0 ? setTimeout(() => sock.destroy(new Error(`connect to ${address} timed out`)), timeoutMs) : null;
+    sock.once("connect", () => {
+      if (timer) clearTimeout(timer);
+      resolve(sock);
+    });
+    sock.once("error", (err) => {
+      if (timer) clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+/** Builds the socket functions over a table private to this process. */
+export function socketFunctions(): Pick<UwsgiModule, SocketFunctionName> {
+  const table = new Map<number, Socket>();
+  const pending = new Map<number, Buffer[]>();
+
+  function socketOf(fd: number): Socket {
+    const s = table.get(fd);
+    if (!s) throw new UwsgiError("UWSGI_ERR_FD", fd, "not a descriptor returned by connect() in this process");
+    return s;
+  }
+  function register(sock: Socket): number {
+    const fd = (sock as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
+    const key = fd >= 0 ? fd : -(table.size + 2);
+    table.set(key, sock);
+    pending.set(key, []);
+    sock.on("data", (chunk: Buffer) => pending.get(key)?.push(chunk));
+    sock.pause();
+    sock.once("close", () => table.delete(key));
+    return key;
+  }
+  function waitReadable(fd: number, timeoutMs: number | null): Promise<void> {
+    const sock = socketOf(fd);
+    if (sock.readableLength > 0 || (pending.get(fd)?.length ?? 0) > 0 || sock.readableEnded) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = timeoutMs !== null ? setTimeout(() => done(new UwsgiError("UWSGI_ERR_FD", fd, "timed out waiting to read")), timeoutMs) : null;
+      const done = (err?: Error) => {
+        if (timer) clearTimeout(timer);
+        sock.off("readable", onReadable);
+        sock.off("end", onReadable);
+        if (err) reject(err);
+        else resolve();
+      };
+      const onReadable = () => done();
+      sock.once("readable", onReadable);
+      sock.once("end", onReadable);
+    });
+  }
+  const timeoutArg = (timeout: number | null | undefined) => (timeout === null || timeout === undefined || timeout < 0 ? null : timeout * 1000);
+
+  return {
+    async connect(socket: string, timeout = 0): Promise<number> {
+      try {
+        return register(await openConnection(socket, timeout * 1000));
+      } catch (err) {
+        throw new UwsgiError("UWSGI_ERR_FD", socket, `unable to connect: ${(err as Error).message}`);
+      }
+    },
+    async async_connect(socket: string): Promise<number> {
+      try {
+        return register(await openConnection(socket, 0));
+      } catch {
+        return -1;
+      }
+    },
+    close(fd: number): void {
+      table.get(fd)?.destroy();
+      table.delete(fd);
+      pending.delete(fd);
+    },
+    is_connected: (fd) => {
+      const s = table.get(fd);
+      return !!s && !s.destroyed && s.writable;
+    },
+    async recv(fd: number, maxsize = 4096): Promise<Buffer> {
+      const sock = socketOf(fd);
+      const queue = pending.get(fd)!;
+      if (queue.length === 0) {
+        const chunk = sock.read(Math.min(maxsize, sock.readableLength || maxsize)) as Buffer | null;
+        if (chunk) return chunk;
+        await waitReadable(fd, null);
+        const next = sock.read() as Buffer | null;
+        if (next) queue.push(next);
+      }
+      const all = Buffer.concat(queue.splice(0));
+      if (all.length > maxsize) queue.unshift(all.subarray(maxsize));
+      return all.subarray(0, maxsize);
+    },
+    async send(fd_or_data: number | BytesLike, data?: BytesLike | null): Promise<boolean> {
+      if (typeof fd_or_data !== "number") {
+        const req = currentRequest();
+        if (!req?.transport?.writeRaw) throw new UwsgiError("UWSGI_ERR_NO_REQUEST");
+        return req.transport.writeRaw(toBuffer(fd_or_data, "data"));
+      }
+      const sock = socketOf(fd_or_data);
+      const bytes = toBuffer(data ?? Buffer.alloc(0), "data");
+      return new Promise((resolve) => sock.write(bytes, (err) => resolve(!err)));
+    },
+    async sendfile(fd_or_name: number | string, _chunk_size = 0, start_pos = 0, filesize = 0): Promise<boolean | null> {
+      const req = currentRequest();
+      if (!req?.transport?.writeRaw) throw new UwsgiError("UWSGI_ERR_NO_REQUEST");
+      if (typeof fd_or_name !== "string") throw new UwsgiError("UWSGI_ERR_NOT_IMPLEMENTED", "sendfile(fd)", "pass a file name");
+      const content = await readFile(fd_or_name);
+      const end = filesize > 0 ? start_pos + filesize : content.length;
+      return req.transport.writeRaw(content.subarray(start_pos, end));
+    },
+    async wait_fd_read(fd: number, timeout?: number | null): Promise<Buffer> {
+      await waitReadable(fd, timeoutArg(timeout));
+      return Buffer.alloc(0);
+    },
+    async wait_fd_write(fd: number, timeout?: number | null): Promise<Buffer> {
+      const sock = socketOf(fd);
+      if (!sock.writableNeedDrain) return Buffer.alloc(0);
+      const ms = timeoutArg(timeout);
+      await new Promise<void>((resolve, reject) => {
+        const timer = ms !== null ? setTimeout(() => reject(new UwsgiError("UWSGI_ERR_FD", fd, "timed out waiting to write")), ms) : null;
+        sock.once("drain", () => {
+          if (timer) clearTimeout(timer);
+          resolve();
+        });
+      });
+      return Buffer.alloc(0);
+    },
+    async offload(filename: string): Promise<Buffer> {
+      throw new UwsgiError("UWSGI_ERR_NOT_IMPLEMENTED", "offload", `uWSGI itself does not implement it (called with ${JSON.stringify(filename)})`);
+    },
+  };
+}

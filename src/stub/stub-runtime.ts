@@ -1,0 +1,325 @@
+/**
+ * One emulated uWSGI instance living in this process: the same engines the server runs (cache
+ * over plain ArrayBuffers, metrics, locks, signal table, scheduler, RPC registry), a clock that
+ * tests can move, in-process signal delivery, mules and a spooler that writes and runs real
+ * uWSGI spool files.
+ * @module
+ */
+import { mkdtempSync, rmSync, watch, type FSWatcher, existsSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { SpoolerFunction } from "../api.js";
+import { type Clock, ManualClock, systemClock } from "../core/clock.js";
+import { LocalMutex } from "../core/mutex.js";
+import { UwsgiError } from "../errors.js";
+import { OptionSet } from "../config/option-set.js";
+import { parseArgv } from "../config/argv-parser.js";
+import { buildInstanceConfig, type InstanceConfig } from "../config/instance-config.js";
+import { CacheRegistry, createLocalCache } from "../engines/cache/cache-registry.js";
+import { MetricsEngine } from "../engines/metrics/metrics-engine.js";
+import { LockTable } from "../engines/locks/lock-table.js";
+import { SignalTable } from "../engines/signals/signal-table.js";
+import { SignalScheduler } from "../engines/signals/signal-scheduler.js";
+import { RpcRegistry } from "../engines/rpc/rpc-registry.js";
+import { dueSpoolFiles } from "../engines/spooler/spool-scan.js";
+import { runSpoolTask, type SpoolOutcome } from "../engines/spooler/spool-task-runner.js";
+import { SignalDelivery } from "../module/signal-delivery.js";
+import type { SignalSources } from "../module/signal-functions.js";
+import { StubMules } from "./stub-mules.js";
+import { currentStubRole, runAsRole } from "./stub-role.js";
+
+/** How `configure()` sets up the stub's clock and log. */
+export interface StubSetup {
+  /** `manual` (default for tests): time moves only with `advance()`. `real`: wall clock and real timers. */
+  clock?: "manual" | "real";
+  /** Start time of a manual clock, ms since the epoch (default: now). */
+  startMs?: number;
+  /** Also write log lines to stderr (default: only for the real clock). */
+  echoLog?: boolean;
+}
+
+/** User-assigned callables of the module (`uwsgi.spooler = fn` ...). */
+export interface StubHooks {
+  spooler: SpoolerFunction | null;
+  mule_msg_hook: ((message: Buffer) => unknown) | null;
+  post_fork_hook: (() => unknown) | null;
+  applications: Record<string, unknown> | null;
+}
+
+/** What app code asked of the process (reload, stop, harakiri ...), for tests to check. */
+export interface StubRequests {
+  reloads: number;
+  stops: number;
+  accepting: boolean;
+  userHarakiri: number;
+  procname: string | null;
+  warning: string;
+}
+
+/** Engines built from one configuration. */
+interface Engines {
+  caches: CacheRegistry;
+  metrics: MetricsEngine | null;
+  locks: LockTable;
+  /** The same locks as a spooler sees them (every call refused, as in uWSGI). */
+  spoolerLocks: LockTable;
+  signals: SignalTable;
+  scheduler: SignalScheduler;
+  rpc: RpcRegistry;
+}
+
+/** The stub's state. One instance backs the stub `uwsgi` module. */
+export class StubRuntime {
+  config!: InstanceConfig;
+  clock: Clock = systemClock;
+  #manual: ManualClock | null = null;
+  engines!: Engines;
+  readonly delivery: SignalDelivery;
+  readonly mules: StubMules;
+  readonly hooks: StubHooks = { spooler: null, mule_msg_hook: null, post_fork_hook: null, applications: null };
+  requests: StubRequests = StubRuntime.#freshRequests();
+  /** Log lines written through `uwsgi.log` and by the stub itself. */
+  readonly logLines: string[] = [];
+  logBytes = 0;
+  #echoLog = true;
+  #watchers: FSWatcher[] = [];
+  #tempSpoolDir: string | null = null;
+  #frequencyOverride = 0;
+  #realTimer: NodeJS.Timeout | null = null;
+  #spoolTimer: NodeJS.Timeout | null = null;
+  #spoolRunning: Promise<SpoolOutcome[]> | null = null;
+
+  constructor() {
+    this.delivery = new SignalDelivery(() => this.engines.signals, (msg, err) => this.log(err ? `${msg}: ${describeError(err)}` : msg));
+    this.mules = new StubMules(() => this.config.mules, () => this.config.farms, () => this.hooks.mule_msg_hook, (msg, err) => this.log(`${msg}: ${describeError(err)}`));
+    this.configure([], { clock: "real" });
+    process.once("exit", () => this.#removeTempSpoolDir());
+  }
+
+  static #freshRequests(): StubRequests {
+    return { reloads: 0, stops: 0, accepting: false, userHarakiri: 0, procname: null, warning: "" };
+  }
+
+  /**
+   * Rebuilds the instance from uWSGI option strings, dropping all state (cache data, handlers,
+   * timers, queued messages). Option errors throw before anything is replaced.
+   */
+  configure(argv: readonly string[] | OptionSet, setup: StubSetup = {}): void {
+    const options = argv instanceof OptionSet ? argv : parseStubArgv(argv);
+    const config = buildInstanceConfig(options);
+    const clock = setup.clock === "real" ? systemClock : new ManualClock(setup.startMs ?? Date.now());
+    const engines = StubRuntime.#buildEngines(config, clock);
+    this.#stopTimers();
+    this.mules.clear();
+    this.#removeTempSpoolDir();
+    this.config = config;
+    this.clock = clock;
+    this.#manual = clock instanceof ManualClock ? clock : null;
+    this.engines = engines;
+    this.#echoLog = setup.echoLog ?? setup.clock === "real";
+    this.#frequencyOverride = 0;
+    this.requests = StubRuntime.#freshRequests();
+    this.logLines.length = 0;
+    this.logBytes = 0;
+    for (const s of config.spoolers) mkdirSync(s.dir, { recursive: true, mode: 0o750 });
+    this.#armRealTimer();
+  }
+
+  static #buildEngines(config: InstanceConfig, clock: Clock): Engines {
+    const caches = new CacheRegistry(config.caches.map((opts) => createLocalCache(opts, clock)));
+    const metrics = config.metricsEnabled
+      ? new MetricsEngine([...config.metrics], new ArrayBuffer(MetricsEngine.regionBytes(config.metrics.length)), new LocalMutex("metrics"), "init")
+      : null;
+    const mutexes = Array.from({ length: config.locks + 1 }, (_, i) => new LocalMutex(`user ${i}`));
+    const locks = new LockTable(mutexes, { isSpooler: false });
+    const spoolerLocks = new LockTable(mutexes, { isSpooler: true });
+    return { caches, metrics, locks, spoolerLocks, signals: new SignalTable(), scheduler: new SignalScheduler(clock), rpc: new RpcRegistry(config.rpcMax) };
+  }
+
+  /** The lock table as seen by the current role (spoolers may not lock). */
+  locksForRole(): LockTable {
+    return currentStubRole().kind === "spooler" ? this.engines.spoolerLocks : this.engines.locks;
+  }
+
+  /** Writes a log line (kept for tests; echoed to stderr with a real clock). */
+  log(message: string): void {
+    const line = `${message}\n`;
+    this.logLines.push(message);
+    if (this.logLines.length > 10_000) this.logLines.shift();
+    this.logBytes += Buffer.byteLength(line);
+    if (this.#echoLog) process.stderr.write(line);
+  }
+
+  // ---------------------------------------------------------------------------- signals -----
+
+  /** Routes a raised signal: in the stub every target is this process. */
+  async raise(num: number): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await this.delivery.deliver(num);
+  }
+
+  /** Timers, crons and file monitors backed by the scheduler and real file watchers. */
+  readonly sources: SignalSources = {
+    addTimer: (signum, seconds) => {
+      this.engines.scheduler.addTimer(signum, seconds);
+      this.#armRealTimer();
+    },
+    addMsTimer: (signum, ms) => {
+      this.engines.scheduler.addMsTimer(signum, ms);
+      this.#armRealTimer();
+    },
+    addRbTimer: (signum, seconds, repeat) => {
+      this.engines.scheduler.addRbTimer(signum, seconds, repeat);
+      this.#armRealTimer();
+    },
+    addCron: (signum, minute, hour, day, month, weekday) => {
+      const ok = this.engines.scheduler.addCron(signum, minute, hour, day, month, weekday);
+      this.#armRealTimer();
+      return ok;
+    },
+    addFileMonitor: (signum, path) => {
+      if (this.#watchers.length >= 64) throw new UwsgiError("UWSGI_ERR_FILE_MONITOR_ADD", "at most 64 file monitors");
+      if (!existsSync(path)) throw new UwsgiError("UWSGI_ERR_FILE_MONITOR_ADD", `${path} does not exist`);
+      let queued = false;
+      const watcher = watch(path, { persistent: false }, () => {
+        // One signal per batch of events, as uWSGI raises one per inotify read.
+        if (queued) return;
+        queued = true;
+        setImmediate(() => {
+          queued = false;
+          void this.raise(signum);
+        });
+      });
+      this.#watchers.push(watcher);
+    },
+  };
+
+  /** Fires the signals that are due now; returns their numbers in firing order. */
+  async fireDue(): Promise<number[]> {
+    const fired = this.engines.scheduler.due();
+    for (const num of fired) await this.delivery.deliver(num);
+    return fired;
+  }
+
+  /**
+   * Moves a manual clock forward by `ms`, stopping at each due timer/cron so handlers see the time
+   * they fired at. Returns the signals fired, in order.
+   */
+  async advance(ms: number): Promise<number[]> {
+    const clock = this.#manual;
+    if (!clock) throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "advance", "the stub runs on the real clock; configure it with { clock: \"manual\" }");
+    if (!(ms >= 0)) throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "ms", `cannot move the clock by ${ms} ms`);
+    const target = clock.nowMs() + ms;
+    const fired: number[] = [];
+    for (;;) {
+      const next = this.engines.scheduler.nextDueMs();
+      if (next === null || next > target) break;
+      clock.set(Math.max(next, clock.nowMs()));
+      fired.push(...(await this.fireDue()));
+    }
+    clock.set(target);
+    fired.push(...(await this.fireDue()));
+    return fired;
+  }
+
+  #armRealTimer(): void {
+    if (this.#manual || !this.engines) return;
+    if (this.#realTimer) clearTimeout(this.#realTimer);
+    this.#realTimer = null;
+    const next = this.engines.scheduler.nextDueMs();
+    if (next === null) return;
+    this.#realTimer = setTimeout(() => {
+      void this.fireDue().finally(() => this.#armRealTimer());
+    }, Math.max(0, next - Date.now()));
+    this.#realTimer.unref();
+  }
+
+  #stopTimers(): void {
+    if (this.#realTimer) clearTimeout(this.#realTimer);
+    if (this.#spoolTimer) clearTimeout(this.#spoolTimer);
+    this.#realTimer = this.#spoolTimer = null;
+    for (const w of this.#watchers) w.close();
+    this.#watchers = [];
+  }
+
+  // ---------------------------------------------------------------------------- spooler -----
+
+  /** Spooler directories; without `--spooler` the stub provides one temporary directory. */
+  spoolDirs(): string[] {
+    const configured = this.config.spoolers.map((s) => s.dir);
+    if (configured.length > 0) return configured;
+    if (!this.#tempSpoolDir) this.#tempSpoolDir = mkdtempSync(join(tmpdir(), "uwsgi-node-stub-spool-"));
+    return [this.#tempSpoolDir];
+  }
+
+  #removeTempSpoolDir(): void {
+    if (this.#tempSpoolDir) rmSync(this.#tempSpoolDir, { recursive: true, force: true });
+    this.#tempSpoolDir = null;
+  }
+
+  /** Called after a task is queued: with the real clock the spooler runs soon, as in uWSGI. */
+  notifySpooler(): void {
+    if (this.#manual || this.#spoolTimer) return;
+    this.#spoolTimer = setTimeout(() => {
+      this.#spoolTimer = null;
+      void this.runSpooler();
+    }, 0);
+    this.#spoolTimer.unref();
+  }
+
+  /** Sets the scan-period override (0 = configured value). */
+  setSpoolerFrequency(seconds: number): void {
+    this.#frequencyOverride = seconds;
+  }
+
+  /** Effective seconds between scans. */
+  spoolerFrequency(): number {
+    return this.#frequencyOverride || this.config.spoolerFrequency;
+  }
+
+  /**
+   * Runs every task whose `at` time has come, as spooler 1, and reports what happened.
+   * Concurrent calls share one pass.
+   */
+  runSpooler(): Promise<SpoolOutcome[]> {
+    if (this.#spoolRunning) return this.#spoolRunning;
+    const pass = runAsRole({ kind: "spooler", id: 1 }, async () => {
+      const outcomes: SpoolOutcome[] = [];
+      for (const dir of this.config.spoolers.length > 0 ? this.config.spoolers.filter((s) => !s.external).map((s) => s.dir) : this.#tempSpoolDir ? [this.#tempSpoolDir] : []) {
+        for (const path of dueSpoolFiles(dir, this.clock.nowMs())) {
+          outcomes.push(await runSpoolTask(path, this.hooks.spooler, (line, err) => this.log(err ? `${line}: ${describeError(err)}` : line)));
+        }
+      }
+      return outcomes;
+    });
+    this.#spoolRunning = pass.finally(() => {
+      this.#spoolRunning = null;
+    });
+    return this.#spoolRunning;
+  }
+
+  /** Drops all state and returns to an unconfigured, manual-clock instance. */
+  reset(setup: StubSetup = {}): void {
+    this.hooks.spooler = this.hooks.mule_msg_hook = this.hooks.post_fork_hook = null;
+    this.hooks.applications = null;
+    this.configure([], setup);
+  }
+
+  /** Releases timers, watchers and the temporary spool directory. */
+  dispose(): void {
+    this.#stopTimers();
+    this.mules.clear();
+    this.#removeTempSpoolDir();
+  }
+}
+
+function parseStubArgv(argv: readonly string[]): OptionSet {
+  const { options, positional } = parseArgv([...argv]);
+  if (positional.length > 0) throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "argv", `the stub takes options only, got ${JSON.stringify(positional[0])}`);
+  return options;
+}
+
+function describeError(err: unknown): string {
+  if (err instanceof Error) return err.stack ?? err.message;
+  return String(err);
+}

@@ -36,6 +36,7 @@ export class FramedResponseReader<T> {
   #chunks: Buffer[] = [];
   #length = 0;
   #result: T | null = null;
+  #error: unknown = null;
 
   constructor(what: string, frameOf: (packet: UwsgiPacket) => Frame<T>, { maxValueSize = bufferConstants.MAX_LENGTH }: ResponseReaderOptions) {
     this.#what = what;
@@ -55,19 +56,26 @@ export class FramedResponseReader<T> {
 
   /**
    * The decoded reply once all of it has arrived, else `null`. Bytes after the reply are ignored.
+   * Once it has thrown, every later call throws the same error.
    * @throws UwsgiError UWSGI_ERR_PACKET_MALFORMED for a malformed reply, UWSGI_ERR_PACKET_TOO_LARGE
    *   when the announced value exceeds `maxValueSize`.
    */
   result(): T | null {
     if (this.#result !== null) return this.#result;
+    if (this.#error !== null) throw this.#error;
     if (this.#frame === null) {
-      const packet = this.#packets.next();
-      if (packet === null) return null;
-      const frame = this.#frameOf(packet);
-      if (frame.trailerLength > this.#maxValueSize) {
-        throw new UwsgiError("UWSGI_ERR_PACKET_TOO_LARGE", `${frame.trailerLength} (${this.#what} value)`, this.#maxValueSize);
+      try {
+        const packet = this.#packets.next();
+        if (packet === null) return null;
+        const frame = this.#frameOf(packet);
+        if (frame.trailerLength > this.#maxValueSize) {
+          throw new UwsgiError("UWSGI_ERR_PACKET_TOO_LARGE", `${frame.trailerLength} (${this.#what} value)`, this.#maxValueSize);
+        }
+        this.#frame = frame;
+      } catch (err) {
+        this.#error = err;
+        throw err;
       }
-      this.#frame = frame;
       this.push(this.#packets.takeRest());
     }
     const { trailerLength } = this.#frame;

@@ -56,6 +56,7 @@ test("an announced value over maxValueSize is rejected before it arrives", () =>
   const reader = new RpcResponseReader({ maxValueSize: 1000 });
   reader.push(RPC_LARGE_RESPONSE_HEAD);
   throwsCode(() => reader.result(), "UWSGI_ERR_PACKET_TOO_LARGE", /70000 \(rpc response value\) \(max 1000\)/);
+  throwsCode(() => reader.finish(), "UWSGI_ERR_PACKET_TOO_LARGE", /70000/);
   const huge = new RpcResponseReader();
   huge.push(encodePacket(173, 5, encodeVars({ CONTENT_LENGTH: "9007199254740991" })));
   throwsCode(() => huge.result(), "UWSGI_ERR_PACKET_TOO_LARGE", /9007199254740991/);
@@ -80,4 +81,5 @@ test("cache magic replies without size have no value; a zero size gives an empty
   const bad = new CacheMagicResponseReader();
   bad.push(encodePacket(111, 17, encodeVars({ status: "ok", size: "x" })));
   throwsCode(() => bad.result(), "UWSGI_ERR_PACKET_MALFORMED", /size: "x"/);
+  throwsCode(() => bad.finish(), "UWSGI_ERR_PACKET_MALFORMED", /size: "x"/);
 });

@@ -1,0 +1,124 @@
+/**
+ * Turns the vars of a modifier1 0/30 uwsgi request into the HTTP/1.x request head Node's own
+ * HTTP parser reads, so requests arriving over `--socket` get genuine `http.IncomingMessage` /
+ * `http.ServerResponse` objects (Express and friends work unchanged).
+ * @module
+ */
+import { UwsgiError } from "../../errors.js";
+import { type VarsPair, quoteBytes } from "../../protocol/packet.js";
+
+/** A uwsgi request seen as HTTP. */
+export interface UwsgiHttpRequest {
+  /** The request as CGI variables (latin1 strings, as WSGI's environ), last duplicate wins. */
+  env: Record<string, string>;
+  /** `METHOD target HTTP/1.x\r\nheaders\r\n\r\n`, latin1. */
+  head: Buffer;
+  /** Version from SERVER_PROTOCOL (`1.1`, `1.0`, `2.0` ...), what `req.httpVersion` reports. */
+  httpVersion: string;
+  /** REMOTE_ADDR, if given. */
+  remoteAddress?: string;
+  /** REMOTE_PORT, if given and numeric. */
+  remotePort?: number;
+  /** HTTPS is `on`/`1`: the client connection to the front end was TLS. */
+  https: boolean;
+}
+
+const TOKEN = /^[!#$%&'*+.^`|~0-9A-Za-z-]+$/;
+const BAD_HEADER_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
+const NOT_URL_SAFE = /[^\x21-\x7e]/;
+const VERSION = /^HTTP\/(\d)\.(\d)$/;
+
+function malformed(detail: string): UwsgiError {
+  return new UwsgiError("UWSGI_ERR_PACKET_MALFORMED", detail);
+}
+
+/** Percent-encodes the bytes of a latin1 string that may not appear raw in a request target. */
+function escapeTarget(target: string, extra?: RegExp): string {
+  let out = "";
+  for (let i = 0; i < target.length; i++) {
+    const c = target.charCodeAt(i);
+    const ch = target[i]!;
+    out += c <= 0x20 || c >= 0x7f || extra?.test(ch) ? `%${c.toString(16).toUpperCase().padStart(2, "0")}` : ch;
+  }
+  return out;
+}
+
+/**
+ * Builds the HTTP view of a uwsgi request from its decoded vars.
+ *
+ * - method: REQUEST_METHOD (default GET); target: REQUEST_URI, else SCRIPT_NAME + PATH_INFO
+ *   (percent-encoded) + `?` QUERY_STRING; bytes not allowed in a request line are
+ *   percent-encoded;
+ * - headers: every `HTTP_FOO_BAR` as `foo-bar`, plus CONTENT_TYPE and CONTENT_LENGTH (the body
+ *   framing comes from CONTENT_LENGTH only: a forwarded Transfer-Encoding is dropped, the front
+ *   end has already de-chunked the body);
+ * - modifier1 30 strips SCRIPT_NAME from the front of PATH_INFO in `env`, as uWSGI does.
+ * @throws UwsgiError UWSGI_ERR_PACKET_MALFORMED naming the var that cannot be expressed in HTTP
+ *   (bad method token, header name, control characters in a value, non-numeric CONTENT_LENGTH).
+ * @example
+ * const { head, env } = buildRequestHead(decodeVars(packet.payload), packet.modifier1);
+ */
+export function buildRequestHead(pairs: readonly VarsPair[], modifier1 = 0): UwsgiHttpRequest {
+  const env: Record<string, string> = {};
+  for (const [k, v] of pairs) {
+    const key = k.toString("latin1");
+    if (key !== "__proto__") env[key] = v.toString("latin1");
+  }
+
+  const method = env.REQUEST_METHOD || "GET";
+  if (!TOKEN.test(method)) throw malformed(`REQUEST_METHOD ${quoteBytes(Buffer.from(method, "latin1"))} is not an HTTP method token`);
+
+  let target = env.REQUEST_URI;
+  if (!target) {
+    const path = (env.SCRIPT_NAME ?? "") + (env.PATH_INFO ?? "");
+    target = escapeTarget(path.startsWith("/") ? path : "/" + path, /[%?#]/);
+    if (env.QUERY_STRING) target += "?" + env.QUERY_STRING;
+  }
+  if (NOT_URL_SAFE.test(target)) target = escapeTarget(target);
+
+  const version = VERSION.exec(env.SERVER_PROTOCOL ?? "");
+  const httpVersion = version ? `${version[1]}.${version[2]}` : "1.0";
+  // HTTP/1.0 stays 1.0 (Node then never chunks nor keeps alive); anything newer is parsed as 1.1
+  const wireVersion = httpVersion === "1.0" || httpVersion === "0.9" ? "HTTP/1.0" : "HTTP/1.1";
+
+  let head = `${method} ${target} ${wireVersion}\r\n`;
+  for (const key in env) {
+    let name: string;
+    if (key.startsWith("HTTP_")) {
+      if (key === "HTTP_CONTENT_LENGTH" || key === "HTTP_CONTENT_TYPE" || key === "HTTP_TRANSFER_ENCODING") continue;
+      name = key.slice(5).toLowerCase().replaceAll("_", "-");
+      if (!TOKEN.test(name)) throw malformed(`var ${quoteBytes(Buffer.from(key, "latin1"))} is not a valid HTTP header name`);
+    } else if (key === "CONTENT_TYPE") {
+      if (env.CONTENT_TYPE === "") continue;
+      name = "content-type";
+    } else if (key === "CONTENT_LENGTH") {
+      const length = env.CONTENT_LENGTH!;
+      if (length === "") continue;
+      if (!/^\d{1,15}$/.test(length)) throw malformed(`CONTENT_LENGTH ${quoteBytes(Buffer.from(length, "latin1"))} is not a number`);
+      name = "content-length";
+    } else {
+      continue;
+    }
+    const value = env[key]!;
+    if (BAD_HEADER_VALUE.test(value)) {
+      throw malformed(`var ${key} contains control characters that cannot travel in an HTTP header`);
+    }
+    head += `${name}: ${value}\r\n`;
+  }
+  head += "\r\n";
+
+  if (modifier1 === 30 && env.SCRIPT_NAME && env.PATH_INFO?.startsWith(env.SCRIPT_NAME)) {
+    env.PATH_INFO = env.PATH_INFO.slice(env.SCRIPT_NAME.length);
+  }
+
+  const request: UwsgiHttpRequest = {
+    env,
+    head: Buffer.from(head, "latin1"),
+    httpVersion,
+    https: env.HTTPS === "on" || env.HTTPS === "1",
+  };
+  if (env.REMOTE_ADDR) request.remoteAddress = env.REMOTE_ADDR;
+  const port = Number(env.REMOTE_PORT);
+  if (env.REMOTE_PORT && Number.isInteger(port)) request.remotePort = port;
+  return request;
+}

@@ -1,0 +1,413 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import net from "node:net";
+import { currentRequest } from "../../src/core/request-context.js";
+import { encodePacket, encodeVars, encodeHeader } from "../../src/protocol/packet.js";
+import { ModifierRegistry } from "../../src/server/uwsgi-protocol/modifier-handlers.js";
+import {
+  createUwsgiProtocolServer,
+  type UwsgiProtocolServerOptions,
+  type UwsgiRequestEvent,
+  type UwsgiResponseEvent,
+} from "../../src/server/uwsgi-protocol/uwsgi-protocol-server.js";
+
+type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Starts a uwsgi protocol server on a free loopback port; returns it with its port and log lines. */
+async function start(listener: Listener, options: Partial<UwsgiProtocolServerOptions> = {}) {
+  const lines: string[] = [];
+  const server = createUwsgiProtocolServer(listener, { bufferSize: 4096, logger: (l) => lines.push(l), ...options });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    port,
+    lines,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Sends `parts` (with an optional pause between them) and reads until the server closes. */
+function exchange(port: number, parts: Buffer[], pauseMs = 0): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, "127.0.0.1");
+    const chunks: Buffer[] = [];
+    sock.on("connect", async () => {
+      for (const p of parts) {
+        if (sock.destroyed) break;
+        sock.write(p);
+        if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
+      }
+    });
+    sock.on("data", (c) => chunks.push(c));
+    sock.on("error", (err: NodeJS.ErrnoException) => (err.code === "ECONNRESET" ? resolve(Buffer.concat(chunks)) : reject(err)));
+    sock.on("close", () => resolve(Buffer.concat(chunks)));
+  });
+}
+
+function request(vars: Record<string, string>, body: Buffer = Buffer.alloc(0), modifier1 = 0): Buffer {
+  const withLength = body.length > 0 ? { ...vars, CONTENT_LENGTH: String(body.length) } : vars;
+  return Buffer.concat([encodePacket(modifier1, 0, encodeVars(withLength)), body]);
+}
+
+function parseResponse(raw: Buffer) {
+  const end = raw.indexOf("\r\n\r\n");
+  const [statusLine, ...headerLines] = raw.subarray(0, end).toString("latin1").split("\r\n");
+  const headers: Record<string, string> = {};
+  for (const l of headerLines) headers[l.slice(0, l.indexOf(":")).toLowerCase()] = l.slice(l.indexOf(":") + 1).trim();
+  return { statusLine: statusLine!, headers, body: raw.subarray(end + 4) };
+}
+
+const GET = { REQUEST_METHOD: "GET", REQUEST_URI: "/hello?x=1", PATH_INFO: "/hello", QUERY_STRING: "x=1", SERVER_PROTOCOL: "HTTP/1.1", HTTP_HOST: "example.test" };
+
+test("uwsgi protocol: a modifier1 0 request becomes a Node request; the raw HTTP/1.1 response ends with the connection", async () => {
+  const srv = await start((req, res) => {
+    res.setHeader("X-Seen", `${req.method} ${req.url} ${req.httpVersion} ${req.headers.host}`);
+    res.end("hi there");
+  });
+  try {
+    const r = parseResponse(await exchange(srv.port, [request(GET)]));
+    assert.equal(r.statusLine, "HTTP/1.1 200 OK");
+    assert.equal(r.headers["x-seen"], "GET /hello?x=1 1.1 example.test");
+    assert.equal(r.headers["content-length"], "8");
+    assert.equal(r.headers["connection"], "close");
+    assert.equal(r.headers["transfer-encoding"], undefined);
+    assert.equal(r.body.toString(), "hi there");
+  } finally {
+    await srv.close();
+  }
+});
+
+test("uwsgi protocol: vars reach uwsgi.env through the request context; headers, remote address and HTTPS are mapped", async () => {
+  let seen: Record<string, unknown> = {};
+  const srv = await start((req, res) => {
+    setImmediate(() => {
+      // still inside the request after an async hop
+      seen = {
+        env: currentRequest()?.env,
+        headers: req.headers,
+        ip: req.socket.remoteAddress,
+        port: req.socket.remotePort,
+        encrypted: (req.socket as { encrypted?: boolean }).encrypted,
+      };
+      res.end();
+    });
+  });
+  try {
+    const vars = {
+      ...GET, HTTP_X_CUSTOM_THING: "v1", HTTP_COOKIE: "a=b; c=d", CONTENT_TYPE: "text/plain",
+      REMOTE_ADDR: "203.0.113.9", REMOTE_PORT: "41000", HTTPS: "on", SERVER_NAME: "example.test",
+    };
+    await exchange(srv.port, [request(vars)]);
+    const env = seen.env as Record<string, string>;
+    assert.equal(env.REQUEST_URI, "/hello?x=1");
+    assert.equal(env.HTTP_X_CUSTOM_THING, "v1");
+    assert.equal(env.SERVER_NAME, "example.test");
+    const headers = seen.headers as Record<string, string>;
+    assert.equal(headers["x-custom-thing"], "v1");
+    assert.equal(headers.cookie, "a=b; c=d");
+    assert.equal(headers["content-type"], "text/plain");
+    assert.equal(seen.ip, "203.0.113.9");
+    assert.equal(seen.port, 41000);
+    assert.equal(seen.encrypted, true);
+  } finally {
+    await srv.close();
+  }
+});
+
+test("uwsgi protocol: without REQUEST_URI the target is SCRIPT_NAME + PATH_INFO (escaped) + QUERY_STRING; modifier1 30 strips SCRIPT_NAME from PATH_INFO", async () => {
+  const seen: Array<{ url: string; path: string }> = [];
+  const srv = await start((req, res) => {
+    seen.push({ url: req.url!, path: currentRequest()!.env.PATH_INFO! });
+    res.end();
+  });
+  try {
+    const vars = { REQUEST_METHOD: "GET", SCRIPT_NAME: "/app", PATH_INFO: "/app/a b?#%", QUERY_STRING: "q=1", SERVER_PROTOCOL: "HTTP/1.1" };
+    await exchange(srv.port, [request(vars)]);
+    await exchange(srv.port, [request({ ...vars, PATH_INFO: "/app/x" }, undefined, 30)]);
+    assert.deepEqual(seen, [
+      { url: "/app/app/a%20b%3F%23%25?q=1", path: "/app/a b?#%" },
+      { url: "/app/app/x?q=1", path: "/x" },
+    ]);
+  } finally {
+    await srv.close();
+  }
+});
+
+test("uwsgi protocol: SERVER_PROTOCOL sets req.httpVersion; HTTP/1.0 responses still carry Content-Length", async () => {
+  const versions: string[] = [];
+  const srv = await start((req, res) => {
+    versions.push(`${req.httpVersion}/${req.httpVersionMajor}/${req.httpVersionMinor}`);
+    res.end("x");
+  });
+  try {
+    const r10 = parseResponse(await exchange(srv.port, [request({ ...GET, SERVER_PROTOCOL: "HTTP/1.0" })]));
+    assert.equal(r10.headers["content-length"], "1");
+    await exchange(srv.port, [request({ ...GET, SERVER_PROTOCOL: "HTTP/2.0" })]);
+    await exchange(srv.port, [request({ REQUEST_METHOD: "GET", PATH_INFO: "/" })]);
+    assert.deepEqual(versions, ["1.0/1/0", "2.0/2/0", "1.0/1/0"]);
+  } finally {
+    await srv.close();
+  }
+});
+
+test("uwsgi protocol: a large body streams through in pieces (20 MB, sent slowly in chunks) and is never chunk-encoded back", async () => {
+  const srv = await start((req, res) => {
+    const hash = createHash("sha256");
+    let pieces = 0;
+    req.on("data", (c: Buffer) => {
+      pieces++;
+      hash.update(c);
+    });
+    req.on("end", () => {
+      res.write(`${pieces > 10 ? "streamed" : "buffered"} `); // no Content-Length: body ends at close
+      res.end(hash.digest("hex"));
+    });
+  });
+  try {
+    const body = randomBytes(20 * 1024 * 1024);
+    const head = encodePacket(0, 0, encodeVars({ ...GET, REQUEST_METHOD: "POST", CONTENT_LENGTH: String(body.length) }));
+    const parts = [Buffer.concat([head, body.subarray(0, 1000)])];
+    for (let off = 1000; off < body.length; off += 2 * 1024 * 1024) parts.push(body.subarray(off, off + 2 * 1024 * 1024));
+    const r = parseResponse(await exchange(srv.port, parts, 5));
+    assert.equal(r.headers["transfer-encoding"], undefined);
+    assert.equal(r.headers["content-length"], undefined);
+    assert.equal(r.body.toString(), `streamed ${createHash("sha256").update(body).digest("hex")}`);
+  } finally {
+    await srv.close();
+  }
+});
+
+test("uwsgi protocol: req.pipe(res) echo and a large streamed response with backpressure", async () => {
+  const srv = await start((req, res) => {
+    if (req.url === "/echo") {
+      req.pipe(res);
+      return;
+    }
+    let i = 0;
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    const pump = () => {
+      while (i < 256) {
+        i++;
+        if (!res.write(chunk)) return void res.once("drain", pump);
+      }
+      res.end();
+    };
+    pump();
+  });
+  try {
+    const body = randomBytes(3 * 1024 * 1024);
+    const echoed = parseResponse(await exchange(srv.port, [request({ ...GET, REQUEST_URI: "/echo", REQUEST_METHOD: "PUT" }, body)]));
+    assert.ok(echoed.body.equals(body));
+    const big = parseResponse(await exchange(srv.port, [request({ ...GET, REQUEST_URI: "/big" })]));
+    assert.equal(big.body.length, 256 * 64 * 1024);
+  } finally {
+    await srv.close();
+  }
+});
+
+test("uwsgi protocol: Expect and Connection headers are passed to the app but never change the framing", async () => {
+  const srv = await start((req, res) => {
+    res.setHeader("Connection", "keep-alive"); // an app asking for keep-alive still gets its connection closed
+    res.end(`${req.headers.expect}|${req.headers.connection}`);
+  });
+  try {
+    const raw = await exchange(srv.port, [request({ ...GET, HTTP_EXPECT: "100-continue", HTTP_CONNECTION: "keep-alive" }, Buffer.from("abc"))]);
+    assert.ok(!raw.toString("latin1").includes("100 Continue"));
+    assert.equal(parseResponse(raw).body.toString(), "100-continue|keep-alive");
+    const odd = await exchange(srv.port, [request({ ...GET, HTTP_EXPECT: "something-else" })]);
+    assert.equal(parseResponse(odd).statusLine, "HTTP/1.1 200 OK");
+  } finally {
+    await srv.close();
+  }
+});
+
+test("uwsgi protocol: a packet larger than --buffer-size is logged (uWSGI's message) and closed; the server keeps serving", async () => {
+  const srv = await start((_req, res) => res.end("ok"));
+  try {
+    const big = request({ ...GET, HTTP_X_PAD: "p".repeat(5000) });
+    assert.equal((await exchange(srv.port, [big])).length, 0);
+    assert.match(srv.lines.join("\n"), /invalid request block size: \d+ \(max 4096\) from 127\.0\.0\.1:\d+, closing the connection/);
+    assert.equal(parseResponse(await exchange(srv.port, [request(GET)])).body.toString(), "ok");
+  } finally {
+    await srv.close();
+  }
+});
+
+test("uwsgi protocol: --buffer-size up to 65535 accepts big vars blocks", async () => {
+  const srv = await start((req, res) => res.end(String(req.headers["x-pad"]?.length)), { bufferSize: 65535 });
+  try {
+    const r = await exchange(srv.port, [request({ ...GET, HTTP_X_PAD: "p".repeat(60000) })]);
+    assert.equal(parseResponse(r).body.toString(), "60000");
+  } finally {
+    await srv.close();
+  }
+});
+
+test("uwsgi protocol: malformed vars, truncated packets and vars that cannot be HTTP are logged and closed", async () => {
+  let calls = 0;
+  const srv = await start((_req, res) => {
+    calls++;
+    res.end("ok");
+  });
+  try {
+    // zero key length
+    await exchange(srv.port, [Buffer.concat([encodeHeader(0, 4, 0), Buffer.from([0, 0, 1, 0])])]);
+    // record running past the end of the payload
+    await exchange(srv.port, [Buffer.concat([encodeHeader(0, 5, 0), Buffer.from([5, 0, 0x61, 0x62, 0x63])])]);
+    // header injection attempt through a var value
+    await exchange(srv.port, [request({ ...GET, HTTP_X_EVIL: "a\r\nContent-Length: 5" })]);
+    // bad method and bad CONTENT_LENGTH
+    await exchange(srv.port, [request({ ...GET, REQUEST_METHOD: "GE T" })]);
+    await exchange(srv.port, [request({ ...GET, CONTENT_LENGTH: "12abc" })]);
+    const log = srv.lines.join("\n");
+    assert.match(log, /malformed uwsgi packet: vars: zero key length at offset 0/);
+    assert.match(log, /malformed uwsgi packet: vars: key of 5 bytes at offset 2 runs past the end/);
+    assert.match(log, /var HTTP_X_EVIL contains control characters/);
+    assert.match(log, /REQUEST_METHOD "GE T" is not an HTTP method token/);
+    assert.match(log, /CONTENT_LENGTH "12abc" is not a number/);
+    assert.equal(calls, 0);
+    assert.equal(parseResponse(await exchange(srv.port, [request(GET)])).body.toString(), "ok");
+  } finally {
+    await srv.close();
+  }
+});
+
+test("uwsgi protocol: a client closing mid-packet is logged as truncated; a silent client times out", async () => {
+  const srv = await start((_req, res) => res.end("ok"), { readTimeoutMs: 200 });
+  try {
+    await new Promise<void>((resolve) => {
+      const s = net.connect(srv.port, "127.0.0.1", () => s.end(request(GET).subarray(0, 30)));
+      s.on("close", () => resolve());
+      s.resume();
+    });
+    const silent = await exchange(srv.port, []);
+    assert.equal(silent.length, 0);
+    const log = srv.lines.join("\n");
+    assert.match(log, /truncated uwsgi packet: the connection ended after 26 of \d+ payload bytes \(modifier1 0\)/);
+    assert.match(log, /timeout: no complete uwsgi packet within 200 ms \(0 bytes received\)/);
+    assert.equal(parseResponse(await exchange(srv.port, [request(GET)])).body.toString(), "ok");
+  } finally {
+    await srv.close();
+  }
+});
+
+test("uwsgi protocol: bytes after the announced body are never served as a second request", async () => {
+  const urls: string[] = [];
+  const srv = await start((req, res) => {
+    urls.push(req.url!);
+    setTimeout(() => res.end("ok"), 20); // the real response comes after the extra bytes were parsed
+  });
+  try {
+    const smuggled = Buffer.from("GET /admin HTTP/1.1\r\nHost: x\r\n\r\n");
+    const r = await exchange(srv.port, [Buffer.concat([request({ ...GET, REQUEST_METHOD: "POST" }, Buffer.from("abc")), smuggled])]);
+    assert.equal(parseResponse(r).body.toString(), "ok");
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(urls, ["/hello?x=1"]);
+    assert.match(srv.lines.join("\n"), /unexpected data after the request body/);
+  } finally {
+    await srv.close();
+  }
+});
+
+test("uwsgi protocol: an exception thrown by the app is logged, answered with 500 and reported to onResponse", async () => {
+  const ends: UwsgiResponseEvent[] = [];
+  const srv = await start(
+    () => {
+      throw new Error("app exploded");
+    },
+    { onResponse: (e) => ends.push(e) },
+  );
+  try {
+    const r = parseResponse(await exchange(srv.port, [request(GET)]));
+    assert.equal(r.statusLine, "HTTP/1.1 500 Internal Server Error");
+    assert.match(srv.lines.join("\n"), /unhandled exception serving GET \/hello\?x=1: Error: app exploded/);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(ends.length, 1);
+    assert.equal(ends[0]!.status, 500);
+    assert.match(String(ends[0]!.error), /app exploded/);
+  } finally {
+    await srv.close();
+  }
+});
+
+test("uwsgi protocol: onRequest/onResponse see every request with env, status, bytes and duration", async () => {
+  const starts: UwsgiRequestEvent[] = [];
+  const ends: UwsgiResponseEvent[] = [];
+  const srv = await start((_req, res) => {
+    res.statusCode = 201;
+    res.end("created");
+  }, { onRequest: (e) => starts.push(e), onResponse: (e) => ends.push(e) });
+  try {
+    const raw = await exchange(srv.port, [request(GET)]);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(starts.length, 1);
+    assert.equal(starts[0]!.env!.REQUEST_URI, "/hello?x=1");
+    assert.equal(ends[0]!.status, 201);
+    assert.equal(ends[0]!.txBytes, raw.length);
+    assert.equal(ends[0]!.aborted, false);
+    assert.ok(ends[0]!.durationMicros >= 0);
+  } finally {
+    await srv.close();
+  }
+});
+
+test("uwsgi protocol: ping (modifier1 100) answers the warning message, capped at 80 bytes, and is not accounted", async () => {
+  let warning: string | null = null;
+  const starts: UwsgiRequestEvent[] = [];
+  const srv = await start((_req, res) => res.end(), {
+    getWarningMessage: () => warning,
+    modifiers: new ModifierRegistry(),
+    onRequest: (e) => starts.push(e),
+  });
+  try {
+    assert.deepEqual([...(await exchange(srv.port, [encodeHeader(100, 0, 0)]))], [0x64, 0, 0, 1]);
+    warning = "w".repeat(100);
+    const r = await exchange(srv.port, [encodeHeader(100, 0, 0)]);
+    assert.deepEqual([...r.subarray(0, 4)], [0x64, 80, 0, 1]);
+    assert.equal(r.subarray(4).toString(), "w".repeat(80));
+    assert.equal(starts.length, 0);
+  } finally {
+    await srv.close();
+  }
+});
+
+test("uwsgi protocol: other modifiers go to registered handlers, which can read bytes after the packet", async () => {
+  const registry = new ModifierRegistry();
+  registry.register(173, async ({ payload, socket, readBytes, modifier2 }) => {
+    const extra = await readBytes(5);
+    socket.write(Buffer.concat([Buffer.from(`m2=${modifier2} `), payload, Buffer.from(" + "), extra ?? Buffer.from("none")]));
+  });
+  registry.register(111, () => {
+    throw new Error("cache handler broke");
+  });
+  const ends: UwsgiResponseEvent[] = [];
+  const srv = await start((_req, res) => res.end(), { modifiers: registry, onResponse: (e) => ends.push(e) });
+  try {
+    const r = await exchange(srv.port, [Buffer.concat([encodePacket(173, 7, Buffer.from("payload")), Buffer.from("ab")]), Buffer.from("cde")], 30);
+    assert.equal(r.toString(), "m2=7 payload + abcde");
+    await exchange(srv.port, [encodePacket(111, 0, Buffer.from("k"))]);
+    assert.match(srv.lines.join("\n"), /modifier1 111 handler failed for 127\.0\.0\.1:\d+: cache handler broke/);
+    await exchange(srv.port, [encodePacket(42, 0, Buffer.alloc(0))]);
+    assert.match(srv.lines.join("\n"), /-- unavailable modifier requested: 42 --/);
+    assert.equal(ends.length, 2);
+    assert.equal(ends[0]!.modifier1, 173);
+    assert.equal(ends[1]!.aborted, true);
+    assert.throws(() => registry.register(256, () => {}), { code: "UWSGI_ERR_INVALID_ARGUMENT" });
+  } finally {
+    await srv.close();
+  }
+});
+
+test("uwsgi protocol: concurrent connections are served independently", async () => {
+  const srv = await start((req, res) => setTimeout(() => res.end(req.url), 20));
+  try {
+    const replies = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => exchange(srv.port, [request({ ...GET, REQUEST_URI: `/r${i}` })])),
+    );
+    assert.deepEqual(replies.map((r) => parseResponse(r).body.toString()), Array.from({ length: 30 }, (_, i) => `/r${i}`));
+  } finally {
+    await srv.close();
+  }
+});

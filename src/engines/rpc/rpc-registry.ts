@@ -1,0 +1,99 @@
+/**
+ * One process's RPC table (`register_rpc`, `call`, `rpc_list`, and the functions remote nodes
+ * reach through modifier1 173). Like uWSGI's it is per process: functions registered before the
+ * workers start are known everywhere, functions registered inside a worker only there.
+ * @module
+ */
+import { UwsgiError } from "../../errors.js";
+import { type BytesLike, toBuffer } from "../../core/bytes.js";
+import type { RpcFunction } from "../../api.js";
+
+export type { RpcFunction } from "../../api.js";
+
+/** Longest RPC function name, in bytes. */
+export const MAX_RPC_NAME_BYTES = 255;
+
+/** Called when an RPC function throws or rejects; the caller then gets null. */
+export type RpcErrorHook = (error: unknown, name: Buffer) => void;
+
+const logRpcError: RpcErrorHook = (error, name) => {
+  console.error(`[uwsgi-rpc] error in rpc function ${JSON.stringify(name.toString("latin1"))}:`, error);
+};
+
+/**
+ * Converts what an RPC function returned into the bytes sent back: Buffers and Uint8Arrays as
+ * they are, strings UTF-8 encoded (uWSGI's Python 3 plugin turns a str into None), anything else
+ * and empty results into null.
+ */
+export function rpcResultToBuffer(result: unknown): Buffer | null {
+  let buf: Buffer | null = null;
+  if (typeof result === "string") buf = Buffer.from(result, "utf8");
+  else if (result instanceof Uint8Array) buf = toBuffer(result);
+  return buf !== null && buf.length > 0 ? buf : null;
+}
+
+/**
+ * The RPC functions of one process.
+ * @example
+ * const rpc = new RpcRegistry();
+ * rpc.register("hello", (who) => Buffer.concat([Buffer.from("hello "), who]));
+ * await rpc.invoke("hello", [Buffer.from("world")]); // <Buffer "hello world">
+ */
+export class RpcRegistry {
+  /** Functions by name (latin1 of the name bytes), in registration order. */
+  readonly #functions = new Map<string, { name: Buffer; fn: RpcFunction }>();
+
+  /**
+   * @param max table size (`--rpc-max`, default 64).
+   * @param onError receives errors thrown by functions (default: logged to stderr).
+   */
+  constructor(readonly max = 64, private readonly onError: RpcErrorHook = logRpcError) {
+    if (!Number.isInteger(max) || max < 0) throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "max", `expected an integer >= 0, got ${max}`);
+  }
+
+  /**
+   * Registers `fn` under `name` (1..255 bytes); an existing name is replaced in place.
+   * @returns true.
+   * @throws UwsgiError `UWSGI_ERR_RPC_REGISTER` for a bad name, a non-function, or a full table.
+   */
+  register(name: BytesLike, fn: RpcFunction): true {
+    const key = toBuffer(name, "name");
+    const label = JSON.stringify(key.toString("latin1"));
+    if (key.length === 0 || key.length > MAX_RPC_NAME_BYTES) {
+      throw new UwsgiError("UWSGI_ERR_RPC_REGISTER", label, `the name must be 1..${MAX_RPC_NAME_BYTES} bytes, got ${key.length}`);
+    }
+    if (typeof fn !== "function") throw new UwsgiError("UWSGI_ERR_RPC_REGISTER", label, "not a function");
+    const id = key.toString("latin1");
+    if (!this.#functions.has(id) && this.#functions.size >= this.max) {
+      throw new UwsgiError("UWSGI_ERR_RPC_REGISTER", label, `the table is full (--rpc-max ${this.max})`);
+    }
+    this.#functions.set(id, { name: Buffer.from(key), fn });
+    return true;
+  }
+
+  /** The function registered as `name`, or null. */
+  lookup(name: BytesLike): RpcFunction | null {
+    return this.#functions.get(toBuffer(name, "name").toString("latin1"))?.fn ?? null;
+  }
+
+  /** Registered names, in registration order. */
+  list(): Buffer[] {
+    return [...this.#functions.values()].map((e) => Buffer.from(e.name));
+  }
+
+  /**
+   * Calls `name` with `args` and awaits its result (see {@link rpcResultToBuffer}). Null when the
+   * function is unknown, returned nothing usable, or threw (the error goes to `onError`).
+   */
+  async invoke(name: BytesLike, args: readonly Buffer[]): Promise<Buffer | null> {
+    const key = toBuffer(name, "name");
+    const entry = this.#functions.get(key.toString("latin1"));
+    if (!entry) return null;
+    try {
+      return rpcResultToBuffer(await entry.fn(...args));
+    } catch (err) {
+      this.onError(err, Buffer.from(key));
+      return null;
+    }
+  }
+}

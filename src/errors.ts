@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   // --- cache ---------------------------------------------------------------------------------
   UWSGI_ERR_CACHE_UNAVAILABLE: { kind: "ValueError", message: "no local uWSGI cache available%s" },
   UWSGI_ERR_CACHE_OPTION: { kind: "ValueError", message: "invalid cache option %s: %s" },
+  UWSGI_ERR_CACHE_REGION: { kind: "RuntimeError", message: "cache %s: %s" },
 
   // --- metrics -------------------------------------------------------------------------------
   UWSGI_ERR_METRIC_OPTION: { kind: "ValueError", message: "invalid metric option %s: %s" },

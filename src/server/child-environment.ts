@@ -1,0 +1,96 @@
+/**
+ * The environment the master gives every process it spawns. The `UWSGI_NODE_*` role variables
+ * are the contract with the `uwsgi` facade (it picks the runtime backend when it sees them);
+ * `UWSGI_NODE_SERVER` carries what a worker needs to serve, so it never re-reads config files.
+ * @module
+ */
+import type { SocketProto } from "./listen-address.js";
+import type { AppSpec } from "./server-settings.js";
+
+/** Kind of process the master spawns. */
+export type ChildRole = "worker" | "mule" | "spooler";
+
+/** A listening socket as a child sees it: the descriptor it inherited. */
+export interface InheritedSocket {
+  readonly fd: number;
+  readonly proto: SocketProto;
+  readonly name: string;
+}
+
+/** Serving parameters of a worker, decided by the master. */
+export interface WorkerPlan {
+  readonly sockets: readonly InheritedSocket[];
+  readonly app: AppSpec | null;
+  readonly numproc: number;
+  readonly listen: number;
+  readonly bufferSize: number;
+  readonly harakiri: number;
+  readonly maxRequests: number;
+  readonly reloadOnRss: number;
+  readonly disableLogging: boolean;
+  readonly logto: string | null;
+  readonly workerReloadMercy: number;
+  readonly memoryReport: boolean;
+  /** Unix seconds the instance started. */
+  readonly startedOn: number;
+  /** True for processes spawned by a reload (uwsgi.is_a_reload()). */
+  readonly isReload: boolean;
+}
+
+/** Everything a child learns from its environment. */
+export interface ChildIdentity {
+  readonly role: ChildRole;
+  /** Worker id 1..N, mule id 1..M, spooler index 1..S. */
+  readonly id: number;
+  readonly masterPid: number;
+  readonly instance: string;
+  /** The master's effective argv (rebuilds the same options). */
+  readonly argv: readonly string[];
+  /** Present in workers. */
+  readonly plan: WorkerPlan | null;
+}
+
+/** Names of the variables. */
+export const ENV = {
+  role: "UWSGI_NODE_ROLE",
+  id: "UWSGI_NODE_ID",
+  masterPid: "UWSGI_NODE_MASTER_PID",
+  instance: "UWSGI_NODE_INSTANCE",
+  argv: "UWSGI_NODE_ARGV",
+  server: "UWSGI_NODE_SERVER",
+} as const;
+
+/** The variables to add to a child's environment. */
+export function childEnvironment(identity: ChildIdentity): Record<string, string> {
+  const env: Record<string, string> = {
+    [ENV.role]: identity.role,
+    [ENV.id]: String(identity.id),
+    [ENV.masterPid]: String(identity.masterPid),
+    [ENV.instance]: identity.instance,
+    [ENV.argv]: JSON.stringify(identity.argv),
+  };
+  if (identity.plan) env[ENV.server] = JSON.stringify(identity.plan);
+  return env;
+}
+
+/** Reads the identity of this process, or null when it was not spawned by our master. */
+export function readChildIdentity(env: NodeJS.ProcessEnv = process.env): ChildIdentity | null {
+  const role = env[ENV.role];
+  if (role !== "worker" && role !== "mule" && role !== "spooler") return null;
+  let argv: string[] = [];
+  try {
+    const parsed: unknown = JSON.parse(env[ENV.argv] ?? "[]");
+    if (Array.isArray(parsed)) argv = parsed.map(String);
+  } catch {
+    argv = [];
+  }
+  const plan = env[ENV.server] ? (JSON.parse(env[ENV.server]!) as WorkerPlan) : null;
+  return {
+    role,
+    id: Number(env[ENV.id] ?? 0) || 0,
+    masterPid: Number(env[ENV.masterPid] ?? 0) || 0,
+    instance: env[ENV.instance] ?? "",
+    argv,
+    plan,
+  };
+}

@@ -1,0 +1,49 @@
+/**
+ * The master's log: standard output, or the `--logto` file (appended to). Every write is one
+ * whole-line chunk, so lines from the master and from many workers never interleave.
+ * @module
+ */
+import { closeSync, openSync, writeSync } from "node:fs";
+import { logDate } from "./log-date.js";
+
+/** Where the instance's log lines go. */
+export class LogSink {
+  readonly #fd: number | null;
+  #size = 0;
+
+  /** @param logto file to append to; null writes to standard output. */
+  constructor(logto: string | null) {
+    this.#fd = logto === null ? null : openSync(logto, "a");
+  }
+
+  /** Bytes written so far (what `uwsgi.logsize()` reports). */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Writes one line (a newline is added when missing). */
+  line(text: string): void {
+    this.write(Buffer.from(text.endsWith("\n") ? text : text + "\n"));
+  }
+
+  /** Writes one line prefixed with the date, like uWSGI's verbose log lines. */
+  event(text: string): void {
+    this.line(`${logDate()} - ${text}`);
+  }
+
+  /** Writes whole lines as they are. */
+  write(chunk: Buffer): void {
+    this.#size += chunk.length;
+    if (this.#fd === null) {
+      process.stdout.write(chunk);
+      return;
+    }
+    let off = 0;
+    while (off < chunk.length) off += writeSync(this.#fd, chunk, off);
+  }
+
+  /** Closes the log file (standard output is left open). */
+  close(): void {
+    if (this.#fd !== null) closeSync(this.#fd);
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The hash table of a cache: bucket heads in the meta region, collision chains through the
+ * `prev`/`next` fields of the slot headers (new items go to the tail, as in uWSGI).
+ * The caller holds the shard mutex of the bucket.
+ * @module
+ */
+import { ITEM } from "./cache-layout.js";
+import type { CacheMeta } from "./cache-meta.js";
+import type { CacheSlots } from "./cache-slots.js";
+
+/** Returned by {@link BucketChains.find} when a chain is corrupt (a loop or an impossible slot). */
+export const CHAIN_CORRUPT = -1;
+
+/** Lookup, append and unlink on bucket chains. */
+export class BucketChains {
+  constructor(
+    private readonly meta: CacheMeta,
+    private readonly slots: CacheSlots,
+    private readonly items: number,
+  ) {}
+
+  /** Slot holding `key` (hash `hash`) in bucket `b`, 0 when absent, {@link CHAIN_CORRUPT} on a broken chain. */
+  find(key: Uint8Array, hash: number, b: number): number {
+    const slots = this.slots;
+    let slot = this.meta.bucket(b);
+    for (let rounds = 0; slot !== 0; rounds++) {
+      if (slot >= this.items || rounds >= this.items) return CHAIN_CORRUPT;
+      if (slots.get(slot, ITEM.hash) === hash && slots.get(slot, ITEM.keysize) === key.length && slots.keyEquals(slot, key)) return slot;
+      slot = slots.get(slot, ITEM.next);
+    }
+    return 0;
+  }
+
+  /** Appends `slot` at the tail of bucket `b`'s chain. */
+  append(slot: number, b: number): void {
+    const slots = this.slots;
+    slots.set(slot, ITEM.next, 0);
+    let tail = this.meta.bucket(b);
+    if (tail === 0) {
+      slots.set(slot, ITEM.prev, 0);
+      this.meta.setBucket(b, slot);
+      return;
+    }
+    for (let next = slots.get(tail, ITEM.next); next !== 0; next = slots.get(tail, ITEM.next)) tail = next;
+    slots.set(tail, ITEM.next, slot);
+    slots.set(slot, ITEM.prev, tail);
+  }
+
+  /** Removes `slot` from bucket `b`'s chain (its own prev/next are left for the caller to clear). */
+  unlink(slot: number, b: number): void {
+    const slots = this.slots;
+    const prev = slots.get(slot, ITEM.prev);
+    const next = slots.get(slot, ITEM.next);
+    if (prev !== 0) slots.set(prev, ITEM.next, next);
+    else this.meta.setBucket(b, next);
+    if (next !== 0) slots.set(next, ITEM.prev, prev);
+  }
+}

@@ -1,0 +1,777 @@
+/**
+ * The cache engine: uWSGI's `cache2` semantics over two memory regions (see `cache-layout.ts`)
+ * that several processes may map and use at once. All cache state lives in those regions; an
+ * engine object only holds views and the options.
+ *
+ * ## Locking
+ * Buckets are spread over `shardCount` shard mutexes (shard = bucket % shardCount). A shard mutex
+ * guards its buckets, the chains hanging from them and the content of the slots in those chains
+ * (key, value, expiry, hits) plus the shard's hit/miss counters. The global mutex guards the
+ * free-slot stack, the block bitmap, the LRU list and the cache-wide counters (items, full, last
+ * modified, next sweep time). Lock order is always shard -> global; operations on the whole cache
+ * (clear, keys, the full-cache path, repair) take every shard in ascending order, then global.
+ * Every operation takes all the locks it needs *before* it changes anything.
+ *
+ * ## Recovery from a dead lock owner
+ * `Mutex.lock()` returning true means the previous owner died holding it, possibly half-way
+ * through a change. The engine then sets the region's "repair" flag (before releasing anything);
+ * whoever next holds a cache lock sees the flag, backs out untouched, takes every lock and
+ * rebuilds the meta region from the data region ({@link rebuildCacheMeta}), then retries its
+ * operation. The data region is kept rebuildable at every instant: a slot is live only once its
+ * `keysize` is written (last), is made dead by clearing `keysize` (first), and every slot whose
+ * content is being changed is named in the writer's journal entry in the meta region first; the
+ * rebuild drops journaled slots, so a half-written value is never served. The cost of a crash is
+ * therefore at most the item being written, plus LRU order where the list itself was torn.
+ *
+ * @module
+ */
+import { UwsgiError } from "../../errors.js";
+import type { Clock } from "../../core/clock.js";
+import { unixSeconds } from "../../core/clock.js";
+import type { Mutex } from "../../core/mutex.js";
+import { BlockBitmap } from "./block-bitmap.js";
+import { BucketChains, CHAIN_CORRUPT } from "./bucket-chains.js";
+import { ITEM, ITEM_FLAG, META_F64, META_U32, cacheLayout, type CacheLayout } from "./cache-layout.js";
+import { CacheMeta } from "./cache-meta.js";
+import { maxItemSizeOf, validateCacheOptions, type CacheOptions } from "./cache-options.js";
+import { rebuildCacheMeta } from "./cache-rebuild.js";
+import { CacheSlots } from "./cache-slots.js";
+import { cacheHashFunction, type CacheHashFunction } from "./hash.js";
+import { LruList } from "./lru-list.js";
+
+/** The mutexes guarding one cache: `shards.length` must equal `cacheRegionSizes(opts).shardCount`. */
+export interface CacheLocks {
+  shards: Mutex[];
+  global: Mutex;
+}
+
+/**
+ * How the engine treats the regions it is given: `init` formats fresh memory, `attach` joins
+ * memory another process formatted, `restore` keeps a data region loaded from a store file and
+ * rebuilds the bookkeeping from it (dropping expired and invalid items).
+ */
+export type CacheMode = "init" | "attach" | "restore";
+
+/** The arithmetic `math()` applies. */
+export type CacheMathOp = "inc" | "dec" | "mul" | "div";
+
+/** One cache's entry in the stats document (uWSGI's key names). */
+export interface CacheStats {
+  name: string;
+  hash: string;
+  hashsize: number;
+  keysize: number;
+  max_items: number;
+  blocks: number;
+  blocksize: number;
+  /** Items currently stored. */
+  items: number;
+  hits: number;
+  miss: number;
+  /** Times the cache was found full. */
+  full: number;
+  last_modified_at: number;
+}
+
+/** Thrown inside an operation to back out and repair; never escapes the engine. */
+const NEEDS_REPAIR = Symbol("cache needs repair");
+/** Returned by a store attempt that needs the whole cache (full-cache handling). */
+const FULL = Symbol("cache full");
+/** Repairs in a row after which an operation gives up (a rebuild that does not stick is a bug). */
+const MAX_REPAIRS = 8;
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const MATH_FLAG: Record<CacheMathOp, number> = { inc: ITEM_FLAG.inc, dec: ITEM_FLAG.dec, mul: ITEM_FLAG.mul, div: ITEM_FLAG.div };
+
+/** The value of a set/update, or the arithmetic of a math op. */
+type Payload = { bytes: Uint8Array } | { op: CacheMathOp; operand: bigint };
+
+function applyMath(op: CacheMathOp, a: bigint, b: bigint): bigint {
+  let r: bigint;
+  if (op === "inc") r = a + b;
+  else if (op === "dec") r = a - b;
+  else if (op === "mul") r = a * b;
+  else r = b === 0n ? 0n : a / b;
+  return BigInt.asIntN(64, r);
+}
+
+function int64Bytes(n: bigint): Buffer {
+  const out = Buffer.allocUnsafe(8);
+  out.writeBigInt64LE(n);
+  return out;
+}
+
+function relativeExpiry(expires: number | undefined): number {
+  if (expires === undefined) return 0;
+  if (!Number.isSafeInteger(expires) || expires < 0) {
+    throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "expires", `expected a whole number of seconds >= 0, got ${expires}`);
+  }
+  return expires;
+}
+
+/** Smallest non-zero of two expiry times (0 = none). */
+function earliest(a: number, b: number): number {
+  return a === 0 ? b : b === 0 ? a : Math.min(a, b);
+}
+
+/**
+ * One cache (uWSGI's `cache2`) over a meta and a data region.
+ * @example
+ * ```ts
+ * const opts = parseCache2Option("name=c,items=100,blocksize=256");
+ * const { metaBytes, dataBytes, shardCount } = cacheRegionSizes(opts);
+ * const locks = { shards: Array.from({ length: shardCount }, () => new LocalMutex()), global: new LocalMutex() };
+ * const cache = new CacheEngine(opts, { meta: new ArrayBuffer(metaBytes), data: new ArrayBuffer(dataBytes) }, locks, systemClock, "init");
+ * cache.set(Buffer.from("k"), Buffer.from("v"), 60); // true
+ * cache.get(Buffer.from("k"));                       // <Buffer 76>
+ * ```
+ */
+export class CacheEngine {
+  /** The cache's options. */
+  readonly options: CacheOptions;
+  /** Items found in the store file (`restore` mode), else 0. */
+  readonly restored: number = 0;
+  /** Receives uWSGI's "cache is FULL" / "LRU item will be purged" lines (unless `ignoreFull`); null = silent. */
+  onLog: ((line: string) => void) | null = null;
+
+  readonly #layout: CacheLayout;
+  readonly #meta: CacheMeta;
+  readonly #slots: CacheSlots;
+  readonly #chains: BucketChains;
+  readonly #lru: LruList;
+  readonly #locks: CacheLocks;
+  readonly #clock: Clock;
+  readonly #hash: CacheHashFunction;
+  readonly #maxItemSize: number;
+  readonly #shardMask: number;
+  /** Locks this engine holds right now, in acquisition order. */
+  readonly #held: Mutex[] = [];
+  #globalHeld = false;
+
+  /**
+   * @param opts the cache's options (validated again here).
+   * @param regions `meta` of at least `metaBytes` and `data` of at least `dataBytes` (see `cacheRegionSizes`).
+   * @param locks one mutex per shard plus the global one, shared by every process using the regions.
+   * @param clock time source for expiry.
+   * @param mode see {@link CacheMode}.
+   * @throws UwsgiError UWSGI_ERR_CACHE_OPTION for bad options, UWSGI_ERR_CACHE_REGION for regions
+   *   that are too small or (attach) not formatted for these options, UWSGI_ERR_INVALID_ARGUMENT
+   *   for a wrong number of shard mutexes.
+   */
+  constructor(opts: CacheOptions, regions: { meta: ArrayBuffer; data: ArrayBuffer }, locks: CacheLocks, clock: Clock, mode: CacheMode) {
+    validateCacheOptions(opts);
+    const layout = cacheLayout(opts);
+    if (regions.meta.byteLength < layout.metaBytes) {
+      throw new UwsgiError("UWSGI_ERR_CACHE_REGION", opts.name, `meta region has ${regions.meta.byteLength} bytes, needs ${layout.metaBytes}`);
+    }
+    if (regions.data.byteLength < layout.dataBytes) {
+      throw new UwsgiError("UWSGI_ERR_CACHE_REGION", opts.name, `data region has ${regions.data.byteLength} bytes, needs ${layout.dataBytes}`);
+    }
+    if (locks.shards.length !== layout.shardCount) {
+      throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "locks", `cache ${opts.name} needs ${layout.shardCount} shard mutexes, got ${locks.shards.length}`);
+    }
+    this.options = opts;
+    this.#layout = layout;
+    this.#meta = new CacheMeta(regions.meta, layout, opts);
+    this.#slots = new CacheSlots(regions.data, layout, opts.blocksize);
+    this.#chains = new BucketChains(this.#meta, this.#slots, opts.items);
+    this.#lru = new LruList(this.#meta, this.#slots);
+    this.#locks = locks;
+    this.#clock = clock;
+    this.#hash = cacheHashFunction(opts.hash);
+    this.#maxItemSize = maxItemSizeOf(opts);
+    this.#shardMask = layout.shardCount - 1;
+    if (mode === "attach") {
+      this.#meta.verify(opts);
+    } else if (mode === "init") {
+      for (let i = 0; i < opts.items; i++) this.#slots.zeroHeader(i);
+      this.#meta.format(opts);
+    } else if (mode === "restore") {
+      this.#meta.format(opts);
+      this.restored = rebuildCacheMeta(opts, layout, this.#meta, this.#slots, this.#hash, unixSeconds(clock)).restored;
+    } else {
+      throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "mode", `expected init, attach or restore, got ${String(mode)}`);
+    }
+  }
+
+  /**
+   * The value of a live key (a copy), or null. Counts a hit or a miss; on `purge_lru` caches a hit
+   * makes the item the most recently used.
+   * @example
+   * ```ts
+   * cache.get(Buffer.from("k")); // Buffer or null
+   * ```
+   */
+  get(key: Buffer): Buffer | null {
+    const h = this.#hash(key);
+    const b = h % this.options.hashsize;
+    const s = b & this.#shardMask;
+    return this.#op(() => {
+      this.#acquire(this.#locks.shards[s]!);
+      const slot = this.#lookup(key, h, b, s, unixSeconds(this.#clock));
+      if (slot === 0) {
+        this.#meta.count(s, 1);
+        return null;
+      }
+      if (this.options.purgeLru) {
+        this.#needGlobal();
+        this.#lru.touch(slot);
+      }
+      return this.#hit(slot, s, true) as Buffer;
+    });
+  }
+
+  /**
+   * True when `key` is live (present and not expired). Counts nothing.
+   * @example
+   * ```ts
+   * cache.exists(Buffer.from("k")); // boolean
+   * ```
+   */
+  exists(key: Buffer): boolean {
+    const h = this.#hash(key);
+    const b = h % this.options.hashsize;
+    const s = b & this.#shardMask;
+    return this.#op(() => {
+      this.#acquire(this.#locks.shards[s]!);
+      return this.#lookup(key, h, b, s, unixSeconds(this.#clock)) !== 0;
+    });
+  }
+
+  /**
+   * Stores a new key; never overwrites a live one. `expires` is relative seconds (0 = never).
+   * @returns false for an existing live key, an empty key or value, a key longer than `keysize`,
+   *   a value larger than {@link maxItemSize}, or a full cache.
+   * @throws UwsgiError UWSGI_ERR_INVALID_ARGUMENT for a negative or fractional `expires`.
+   * @example
+   * ```ts
+   * cache.set(Buffer.from("k"), Buffer.from("v"));      // true
+   * cache.set(Buffer.from("k"), Buffer.from("other"));  // false, "v" kept
+   * ```
+   */
+  set(key: Buffer, value: Buffer, expires?: number): boolean {
+    return this.#store(key, { bytes: value }, relativeExpiry(expires), false);
+  }
+
+  /**
+   * Creates or overwrites a key. The expiry is replaced: omitted or 0 makes the item immortal.
+   * In bitmap caches the new value is written to fresh blocks before the old ones are freed, so
+   * an update needs room for both copies.
+   * @returns false for the size limits of {@link set} or a full cache.
+   * @throws UwsgiError UWSGI_ERR_INVALID_ARGUMENT for a negative or fractional `expires`.
+   * @example
+   * ```ts
+   * cache.update(Buffer.from("k"), Buffer.from("v2"), 30); // true
+   * ```
+   */
+  update(key: Buffer, value: Buffer, expires?: number): boolean {
+    return this.#store(key, { bytes: value }, relativeExpiry(expires), true);
+  }
+
+  /**
+   * Deletes a live key.
+   * @returns false when it was absent (or already expired).
+   * @example
+   * ```ts
+   * cache.del(Buffer.from("k")); // true
+   * ```
+   */
+  del(key: Buffer): boolean {
+    const h = this.#hash(key);
+    const b = h % this.options.hashsize;
+    const s = b & this.#shardMask;
+    return this.#op(() => {
+      this.#acquire(this.#locks.shards[s]!);
+      const now = unixSeconds(this.#clock);
+      const slot = this.#lookup(key, h, b, s, now);
+      if (slot === 0) return false;
+      this.#needGlobal();
+      this.#deleteSlot(slot, b, s, now);
+      return true;
+    });
+  }
+
+  /**
+   * Deletes every item. Always true.
+   * @example
+   * ```ts
+   * cache.clear(); // true
+   * ```
+   */
+  clear(): boolean {
+    return this.#op(() => {
+      this.#acquireAll();
+      this.#clearLocked(unixSeconds(this.#clock));
+      return true;
+    });
+  }
+
+  /**
+   * Signed 64-bit arithmetic on a counter stored as 8 little-endian bytes. A missing key starts at
+   * `mathInitial` and gets `expires`; an existing one keeps its expiry. A value that is not 8 bytes
+   * is read zero-padded (its first 8 bytes, missing bytes 0). Results wrap; division truncates
+   * toward zero and division by 0 gives 0 (and succeeds).
+   * @returns false when the cache cannot hold an 8-byte value (max item size < 8), for a bad key,
+   *   or when full.
+   * @throws UwsgiError UWSGI_ERR_INVALID_ARGUMENT for an unknown op, an operand outside int64 or a
+   *   bad `expires`.
+   * @example
+   * ```ts
+   * cache.math("inc", Buffer.from("hits"), 1n); // true
+   * cache.num(Buffer.from("hits"));             // 1n
+   * ```
+   */
+  math(op: CacheMathOp, key: Buffer, operand: bigint, expires?: number): boolean {
+    if (!(op in MATH_FLAG)) throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "op", `expected inc, dec, mul or div, got ${String(op)}`);
+    if (typeof operand !== "bigint" || operand < INT64_MIN || operand > INT64_MAX) {
+      throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "operand", `expected a signed 64-bit bigint, got ${String(operand)}`);
+    }
+    return this.#store(key, { op, operand }, relativeExpiry(expires), true);
+  }
+
+  /**
+   * The counter stored under `key`: its int64 when the value is exactly 8 bytes, else 0n (also for
+   * a missing key). Counts a hit or a miss.
+   * @example
+   * ```ts
+   * cache.num(Buffer.from("hits")); // 0n when absent
+   * ```
+   */
+  num(key: Buffer): bigint {
+    const h = this.#hash(key);
+    const b = h % this.options.hashsize;
+    const s = b & this.#shardMask;
+    return this.#op(() => {
+      this.#acquire(this.#locks.shards[s]!);
+      const slot = this.#lookup(key, h, b, s, unixSeconds(this.#clock));
+      if (slot === 0) {
+        this.#meta.count(s, 1);
+        return 0n;
+      }
+      return this.#hit(slot, s, false) as bigint;
+    });
+  }
+
+  /**
+   * Copies of every live key, in bucket then chain order (effectively unordered).
+   * @example
+   * ```ts
+   * cache.keys().map(String);
+   * ```
+   */
+  keys(): Buffer[] {
+    return this.#op(() => {
+      for (const m of this.#locks.shards) this.#acquire(m);
+      const now = unixSeconds(this.#clock);
+      const out: Buffer[] = [];
+      const slots = this.#slots;
+      for (let b = 0; b < this.options.hashsize; b++) {
+        this.#walk(b, (slot) => {
+          const e = slots.get(slot, ITEM.expires);
+          if (e === 0 || e > now) out.push(slots.copyKey(slot));
+        });
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Deletes every expired item and returns how many (what the master's sweeper runs every few
+   * seconds). Returns 0 at once for `no_expire` caches and when nothing can have expired yet.
+   * Shards are swept one at a time, so the cache stays usable meanwhile.
+   * @example
+   * ```ts
+   * const freed = cache.sweep();
+   * ```
+   */
+  sweep(): number {
+    if (this.options.noExpire) return 0;
+    const now = unixSeconds(this.#clock);
+    const next = this.#meta.f64[META_F64.nextScan]!;
+    if (next === 0 || next > now) return 0;
+    this.#op(() => {
+      this.#needGlobal();
+      this.#meta.f64[META_F64.scanPendingMin] = 0;
+    });
+    let freed = 0;
+    let min = 0;
+    for (let s = 0; s < this.#layout.shardCount; s++) {
+      const r = this.#op(() => this.#sweepShard(s, now));
+      freed += r.freed;
+      min = earliest(min, r.min);
+    }
+    this.#op(() => {
+      this.#needGlobal();
+      const f = this.#meta.f64;
+      f[META_F64.nextScan] = earliest(min, f[META_F64.scanPendingMin]!);
+    });
+    return freed;
+  }
+
+  /**
+   * Counters for the stats server (uWSGI's names). Read without locking, so a snapshot.
+   * @example
+   * ```ts
+   * cache.stats().items;
+   * ```
+   */
+  stats(): CacheStats {
+    const o = this.options;
+    const m = this.#meta;
+    return {
+      name: o.name,
+      hash: o.hash,
+      hashsize: o.hashsize,
+      keysize: o.keysize,
+      max_items: o.items,
+      blocks: o.blocks,
+      blocksize: o.blocksize,
+      items: m.u32[META_U32.nItems]!,
+      hits: m.total(0),
+      miss: m.total(1),
+      full: m.f64[META_F64.full]!,
+      last_modified_at: m.f64[META_F64.lastModified]!,
+    };
+  }
+
+  /**
+   * The largest value accepted: `blocksize`, or `blocksize * blocks` for bitmap caches.
+   * @example
+   * ```ts
+   * cache.maxItemSize(); // 65536 by default
+   * ```
+   */
+  maxItemSize(): number {
+    return this.#maxItemSize;
+  }
+
+  // --- locking --------------------------------------------------------------------------------
+
+  /** Locks `m`; flags a repair if its owner died; backs out if a repair is pending. */
+  #acquire(m: Mutex): void {
+    const recovered = m.lock();
+    this.#held.push(m);
+    const u = this.#meta.u32;
+    if (recovered) Atomics.store(u, META_U32.repair, 1);
+    if (Atomics.load(u, META_U32.repair) !== 0) throw NEEDS_REPAIR;
+  }
+
+  #needGlobal(): void {
+    if (this.#globalHeld) return;
+    this.#acquire(this.#locks.global);
+    this.#globalHeld = true;
+  }
+
+  /** Releases the global mutex (the most recently acquired lock) and keeps the shard. */
+  #releaseGlobal(): void {
+    this.#held.pop()!.unlock();
+    this.#globalHeld = false;
+  }
+
+  #acquireAll(): void {
+    for (const m of this.#locks.shards) this.#acquire(m);
+    this.#needGlobal();
+  }
+
+  #releaseAll(): void {
+    while (this.#held.length > 0) this.#held.pop()!.unlock();
+    this.#globalHeld = false;
+  }
+
+  /** Runs `fn` (which takes its locks), releasing every lock afterwards; repairs and retries when asked to. */
+  #op<T>(fn: () => T): T {
+    for (let repairs = 0; ; repairs++) {
+      try {
+        return fn();
+      } catch (err) {
+        if (err !== NEEDS_REPAIR) throw err;
+      } finally {
+        this.#releaseAll();
+      }
+      if (repairs >= MAX_REPAIRS) throw new UwsgiError("UWSGI_ERR_CACHE_REGION", this.options.name, "the shared region stays inconsistent after repeated repairs");
+      this.#repair();
+    }
+  }
+
+  /** Takes every lock and, if the repair flag is still set, rebuilds the meta region from the data region. */
+  #repair(): void {
+    const u = this.#meta.u32;
+    try {
+      for (const m of [...this.#locks.shards, this.#locks.global]) {
+        if (m.lock()) Atomics.store(u, META_U32.repair, 1);
+        this.#held.push(m);
+      }
+      if (Atomics.load(u, META_U32.repair) !== 0) {
+        rebuildCacheMeta(this.options, this.#layout, this.#meta, this.#slots, this.#hash, unixSeconds(this.#clock));
+        Atomics.store(u, META_U32.repair, 0);
+      }
+    } finally {
+      this.#releaseAll();
+    }
+  }
+
+  /** Marks the region for repair and backs out of the current operation. */
+  #corrupt(): never {
+    Atomics.store(this.#meta.u32, META_U32.repair, 1);
+    throw NEEDS_REPAIR;
+  }
+
+  // --- operations with their locks held -------------------------------------------------------
+
+  /** Slot of a live `key` in bucket `b` (shard `s` held), else 0; an expired item found is deleted. */
+  #lookup(key: Uint8Array, h: number, b: number, s: number, now: number): number {
+    const slot = this.#chains.find(key, h, b);
+    if (slot === CHAIN_CORRUPT) this.#corrupt();
+    if (slot === 0) return 0;
+    const e = this.#slots.get(slot, ITEM.expires);
+    if (e !== 0 && e <= now) {
+      this.#needGlobal();
+      this.#deleteSlot(slot, b, s, now);
+      return 0;
+    }
+    return slot;
+  }
+
+  /** Counts a hit on a live slot and returns its value (`value`) or its counter. */
+  #hit(slot: number, s: number, value: boolean): Buffer | bigint {
+    const slots = this.#slots;
+    slots.set(slot, ITEM.hits, slots.get(slot, ITEM.hits) + 1);
+    this.#meta.count(s, 0);
+    const vs = slots.get(slot, ITEM.valsize);
+    const fb = slots.get(slot, ITEM.firstBlock);
+    if (value) return slots.copyValue(fb, vs);
+    return vs === 8 ? slots.readInt64(fb, 8) : 0n;
+  }
+
+  /** Calls `fn` for each slot of bucket `b`'s chain (its shard held). */
+  #walk(b: number, fn: (slot: number) => void): void {
+    const items = this.options.items;
+    let slot = this.#meta.bucket(b);
+    for (let rounds = 0; slot !== 0; rounds++) {
+      if (slot >= items || rounds >= items) this.#corrupt();
+      const next = this.#slots.get(slot, ITEM.next);
+      fn(slot);
+      slot = next;
+    }
+  }
+
+  /** set/update/math: first with the key's shard only, then, if the cache is full, with every lock. */
+  #store(key: Buffer, payload: Payload, relExpires: number, update: boolean): boolean {
+    const length = "bytes" in payload ? payload.bytes.length : 8;
+    if (key.length === 0 || length === 0 || key.length > this.options.keysize || length > this.#maxItemSize) return false;
+    const h = this.#hash(key);
+    const b = h % this.options.hashsize;
+    const s = b & this.#shardMask;
+    const first = this.#op(() => {
+      this.#acquire(this.#locks.shards[s]!);
+      return this.#storeLocked(key, h, b, s, payload, relExpires, update, false);
+    });
+    if (first !== FULL) return first;
+    return this.#op(() => {
+      this.#acquireAll();
+      return this.#storeLocked(key, h, b, s, payload, relExpires, update, true) === true;
+    });
+  }
+
+  #storeLocked(key: Buffer, h: number, b: number, s: number, payload: Payload, relExpires: number, update: boolean, exclusive: boolean): boolean | typeof FULL {
+    const now = unixSeconds(this.#clock);
+    const expires = relExpires === 0 ? 0 : Math.min(now + relExpires, Number.MAX_SAFE_INTEGER);
+    const j = exclusive ? this.#layout.shardCount : s;
+    const slot = this.#lookup(key, h, b, s, now);
+    const math = "op" in payload ? payload : null;
+    if (slot !== 0) {
+      if (!update) return false;
+      let bytes: Uint8Array;
+      if (math) {
+        const slots = this.#slots;
+        const old = slots.readInt64(slots.get(slot, ITEM.firstBlock), slots.get(slot, ITEM.valsize));
+        bytes = int64Bytes(applyMath(math.op, old, math.operand));
+      } else {
+        bytes = (payload as { bytes: Uint8Array }).bytes;
+      }
+      return this.#overwrite(slot, bytes, math ? null : expires, j, now, exclusive);
+    }
+    const bytes = math ? int64Bytes(applyMath(math.op, this.options.mathInitial, math.operand)) : (payload as { bytes: Uint8Array }).bytes;
+    const flags = math ? ITEM_FLAG.update | ITEM_FLAG.math | ITEM_FLAG.fixExpire | MATH_FLAG[math.op] : update ? ITEM_FLAG.update : 0;
+    return this.#insert(key, h, b, bytes, expires, flags, j, now, exclusive);
+  }
+
+  /** Replaces a live item's value; `expires` null keeps the current expiry (math). */
+  #overwrite(slot: number, bytes: Uint8Array, expires: number | null, j: number, now: number, exclusive: boolean): boolean | typeof FULL {
+    const o = this.options;
+    const slots = this.#slots;
+    const meta = this.#meta;
+    const bitmap = meta.bitmap;
+    if (bitmap) {
+      this.#needGlobal();
+      const count = BlockBitmap.blocksFor(bytes.length, o.blocksize);
+      const fb = bitmap.find(count, meta.u32[META_U32.bitmapPos]!);
+      if (fb < 0) {
+        if (!exclusive) return FULL;
+        this.#cacheFull(now);
+        return false;
+      }
+      bitmap.mark(fb, count);
+      meta.u32[META_U32.bitmapPos] = fb + count >= o.blocks ? 0 : fb + count;
+      const oldFb = slots.get(slot, ITEM.firstBlock);
+      const oldCount = BlockBitmap.blocksFor(slots.get(slot, ITEM.valsize), o.blocksize);
+      meta.setJournal(j, slot);
+      slots.writeValue(fb, bytes);
+      slots.set(slot, ITEM.firstBlock, fb);
+      slots.set(slot, ITEM.valsize, bytes.length);
+      bitmap.unmark(oldFb, oldCount);
+    } else {
+      if (o.purgeLru || o.lastmod || (expires !== null && expires !== 0)) this.#needGlobal();
+      meta.setJournal(j, slot);
+      slots.writeValue(slots.get(slot, ITEM.firstBlock), bytes);
+      slots.set(slot, ITEM.valsize, bytes.length);
+    }
+    if (expires !== null) {
+      slots.set(slot, ITEM.expires, expires);
+      if (expires !== 0) meta.noteExpiry(expires);
+    }
+    if (o.purgeLru) this.#lru.touch(slot);
+    if (o.lastmod) meta.f64[META_F64.lastModified] = now;
+    meta.setJournal(j, 0);
+    return true;
+  }
+
+  /** Stores a new item in a free slot (and blocks); FULL when there is no room and we are not exclusive. */
+  #insert(key: Uint8Array, h: number, b: number, bytes: Uint8Array, expires: number, flags: number, j: number, now: number, exclusive: boolean): boolean | typeof FULL {
+    const o = this.options;
+    const meta = this.#meta;
+    const slots = this.#slots;
+    this.#needGlobal();
+    if (meta.freeCount === 0) {
+      if (!exclusive) return FULL;
+      this.#cacheFull(now);
+      if (meta.freeCount === 0) return false;
+    }
+    const slot = meta.popFree();
+    let fb = slot;
+    const bitmap = meta.bitmap;
+    if (bitmap) {
+      const count = BlockBitmap.blocksFor(bytes.length, o.blocksize);
+      fb = bitmap.find(count, meta.u32[META_U32.bitmapPos]!);
+      if (fb < 0) {
+        meta.pushFree(slot);
+        if (!exclusive) return FULL;
+        this.#cacheFull(now);
+        return false;
+      }
+      bitmap.mark(fb, count);
+      meta.u32[META_U32.bitmapPos] = fb + count >= o.blocks ? 0 : fb + count;
+    }
+    meta.setJournal(j, slot);
+    if (o.purgeLru) this.#lru.add(slot);
+    meta.u32[META_U32.nItems]!++;
+    if (expires !== 0) meta.noteExpiry(expires);
+    if (o.lastmod) meta.f64[META_F64.lastModified] = now;
+    if (!exclusive) this.#releaseGlobal();
+    slots.set(slot, ITEM.flags, flags);
+    slots.set(slot, ITEM.expires, expires);
+    slots.set(slot, ITEM.hash, h);
+    slots.set(slot, ITEM.hits, 0);
+    slots.writeKey(slot, key);
+    slots.writeValue(fb, bytes);
+    slots.set(slot, ITEM.firstBlock, fb);
+    slots.set(slot, ITEM.valsize, bytes.length);
+    slots.set(slot, ITEM.keysize, key.length);
+    this.#chains.append(slot, b);
+    meta.setJournal(j, 0);
+    return true;
+  }
+
+  /** Deletes a live slot of bucket `b`; its shard and the global mutex are held; `j` is the journal entry to use. */
+  #deleteSlot(slot: number, b: number, j: number, now: number): void {
+    const o = this.options;
+    const meta = this.#meta;
+    const slots = this.#slots;
+    meta.setJournal(j, slot);
+    this.#chains.unlink(slot, b);
+    const fb = slots.get(slot, ITEM.firstBlock);
+    const vs = slots.get(slot, ITEM.valsize);
+    slots.clearItem(slot);
+    if (o.purgeLru) this.#lru.remove(slot);
+    meta.bitmap?.unmark(fb, BlockBitmap.blocksFor(vs, o.blocksize));
+    meta.pushFree(slot);
+    meta.u32[META_U32.nItems]!--;
+    if (o.lastmod) meta.f64[META_F64.lastModified] = now;
+    meta.setJournal(j, 0);
+  }
+
+  /** Deletes everything (every lock held). */
+  #clearLocked(now: number): void {
+    const meta = this.#meta;
+    const j = this.#layout.shardCount;
+    for (let i = 1; i < this.options.items; i++) {
+      if (this.#slots.get(i, ITEM.keysize) === 0) continue;
+      meta.setJournal(j, i);
+      this.#slots.clearItem(i);
+    }
+    meta.resetStructures();
+    if (this.options.lastmod) meta.f64[META_F64.lastModified] = now;
+  }
+
+  /** Deletes every expired item (every lock held) and recomputes the next sweep time. */
+  #sweepAllLocked(now: number): number {
+    const slots = this.#slots;
+    const hashsize = this.options.hashsize;
+    let freed = 0;
+    let min = 0;
+    for (let i = 1; i < this.options.items; i++) {
+      if (slots.get(i, ITEM.keysize) === 0) continue;
+      const e = slots.get(i, ITEM.expires);
+      if (e === 0) continue;
+      if (e <= now) {
+        this.#deleteSlot(i, slots.get(i, ITEM.hash) % hashsize, this.#layout.shardCount, now);
+        freed++;
+      } else min = earliest(min, e);
+    }
+    this.#meta.f64[META_F64.nextScan] = min;
+    return freed;
+  }
+
+  /** Deletes the expired items of shard `s`; returns how many and the earliest expiry left there. */
+  #sweepShard(s: number, now: number): { freed: number; min: number } {
+    this.#acquire(this.#locks.shards[s]!);
+    const slots = this.#slots;
+    let freed = 0;
+    let min = 0;
+    for (let b = s; b < this.options.hashsize; b += this.#layout.shardCount) {
+      this.#walk(b, (slot) => {
+        const e = slots.get(slot, ITEM.expires);
+        if (e === 0) return;
+        if (e > now) {
+          min = earliest(min, e);
+          return;
+        }
+        this.#needGlobal();
+        this.#deleteSlot(slot, b, s, now);
+        freed++;
+      });
+    }
+    return { freed, min };
+  }
+
+  /** uWSGI's `cache_full` (every lock held): count, log, purge the LRU item, sweep, clear. */
+  #cacheFull(now: number): void {
+    const o = this.options;
+    const meta = this.#meta;
+    if (!o.ignoreFull && this.onLog) {
+      this.onLog(o.purgeLru ? `LRU item will be purged from cache "${o.name}"` : `*** DANGER cache "${o.name}" is FULL !!! ***`);
+    }
+    meta.f64[META_F64.full]! += 1;
+    let clear = o.clearOnFull;
+    const head = this.#lru.head;
+    if (o.purgeLru && head !== 0) {
+      this.#deleteSlot(head, this.#slots.get(head, ITEM.hash) % o.hashsize, this.#layout.shardCount, now);
+    }
+    if (o.sweepOnFull > 0 && meta.f64[META_F64.fullSweepAt]! <= now) {
+      meta.f64[META_F64.fullSweepAt] = now + o.sweepOnFull;
+      if (this.#sweepAllLocked(now) > 0) clear = false;
+    }
+    if (clear) this.#clearLocked(now);
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Typed access to the data region: slot headers (u64 little-endian fields), key bytes and value
+ * blocks, in uWSGI's store-file layout. No locking here; the engine decides who may touch what.
+ * @module
+ */
+import { ITEM, ITEM_HEADER_BYTES, type CacheLayout } from "./cache-layout.js";
+
+const TWO_32 = 4294967296;
+
+/** Reads and writes item slots and value blocks of one cache's data region. */
+export class CacheSlots {
+  readonly #view: DataView;
+  readonly #bytes: Buffer;
+  readonly #slotBytes: number;
+  readonly #blocksOffset: number;
+  readonly #blocksize: number;
+
+  /**
+   * @param data the data region (at least `layout.dataBytes` long).
+   * @param layout the cache's layout.
+   * @param blocksize bytes per value block.
+   */
+  constructor(data: ArrayBuffer, layout: CacheLayout, blocksize: number) {
+    this.#view = new DataView(data, 0, layout.dataBytes);
+    this.#bytes = Buffer.from(data, 0, layout.dataBytes);
+    this.#slotBytes = layout.slotBytes;
+    this.#blocksOffset = layout.blocksOffset;
+    this.#blocksize = blocksize;
+  }
+
+  /** Reads a u64 header field (exact up to 2^53). */
+  get(slot: number, field: number): number {
+    const off = slot * this.#slotBytes + field;
+    return this.#view.getUint32(off, true) + this.#view.getUint32(off + 4, true) * TWO_32;
+  }
+
+  /** Writes a u64 header field from a non-negative integer < 2^53. */
+  set(slot: number, field: number, value: number): void {
+    const off = slot * this.#slotBytes + field;
+    this.#view.setUint32(off, value >>> 0, true);
+    this.#view.setUint32(off + 4, Math.floor(value / TWO_32), true);
+  }
+
+  /** Zeroes the fields that make a slot live or linked: keysize first, then valsize, hash, expires, prev, next. */
+  clearItem(slot: number): void {
+    this.set(slot, ITEM.keysize, 0);
+    this.set(slot, ITEM.valsize, 0);
+    this.set(slot, ITEM.hash, 0);
+    this.set(slot, ITEM.expires, 0);
+    this.set(slot, ITEM.prev, 0);
+    this.set(slot, ITEM.next, 0);
+  }
+
+  /** Zeroes a whole 88-byte header (fresh format). */
+  zeroHeader(slot: number): void {
+    const off = slot * this.#slotBytes;
+    this.#bytes.fill(0, off, off + ITEM_HEADER_BYTES);
+  }
+
+  /** True when the slot holds exactly `key` (the caller has checked hash and keysize). */
+  keyEquals(slot: number, key: Uint8Array): boolean {
+    const off = slot * this.#slotBytes + ITEM.key;
+    return this.#bytes.compare(key, 0, key.length, off, off + key.length) === 0;
+  }
+
+  /** Stores `key` in the slot's key area. */
+  writeKey(slot: number, key: Uint8Array): void {
+    this.#bytes.set(key, slot * this.#slotBytes + ITEM.key);
+  }
+
+  /** A copy of the slot's key (`keysize` bytes). */
+  copyKey(slot: number): Buffer {
+    const off = slot * this.#slotBytes + ITEM.key;
+    return Buffer.from(this.#bytes.subarray(off, off + this.get(slot, ITEM.keysize)));
+  }
+
+  /** A view (not a copy) of the slot's key bytes. */
+  keyView(slot: number, length: number): Buffer {
+    const off = slot * this.#slotBytes + ITEM.key;
+    return this.#bytes.subarray(off, off + length);
+  }
+
+  /** A copy of `length` bytes starting at block `firstBlock`. */
+  copyValue(firstBlock: number, length: number): Buffer {
+    const off = this.#blocksOffset + firstBlock * this.#blocksize;
+    const out = Buffer.allocUnsafe(length);
+    this.#bytes.copy(out, 0, off, off + length);
+    return out;
+  }
+
+  /** Writes `value` starting at block `firstBlock`. */
+  writeValue(firstBlock: number, value: Uint8Array): void {
+    this.#bytes.set(value, this.#blocksOffset + firstBlock * this.#blocksize);
+  }
+
+  /**
+   * The first 8 bytes of a value as a signed little-endian int64, bytes past `length` read as
+   * zero (never whatever an older value left in the block).
+   */
+  readInt64(firstBlock: number, length: number): bigint {
+    const off = this.#blocksOffset + firstBlock * this.#blocksize;
+    if (length >= 8) return this.#view.getBigInt64(off, true);
+    let n = 0n;
+    for (let i = length - 1; i >= 0; i--) n = (n << 8n) | BigInt(this.#bytes[off + i]!);
+    return BigInt.asIntN(64, n);
+  }
+}

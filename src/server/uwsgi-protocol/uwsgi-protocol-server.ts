@@ -22,6 +22,7 @@ import { PacketReader } from "../../protocol/packet-reader.js";
 import { decodeVars, type UwsgiPacket } from "../../protocol/packet.js";
 import { defaultModifierRegistry, type ModifierEntry, type ModifierRegistry, type ModifierRequest } from "./modifier-handlers.js";
 import { createPingHandler } from "./ping-handler.js";
+import { ReadDeadlines } from "./read-deadlines.js";
 import { buildRequestHead, type UwsgiHttpRequest } from "./request-head.js";
 
 /** The application: a plain Node request listener (an Express app is one). */
@@ -79,6 +80,12 @@ export interface UwsgiProtocolServerOptions {
 }
 
 const PENDING = Symbol("uwsgi-node.pendingRequest");
+const READING = Symbol("uwsgi-node.readingPacket");
+
+interface PacketReading {
+  readonly reader: PacketReader;
+  received: number;
+}
 
 interface PendingRequest {
   readonly http: UwsgiHttpRequest;
@@ -87,7 +94,13 @@ interface PendingRequest {
   served: boolean;
 }
 
-type UwsgiSocket = net.Socket & { [PENDING]?: PendingRequest; encrypted?: boolean };
+type UwsgiSocket = net.Socket & {
+  [PENDING]?: PendingRequest;
+  [READING]?: PacketReading | undefined;
+  encrypted?: boolean;
+  /** net.Socket's cache behind remoteAddress/remotePort/remoteFamily. */
+  _peername?: { address?: string; port?: number; family?: string };
+};
 
 const elapsedMicros = (since: bigint) => Number((process.hrtime.bigint() - since) / 1000n);
 
@@ -134,58 +147,74 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
     socket.destroy();
   });
 
-  const server = net.createServer({ noDelay: true }, (socket) => readPacket(socket));
+  const deadlines = new ReadDeadlines<UwsgiSocket>(readTimeoutMs, onPacketTimeout);
+  const server = net.createServer({ noDelay: true }, readPacket);
   return server;
 
-  function readPacket(socket: net.Socket): void {
-    const reader = new PacketReader({ maxDatasize: bufferSize });
-    let received = 0;
-    const detach = () => {
-      socket.off("data", onData);
-      socket.off("end", onEnd);
-      socket.off("timeout", onTimeout);
-      socket.setTimeout(0);
-    };
-    const drop = (why: string) => {
-      detach();
-      log(`uwsgi: ${why} from ${peerOf(socket)}, closing the connection`);
-      socket.destroy();
-    };
-    const onData = (chunk: Buffer) => {
-      received += chunk.length;
-      let packet: UwsgiPacket | null;
-      try {
-        reader.push(chunk);
-        packet = reader.next();
-      } catch (err) {
-        drop(describeError(err));
-        return;
-      }
-      if (packet === null) return;
-      detach();
-      socket.off("error", onError);
-      dispatch(socket, packet, reader.takeRest());
-    };
-    const onEnd = () => {
-      if (received === 0) {
-        detach();
-        socket.destroy(); // a connect-and-close probe: nothing to report
-        return;
-      }
-      const header = reader.pendingHeader;
-      drop(
-        header === null
-          ? `truncated uwsgi packet: the connection ended after ${received} of 4 header bytes`
-          : `truncated uwsgi packet: the connection ended after ${received - 4} of ${header.datasize} payload bytes (modifier1 ${header.modifier1})`,
-      );
-    };
-    const onTimeout = () => drop(`timeout: no complete uwsgi packet within ${readTimeoutMs} ms (${received} bytes received)`);
-    const onError = () => socket.destroy();
-    socket.on("data", onData);
-    socket.on("end", onEnd);
-    socket.on("timeout", onTimeout);
-    socket.on("error", onError);
-    socket.setTimeout(readTimeoutMs);
+  function readPacket(socket: UwsgiSocket): void {
+    socket[READING] = { reader: new PacketReader({ maxDatasize: bufferSize }), received: 0 };
+    socket.on("data", onPacketData);
+    socket.on("end", onPacketEnd);
+    socket.on("error", onPacketError);
+    deadlines.add(socket);
+  }
+
+  function stopReading(socket: UwsgiSocket): PacketReading {
+    const reading = socket[READING]!;
+    socket[READING] = undefined;
+    socket.off("data", onPacketData);
+    socket.off("end", onPacketEnd);
+    socket.off("error", onPacketError);
+    deadlines.delete(socket);
+    return reading;
+  }
+
+  function drop(socket: UwsgiSocket, why: string): void {
+    if (socket[READING] !== undefined) stopReading(socket);
+    log(`uwsgi: ${why} from ${peerOf(socket)}, closing the connection`);
+    socket.destroy();
+  }
+
+  function onPacketData(this: UwsgiSocket, chunk: Buffer): void {
+    const reading = this[READING]!;
+    reading.received += chunk.length;
+    let packet: UwsgiPacket | null;
+    try {
+      reading.reader.push(chunk);
+      packet = reading.reader.next();
+    } catch (err) {
+      drop(this, describeError(err));
+      return;
+    }
+    if (packet === null) return;
+    stopReading(this);
+    dispatch(this, packet, reading.reader.takeRest());
+  }
+
+  function onPacketEnd(this: UwsgiSocket): void {
+    const { received, reader } = stopReading(this);
+    if (received === 0) {
+      this.destroy(); // a connect-and-close probe: nothing to report
+      return;
+    }
+    const header = reader.pendingHeader;
+    drop(
+      this,
+      header === null
+        ? `truncated uwsgi packet: the connection ended after ${received} of 4 header bytes`
+        : `truncated uwsgi packet: the connection ended after ${received - 4} of ${header.datasize} payload bytes (modifier1 ${header.modifier1})`,
+    );
+  }
+
+  function onPacketError(this: UwsgiSocket): void {
+    stopReading(this);
+    this.destroy();
+  }
+
+  function onPacketTimeout(socket: UwsgiSocket): void {
+    const reading = socket[READING];
+    if (reading === undefined || socket.destroyed) return;
+    drop(socket, `timeout: no complete uwsgi packet within ${readTimeoutMs} ms (${reading.received} bytes received)`);
   }
 
   function dispatch(socket: net.Socket, packet: UwsgiPacket, rest: Buffer): void {
@@ -214,12 +243,13 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
     }
     socket[PENDING] = { http: request, packet, started: process.hrtime.bigint(), served: false };
     if (request.remoteAddress !== undefined) {
-      const family = net.isIPv6(request.remoteAddress) ? "IPv6" : "IPv4";
-      Object.defineProperty(socket, "remoteAddress", { value: request.remoteAddress, configurable: true });
-      Object.defineProperty(socket, "remoteFamily", { value: family, configurable: true });
-    }
-    if (request.remotePort !== undefined) {
-      Object.defineProperty(socket, "remotePort", { value: request.remotePort, configurable: true });
+      // the client as the front end saw it: net.Socket reads remoteAddress, remotePort and
+      // remoteFamily from this cache (a plain field, so the socket keeps its fast shape)
+      socket._peername = {
+        address: request.remoteAddress,
+        family: net.isIPv6(request.remoteAddress) ? "IPv6" : "IPv4",
+        ...(request.remotePort === undefined ? {} : { port: request.remotePort }),
+      };
     }
     if (request.https) socket.encrypted = true;
     // the HTTP parser must see the synthesised head first, then the body bytes already read
@@ -337,15 +367,10 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
   }
 }
 
-/**
- * `address:port` of the connection's peer as the kernel sees it (the front end), for log lines;
- * reads the prototype getters because a request's REMOTE_ADDR shadows them on the instance.
- */
+/** `address:port` of the connection's peer for log lines (the client's, once REMOTE_ADDR is known). */
 function peerOf(socket: net.Socket): string {
-  const real = (name: "remoteAddress" | "remotePort") =>
-    Object.getOwnPropertyDescriptor(net.Socket.prototype, name)?.get?.call(socket) as string | number | undefined;
-  const address = real("remoteAddress");
-  return address === undefined ? "a unix socket client" : `${address}:${real("remotePort") ?? "?"}`;
+  const address = socket.remoteAddress;
+  return address === undefined ? "a unix socket client" : `${address}:${socket.remotePort ?? "?"}`;
 }
 
 /** Reads exactly `n` bytes from a paused socket; null on end, error or timeout. Leaves it paused. */

@@ -8,7 +8,7 @@
  */
 import { existsSync, lstatSync, unlinkSync, chmodSync } from "node:fs";
 import net from "node:net";
-import { UwsgiError } from "../../errors.js";
+import { formatListenAddress, parseListenAddress, resolveListenHost } from "../listen-address.js";
 import { renderStatsJson, type StatsRenderOptions } from "./stats-document.js";
 import type { StatsSnapshot } from "./stats-snapshot.js";
 
@@ -67,7 +67,8 @@ export async function startStatsServer(
 ): Promise<StatsServer> {
   const log = options.logger ?? ((line: string) => process.stderr.write(line + "\n"));
   const timeoutMs = options.timeoutMs ?? 4000;
-  const target = parseStatsAddress(address);
+  const target = parseListenAddress("stats", address);
+  const unixPath = target.kind === "unix" ? target.path : undefined;
   const open = new Set<net.Socket>();
 
   const server = net.createServer((socket) => {
@@ -111,29 +112,30 @@ export async function startStatsServer(
     socket.end(reply.body);
   }
 
-  if (target.unixPath !== undefined) removeStaleSocket(target.unixPath);
+  if (unixPath !== undefined) removeStaleSocket(unixPath);
+  const host = target.kind === "tcp" ? await resolveListenHost("stats", target.host) : "";
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     const done = () => {
       server.off("error", reject);
       resolve();
     };
-    if (target.unixPath !== undefined) server.listen(target.unixPath, done);
-    else server.listen(target.port, target.host, done);
+    if (target.kind === "tcp") server.listen(target.port, host, done);
+    else server.listen(target.path, done);
   });
   server.on("error", (err) => log(`stats server: ${err.message}`));
-  if (target.unixPath !== undefined && !target.abstract && options.unixMode !== undefined) {
-    chmodSync(target.unixPath, options.unixMode);
+  if (unixPath !== undefined && !unixPath.startsWith("\0") && options.unixMode !== undefined) {
+    chmodSync(unixPath, options.unixMode);
   }
 
   const bound = server.address();
   const shown =
     typeof bound === "object" && bound !== null
-      ? `${bound.family === "IPv6" ? `[${bound.address}]` : bound.address}:${bound.port}`
-      : address;
+      ? formatListenAddress({ kind: "tcp", host: bound.address, port: bound.port })
+      : formatListenAddress(target);
 
   return {
-    address: target.unixPath !== undefined ? address : shown,
+    address: shown,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of open) s.destroy();
@@ -185,28 +187,6 @@ function requestPath(request: Buffer): string | null {
   if (!m) return null;
   const q = m[1]!.indexOf("?");
   return q === -1 ? m[1]! : m[1]!.slice(0, q);
-}
-
-interface StatsTarget {
-  host?: string;
-  port?: number;
-  unixPath?: string;
-  abstract?: boolean;
-}
-
-/** Splits a `--stats` address the way uWSGI does: a `:` means TCP, otherwise a unix socket. */
-function parseStatsAddress(address: string): StatsTarget {
-  if (address.startsWith("@")) return { unixPath: "\0" + address.slice(1), abstract: true };
-  const colon = address.lastIndexOf(":");
-  if (colon === -1) return { unixPath: address };
-  let host = address.slice(0, colon);
-  const portText = address.slice(colon + 1);
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port > 65535) {
-    throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "stats", `${address}: bad port`);
-  }
-  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
-  return { host: host === "" ? "0.0.0.0" : host, port };
 }
 
 /** uWSGI unlinks a leftover unix socket before binding; so do we (only if it is a socket). */

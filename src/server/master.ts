@@ -1,0 +1,550 @@
+/**
+ * The master process: owns the listening sockets, spawns the workers (which accept on those
+ * sockets directly), respawns the ones that die, kills the ones stuck past `--harakiri`,
+ * recycles, reloads and stops them, collects their output into one log, and serves stats.
+ *
+ * Signals: SIGHUP graceful reload (new workers first, then the old ones finish their requests
+ * and leave), SIGTERM/SIGINT graceful stop (a second one stops at once), SIGQUIT immediate stop.
+ * @module
+ */
+import { fork, type StdioOptions } from "node:child_process";
+import { unlinkSync, writeFileSync } from "node:fs";
+import { constants } from "node:os";
+import type { Readable } from "node:stream";
+import { UwsgiError } from "../errors.js";
+import { childEnvironment, type WorkerPlan } from "./child-environment.js";
+import { isWorkerMessage, type MasterMessage, type WorkerMessage } from "./ipc-messages.js";
+import { resolveListenHost } from "./listen-address.js";
+import { listenQueueLength } from "./listen-queue.js";
+import { bindListenSocket, type ListenSocket } from "./listen-socket.js";
+import { LineCollector } from "./line-collector.js";
+import type { LogSink } from "./log-sink.js";
+import type { ServerSettings } from "./server-settings.js";
+import { startStatsServer, type StatsServer } from "./stats/stats-server.js";
+import type { StatsSnapshot } from "./stats/stats-snapshot.js";
+import { TouchWatcher } from "./touch-watcher.js";
+import { WorkerProcess, WorkerSlot } from "./worker-table.js";
+
+/** Exit code when no worker could load the app at startup (uWSGI's UWSGI_FAILED_APP_CODE). */
+export const FAILED_APP_EXIT_CODE = 22;
+
+/** Descriptor number of the first inherited listening socket in a worker. */
+export const FIRST_SOCKET_FD = 4;
+
+/** How often the master checks harakiri deadlines and pushes the worker table (ms). */
+const TICK_MS = 250;
+/** Extra silence tolerated from a worker before its event loop counts as blocked (ms). */
+const SILENCE_SLACK_MS = 750;
+
+/** What the master needs to run. */
+export interface MasterConfig {
+  readonly settings: ServerSettings;
+  /** The effective argv children rebuild their options from. */
+  readonly argv: readonly string[];
+  readonly log: LogSink;
+  /** Absolute path of the worker entry script. */
+  readonly workerEntry: string;
+  /** Version string shown by the stats server. */
+  readonly version: string;
+  /** Stats document rendering switches. */
+  readonly statsNoCores?: boolean;
+  readonly statsNoMetrics?: boolean;
+}
+
+type MasterState = "idle" | "running" | "stopping" | "done";
+
+/** The master of one instance. */
+export class Master {
+  readonly #cfg: MasterConfig;
+  readonly #log: LogSink;
+  readonly slots: WorkerSlot[];
+  readonly sockets: ListenSocket[] = [];
+  /** Unix seconds the instance started. */
+  readonly startedOn = Math.floor(Date.now() / 1000);
+  #state: MasterState = "idle";
+  #everReady = false;
+  #isReload = false;
+  #exitCode = 0;
+  #stats: StatsServer | null = null;
+  #touch: TouchWatcher[] = [];
+  #tick: NodeJS.Timeout | null = null;
+  #lastTick = Date.now();
+  #tableDirty = true;
+  #chainQueue: WorkerSlot[] | null = null;
+  #reloadWaiting = new Set<WorkerSlot>();
+  #announcedReady = false;
+  readonly #signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
+  #resolveDone!: (code: number) => void;
+  /** Resolves with the exit code once the master has stopped. */
+  readonly done: Promise<number>;
+
+  constructor(cfg: MasterConfig) {
+    this.#cfg = cfg;
+    this.#log = cfg.log;
+    this.slots = Array.from({ length: cfg.settings.processes }, (_, i) => new WorkerSlot(i + 1));
+    this.done = new Promise((resolve) => (this.#resolveDone = resolve));
+  }
+
+  /** The stats server's address once it listens. */
+  get statsAddress(): string | null {
+    return this.#stats?.address ?? null;
+  }
+
+  /**
+   * Binds the sockets, writes the pidfile, spawns the workers, installs the signal handlers and
+   * starts the stats server and file watchers.
+   * @throws UwsgiError naming the option at fault when a socket cannot be bound.
+   */
+  async start(): Promise<void> {
+    const s = this.#cfg.settings;
+    if (s.sockets.length === 0) {
+      throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "http", "no socket to serve on: give --http, --http-socket or --socket");
+    }
+    try {
+      for (const [i, spec] of s.sockets.entries()) {
+        const address = spec.address.kind === "tcp" ? { ...spec.address, host: await resolveListenHost(spec.option, spec.address.host) } : spec.address;
+        const sock = await bindListenSocket(i, spec.option, spec.proto, address);
+        this.sockets.push(sock);
+        const kind = sock.address.kind === "tcp" ? "TCP" : "UNIX";
+        this.#log.line(`uwsgi socket ${i} bound to ${kind} address ${sock.name} fd ${sock.fd} (${sock.proto})`);
+      }
+      if (s.stats) {
+        this.#stats = await startStatsServer(s.stats, () => this.statsSnapshot(), {
+          http: s.statsHttp,
+          minified: s.statsMinified,
+          noCores: this.#cfg.statsNoCores ?? false,
+          noMetrics: this.#cfg.statsNoMetrics ?? false,
+          logger: (line) => this.#log.line(line),
+        });
+        this.#log.line(`*** Stats server enabled on ${this.#stats.address} fd: 0 ***`);
+      }
+    } catch (err) {
+      for (const sock of this.sockets) sock.close();
+      await this.#stats?.close();
+      throw err;
+    }
+    if (s.pidfile) writeFileSync(s.pidfile, `${process.pid}\n`);
+    this.#state = "running";
+    this.#log.line(`your server socket listen backlog is limited to ${s.listen} connections`);
+    this.#log.line(`your mercy for graceful operations on workers is ${s.workerReloadMercy} seconds`);
+    this.#log.line(`spawned uWSGI master process (pid: ${process.pid})`);
+    for (const slot of this.slots) slot.current = this.#spawn(slot, "first");
+    this.#installSignals();
+    if (s.touchReload.length) this.#touch.push(new TouchWatcher(s.touchReload, (p) => this.reload(false, `*** ${p} has been touched... grace them all !!! ***`)));
+    if (s.touchChainReload.length) this.#touch.push(new TouchWatcher(s.touchChainReload, (p) => this.reload(true, `*** ${p} has been touched... chain reload !!! ***`)));
+    this.#lastTick = Date.now();
+    this.#tick = setInterval(() => this.#onTick(), TICK_MS);
+  }
+
+  // ------------------------------------------------------------------ spawning ---------------
+
+  #plan(): WorkerPlan {
+    const s = this.#cfg.settings;
+    return {
+      sockets: this.sockets.map((sock, i) => ({ fd: FIRST_SOCKET_FD + i, proto: sock.proto, name: sock.name })),
+      app: s.app,
+      numproc: s.processes,
+      listen: s.listen,
+      bufferSize: s.bufferSize,
+      harakiri: s.harakiri,
+      maxRequests: s.maxRequests,
+      reloadOnRss: s.reloadOnRss,
+      disableLogging: s.disableLogging,
+      logto: s.logto,
+      workerReloadMercy: s.workerReloadMercy,
+      memoryReport: s.memoryReport,
+      startedOn: this.startedOn,
+      isReload: this.#isReload,
+    };
+  }
+
+  #spawn(slot: WorkerSlot, why: "first" | "respawn" | "reload"): WorkerProcess {
+    const stdio: StdioOptions = ["ignore", "pipe", "pipe", "ipc", ...this.sockets.map((s) => s.fd)];
+    const env = {
+      ...process.env,
+      ...childEnvironment({
+        role: "worker",
+        id: slot.id,
+        masterPid: process.pid,
+        instance: String(process.pid),
+        argv: this.#cfg.argv,
+        plan: this.#plan(),
+      }),
+    };
+    const child = fork(this.#cfg.workerEntry, [], { stdio, env, execArgv: process.execArgv });
+    const proc = new WorkerProcess(child, slot, Date.now());
+    slot.spawns++;
+    slot.lastSpawn = Math.floor(proc.spawnedAt / 1000);
+    this.#tableDirty = true;
+    this.#collect(child.stdout);
+    this.#collect(child.stderr);
+    child.on("message", (msg: unknown) => {
+      if (isWorkerMessage(msg)) this.#onMessage(proc, msg);
+    });
+    child.on("error", (err) => this.#log.line(`worker ${slot.id}: ${err.message}`));
+    child.on("exit", (code, signal) => this.#onExit(proc, code, signal));
+    if (why === "respawn") this.#log.line(`Respawned uWSGI worker ${slot.id} (new pid: ${proc.pid})`);
+    else this.#log.line(`spawned uWSGI worker ${slot.id} (pid: ${proc.pid}, cores: 1)`);
+    return proc;
+  }
+
+  /** Copies a child's output stream to the log, whole lines at a time. */
+  #collect(stream: Readable | null): void {
+    if (!stream) return;
+    const lines = new LineCollector();
+    stream.on("data", (chunk: Buffer) => {
+      const whole = lines.push(chunk);
+      if (whole) this.#log.write(whole);
+    });
+    stream.on("end", () => {
+      const rest = lines.flush();
+      if (rest) this.#log.write(rest);
+    });
+  }
+
+  #send(proc: WorkerProcess, msg: MasterMessage): void {
+    if (proc.exited || !proc.child.connected) return;
+    proc.child.send(msg, (err) => {
+      if (err) {
+        // The worker is going away; its exit is handled separately.
+      }
+    });
+  }
+
+  // ------------------------------------------------------------------ worker events ----------
+
+  #onMessage(proc: WorkerProcess, msg: WorkerMessage): void {
+    proc.lastHeard = Date.now();
+    const slot = proc.slot;
+    switch (msg.t) {
+      case "stats": {
+        const { t: _t, ...counters } = msg;
+        proc.counters = counters;
+        if (counters.avgRt) slot.avgRt = counters.avgRt;
+        this.#tableDirty = true;
+        break;
+      }
+      case "ready":
+        this.#onReady(proc, msg.appStartupMs);
+        break;
+      case "app-failed":
+        this.#log.line(`worker ${slot.id} (pid: ${proc.pid}) could not load the app: ${msg.error}`);
+        if (!this.#everReady && this.#state === "running") {
+          this.#log.line("*** no app loaded. GAME OVER ***");
+          this.#exitCode = FAILED_APP_EXIT_CODE;
+          this.stop(false);
+        }
+        break;
+      case "retire":
+        this.#onRetire(proc, msg.reason);
+        break;
+      case "user-harakiri":
+        proc.userHarakiri = msg.deadline;
+        break;
+    }
+  }
+
+  #onReady(proc: WorkerProcess, appStartupMs: number): void {
+    const slot = proc.slot;
+    proc.ready = true;
+    proc.appStartup = Math.round(appStartupMs / 1000);
+    this.#everReady = true;
+    this.#tableDirty = true;
+    if (this.#state !== "running") {
+      this.#gracefulStop(proc);
+      return;
+    }
+    if (slot.current === proc && slot.previous) {
+      const old = slot.previous;
+      slot.previous = null;
+      slot.draining.add(old);
+      this.#gracefulStop(old);
+    }
+    if (this.#reloadWaiting.delete(slot) && this.#reloadWaiting.size === 0 && !this.#chainQueue) {
+      this.#log.line(`*** graceful reload complete: ${this.slots.length} worker(s) serving ***`);
+    }
+    if (this.#chainQueue && slot.current === proc) this.#chainNext();
+    if (!this.#announcedReady && this.slots.every((s) => s.current?.ready)) {
+      this.#announcedReady = true;
+      this.#log.line(`*** uwsgi-node is ready: ${this.slots.length} worker(s) serving on ${this.sockets.map((s) => s.name).join(", ")} ***`);
+    }
+    this.#pushTable();
+  }
+
+  #onRetire(proc: WorkerProcess, reason: string): void {
+    const slot = proc.slot;
+    proc.retireReason = reason;
+    proc.stopping = true;
+    proc.stopDeadline = Date.now() + this.#cfg.settings.workerReloadMercy * 1000;
+    if (slot.current !== proc || this.#state !== "running") return;
+    this.#log.line(`worker ${slot.id} (pid: ${proc.pid}) is recycled: ${reason}`);
+    slot.current = null;
+    slot.draining.add(proc);
+    slot.current = this.#spawn(slot, "respawn");
+  }
+
+  #onExit(proc: WorkerProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (proc.exited) return;
+    proc.exited = true;
+    const slot = proc.slot;
+    slot.absorb(proc);
+    proc.counters = { ...proc.counters, requests: 0, exceptions: 0, tx: 0, runningTime: 0, inFlight: 0, oldestStart: 0 };
+    this.#tableDirty = true;
+    const lived = Date.now() - proc.spawnedAt;
+    if (proc.stopRequestedAt && !proc.retireReason) {
+      this.#log.line(`worker ${slot.id} buried after ${Math.max(1, Math.round((Date.now() - proc.stopRequestedAt) / 1000))} seconds`);
+    }
+    if (slot.current === proc) {
+      slot.current = null;
+      if (this.#state === "running") {
+        const how = signal ? `, killed by signal ${signalNumber(signal)}` : code ? ` (exit code ${code})` : "";
+        this.#log.line(`DAMN ! worker ${slot.id} (pid: ${proc.pid}) died${how} :( trying respawn ...`);
+        const delay = slot.backoff.onDeath(lived, proc.ready);
+        this.#scheduleRespawn(slot, delay);
+      }
+    } else if (slot.previous === proc) {
+      slot.previous = null;
+    } else {
+      slot.draining.delete(proc);
+    }
+    this.#checkFinished();
+  }
+
+  #scheduleRespawn(slot: WorkerSlot, delayMs: number): void {
+    if (slot.respawnTimer) return;
+    if (delayMs === 0) {
+      slot.current = this.#spawn(slot, "respawn");
+      return;
+    }
+    this.#log.line(`worker ${slot.id} respawning too fast !!! waiting ${(delayMs / 1000).toFixed(2)} seconds before respawning it`);
+    slot.respawnTimer = setTimeout(() => {
+      slot.respawnTimer = null;
+      if (this.#state === "running" && !slot.current) slot.current = this.#spawn(slot, "respawn");
+    }, delayMs);
+  }
+
+  /** Asks a worker to stop accepting, finish its requests and exit; kills it after the mercy time. */
+  #gracefulStop(proc: WorkerProcess): void {
+    if (proc.exited) return;
+    if (!proc.ready) {
+      proc.child.kill("SIGKILL");
+      return;
+    }
+    if (!proc.stopping || !proc.stopRequestedAt) {
+      proc.stopping = true;
+      proc.stopRequestedAt = Date.now();
+      proc.stopDeadline = proc.stopRequestedAt + this.#cfg.settings.workerReloadMercy * 1000;
+      if (!proc.retireReason) this.#log.line(`Gracefully killing worker ${proc.slot.id} (pid: ${proc.pid})...`);
+    }
+    this.#send(proc, { t: "stop" });
+  }
+
+  // ------------------------------------------------------------------ reload -----------------
+
+  /**
+   * Graceful reload: every worker is replaced by a new process (running the app's code anew);
+   * the old process stops accepting once its replacement is ready and leaves after finishing
+   * its requests. `chain` replaces one worker at a time.
+   */
+  reload(chain: boolean, why?: string): void {
+    if (this.#state !== "running") return;
+    if (chain && this.#chainQueue) {
+      this.#log.line("chain reload already in progress");
+      return;
+    }
+    this.#log.line(why ?? (chain ? "chain reload starting..." : "...gracefully reloading workers..."));
+    this.#isReload = true;
+    if (chain) {
+      this.#chainQueue = [...this.slots];
+      this.#chainNext();
+      return;
+    }
+    this.#chainQueue = null;
+    for (const slot of this.slots) this.#replace(slot);
+  }
+
+  #chainNext(): void {
+    const next = this.#chainQueue?.shift();
+    if (!next) {
+      this.#chainQueue = null;
+      this.#log.line("chain reload complete");
+      return;
+    }
+    this.#replace(next);
+  }
+
+  #replace(slot: WorkerSlot): void {
+    if (slot.respawnTimer) {
+      clearTimeout(slot.respawnTimer);
+      slot.respawnTimer = null;
+    }
+    const cur = slot.current;
+    if (cur?.ready) {
+      if (slot.previous) {
+        slot.draining.add(slot.previous);
+        this.#gracefulStop(slot.previous);
+      }
+      slot.previous = cur;
+    } else if (cur) {
+      // Still loading the app: it serves nothing yet, so it is simply discarded.
+      slot.draining.add(cur);
+      cur.child.kill("SIGKILL");
+    }
+    slot.backoff.reset();
+    this.#reloadWaiting.add(slot);
+    slot.current = this.#spawn(slot, "reload");
+  }
+
+  // ------------------------------------------------------------------ stopping ---------------
+
+  /**
+   * Stops the instance. Graceful: workers finish their requests first (up to the mercy time).
+   * Immediate: workers are killed at once. A graceful stop asked again becomes immediate.
+   */
+  stop(graceful: boolean, why?: string): void {
+    if (this.#state === "done") return;
+    if (this.#state === "stopping") {
+      if (graceful) return;
+      graceful = false;
+    }
+    const first = this.#state !== "stopping";
+    this.#state = "stopping";
+    if (why) this.#log.line(why);
+    if (first) {
+      for (const w of this.#touch) w.close();
+      this.#chainQueue = null;
+    }
+    for (const slot of this.slots) {
+      if (slot.respawnTimer) {
+        clearTimeout(slot.respawnTimer);
+        slot.respawnTimer = null;
+      }
+      for (const proc of slot.processes()) {
+        if (graceful) this.#gracefulStop(proc);
+        else if (!proc.exited) proc.child.kill("SIGKILL");
+      }
+    }
+    this.#checkFinished();
+  }
+
+  #checkFinished(): void {
+    if (this.#state !== "stopping") return;
+    if (this.slots.some((s) => s.processes().some((p) => !p.exited))) return;
+    this.#state = "done";
+    if (this.#tick) clearInterval(this.#tick);
+    for (const [sig, fn] of this.#signalHandlers) process.off(sig, fn);
+    for (const sock of this.sockets) {
+      if (sock.address.kind === "tcp" || this.#cfg.settings.vacuum) sock.close();
+    }
+    const pidfile = this.#cfg.settings.pidfile;
+    if (pidfile && this.#cfg.settings.vacuum) {
+      try {
+        unlinkSync(pidfile);
+      } catch {
+        // already gone
+      }
+    }
+    void (this.#stats?.close() ?? Promise.resolve()).finally(() => {
+      this.#log.line("goodbye to uWSGI.");
+      this.#resolveDone(this.#exitCode);
+    });
+  }
+
+  #installSignals(): void {
+    const on = (sig: NodeJS.Signals, fn: () => void): void => {
+      process.on(sig, fn);
+      this.#signalHandlers.push([sig, fn]);
+    };
+    on("SIGHUP", () => this.reload(false));
+    const term = (): void => {
+      if (this.#state === "stopping") this.stop(false, "second stop signal received...killing workers now...");
+      else this.stop(true, "SIGINT/SIGTERM received...gracefully stopping workers...");
+    };
+    on("SIGTERM", term);
+    on("SIGINT", term);
+    on("SIGQUIT", () => this.stop(false, "SIGQUIT received...killing workers..."));
+  }
+
+  // ------------------------------------------------------------------ periodic checks --------
+
+  #onTick(): void {
+    const now = Date.now();
+    const late = now - this.#lastTick - TICK_MS;
+    this.#lastTick = now;
+    const h = this.#cfg.settings.harakiri * 1000;
+    for (const slot of this.slots) {
+      for (const proc of slot.processes()) {
+        if (proc.exited) continue;
+        if (proc.stopping && proc.stopDeadline && now > proc.stopDeadline) {
+          this.#log.line(`worker ${slot.id} (pid: ${proc.pid}) did not stop within ${this.#cfg.settings.workerReloadMercy} seconds: killing it`);
+          proc.stopDeadline = 0;
+          proc.child.kill("SIGKILL");
+          continue;
+        }
+        if (!proc.ready || (proc.harakiriAt && now - proc.harakiriAt < 1000)) continue;
+        if (h > 0 && proc.counters.oldestStart && now - proc.counters.oldestStart > h) {
+          this.#harakiri(proc, `a request has been running for ${((now - proc.counters.oldestStart) / 1000).toFixed(1)} seconds`);
+        } else if (h > 0 && late < SILENCE_SLACK_MS && now - proc.lastHeard > Math.max(h, 1000) + SILENCE_SLACK_MS) {
+          this.#harakiri(proc, `its event loop has been blocked for ${((now - proc.lastHeard) / 1000).toFixed(1)} seconds`);
+        } else if (proc.userHarakiri && now > proc.userHarakiri) {
+          this.#harakiri(proc, "the deadline armed by set_user_harakiri() passed");
+        }
+      }
+    }
+    if (this.#tableDirty) this.#pushTable();
+  }
+
+  #harakiri(proc: WorkerProcess, why: string): void {
+    proc.harakiriTries++;
+    proc.harakiriAt = Date.now();
+    if (proc.harakiriTries === 1) proc.slot.harakiriCount++;
+    this.#log.event(`*** HARAKIRI ON WORKER ${proc.slot.id} (pid: ${proc.pid}, try: ${proc.harakiriTries}) ***`);
+    this.#log.event(`HARAKIRI !!! worker ${proc.slot.id}: ${why}`);
+    proc.child.kill("SIGKILL");
+  }
+
+  #pushTable(): void {
+    this.#tableDirty = false;
+    const cwd = process.cwd();
+    const rows = this.slots.map((s) => s.row(cwd));
+    const msg: MasterMessage = { t: "table", rows, logsize: this.#log.size };
+    for (const slot of this.slots) {
+      for (const proc of slot.processes()) if (proc.ready) this.#send(proc, msg);
+    }
+  }
+
+  // ------------------------------------------------------------------ stats ------------------
+
+  /** The instance as the stats server shows it. */
+  statsSnapshot(): StatsSnapshot {
+    const cwd = process.cwd();
+    const queues = this.sockets.map((s) => listenQueueLength(s.address));
+    const listenQueue = queues.length ? Math.max(...queues) : 0;
+    return {
+      version: this.#cfg.version,
+      listen_queue: listenQueue,
+      listen_queue_errors: 0,
+      signal_queue: 0,
+      load: listenQueue,
+      pid: process.pid,
+      uid: process.getuid?.() ?? 0,
+      gid: process.getgid?.() ?? 0,
+      cwd,
+      locks: [],
+      sockets: this.sockets.map((s, i) => ({
+        name: s.name,
+        proto: s.proto,
+        queue: queues[i] ?? 0,
+        max_queue: this.#cfg.settings.listen,
+        shared: 0,
+        can_offload: 0,
+      })),
+      workers: this.slots.map((s) => s.stats(cwd)),
+    };
+  }
+}
+
+/** The number of a signal name (SIGKILL → 9), for uWSGI-style log lines. */
+function signalNumber(signal: NodeJS.Signals): number | string {
+  return (constants.signals as Record<string, number>)[signal] ?? signal;
+}

@@ -240,6 +240,26 @@ export class CacheEngine {
   }
 
   /**
+   * Absolute expiry (unix seconds) of a live key; 0 when it never expires or is absent. Counts
+   * nothing (the magic protocol's `get` reply carries it).
+   * @example
+   * ```ts
+   * cache.update(Buffer.from("k"), Buffer.from("v"), 60);
+   * cache.expiresAt(Buffer.from("k")); // now + 60
+   * ```
+   */
+  expiresAt(key: Buffer): number {
+    const h = this.#hash(key);
+    const b = h % this.options.hashsize;
+    const s = b & this.#shardMask;
+    return this.#op(() => {
+      this.#acquire(this.#locks.shards[s]!);
+      const slot = this.#lookup(key, h, b, s, unixSeconds(this.#clock));
+      return slot === 0 ? 0 : this.#slots.get(slot, ITEM.expires);
+    });
+  }
+
+  /**
    * Stores a new key; never overwrites a live one. `expires` is relative seconds (0 = never).
    * @returns false for an existing live key, an empty key or value, a key longer than `keysize`,
    *   a value larger than {@link maxItemSize}, or a full cache.

@@ -1,0 +1,178 @@
+/**
+ * Entry point of a worker process (forked by the master). Loads the app, runs
+ * `uwsgi.post_fork_hook`, accepts on the listening sockets it inherited (shared with the other
+ * workers), reports its counters to the master a few times a second, and leaves gracefully
+ * when told to (reload, stop), when recycled (`--max-requests`, `--reload-on-rss`) or when the
+ * master is gone.
+ * @module
+ */
+import { createServer as createHttpServer } from "node:http";
+import { createServer as createNetServer, type Server as NetServer } from "node:net";
+import { createRequestContext } from "../core/request-context.js";
+import { processMemory } from "../module/process-memory.js";
+import { readChildIdentity } from "./child-environment.js";
+import { ConnectionDrain } from "./connection-drain.js";
+import { isMasterMessage, type WorkerMessage } from "./ipc-messages.js";
+import { loadApp, type LoadedApp } from "./app-loader.js";
+import { LineBatcher } from "./line-batcher.js";
+import { createRequestRunner, type RunnerConfig } from "./request-runner.js";
+import { createUwsgiProtocolServer } from "./uwsgi-protocol/uwsgi-protocol-server.js";
+import { installWorkerState, WorkerState } from "./worker-state.js";
+
+/** Exit code of a worker whose app failed to load (uWSGI's UWSGI_FAILED_APP_CODE). */
+const FAILED_APP_EXIT_CODE = 22;
+/** How often counters are checked for reporting (ms). */
+const REPORT_MS = 200;
+
+const identity = readChildIdentity();
+if (!identity || identity.role !== "worker" || !identity.plan) {
+  process.stderr.write("uwsgi-node: the worker entry must be started by the uwsgi-node master\n");
+  process.exit(1);
+}
+const plan = identity.plan;
+const state = new WorkerState(identity, plan);
+installWorkerState(state);
+process.title = `uwsgi-node worker ${identity.id}`;
+
+const send = (msg: WorkerMessage, then?: () => void): void => {
+  if (!process.connected) {
+    then?.();
+    return;
+  }
+  process.send!(msg, undefined, {}, () => then?.());
+};
+
+const requestLog = new LineBatcher((text) => process.stdout.write(text));
+const drain = new ConnectionDrain();
+const servers: NetServer[] = [];
+let exiting = false;
+
+function exit(code: number): void {
+  if (exiting) return;
+  exiting = true;
+  requestLog.flush();
+  send({ t: "stats", ...state.counters(null) }, () => process.exit(code));
+  setTimeout(() => process.exit(code), 1000).unref();
+}
+
+/** Stops accepting, finishes the requests in flight, then exits. */
+function shutdown(): void {
+  if (state.draining) return;
+  state.draining = true;
+  for (const s of servers) s.close();
+  report(true);
+  drain.drain(() => exit(0));
+  setTimeout(() => {
+    drain.destroyAll();
+    exit(0);
+  }, plan.workerReloadMercy * 1000).unref();
+}
+
+/** Leaves to be replaced (recycling): the master spawns a successor at once. */
+function retire(reason: string): void {
+  if (state.draining) return;
+  process.stdout.write(`...The work of process ${process.pid} is done (${reason}). Seeya!\n`);
+  send({ t: "retire", reason });
+  shutdown();
+}
+
+let lastReport = 0;
+function report(force = false): void {
+  const now = Date.now();
+  const memory = plan.memoryReport || plan.reloadOnRss ? memoryOf() : null;
+  if (memory && plan.reloadOnRss && memory.rss > plan.reloadOnRss && state.ready) {
+    retire(`rss ${Math.round(memory.rss / 1048576)} MB above reload-on-rss ${Math.round(plan.reloadOnRss / 1048576)} MB`);
+  }
+  const heartbeat = plan.harakiri ? 500 : 1000;
+  if (!force && !state.dirty && now - lastReport < heartbeat) return;
+  state.dirty = false;
+  lastReport = now;
+  send({ t: "stats", ...state.counters(memory) });
+}
+
+function memoryOf(): { rss: number; vsz: number } {
+  const [rss, vsz] = processMemory();
+  return { rss, vsz };
+}
+
+process.on("message", (msg: unknown) => {
+  if (!isMasterMessage(msg)) return;
+  if (msg.t === "stop") shutdown();
+  else if (msg.t === "table") {
+    state.rows = msg.rows;
+    state.logsize = msg.logsize;
+  }
+});
+// The master is gone: nobody will respawn or stop us; finish what we have and leave.
+process.on("disconnect", shutdown);
+// The master orchestrates stops and reloads; a terminal's Ctrl-C or hang-up reaches the whole
+// process group, so workers leave those signals to the master.
+process.on("SIGINT", () => undefined);
+process.on("SIGHUP", () => undefined);
+process.on("SIGTERM", shutdown);
+
+async function start(): Promise<void> {
+  const t0 = Date.now();
+  let app: LoadedApp;
+  try {
+    const { uwsgi } = await import("../uwsgi.js");
+    if (!plan.app) throw new Error("no app given");
+    app = await loadApp(plan.app);
+    if (typeof uwsgi.post_fork_hook === "function") await uwsgi.post_fork_hook();
+  } catch (err) {
+    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    process.stderr.write(`${text}\n`);
+    send({ t: "app-failed", error: err instanceof Error ? err.message : String(err) }, () => process.exit(FAILED_APP_EXIT_CODE));
+    return;
+  }
+  const loadMs = Date.now() - t0;
+  state.appLoadMs = Date.now();
+  process.stdout.write(`Node app 0 (mountpoint='') ready in ${Math.round(loadMs / 1000)} seconds pid: ${process.pid} (default app: ${app.kind}, export ${app.exportName})\n`);
+
+  const base: Omit<RunnerConfig, "ownContext"> = {
+    state,
+    app: app.listener,
+    drain,
+    logRequests: !plan.disableLogging,
+    log: (line) => requestLog.line(line),
+    afterRequest: () => {
+      if (plan.maxRequests && state.requests >= plan.maxRequests) retire(`max requests reached (${state.requests} >= ${plan.maxRequests})`);
+    },
+  };
+  const listening: Array<Promise<void>> = [];
+  for (const sock of plan.sockets) {
+    let server: NetServer;
+    if (sock.proto === "http") {
+      const http = createHttpServer({ maxHeaderSize: plan.bufferSize }, createRequestRunner({ ...base, ownContext: true }));
+      server = createNetServer({ noDelay: true }, (socket) => {
+        drain.track(socket);
+        http.emit("connection", socket);
+      });
+    } else {
+      server = createUwsgiProtocolServer(createRequestRunner({ ...base, ownContext: false }), {
+        bufferSize: Math.min(plan.bufferSize, 65535),
+        logger: (line) => process.stderr.write(line + "\n"),
+        createContext: (init) => createRequestContext({ ...init, requestId: state.requests }),
+      });
+      server.on("connection", (socket) => drain.track(socket));
+    }
+    servers.push(server);
+    listening.push(
+      new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen({ fd: sock.fd, backlog: plan.listen }, () => {
+          server.off("error", reject);
+          resolve();
+        });
+      }),
+    );
+  }
+  await Promise.all(listening);
+  for (const s of servers) s.on("error", (err) => process.stderr.write(`worker ${identity!.id}: ${err.message}\n`));
+  state.ready = true;
+  send({ t: "ready", appStartupMs: loadMs });
+  report(true);
+  setInterval(() => report(), REPORT_MS).unref();
+}
+
+void start();

@@ -1,0 +1,123 @@
+/**
+ * A worker's own state: who it is, its counters (requests, exceptions, bytes sent, time spent,
+ * requests in flight), and the worker table the master last sent. The request runner updates
+ * it; the runtime backend reads it for `worker_id()`, `workers()`, `total_requests()` ...
+ *
+ * It lives on `globalThis` under a registered symbol, so two copies of uwsgi-node loaded in the
+ * same worker (the CLI's and the app's) still share it.
+ * @module
+ */
+import type { ChildIdentity, WorkerPlan } from "./child-environment.js";
+import type { WorkerCounters, WorkerRow } from "./ipc-messages.js";
+
+/** A request being served, for the oldest-request (harakiri) check. */
+export interface Flight {
+  readonly startMs: number;
+}
+
+/** State of the worker process running this code. */
+export class WorkerState {
+  readonly identity: ChildIdentity;
+  readonly plan: WorkerPlan;
+  /** Requests completed by this process (uWSGI's `delta_requests`). */
+  requests = 0;
+  exceptions = 0;
+  tx = 0;
+  /** µs spent in requests. */
+  runningTime = 0;
+  /** µs, running average `(old + new) / 2`. */
+  avgRt = 0;
+  accepting = true;
+  /** Set once the app is loaded and the sockets listen. */
+  ready = false;
+  /** Set when the worker stops accepting (reload, recycle, shutdown). */
+  draining = false;
+  /** The worker table as the master last sent it. */
+  rows: WorkerRow[] = [];
+  /** Log bytes written, as the master last reported. */
+  logsize = 0;
+  /** Unix ms the app finished loading. */
+  appLoadMs = 0;
+  /** Changes not yet reported to the master. */
+  dirty = true;
+  readonly #flights = new Set<Flight>();
+
+  constructor(identity: ChildIdentity, plan: WorkerPlan) {
+    this.identity = identity;
+    this.plan = plan;
+  }
+
+  /** Requests in flight now. */
+  get inFlight(): number {
+    return this.#flights.size;
+  }
+
+  /** Records the start of a request. */
+  begin(startMs: number): Flight {
+    const flight = { startMs };
+    this.#flights.add(flight);
+    this.dirty = true;
+    return flight;
+  }
+
+  /** Records the end of a request. */
+  end(flight: Flight, micros: number, txBytes: number, failed: boolean): void {
+    this.#flights.delete(flight);
+    this.requests++;
+    if (failed) this.exceptions++;
+    this.tx += txBytes;
+    this.runningTime += micros;
+    this.avgRt = this.avgRt === 0 ? micros : Math.round((this.avgRt + micros) / 2);
+    this.dirty = true;
+  }
+
+  /** Start of the oldest request in flight (unix ms), 0 when idle. */
+  oldestStart(): number {
+    let oldest = 0;
+    for (const f of this.#flights) if (oldest === 0 || f.startMs < oldest) oldest = f.startMs;
+    return oldest;
+  }
+
+  /** The slot's request total: processes before this one plus this one's live count. */
+  slotRequests(): number {
+    const row = this.rows.find((r) => r.id === this.identity.id);
+    if (!row) return this.requests;
+    const before = row.pid === process.pid ? row.requests - row.delta_requests : row.requests;
+    return before + this.requests;
+  }
+
+  /** Requests completed by the whole instance (others as last reported, this one live). */
+  totalRequests(): number {
+    let total = this.slotRequests();
+    for (const r of this.rows) if (r.id !== this.identity.id) total += r.requests;
+    return total;
+  }
+
+  /** The counters reported to the master. */
+  counters(memory: { rss: number; vsz: number } | null): WorkerCounters {
+    return {
+      requests: this.requests,
+      exceptions: this.exceptions,
+      tx: this.tx,
+      runningTime: this.runningTime,
+      avgRt: this.avgRt,
+      inFlight: this.#flights.size,
+      oldestStart: this.oldestStart(),
+      accepting: this.accepting && !this.draining,
+      rss: memory?.rss ?? 0,
+      vsz: memory?.vsz ?? 0,
+    };
+  }
+}
+
+const KEY = Symbol.for("uwsgi-node.worker-state");
+
+/** The worker state of this process, or null outside a worker. */
+export function workerState(): WorkerState | null {
+  return ((globalThis as Record<symbol, unknown>)[KEY] as WorkerState | undefined) ?? null;
+}
+
+/** Installs the worker state (done once by the worker entry). */
+export function installWorkerState(state: WorkerState): void {
+  (globalThis as Record<symbol, unknown>)[KEY] = state;
+}

@@ -1,0 +1,117 @@
+/**
+ * The server side of uWSGI's cache protocol (modifier1 111) over this instance's caches, so
+ * other nodes (uWSGI's `cache_get(k, "name@host:port")`, or ours) can use them.
+ *
+ * modifier2 17 ("magic"): `get|set|update|del|exists|clear`, plus uwsgi-node's `inc|dec|mul|div`
+ * (atomic math). Success replies `{status: ok}` (a `get` adds `size`, `expires` and the value);
+ * a miss or a failure gets no reply and the connection is closed, as uWSGI does.
+ * Simple forms: 0 (raw key get), 1 (array `[key][value]` set), 2 (raw key del), 3/4 (dict with
+ * `key`/`get`), 5 (raw key get, streamed). uWSGI's replies to 0 and 5 begin with four garbage
+ * bytes and its 3/4 lookups never match (BUGs, §1.5.5); ours are well-formed.
+ * @module
+ */
+import type { CacheRegistry } from "../../engines/cache/cache-registry.js";
+import type { CacheEngine } from "../../engines/cache/cache-engine.js";
+import { UwsgiError } from "../../errors.js";
+import { CacheModifier2, decodeCacheMagicRequest, encodeCacheMagicResponse } from "../../protocol/messages.js";
+import { Modifier1, decodeArray, decodeVars, encodeHeader, varsGet } from "../../protocol/packet.js";
+import { decodeCacheMathOperand, isCacheMathCommand } from "../../protocol/cache-math-messages.js";
+import type { ModifierHandler, ModifierRequest } from "../uwsgi-protocol/modifier-handlers.js";
+
+function decimal(v: Buffer | null, what: string): number {
+  if (v === null || v.length === 0) return 0;
+  const s = v.toString("latin1");
+  if (!/^\d+$/.test(s)) throw new UwsgiError("UWSGI_ERR_PACKET_MALFORMED", `cache request: ${what} is not a decimal number: ${JSON.stringify(s)}`);
+  return Number(s);
+}
+
+/** The cache a request names: its `cache` value, or the default cache when absent or empty. */
+function cacheNamed(caches: CacheRegistry, name: Buffer | null): CacheEngine | null {
+  return caches.byName(name && name.length > 0 ? name.toString("utf8") : null);
+}
+
+async function magic(req: ModifierRequest, caches: CacheRegistry): Promise<void> {
+  const vars = decodeVars(req.payload);
+  const cmd = varsGet(vars, "cmd")?.toString("latin1") ?? "";
+  if (isCacheMathCommand(cmd)) {
+    const key = varsGet(vars, "key");
+    const cache = cacheNamed(caches, varsGet(vars, "cache"));
+    const size = decimal(varsGet(vars, "size"), "size");
+    if (!key || key.length === 0 || size !== 8) return;
+    const operand = await req.readBytes(8);
+    if (!cache || !operand) return;
+    if (cache.math(cmd, key, decodeCacheMathOperand(operand), decimal(varsGet(vars, "expires"), "expires"))) req.socket.write(encodeCacheMagicResponse());
+    return;
+  }
+  const r = decodeCacheMagicRequest(req.payload);
+  const cache = cacheNamed(caches, r.cache);
+  if (!cache) return;
+  let ok = false;
+  switch (r.cmd) {
+    case "get": {
+      const value = cache.get(r.key!);
+      if (value) req.socket.write(encodeCacheMagicResponse({ value, expires: cache.expiresAt(r.key!) }));
+      return;
+    }
+    case "exists":
+      ok = cache.exists(r.key!);
+      break;
+    case "del":
+      ok = cache.del(r.key!);
+      break;
+    case "clear":
+      ok = cache.clear();
+      break;
+    case "set":
+    case "update": {
+      if (r.size === 0 || r.size > cache.maxItemSize()) return;
+      const value = await req.readBytes(r.size);
+      if (!value) return;
+      ok = r.cmd === "set" ? cache.set(r.key!, value, r.expires) : cache.update(r.key!, value, r.expires);
+      break;
+    }
+  }
+  if (ok) req.socket.write(encodeCacheMagicResponse());
+}
+
+/** Builds the modifier1 111 handler over the caches returned by `caches` (read per request). */
+export function createCacheRequestHandler(caches: () => CacheRegistry): ModifierHandler {
+  return async (req) => {
+    const registry = caches();
+    const def = registry.byName(null);
+    switch (req.modifier2) {
+      case CacheModifier2.MAGIC:
+        return magic(req, registry);
+      case 0: {
+        const value = def?.get(req.payload);
+        if (value) req.socket.write(Buffer.concat([encodeHeader(Modifier1.CACHE, Math.min(value.length, 0xffff), 0), value]));
+        return;
+      }
+      case 1: {
+        const [key, value] = decodeArray(req.payload);
+        if (key && value) def?.set(key, value, 0);
+        return;
+      }
+      case 2:
+        def?.del(req.payload);
+        return;
+      case 3:
+      case 4: {
+        const vars = decodeVars(req.payload);
+        const key = varsGet(vars, "key") ?? varsGet(vars, "get");
+        const value = key ? def?.get(key) : null;
+        if (value) req.socket.write(value);
+        else if (varsGet(vars, "get")) req.socket.write("HTTP/1.0 404 Not Found\r\n\r\n");
+        return;
+      }
+      case 5: {
+        const value = def?.get(req.payload);
+        req.socket.write(encodeHeader(Modifier1.CACHE, 0, value ? 1 : 0));
+        if (value) req.socket.write(value);
+        return;
+      }
+      default:
+        req.log(`cache request with unsupported modifier2 ${req.modifier2} ignored`);
+    }
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * The server side of uWSGI's RPC protocol (modifier1 173): runs the named function of this
+ * process's registry and writes its result back. modifier2 0 replies with a header (values over
+ * 64 KiB use the `CONTENT_LENGTH` form), 1 with the raw value, 2 answers an HTTP request whose
+ * PATH_INFO is `/func/arg1/arg2`. Unknown functions and empty results get no reply, as in uWSGI.
+ * @module
+ */
+import type { RpcRegistry } from "../../engines/rpc/rpc-registry.js";
+import { RpcModifier2, decodeRpcRequest, encodeRpcResponse } from "../../protocol/messages.js";
+import { decodeVars, varsGet } from "../../protocol/packet.js";
+import type { ModifierHandler } from "../uwsgi-protocol/modifier-handlers.js";
+
+function httpReply(status: string, body: Buffer, contentType: string): Buffer {
+  const head = `HTTP/1.0 ${status}\r\nContent-Length: ${body.length}\r\nContent-Type: ${contentType}\r\n\r\n`;
+  return Buffer.concat([Buffer.from(head, "latin1"), body]);
+}
+
+/** Builds the modifier1 173 handler over the registry returned by `registry`. */
+export function createRpcRequestHandler(registry: () => RpcRegistry): ModifierHandler {
+  return async (req) => {
+    if (req.modifier2 === RpcModifier2.HTTP) {
+      const vars = decodeVars(req.payload);
+      const path = varsGet(vars, "PATH_INFO")?.toString("utf8") ?? "";
+      const [func, ...args] = path.split("/").slice(1);
+      if (!func) {
+        req.socket.write(httpReply("500 Internal Server Error", Buffer.alloc(0), "text/plain"));
+        return;
+      }
+      const result = await registry().invoke(Buffer.from(decodeURIComponent(func)), args.map((a) => Buffer.from(decodeURIComponent(a))));
+      const accept = varsGet(vars, "HTTP_ACCEPT")?.toString("latin1");
+      const type = accept && accept !== "*" && accept !== "*/*" ? accept : "application/binary";
+      req.socket.write(result ? httpReply("200 OK", result, type) : httpReply("404 Not Found", Buffer.alloc(0), "text/plain"));
+      return;
+    }
+    const { func, args } = decodeRpcRequest(req.payload);
+    const result = await registry().invoke(func, args);
+    if (!result || result.length === 0) return;
+    req.socket.write(req.modifier2 === RpcModifier2.RAW ? result : encodeRpcResponse(result));
+  };
+}

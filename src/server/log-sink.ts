@@ -1,5 +1,6 @@
 /**
- * The master's log: standard output, or the `--logto` file (appended to). Every write is one
+ * The master's log: standard error (where uWSGI logs by default), or the `--logto` file
+ * (appended to). Every write is one
  * whole-line chunk, so lines from the master and from many workers never interleave.
  * @module
  */
@@ -8,10 +9,11 @@ import { logDate } from "./log-date.js";
 
 /** Where the instance's log lines go. */
 export class LogSink {
-  readonly #fd: number | null;
+  #fd: number | null;
+  #closed = false;
   #size = 0;
 
-  /** @param logto file to append to; null writes to standard output. */
+  /** @param logto file to append to; null writes to standard error. */
   constructor(logto: string | null) {
     this.#fd = logto === null ? null : openSync(logto, "a");
   }
@@ -33,17 +35,20 @@ export class LogSink {
 
   /** Writes whole lines as they are. */
   write(chunk: Buffer): void {
+    if (this.#closed) return;
     this.#size += chunk.length;
     if (this.#fd === null) {
-      process.stdout.write(chunk);
+      process.stderr.write(chunk);
       return;
     }
     let off = 0;
     while (off < chunk.length) off += writeSync(this.#fd, chunk, off);
   }
 
-  /** Closes the log file (standard output is left open). */
+  /** Closes the log file (standard error is left open); later lines are dropped. */
   close(): void {
+    this.#closed = true;
     if (this.#fd !== null) closeSync(this.#fd);
+    this.#fd = null;
   }
 }

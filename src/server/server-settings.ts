@@ -100,7 +100,7 @@ function appOf(options: OptionSet, positional: readonly string[], cwd: string): 
   if (positional.length > 1) {
     throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "module", `only one app may be given, got ${positional.map((p) => JSON.stringify(p)).join(", ")}`);
   }
-  const module = stringOf(options, "module") ?? positional[0] ?? null;
+  const module = stringOf(options, "module") ?? stringOf(options, "wsgi-file") ?? positional[0] ?? null;
   if (module === null) return null;
   let file = module;
   let callable: string | null = null;

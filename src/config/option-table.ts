@@ -1,0 +1,219 @@
+/**
+ * The one table of uwsgi-node options. It drives the command-line parser, the ini/json/yaml
+ * readers and `--help`. Names, aliases and short flags are uWSGI 2.0.21's (core/uwsgi.c and the
+ * python/http plugins' option tables); help texts describe what the option does here.
+ * @module
+ */
+
+import type { OptionValue } from "./option-set.js";
+import {
+  farmSpec,
+  flagValue,
+  intAtMost,
+  nameEqualsValue,
+  nonNegativeInt,
+  pathAndSignal,
+  signalAndSeconds,
+  socketMode,
+} from "./option-validators.js";
+
+/** Whether an option takes a value: always, optionally (`--name=value` only on the command line), or never. */
+export type OptionArg = "required" | "optional" | "none";
+
+/** One option of the table. */
+export interface OptionDef {
+  /** Canonical name, without dashes; the name used in {@link OptionSet} entries. */
+  readonly name: string;
+  /** Other names accepted for the same option (resolved to `name` when parsed). */
+  readonly aliases?: readonly string[];
+  /** One-letter command-line flag, e.g. `"p"` for `-p 4`. */
+  readonly short?: string;
+  readonly arg: OptionArg;
+  /** Repeatable: every occurrence is kept and used (otherwise the last one wins). */
+  readonly multi?: boolean;
+  /** Using the option turns the master process on (uWSGI's `UWSGI_OPT_MASTER`). */
+  readonly impliesMaster?: boolean;
+  /** Using the option turns the metrics subsystem on (uWSGI's `UWSGI_OPT_METRICS`). */
+  readonly impliesMetrics?: boolean;
+  /** Heading under which `--help` lists the option. */
+  readonly category: string;
+  /** One-line description for `--help`. */
+  readonly help: string;
+  /** Placeholder for the value in `--help`, e.g. `"ADDR"`. */
+  readonly valueName?: string;
+  /** Checks the final value; throws `UWSGI_ERR_OPTION_VALUE` naming the option. */
+  readonly validate?: (value: OptionValue, name: string) => void;
+}
+
+const SOCKETS = "Sockets";
+const PROCESSES = "Processes and reloading";
+const APP = "Application";
+const CONFIG = "Configuration files";
+const LOGGING = "Logging";
+const STATS = "Stats server";
+const CACHE = "Cache";
+const LOCKS = "Locks";
+const METRICS = "Metrics";
+const SPOOLER = "Spooler";
+const MULES = "Mules and farms";
+const SIGNALS = "Signals, timers and cron";
+const RPC = "RPC";
+const WEBSOCKETS = "WebSockets";
+const GENERAL = "General";
+
+const int = nonNegativeInt;
+const flag = flagValue;
+
+/** Every option uwsgi-node understands, in `--help` order. */
+export const OPTIONS: readonly OptionDef[] = [
+  // --- general ---------------------------------------------------------------------------------
+  { name: "help", aliases: ["usage"], short: "h", arg: "none", category: GENERAL, help: "show this help and exit", validate: flag },
+  { name: "version", arg: "none", category: GENERAL, help: "print the version and exit", validate: flag },
+
+  // --- sockets ---------------------------------------------------------------------------------
+  { name: "http", arg: "required", multi: true, category: SOCKETS, valueName: "ADDR", help: "serve HTTP on ADDR (uWSGI runs a separate HTTP router there; here the workers answer directly)" },
+  { name: "http-socket", arg: "required", multi: true, category: SOCKETS, valueName: "ADDR", help: "bind a UNIX/TCP socket on which the workers speak HTTP" },
+  { name: "socket", short: "s", arg: "required", multi: true, category: SOCKETS, valueName: "ADDR", help: "bind a UNIX/TCP socket speaking the default protocol (uwsgi)" },
+  { name: "uwsgi-socket", arg: "required", multi: true, category: SOCKETS, valueName: "ADDR", help: "bind a UNIX/TCP socket speaking the uwsgi protocol" },
+  { name: "listen", short: "l", arg: "required", category: SOCKETS, valueName: "N", help: "listen queue (backlog) size of the sockets", validate: int },
+  { name: "socket-timeout", short: "z", arg: "required", category: SOCKETS, valueName: "SECONDS", help: "timeout of internal socket operations (default 4)", validate: int },
+  { name: "chmod-socket", short: "C", arg: "optional", category: SOCKETS, valueName: "MODE", help: "chmod UNIX sockets: bare or 1 for 666, or three octal digits (--chmod-socket=660)", validate: socketMode },
+  { name: "vacuum", arg: "none", category: SOCKETS, help: "remove the UNIX sockets and pidfile this instance created when it exits", validate: flag },
+  { name: "buffer-size", short: "b", arg: "required", category: SOCKETS, valueName: "BYTES", help: "maximum size of a request's uwsgi packet / HTTP header block (default 4096, max 65535)", validate: intAtMost(65535) },
+
+  // --- processes -------------------------------------------------------------------------------
+  { name: "master", short: "M", arg: "none", category: PROCESSES, help: "run a master process that supervises the workers", validate: flag },
+  { name: "processes", aliases: ["workers"], short: "p", arg: "required", category: PROCESSES, valueName: "N", help: "number of worker processes", validate: int },
+  { name: "threads", arg: "required", category: PROCESSES, valueName: "N", help: "requests each worker may run concurrently (implies --enable-threads)", validate: int },
+  { name: "enable-threads", short: "T", arg: "none", category: PROCESSES, help: "enable thread support in the workers (implied by --threads)", validate: flag },
+  { name: "lazy-apps", arg: "none", category: PROCESSES, help: "load the application in each worker instead of once in the master", validate: flag },
+  { name: "die-on-term", arg: "none", category: PROCESSES, help: "exit on SIGTERM instead of reloading (and reload on SIGQUIT)", validate: flag },
+  { name: "harakiri", short: "t", arg: "required", category: PROCESSES, valueName: "SECONDS", help: "kill and respawn a worker whose request runs longer than this", validate: int },
+  { name: "max-requests", short: "R", arg: "required", category: PROCESSES, valueName: "N", help: "recycle a worker after it has handled N requests", validate: int },
+  { name: "reload-on-rss", arg: "required", category: PROCESSES, valueName: "MB", help: "recycle a worker whose resident memory exceeds this many megabytes", validate: int },
+  { name: "touch-reload", arg: "required", multi: true, impliesMaster: true, category: PROCESSES, valueName: "FILE", help: "reload the instance when FILE is modified or touched" },
+  { name: "touch-chain-reload", arg: "required", multi: true, impliesMaster: true, category: PROCESSES, valueName: "FILE", help: "reload the workers one after another when FILE is modified or touched" },
+  { name: "pidfile", arg: "required", category: PROCESSES, valueName: "FILE", help: "write the master's pid to FILE" },
+
+  // --- application -----------------------------------------------------------------------------
+  { name: "module", aliases: ["wsgi"], short: "w", arg: "required", category: APP, valueName: "MODULE", help: "load the application from a module (path or package name, optionally MODULE:CALLABLE)" },
+  { name: "callable", arg: "required", category: APP, valueName: "NAME", help: "name of the application export to call (default: application)" },
+  { name: "wsgi-file", aliases: ["file"], arg: "required", category: APP, valueName: "FILE", help: "load the application from a script file" },
+  { name: "chdir", arg: "required", category: APP, valueName: "DIR", help: "change to DIR before loading the application" },
+  { name: "env", arg: "required", multi: true, category: APP, valueName: "NAME=VALUE", help: "set an environment variable (NAME alone removes it)" },
+  { name: "need-app", arg: "none", category: APP, help: "exit if the application cannot be loaded", validate: flag },
+
+  // --- configuration ---------------------------------------------------------------------------
+  { name: "ini", arg: "required", multi: true, category: CONFIG, valueName: "FILE[:SECTION]", help: "read options from an ini file, section [uwsgi] unless SECTION is given (:SECTION alone rereads the last ini file)" },
+  { name: "json", aliases: ["js"], short: "j", arg: "required", multi: true, category: CONFIG, valueName: "FILE[:OBJECT]", help: "read options from a JSON file (object \"uwsgi\" unless given; --js reads JSON too, not JavaScript)" },
+  { name: "yaml", aliases: ["yml"], short: "y", arg: "required", multi: true, category: CONFIG, valueName: "FILE[:KEY]", help: "read options from a YAML file (mapping \"uwsgi\" unless given)" },
+  { name: "set", short: "S", arg: "required", multi: true, category: CONFIG, valueName: "NAME=VALUE", help: "set an option, or define a placeholder %(NAME) if NAME is not an option", validate: nameEqualsValue },
+  { name: "set-placeholder", aliases: ["set-ph"], arg: "required", multi: true, category: CONFIG, valueName: "NAME=VALUE", help: "define the placeholder %(NAME) (NAME must not be an option)", validate: nameEqualsValue },
+  { name: "declare-option", aliases: ["declare-option2"], arg: "required", multi: true, category: CONFIG, valueName: "NAME=TEMPLATE", help: "declare a custom option NAME expanding to \"opt1=value;opt2=value\" with $1..$9 taken from its space-separated value", validate: nameEqualsValue },
+  { name: "plugin", aliases: ["plugins"], arg: "required", multi: true, category: CONFIG, valueName: "NAMES", help: "accepted and ignored, so uWSGI config files that load plugins work unchanged" },
+
+  // --- logging ---------------------------------------------------------------------------------
+  { name: "logto", arg: "required", category: LOGGING, valueName: "FILE", help: "append the log to FILE instead of stderr" },
+  { name: "disable-logging", short: "L", arg: "none", category: LOGGING, help: "do not log requests (errors are still logged)", validate: flag },
+  { name: "memory-report", short: "m", arg: "none", category: LOGGING, help: "add the worker's memory usage to request log lines", validate: flag },
+
+  // --- stats -----------------------------------------------------------------------------------
+  { name: "stats", aliases: ["stats-server"], arg: "required", impliesMaster: true, category: STATS, valueName: "ADDR", help: "serve the stats JSON document on ADDR (host:port for TCP, otherwise a UNIX socket path)" },
+  { name: "stats-http", arg: "none", impliesMaster: true, category: STATS, help: "send the stats document with HTTP response headers", validate: flag },
+  { name: "stats-minified", aliases: ["stats-min"], arg: "none", impliesMaster: true, category: STATS, help: "send the stats document without whitespace", validate: flag },
+
+  // --- cache -----------------------------------------------------------------------------------
+  { name: "cache2", arg: "required", multi: true, category: CACHE, valueName: "KEYVAL", help: "create a cache: name=NAME,items=N[,blocksize=..,blocks=..,bitmap=1,keysize=..,store=FILE,purge_lru=1,...]" },
+  { name: "cache", arg: "required", category: CACHE, valueName: "N", help: "create the legacy cache \"default\" with N items", validate: int },
+  { name: "cache-blocksize", arg: "required", category: CACHE, valueName: "BYTES", help: "block size of the legacy cache (default 65536)", validate: int },
+  { name: "cache-store", arg: "required", impliesMaster: true, category: CACHE, valueName: "FILE", help: "persist the legacy cache in FILE" },
+  { name: "cache-store-sync", arg: "required", category: CACHE, valueName: "N", help: "flush the cache store file to disk every N master cycles", validate: int },
+  { name: "cache-expire-freq", arg: "required", category: CACHE, valueName: "SECONDS", help: "how often the sweeper removes expired items (default 3)", validate: int },
+  { name: "cache-no-expire", arg: "none", category: CACHE, help: "do not run the expired-items sweeper", validate: flag },
+  { name: "cache-report-freed-items", arg: "none", category: CACHE, help: "log every item the sweeper frees (debugging)", validate: flag },
+  { name: "add-cache-item", arg: "required", multi: true, category: CACHE, valueName: "[CACHE ]KEY=VALUE", help: "put an item in a cache at startup" },
+  { name: "load-file-in-cache", arg: "required", multi: true, category: CACHE, valueName: "[CACHE ]PATH", help: "put a file's content in a cache at startup (the key is the path)" },
+
+  // --- locks -----------------------------------------------------------------------------------
+  { name: "locks", arg: "required", category: LOCKS, valueName: "N", help: "create user locks 1..N in addition to lock 0", validate: int },
+  { name: "lock-engine", arg: "required", category: LOCKS, valueName: "ENGINE", help: "set the lock engine (uWSGI: process-shared mutexes by default, or ipcsem)" },
+
+  // --- metrics ---------------------------------------------------------------------------------
+  { name: "enable-metrics", arg: "none", impliesMaster: true, category: METRICS, help: "enable the metrics subsystem", validate: flag },
+  { name: "metric", arg: "required", multi: true, impliesMaster: true, impliesMetrics: true, category: METRICS, valueName: "NAME|KEYVAL", help: "add a custom metric: a name, or name=..,type=counter|gauge|absolute|alias,initial_value=..,collector=..,..." },
+  { name: "metrics-dir", arg: "required", impliesMaster: true, impliesMetrics: true, category: METRICS, valueName: "DIR", help: "write each metric's value to a text file in DIR" },
+  { name: "metrics-no-cores", arg: "none", impliesMaster: true, impliesMetrics: true, category: METRICS, help: "do not create per-core metrics", validate: flag },
+  { name: "metric-threshold", aliases: ["metric-alarm"], arg: "required", multi: true, impliesMaster: true, impliesMetrics: true, category: METRICS, valueName: "KEYVAL", help: "add a threshold: key=METRIC,value=N[,alarm=..,rate=..,msg=..,reset=..]" },
+
+  // --- spooler ---------------------------------------------------------------------------------
+  { name: "spooler", short: "Q", arg: "required", multi: true, impliesMaster: true, category: SPOOLER, valueName: "DIR", help: "run spooler processes on DIR (created if missing)" },
+  { name: "spooler-external", arg: "required", multi: true, impliesMaster: true, category: SPOOLER, valueName: "DIR", help: "allow spooling to DIR, served by another instance (no process here)" },
+  { name: "spooler-processes", arg: "required", category: SPOOLER, valueName: "N", help: "processes per --spooler that follows this option (default 1)", validate: int },
+  { name: "spooler-frequency", aliases: ["spooler-freq"], arg: "required", category: SPOOLER, valueName: "SECONDS", help: "how often spoolers scan their directory (default 30)", validate: int },
+  { name: "spooler-ordered", arg: "none", category: SPOOLER, help: "run spool files in name order", validate: flag },
+  { name: "spooler-chdir", arg: "required", category: SPOOLER, valueName: "DIR", help: "change to DIR before each task" },
+  { name: "spooler-max-tasks", arg: "required", category: SPOOLER, valueName: "N", help: "recycle a spooler process after N tasks", validate: int },
+  { name: "spooler-harakiri", arg: "required", category: SPOOLER, valueName: "SECONDS", help: "kill a spooler process whose task runs longer than this", validate: int },
+  { name: "spooler-quiet", arg: "none", category: SPOOLER, help: "do not log each task", validate: flag },
+  { name: "spooler-import", aliases: ["spooler-python-import"], arg: "required", multi: true, category: SPOOLER, valueName: "MODULE", help: "load MODULE in the spooler processes only" },
+
+  // --- mules -----------------------------------------------------------------------------------
+  { name: "mule", arg: "optional", multi: true, impliesMaster: true, category: MULES, valueName: "FILE", help: "add a mule; --mule=FILE makes it run FILE (ids follow option order)" },
+  { name: "mules", arg: "required", multi: true, impliesMaster: true, category: MULES, valueName: "N", help: "add N mules that wait for messages", validate: int },
+  { name: "farm", arg: "required", multi: true, impliesMaster: true, category: MULES, valueName: "NAME:IDS", help: "group mules into a farm: NAME:ID[,ID...]", validate: farmSpec },
+  { name: "mule-harakiri", arg: "required", category: MULES, valueName: "SECONDS", help: "kill a mule whose task runs longer than this", validate: int },
+  { name: "mule-msg-size", arg: "optional", impliesMaster: true, category: MULES, valueName: "BYTES", help: "buffer size of mule message sockets", validate: int },
+
+  // --- signals ---------------------------------------------------------------------------------
+  { name: "timer", aliases: ["signal-timer"], arg: "required", multi: true, impliesMaster: true, category: SIGNALS, valueName: "SIG SECONDS", help: "raise signal SIG every SECONDS", validate: signalAndSeconds },
+  { name: "rbtimer", aliases: ["signal-rbtimer"], arg: "required", multi: true, impliesMaster: true, category: SIGNALS, valueName: "SIG SECONDS", help: "raise signal SIG every SECONDS (1-second resolution timer)", validate: signalAndSeconds },
+  { name: "cron", arg: "required", multi: true, impliesMaster: true, category: SIGNALS, valueName: "\"MIN HOUR DAY MON WDAY CMD\"", help: "run a shell command from the master at matching times (-1 any, -N every N)" },
+  { name: "cron2", arg: "required", multi: true, impliesMaster: true, category: SIGNALS, valueName: "KEYVAL CMD", help: "cron with key=value fields: minute=,hour=,day=,month=,week=,unique=,harakiri= then the command" },
+  { name: "unique-cron", arg: "required", multi: true, impliesMaster: true, category: SIGNALS, valueName: "\"MIN HOUR DAY MON WDAY CMD\"", help: "like --cron but skipped while the previous run is still alive" },
+  { name: "cron-harakiri", arg: "required", category: SIGNALS, valueName: "SECONDS", help: "kill cron commands running longer than this", validate: int },
+  { name: "touch-signal", arg: "required", multi: true, impliesMaster: true, category: SIGNALS, valueName: "FILE SIG", help: "raise signal SIG when FILE's modification time changes", validate: pathAndSignal },
+  { name: "fs-signal", arg: "required", multi: true, impliesMaster: true, category: SIGNALS, valueName: "PATH SIG", help: "raise signal SIG when PATH (file or directory) changes", validate: pathAndSignal },
+  { name: "signal-bufsize", arg: "required", category: SIGNALS, valueName: "BYTES", help: "buffer size of the signal queues", validate: int },
+
+  // --- rpc -------------------------------------------------------------------------------------
+  { name: "rpc-max", arg: "required", category: RPC, valueName: "N", help: "maximum number of RPC functions (default 64)", validate: int },
+
+  // --- websockets ------------------------------------------------------------------------------
+  { name: "websockets-ping-freq", aliases: ["websocket-ping-freq"], arg: "required", category: WEBSOCKETS, valueName: "SECONDS", help: "send an automatic ping this often", validate: int },
+  { name: "websockets-pong-tolerance", aliases: ["websocket-pong-tolerance"], arg: "required", category: WEBSOCKETS, valueName: "SECONDS", help: "drop a connection whose pong is this late", validate: int },
+  { name: "websockets-max-size", aliases: ["websocket-max-size"], arg: "required", category: WEBSOCKETS, valueName: "KB", help: "largest accepted message in kilobytes (default 1024)", validate: int },
+];
+
+/**
+ * uWSGI options uwsgi-node does not implement but accepts (with a warning) so shared uWSGI config
+ * files keep working, mapped to whether they take a value. Each is either Python-specific,
+ * cosmetic, or about privileges/accept serialisation that a Node server handles differently.
+ */
+export const IGNORED_UWSGI_OPTIONS: ReadonlyMap<string, OptionArg> = new Map<string, OptionArg>([
+  // privileges: uwsgi-node runs as the user that starts it
+  ["uid", "required"],
+  ["gid", "required"],
+  ["master-as-root", "none"],
+  // accept() serialisation
+  ["thunder-lock", "none"],
+  // Python interpreter setup
+  ["home", "required"],
+  ["virtualenv", "required"],
+  ["venv", "required"],
+  ["pyhome", "required"],
+  ["pythonpath", "required"],
+  ["python-path", "required"],
+  ["pp", "required"],
+  ["py-autoreload", "required"],
+  ["python-autoreload", "required"],
+  ["single-interpreter", "none"],
+  // cosmetics
+  ["auto-procname", "none"],
+  ["procname-prefix", "required"],
+  ["procname-prefix-spaced", "required"],
+  ["harakiri-verbose", "none"],
+  ["log-date", "optional"],
+  ["logdate", "optional"],
+  // uwsgi-node is always strict: unknown options are errors
+  ["strict", "none"],
+]);

@@ -13,6 +13,8 @@ export interface OptionEntry {
   /** Canonical option name without dashes, e.g. `cache2`, `processes`. */
   readonly name: string;
   readonly value: OptionValue;
+  /** Where it was given, for error messages, e.g. `"/etc/app.ini line 3"`; absent when built in code. */
+  readonly origin?: string;
 }
 
 /** Ordered, read-only view of parsed options. */

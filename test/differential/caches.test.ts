@@ -59,7 +59,6 @@ test("cache: get/exists/del/clear return conventions, default cache = first --ca
     ["cache_set", "conv", "x"],
     ["cache_get", "conv", "c1"],
     ["cache_exists", "conv", "c1"],
-    ["cache_get", "conv", null],
     ["cache_get", "conv", ""],
     ["cache_del", "conv", "c1"],
     ["cache_del", "conv", "c1"],
@@ -275,6 +274,19 @@ test("cache: expiry works on purge_lru caches (uWSGI LRU expiry bug: never expir
   await advance(1000);
   assert.equal(uwsgi.cache_get("l1", "lruexp"), null);
   assert.equal(uwsgi.cache_exists("l1", "lruexp"), false);
+});
+
+test("cache: a null cache name means the default cache (uWSGI py3: None raises TypeError)", async () => {
+  const ops: Op[] = [
+    ["cache_update", "nullname", "v", 0, "c1"],
+    ["cache_get", "nullname", null],
+    ["cache_exists", "nullname", null],
+  ];
+  const { theirs, ours } = await sideBySide(instance, ops);
+  const why = table(ops, theirs, ours);
+  assert.ok(isRaised(theirs[1]) && theirs[1].error === "TypeError", why);
+  assert.ok(isRaised(theirs[2]) && theirs[2].error === "TypeError", why);
+  assert.deepEqual(ours, [true, Buffer.from("v"), true], why);
 });
 
 test("cache: a negative expires is refused (uWSGI: wraps into the past, readable until swept)", async () => {

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { configure } from "../../src/testing.js";
-import { both } from "./compare.js";
-import { isRaised } from "./scenario-ops.js";
+import { both, sideBySide } from "./compare.js";
+import { type Op, isRaised, table } from "./scenario-ops.js";
 import { UwsgiInstance } from "./uwsgi-instance.js";
 
 const OPTIONS = ["--locks", "2"];
@@ -56,4 +56,18 @@ test("locks: is_locked follows lock/unlock in the same process", async () => {
     ["is_locked", 2],
   ]);
   assert.deepEqual(theirs.slice(0, 5), [null, true, false, null, false]);
+});
+
+// ---------------------------------------------------------------- deliberate differences -----
+
+test("locks: unlocking a lock nobody holds throws (uWSGI: pthread refuses, the call returns None)", async () => {
+  const ops: Op[] = [
+    ["unlock", 2],
+    ["is_locked", 2],
+  ];
+  const { theirs, ours } = await sideBySide(instance, ops);
+  const why = table(ops, theirs, ours);
+  assert.deepEqual(theirs, [null, false], why);
+  assert.ok(isRaised(ours[0]) && ours[0].error === "UWSGI_ERR_LOCK_NOT_OWNER", why);
+  assert.equal(ours[1], false, why);
 });

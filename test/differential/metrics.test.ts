@@ -110,6 +110,14 @@ test("metrics: writes to unknown metrics fail, reads give 0", async () => {
   assert.deepEqual(theirs, [null, null, null, null, null, null, null, 0]);
 });
 
+test("metrics: built-in metrics with collectors are read-only", async () => {
+  await run([
+    ["metric_inc", "worker.1.requests"],
+    ["metric_set", "core.busy_workers", 5],
+    ["metric_get", "core.busy_workers"],
+  ]);
+});
+
 // ---------------------------------------------------------------- deliberate differences -----
 
 test("metrics: metric_set_min lowers to min(current, v) (uWSGI set_min quirk: only when v > initial_value)", async () => {

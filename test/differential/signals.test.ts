@@ -81,9 +81,9 @@ test("signals: the documented targets register", async () => {
 
 test("signals: a 63-byte target registers, a 64-byte one raises", async () => {
   const { theirs } = await both(instance, [
-    ["register_signal", 51, `worker${"1".padStart(57, "0")}`, fn("on_signal")],
+    ["register_signal", 51, `farm_${"f".repeat(58)}`, fn("on_signal")],
     ["signal_registered", 51],
-    ["register_signal", 50, `worker${"1".padStart(58, "0")}`, fn("on_signal")],
+    ["register_signal", 50, `farm_${"f".repeat(59)}`, fn("on_signal")],
     ["signal_registered", 50],
   ]);
   assert.deepEqual(theirs.slice(0, 2), [null, true]);

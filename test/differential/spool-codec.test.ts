@@ -125,7 +125,6 @@ const ODD_FILES: Array<[string, Buffer]> = [
   ["duplicate-keys", encodeSpoolFile([["k", "1"], ["k", "2"]])],
   ["truncated-dict", encodeSpoolFile([["k", "value"]]).subarray(0, 9)],
   ["short-header", Buffer.from([17, 5])],
-  ["modifier1-5", Buffer.concat([Buffer.from([5]), encodeSpoolFile([["k", "v"]]).subarray(1)])],
   ["empty", Buffer.alloc(0)],
 ];
 
@@ -139,3 +138,24 @@ for (const [label, content] of ODD_FILES) {
     assert.deepEqual(ours, theirs, `uWSGI: ${JSON.stringify(theirs)}\nours: ${JSON.stringify(ours)}`);
   });
 }
+
+test("spool: a file whose header is not modifier1 17 or 0 is malformed (uWSGI ignores the spool header's modifier1)", async () => {
+  const content = Buffer.concat([Buffer.from([5]), encodeSpoolFile([["k", "v"]], Buffer.from("B")).subarray(1)]);
+  const external = join(instance.externalDir, "uwsgi_spoolfile_on_differential_modifier1-5");
+  writeFileSync(external, content, { mode: 0o600 });
+  const [theirTask, theirParsed] = (await instance.code("result = [uwsgi.spooler_get_task(args['path']), uwsgi.parsefile(args['path'])]", { path: external })) as [SpoolTask, unknown];
+  // uWSGI: spooler_get_task (and its spooler) take the file as a task; only parsefile checks the header.
+  assert.deepEqual(theirTask, { k: Buffer.from("v"), spooler_task_name: Buffer.from(external), body: Buffer.from("B") });
+  assert.equal(theirParsed, null);
+  const spooled = join(instance.spoolDir, "uwsgi_spoolfile_on_differential_modifier1-5");
+  writeFileSync(spooled, content, { mode: 0o600 });
+  assert.deepEqual(await instance.spooledTask(basename(spooled)), { k: Buffer.from("v"), spooler_task_name: Buffer.from(basename(spooled)), body: Buffer.from("B") });
+
+  configure(["--spooler", ourDir]);
+  assert.equal(uwsgi.spooler_get_task(external), null);
+  assert.equal(uwsgi.parsefile(external), null);
+  const ours = join(ourDir, "uwsgi_spoolfile_on_differential_modifier1-5");
+  writeFileSync(ours, content, { mode: 0o600 });
+  uwsgi.spooler = () => uwsgi.SPOOL_OK;
+  assert.deepEqual((await runSpooler()).map((o) => o.status), ["malformed"]);
+});

@@ -6,7 +6,9 @@
  */
 import { resolve } from "node:path";
 import { UwsgiError } from "../errors.js";
-import type { OptionSet, OptionValue } from "../config/option-set.js";
+import type { OptionSet } from "../config/option-set.js";
+import { findOption } from "../config/option-lookup.js";
+import { optionBool, optionInt, optionString, optionStrings } from "../config/option-values.js";
 import { type ListenAddress, parseListenAddress, type SocketProto } from "./listen-address.js";
 
 /** One socket to listen on. */
@@ -65,32 +67,25 @@ const SOCKET_OPTIONS: ReadonlyArray<readonly [string, SocketProto]> = [
   ["uwsgi-socket", "uwsgi"],
 ];
 
+/** An integer option at least `min`; absent gives `fallback`. Options missing from the table read as absent. */
 function intOf(options: OptionSet, name: string, fallback: number, min = 0): number {
-  const raw = options.get(name);
-  if (raw === undefined) return fallback;
-  const text = raw === true ? "" : raw.trim();
-  if (!/^\d+$/.test(text) || Number(text) < min) {
-    throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", name, `expected a whole number >= ${min}, got ${JSON.stringify(text)}`);
-  }
-  return Number(text);
+  if (!findOption(name)) return fallback;
+  const value = optionInt(options, name, fallback);
+  if (value < min) throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", name, `expected a whole number >= ${min}, got ${value}`);
+  return value;
 }
 
+/** A string option that must not be empty, or null when absent. */
 function stringOf(options: OptionSet, name: string): string | null {
-  const raw = options.get(name);
-  if (raw === undefined) return null;
-  if (raw === true || raw.trim() === "") throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", name, "a value is required");
-  return raw;
-}
-
-function flagOf(options: OptionSet, name: string): boolean {
-  const raw = options.get(name);
-  if (raw === undefined || raw === true) return raw === true;
-  return !/^(0|false|no|off)$/i.test(raw.trim());
+  const value = optionString(options, name);
+  if (value === undefined) return null;
+  if (value.trim() === "") throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", name, "a value is required");
+  return value;
 }
 
 function pathsOf(options: OptionSet, name: string, cwd: string): string[] {
-  return options.all(name).map((v: OptionValue) => {
-    if (v === true || v.trim() === "") throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", name, "a file name is required");
+  return optionStrings(options, name).map((v) => {
+    if (v.trim() === "") throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", name, "a file name is required");
     return resolve(cwd, v);
   });
 }
@@ -105,7 +100,7 @@ function appOf(options: OptionSet, positional: readonly string[], cwd: string): 
   let file = module;
   let callable: string | null = null;
   const m = /^(.*[^:]):([A-Za-z_$][\w$]*)$/.exec(module);
-  if (m && !/^[A-Za-z]$/.test(m[1]!)) {
+  if (m) {
     file = m[1]!;
     callable = m[2]!;
   }
@@ -122,13 +117,13 @@ function appOf(options: OptionSet, positional: readonly string[], cwd: string): 
 export function readServerSettings(options: OptionSet, positional: readonly string[] = [], cwd: string = process.cwd()): ServerSettings {
   const sockets: SocketSpec[] = [];
   for (const [option, proto] of SOCKET_OPTIONS) {
-    for (const value of options.all(option)) {
+    for (const value of optionStrings(options, option)) {
       sockets.push({ option, proto, address: parseListenAddress(option, value) });
     }
   }
   const resolveUnix = (s: SocketSpec): SocketSpec =>
     s.address.kind === "unix" && !s.address.path.startsWith("\0") ? { ...s, address: { kind: "unix", path: resolve(cwd, s.address.path) } } : s;
-  const stats = stringOf(options, "stats") ?? stringOf(options, "stats-server");
+  const stats = stringOf(options, "stats");
   const logto = stringOf(options, "logto");
   const pidfile = stringOf(options, "pidfile");
   return {
@@ -141,15 +136,16 @@ export function readServerSettings(options: OptionSet, positional: readonly stri
     touchReload: pathsOf(options, "touch-reload", cwd),
     touchChainReload: pathsOf(options, "touch-chain-reload", cwd),
     stats,
-    statsHttp: flagOf(options, "stats-http"),
-    statsMinified: flagOf(options, "stats-minified"),
+    statsHttp: optionBool(options, "stats-http"),
+    statsMinified: optionBool(options, "stats-minified"),
     pidfile: pidfile === null ? null : resolve(cwd, pidfile),
     logto: logto === null ? null : resolve(cwd, logto),
-    disableLogging: flagOf(options, "disable-logging"),
+    disableLogging: optionBool(options, "disable-logging"),
     listen: intOf(options, "listen", 100, 1),
     bufferSize: intOf(options, "buffer-size", 4096, 1),
+    // read once the option table lists --worker-reload-mercy; 60 s is uWSGI's default
     workerReloadMercy: intOf(options, "worker-reload-mercy", 60, 1),
-    memoryReport: flagOf(options, "memory-report"),
-    vacuum: flagOf(options, "vacuum"),
+    memoryReport: optionBool(options, "memory-report"),
+    vacuum: optionBool(options, "vacuum"),
   };
 }

@@ -1,0 +1,177 @@
+/**
+ * Starts real `uwsgi-node` servers for the integration tests: the compiled CLI in a child
+ * process on an ephemeral port (the master binds port 0 and logs the port it got), its log
+ * captured, and a small HTTP client. Every server is stopped by pid; temp dirs are removed.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The compiled CLI (build/src/cli.js). */
+export const CLI = fileURLToPath(new URL("../../src/cli.js", import.meta.url));
+
+/** A compiled fixture app (build/test/fixtures/apps/NAME.js). */
+export function fixtureApp(name: string): string {
+  return fileURLToPath(new URL(`../fixtures/apps/${name}.js`, import.meta.url));
+}
+
+/** A temporary directory removed by `cleanup()`. */
+export function tempDir(): { path: string; cleanup(): void } {
+  const path = mkdtempSync(join(tmpdir(), "uwsgi-node-server-test-"));
+  return { path, cleanup: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** A server started for a test. */
+export interface TestServer {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  /** HTTP port of the first socket. */
+  readonly port: number;
+  /** Everything the master logged so far (stdout and stderr). */
+  log(): string;
+  /** Waits until the log matches `re` (searching from `from`, a log offset); rejects after `timeoutMs`. */
+  waitForLog(re: RegExp, timeoutMs?: number, from?: number): Promise<RegExpMatchArray>;
+  /** Resolves when the master exits. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends `signal` (default SIGTERM) and waits for the exit; SIGKILLs after `timeoutMs`. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Runs the CLI with `args`; resolves once it exits (for option errors). */
+export function runCli(args: string[], cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], cwd });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), 15000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Starts `uwsgi-node ARGS` (give `--http 127.0.0.1:0` or similar) and waits until every worker
+ * is ready (or only until the port is known with `waitReady: false`).
+ */
+export async function startServer(args: string[], opts: { cwd?: string; waitReady?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<TestServer> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], cwd: opts.cwd, env: opts.env ?? process.env });
+  let text = "";
+  const waiters = new Set<() => void>();
+  const onData = (c: Buffer): void => {
+    text += c.toString();
+    for (const w of [...waiters]) w();
+  };
+  child.stdout!.on("data", onData);
+  child.stderr!.on("data", onData);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on("exit", (code, signal) => {
+      for (const w of [...waiters]) w();
+      resolve({ code, signal });
+    });
+  });
+  let done = false;
+  void exited.then(() => (done = true));
+
+  const waitForLog = (re: RegExp, timeoutMs = 10000, from = 0): Promise<RegExpMatchArray> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        const m = text.slice(from).match(re);
+        if (m) {
+          cleanup();
+          resolve(m);
+        } else if (done) {
+          cleanup();
+          reject(new Error(`server exited before logging ${re}; log:\n${text}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out waiting for ${re}; log:\n${text}`));
+      }, timeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        waiters.delete(check);
+      };
+      waiters.add(check);
+      check();
+    });
+
+  const stop = async (signal: NodeJS.Signals = "SIGTERM", timeoutMs = 10000) => {
+    if (!done) child.kill(signal);
+    const timer = setTimeout(() => {
+      if (!done) child.kill("SIGKILL");
+    }, timeoutMs);
+    const result = await exited;
+    clearTimeout(timer);
+    return result;
+  };
+
+  try {
+    const bound = await waitForLog(/bound to TCP address [^\s]+:(\d+) /);
+    if (opts.waitReady !== false) await waitForLog(/\*\*\* uwsgi-node is ready/);
+    return { child, pid: child.pid!, port: Number(bound[1]), log: () => text, waitForLog, exited, stop };
+  } catch (err) {
+    await stop("SIGKILL");
+    throw err;
+  }
+}
+
+/** A response read whole. */
+export interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  /** Whether the request went over a reused keep-alive connection. */
+  reused: boolean;
+}
+
+/** Sends one request to 127.0.0.1:`port`. Without an agent each request uses a new connection. */
+export function httpRequest(port: number, path: string, init: { method?: string; body?: string; headers?: Record<string, string>; agent?: Agent; timeoutMs?: number } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: "127.0.0.1", port, path, method: init.method ?? "GET", headers: init.headers, agent: init.agent ?? false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString(), reused: req.reusedSocket }));
+        res.on("error", reject);
+      },
+    );
+    req.setTimeout(init.timeoutMs ?? 10000, () => req.destroy(new Error(`request ${path} timed out`)));
+    req.on("error", reject);
+    req.end(init.body);
+  });
+}
+
+/** Polls `fn` until it returns a truthy value; rejects after `timeoutMs`. */
+export async function eventually<T>(fn: () => T | Promise<T>, timeoutMs = 10000, what = "condition"): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** True while the process `pid` exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -9,8 +9,12 @@ import { both, sideBySide } from "./compare.js";
 import { type Op, b, isRaised, table } from "./scenario-ops.js";
 import { UwsgiInstance } from "./uwsgi-instance.js";
 
-/** Each scenario that depends on a cache's fill level or history has its own cache. */
+/**
+ * Each scenario that depends on a cache's fill level or history has its own cache. The sweeper
+ * is slowed to once an hour so that uWSGI's "expired but still visible" window is deterministic.
+ */
 const OPTIONS = [
+  "--cache-expire-freq", "3600",
   "--cache2", "name=c1,items=20,blocksize=64,keysize=16",
   "--cache2", "name=clr,items=10",
   "--cache2", "name=full,items=4,blocksize=16",

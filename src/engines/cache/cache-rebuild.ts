@@ -22,12 +22,24 @@ export interface RebuildResult {
   dropped: number;
 }
 
-/** Slots of the old LRU list in order, as far as the list is intact (it may be half-updated). */
+/**
+ * Slots of the old LRU list in order, as far as it is intact (it may be half-updated). The head
+ * comes from the meta header, or, for a fresh meta (a store file), is the one live slot whose
+ * `lru_prev` is 0; links are followed only while `next.lru_prev` points back.
+ */
 function oldLruOrder(meta: CacheMeta, slots: CacheSlots, items: number): number[] {
+  let head = meta.u32[META_U32.lruHead]!;
+  if (head === 0) {
+    for (let i = 1; i < items; i++) {
+      if (slots.get(i, ITEM.keysize) === 0 || slots.get(i, ITEM.lruPrev) !== 0) continue;
+      if (head !== 0) return [];
+      head = i;
+    }
+  }
   const order: number[] = [];
   const seen = new Uint8Array(items);
-  for (let slot = meta.u32[META_U32.lruHead]!; slot !== 0; slot = slots.get(slot, ITEM.lruNext)) {
-    if (slot >= items || seen[slot]) break;
+  for (let slot = head, prev = 0; slot !== 0; prev = slot, slot = slots.get(slot, ITEM.lruNext)) {
+    if (slot >= items || seen[slot] || slots.get(slot, ITEM.lruPrev) !== prev) break;
     seen[slot] = 1;
     order.push(slot);
   }

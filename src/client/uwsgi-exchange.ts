@@ -4,7 +4,7 @@
  * within the socket timeout.
  * @module
  */
-import { openConnection } from "../module/socket-functions.js";
+import { openConnection, parseSocketAddress } from "../module/socket-functions.js";
 
 /** An incremental reply decoder (the protocol layer's response readers fit). */
 export interface ReplyReader<T> {
@@ -22,9 +22,11 @@ export type ExchangeResult<T> = { ok: true; value: T } | { ok: false; reason: Ex
 /**
  * Sends `request` to `address` and decodes the reply with `reader`.
  * A peer that closes without a complete reply (uWSGI's way of saying "miss" or "failed") gives
- * `no-reply`; nothing here throws.
+ * `no-reply`; network failures never throw.
+ * @throws UwsgiError `UWSGI_ERR_INVALID_ARGUMENT` (as a rejection) when `address` is not an address.
  */
 export async function exchange<T>(address: string, request: Buffer, reader: ReplyReader<T>, timeoutMs: number): Promise<ExchangeResult<T>> {
+  parseSocketAddress(address);
   let sock;
   try {
     sock = await openConnection(address, timeoutMs);

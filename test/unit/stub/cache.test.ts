@@ -336,4 +336,9 @@ describe("stub cache: remote names", () => {
   test("a name ending in @ has no address: coded error", () => {
     assert.throws(() => uwsgi.cache_get("k", "main@" as `${string}@${string}`), code("UWSGI_ERR_INVALID_ARGUMENT"));
   });
+
+  test("an address that is not host:port, /path or @name rejects with a coded error (bad input, not a miss)", async () => {
+    await assert.rejects(uwsgi.cache_get("k", "main@nowhere"), code("UWSGI_ERR_INVALID_ARGUMENT"));
+    await assert.rejects(uwsgi.cache_set("k", "v", 0, "main@host:99999"), code("UWSGI_ERR_INVALID_ARGUMENT"));
+  });
 });

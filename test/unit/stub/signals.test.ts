@@ -393,4 +393,8 @@ describe("stub signals: remote", () => {
   test("an unreachable node rejects with UWSGI_ERR_SIGNAL_REMOTE_UNREACHABLE", async () => {
     await assert.rejects(uwsgi.signal(10, `127.0.0.1:${await closedPort()}`), code("UWSGI_ERR_SIGNAL_REMOTE_UNREACHABLE"));
   });
+
+  test("a malformed address rejects with UWSGI_ERR_INVALID_ARGUMENT", async () => {
+    await assert.rejects(uwsgi.signal(10, "nowhere"), code("UWSGI_ERR_INVALID_ARGUMENT"));
+  });
 });

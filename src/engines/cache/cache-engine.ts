@@ -374,7 +374,7 @@ export class CacheEngine {
   }
 
   /**
-   * Copies of every live key, in bucket then chain order (effectively unordered).
+   * Copies of every live key, in no particular order (slot order, or bucket then chain order).
    * @example
    * ```ts
    * cache.keys().map(String);
@@ -386,11 +386,15 @@ export class CacheEngine {
       const now = unixSeconds(this.#clock);
       const out: Buffer[] = [];
       const slots = this.#slots;
-      for (let b = 0; b < this.options.hashsize; b++) {
-        this.#walk(b, (slot) => {
-          const e = slots.get(slot, ITEM.expires);
-          if (e === 0 || e > now) out.push(slots.copyKey(slot));
-        });
+      const collect = (slot: number): void => {
+        const e = slots.get(slot, ITEM.expires);
+        if (e === 0 || e > now) out.push(slots.copyKey(slot));
+      };
+      // Every shard is held, so whichever of slots or buckets is shorter can be scanned.
+      if (this.options.items <= this.options.hashsize) {
+        for (let i = 1; i < this.options.items; i++) if (slots.get(i, ITEM.keysize) !== 0) collect(i);
+      } else {
+        for (let b = 0; b < this.options.hashsize; b++) this.#walk(b, collect);
       }
       return out;
     });

@@ -1,0 +1,193 @@
+// Randomized model check: long random operation sequences against a small reference model of the
+// documented semantics (fixed seeds, so failures reproduce).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ManualClock } from "../../../src/core/clock.js";
+import type { CacheEngine, CacheMathOp } from "../../../src/engines/cache/cache-engine.js";
+import { maxItemSizeOf, parseCache2Option, type CacheOptions } from "../../../src/engines/cache/cache-options.js";
+import { START_MS, engineOver, sharedSetup } from "./make-cache.js";
+
+/** mulberry32: a tiny deterministic PRNG. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface Entry {
+  value: Buffer;
+  expires: number;
+}
+
+/** The reference: a Map in LRU order (first = least recently used) with uWSGI's rules. */
+class Model {
+  readonly map = new Map<string, Entry>();
+  hits = 0;
+  miss = 0;
+  full = 0;
+  constructor(
+    readonly opts: CacheOptions,
+    readonly clock: ManualClock,
+  ) {}
+  now(): number {
+    return Math.floor(this.clock.nowMs() / 1000);
+  }
+  /** The live entry of `k`; an expired one is deleted on the way, as the engine does. */
+  lookup(k: string): Entry | undefined {
+    const e = this.map.get(k);
+    if (e && e.expires !== 0 && e.expires <= this.now()) {
+      this.map.delete(k);
+      return undefined;
+    }
+    return e;
+  }
+  touch(k: string, e: Entry): void {
+    this.map.delete(k);
+    this.map.set(k, e);
+  }
+  store(k: string, value: Buffer, rel: number, update: boolean, fixExpire = false): boolean {
+    if (k.length === 0 || value.length === 0 || k.length > this.opts.keysize || value.length > maxItemSizeOf(this.opts)) return false;
+    const e = this.lookup(k);
+    const expires = rel === 0 ? 0 : this.now() + rel;
+    if (e) {
+      if (!update) return false;
+      this.touch(k, { value, expires: fixExpire ? e.expires : expires });
+      return true;
+    }
+    if (this.map.size >= this.opts.items - 1) {
+      this.full++;
+      if (this.opts.purgeLru) this.map.delete(this.map.keys().next().value!);
+      if (this.map.size >= this.opts.items - 1) return false;
+    }
+    this.map.set(k, { value, expires });
+    return true;
+  }
+  math(op: CacheMathOp, k: string, operand: bigint, rel: number): boolean {
+    if (maxItemSizeOf(this.opts) < 8) return false;
+    const e = this.lookup(k);
+    let n: bigint;
+    if (e) {
+      const padded = Buffer.alloc(8);
+      e.value.copy(padded, 0, 0, Math.min(8, e.value.length));
+      n = padded.readBigInt64LE();
+    } else n = this.opts.mathInitial;
+    if (op === "inc") n += operand;
+    else if (op === "dec") n -= operand;
+    else if (op === "mul") n *= operand;
+    else n = operand === 0n ? 0n : n / operand;
+    const out = Buffer.alloc(8);
+    out.writeBigInt64LE(BigInt.asIntN(64, n));
+    return this.store(k, out, rel, true, true);
+  }
+  liveKeys(): string[] {
+    const now = this.now();
+    return [...this.map].filter(([, e]) => e.expires === 0 || e.expires > now).map(([k]) => k).sort();
+  }
+}
+
+/** Runs `steps` random operations; generated values are at most `valueCap` bytes (plus some oversized ones). */
+function run(spec: string, seed: number, steps: number, valueCap = Infinity): void {
+  const opts = parseCache2Option(spec);
+  const clock = new ManualClock(START_MS);
+  const setup = sharedSetup(opts);
+  const engines: CacheEngine[] = [engineOver(opts, setup, clock, "init"), engineOver(opts, setup, clock, "attach")];
+  const model = new Model(opts, clock);
+  const rand = rng(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const keys = Array.from({ length: opts.items + 4 }, (_, i) => `key${i}`);
+  keys.push("", "k".repeat(opts.keysize), "k".repeat(opts.keysize + 1));
+  const maxValue = maxItemSizeOf(opts);
+  const value = (): Buffer => {
+    const r = rand();
+    const len = r < 0.03 ? 0 : r < 0.06 ? maxValue + 1 : r < 0.3 ? 8 : 1 + Math.floor(rand() * Math.min(maxValue, valueCap));
+    return Buffer.from(Array.from({ length: len }, () => Math.floor(rand() * 256)));
+  };
+  const expiry = (): number => pick([0, 0, 0, 1, 2, 5]);
+  const operand = (): bigint => pick([0n, 1n, -1n, 2n, 7n, -(2n ** 63n), 2n ** 63n - 1n, BigInt(Math.floor(rand() * 1e6))]);
+  for (let step = 0; step < steps; step++) {
+    const cache = engines[step % 2]!;
+    const k = pick(keys);
+    const kb = Buffer.from(k);
+    const r = rand();
+    const where = `seed ${seed} step ${step} (${spec})`;
+    if (r < 0.2) {
+      const e = model.lookup(k);
+      const got = cache.get(kb);
+      if (e) {
+        model.hits++;
+        if (opts.purgeLru) model.touch(k, e);
+      } else model.miss++;
+      assert.deepEqual(got, e ? e.value : null, `get ${where}`);
+    } else if (r < 0.35) {
+      const v = value();
+      const x = expiry();
+      assert.equal(cache.set(kb, v, x), model.store(k, v, x, false), `set ${where}`);
+    } else if (r < 0.5) {
+      const v = value();
+      const x = expiry();
+      assert.equal(cache.update(kb, v, x), model.store(k, v, x, true), `update ${where}`);
+    } else if (r < 0.58) {
+      const e = model.lookup(k);
+      if (e) model.map.delete(k);
+      assert.equal(cache.del(kb), !!e, `del ${where}`);
+    } else if (r < 0.63) {
+      assert.equal(cache.exists(kb), !!model.lookup(k), `exists ${where}`);
+    } else if (r < 0.75) {
+      const op = pick(["inc", "dec", "mul", "div"] as const);
+      const n = operand();
+      const x = expiry();
+      assert.equal(cache.math(op, kb, n, x), model.math(op, k, n, x), `math ${where}`);
+    } else if (r < 0.8) {
+      const e = model.lookup(k);
+      if (e) model.hits++;
+      else model.miss++;
+      assert.equal(cache.num(kb), e && e.value.length === 8 ? e.value.readBigInt64LE() : 0n, `num ${where}`);
+    } else if (r < 0.84) {
+      assert.deepEqual(cache.keys().map(String).sort(), model.liveKeys(), `keys ${where}`);
+    } else if (r < 0.86) {
+      const now = model.now();
+      let expired = 0;
+      for (const [key, e] of model.map) {
+        if (e.expires !== 0 && e.expires <= now) {
+          model.map.delete(key);
+          expired++;
+        }
+      }
+      assert.equal(cache.sweep(), opts.noExpire ? 0 : expired, `sweep ${where}`);
+      if (opts.noExpire) assert.fail("model runs use sweepable caches");
+    } else if (r < 0.865) {
+      assert.equal(cache.clear(), true);
+      model.map.clear();
+    } else {
+      clock.advance(pick([0, 300, 1000, 2500]));
+    }
+    const s = cache.stats();
+    assert.equal(s.items, model.map.size, `items ${where}`);
+    assert.deepEqual([s.hits, s.miss, s.full], [model.hits, model.miss, model.full], `counters ${where}`);
+  }
+}
+
+test("model check: plain cache", () => {
+  run("name=m,items=9,blocksize=16,keysize=8,hashsize=64", 1, 20000);
+  run("name=m,items=9,blocksize=16,keysize=8,hashsize=3,hash=murmur2", 2, 20000);
+});
+
+test("model check: purge_lru cache", () => {
+  run("name=m,items=7,blocksize=12,keysize=6,purge_lru=1,hashsize=16", 3, 20000);
+  run("name=m,items=7,blocksize=12,keysize=6,purge_lru=1,hashsize=1", 4, 20000);
+});
+
+test("model check: bitmap cache with room for every item and a spare copy", () => {
+  // 5 values of <= 4 blocks plus a new copy use <= 24 of 64 blocks, so some free run of 4
+  // blocks always exists whatever the fragmentation: the model needs no allocator of its own.
+  run("name=m,items=6,blocks=64,blocksize=4,keysize=8,bitmap=1,hashsize=5", 5, 20000, 16);
+});
+
+test("model check: math_initial and a large cache", () => {
+  run("name=m,items=40,blocksize=32,keysize=8,math_initial=-5,hashsize=1024", 6, 20000);
+});

@@ -5,7 +5,7 @@
  * @module
  */
 import { UwsgiError } from "../../errors.js";
-import { type VarsPair, quoteBytes } from "../../protocol/packet.js";
+import { quoteBytes } from "../../protocol/packet.js";
 
 /** A uwsgi request seen as HTTP. */
 export interface UwsgiHttpRequest {
@@ -43,8 +43,22 @@ function escapeTarget(target: string, extra?: RegExp): string {
   return out;
 }
 
+/** HTTP_* var name → header name (or null when it is not a valid header name), for names seen. */
+const headerNames = new Map<string, string | null>();
+const HEADER_NAME_CACHE_MAX = 1024;
+
+function headerNameOf(key: string): string | null {
+  let name = headerNames.get(key);
+  if (name === undefined) {
+    const converted = key.slice(5).toLowerCase().replaceAll("_", "-");
+    name = TOKEN.test(converted) ? converted : null;
+    if (headerNames.size < HEADER_NAME_CACHE_MAX) headerNames.set(key, name);
+  }
+  return name;
+}
+
 /**
- * Builds the HTTP view of a uwsgi request from its decoded vars.
+ * Builds the HTTP view of a uwsgi request from its environ (see `decodeRequestEnv`).
  *
  * - method: REQUEST_METHOD (default GET); target: REQUEST_URI, else SCRIPT_NAME + PATH_INFO
  *   (percent-encoded) + `?` QUERY_STRING; bytes not allowed in a request line are
@@ -52,19 +66,14 @@ function escapeTarget(target: string, extra?: RegExp): string {
  * - headers: every `HTTP_FOO_BAR` as `foo-bar`, plus CONTENT_TYPE and CONTENT_LENGTH (the body
  *   framing comes from CONTENT_LENGTH only: a forwarded Transfer-Encoding is dropped, the front
  *   end has already de-chunked the body);
- * - modifier1 30 strips SCRIPT_NAME from the front of PATH_INFO in `env`, as uWSGI does.
+ * - modifier1 30 strips SCRIPT_NAME from the front of PATH_INFO in `env` (which is updated in
+ *   place), as uWSGI does.
  * @throws UwsgiError UWSGI_ERR_PACKET_MALFORMED naming the var that cannot be expressed in HTTP
  *   (bad method token, header name, control characters in a value, non-numeric CONTENT_LENGTH).
  * @example
- * const { head, env } = buildRequestHead(decodeVars(packet.payload), packet.modifier1);
+ * const { head, env } = buildRequestHead(decodeRequestEnv(packet.payload), packet.modifier1);
  */
-export function buildRequestHead(pairs: readonly VarsPair[], modifier1 = 0): UwsgiHttpRequest {
-  const env: Record<string, string> = {};
-  for (const [k, v] of pairs) {
-    const key = k.toString("latin1");
-    if (key !== "__proto__") env[key] = v.toString("latin1");
-  }
-
+export function buildRequestHead(env: Record<string, string>, modifier1 = 0): UwsgiHttpRequest {
   const method = env.REQUEST_METHOD || "GET";
   if (!TOKEN.test(method)) throw malformed(`REQUEST_METHOD ${quoteBytes(Buffer.from(method, "latin1"))} is not an HTTP method token`);
 
@@ -76,34 +85,33 @@ export function buildRequestHead(pairs: readonly VarsPair[], modifier1 = 0): Uws
   }
   if (NOT_URL_SAFE.test(target)) target = escapeTarget(target);
 
-  const version = VERSION.exec(env.SERVER_PROTOCOL ?? "");
-  const httpVersion = version ? `${version[1]}.${version[2]}` : "1.0";
+  const protocol = env.SERVER_PROTOCOL;
+  const httpVersion = protocol === "HTTP/1.1" ? "1.1" : versionOf(protocol);
   // HTTP/1.0 stays 1.0 (Node then never chunks nor keeps alive); anything newer is parsed as 1.1
   const wireVersion = httpVersion === "1.0" || httpVersion === "0.9" ? "HTTP/1.0" : "HTTP/1.1";
 
   let head = `${method} ${target} ${wireVersion}\r\n`;
   for (const key in env) {
-    let name: string;
+    let name: string | null;
+    const value = env[key]!;
     if (key.startsWith("HTTP_")) {
       if (key === "HTTP_CONTENT_LENGTH" || key === "HTTP_CONTENT_TYPE" || key === "HTTP_TRANSFER_ENCODING") continue;
-      name = key.slice(5).toLowerCase().replaceAll("_", "-");
-      if (!TOKEN.test(name)) throw malformed(`var ${quoteBytes(Buffer.from(key, "latin1"))} is not a valid HTTP header name`);
+      name = headerNameOf(key);
+      if (name === null) throw malformed(`var ${quoteBytes(Buffer.from(key, "latin1"))} is not a valid HTTP header name`);
     } else if (key === "CONTENT_TYPE") {
-      if (env.CONTENT_TYPE === "") continue;
+      if (value === "") continue;
       name = "content-type";
     } else if (key === "CONTENT_LENGTH") {
-      const length = env.CONTENT_LENGTH!;
-      if (length === "") continue;
-      if (!/^\d{1,15}$/.test(length)) throw malformed(`CONTENT_LENGTH ${quoteBytes(Buffer.from(length, "latin1"))} is not a number`);
+      if (value === "") continue;
+      if (!/^\d{1,15}$/.test(value)) throw malformed(`CONTENT_LENGTH ${quoteBytes(Buffer.from(value, "latin1"))} is not a number`);
       name = "content-length";
     } else {
       continue;
     }
-    const value = env[key]!;
     if (BAD_HEADER_VALUE.test(value)) {
       throw malformed(`var ${key} contains control characters that cannot travel in an HTTP header`);
     }
-    head += `${name}: ${value}\r\n`;
+    head += name + ": " + value + "\r\n";
   }
   head += "\r\n";
 
@@ -121,4 +129,10 @@ export function buildRequestHead(pairs: readonly VarsPair[], modifier1 = 0): Uws
   const port = Number(env.REMOTE_PORT);
   if (env.REMOTE_PORT && Number.isInteger(port)) request.remotePort = port;
   return request;
+}
+
+/** `1.0`, `2.0` ... from `HTTP/x.y`; HTTP/1.0 when absent or unrecognised. */
+function versionOf(protocol: string | undefined): string {
+  const version = VERSION.exec(protocol ?? "");
+  return version ? `${version[1]}.${version[2]}` : "1.0";
 }

@@ -19,11 +19,12 @@ import net from "node:net";
 import type { BytesLike } from "../../core/bytes.js";
 import { createRequestContext, runInRequest, type RequestContext, type RequestTransport } from "../../core/request-context.js";
 import { PacketReader } from "../../protocol/packet-reader.js";
-import { decodeVars, type UwsgiPacket } from "../../protocol/packet.js";
+import type { UwsgiPacket } from "../../protocol/packet.js";
 import { defaultModifierRegistry, type ModifierEntry, type ModifierRegistry, type ModifierRequest } from "./modifier-handlers.js";
 import { createPingHandler } from "./ping-handler.js";
 import { ReadDeadlines } from "./read-deadlines.js";
 import { buildRequestHead, type UwsgiHttpRequest } from "./request-head.js";
+import { decodeRequestEnv } from "./request-env.js";
 
 /** The application: a plain Node request listener (an Express app is one). */
 export type UwsgiRequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -235,7 +236,7 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
   function handOverToHttp(socket: UwsgiSocket, packet: UwsgiPacket, rest: Buffer): void {
     let request: UwsgiHttpRequest;
     try {
-      request = buildRequestHead(decodeVars(packet.payload), packet.modifier1);
+      request = buildRequestHead(decodeRequestEnv(packet.payload), packet.modifier1);
     } catch (err) {
       log(`uwsgi: ${describeError(err)} from ${peerOf(socket)}, closing the connection`);
       socket.destroy();

@@ -1,0 +1,130 @@
+// Pure functions of the uwsgi protocol socket: vars -> environ -> HTTP request head.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { decodeVars, encodeVars } from "../../src/protocol/packet.js";
+import { buildRequestHead } from "../../src/server/uwsgi-protocol/request-head.js";
+import { decodeRequestEnv } from "../../src/server/uwsgi-protocol/request-env.js";
+
+/** Deterministic PRNG (mulberry32) so failures reproduce. */
+function rng(seed: number) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function reference(payload: Buffer): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of decodeVars(payload)) {
+    const key = k.toString("latin1");
+    if (key !== "__proto__") env[key] = v.toString("latin1");
+  }
+  return env;
+}
+
+test("request env: same result as decodeVars on random payloads (binary bytes, empty values, duplicates)", () => {
+  const rand = rng(1234);
+  for (let i = 0; i < 500; i++) {
+    const pairs: Array<[Buffer, Buffer]> = [];
+    const n = Math.floor(rand() * 12);
+    for (let j = 0; j < n; j++) {
+      const key = Buffer.from(Array.from({ length: 1 + Math.floor(rand() * 6) }, () => Math.floor(rand() * 256)));
+      const value = Buffer.from(Array.from({ length: Math.floor(rand() * 20) }, () => Math.floor(rand() * 256)));
+      pairs.push([key, value]);
+      if (rand() < 0.2) pairs.push([key, Buffer.from("dup")]);
+    }
+    const payload = encodeVars(pairs);
+    assert.deepEqual(decodeRequestEnv(payload), reference(payload));
+  }
+});
+
+test("request env: malformed payloads raise decodeVars' own coded error", () => {
+  const good = encodeVars({ REQUEST_METHOD: "GET", PATH_INFO: "/x" });
+  const rand = rng(99);
+  let rejected = 0;
+  for (let i = 0; i < 400; i++) {
+    const bad = Buffer.from(good);
+    if (i % 2) bad[Math.floor(rand() * bad.length)] = Math.floor(rand() * 256);
+    const cut = i % 2 ? bad : bad.subarray(0, Math.floor(rand() * bad.length));
+    let expected: unknown = null;
+    try {
+      reference(cut);
+    } catch (err) {
+      expected = err;
+    }
+    if (expected === null) {
+      assert.deepEqual(decodeRequestEnv(cut), reference(cut));
+    } else {
+      rejected++;
+      assert.throws(() => decodeRequestEnv(cut), (err: Error & { code?: string }) => err.code === "UWSGI_ERR_PACKET_MALFORMED" && err.message === (expected as Error).message);
+    }
+  }
+  assert.ok(rejected > 100);
+  assert.throws(() => decodeRequestEnv(Buffer.from([0, 0, 0, 0])), /zero key length at offset 0/);
+});
+
+test("request env: a __proto__ var cannot touch the object's prototype", () => {
+  const env = decodeRequestEnv(encodeVars([["__proto__", "x"], ["A", "1"]]));
+  assert.equal(Object.getPrototypeOf(env), Object.prototype);
+  assert.deepEqual(env, { A: "1" });
+});
+
+const NGINX_ENV = {
+  QUERY_STRING: "a=1", REQUEST_METHOD: "POST", CONTENT_TYPE: "text/plain", CONTENT_LENGTH: "5",
+  REQUEST_URI: "/p?a=1", PATH_INFO: "/p", DOCUMENT_ROOT: "/srv", SERVER_PROTOCOL: "HTTP/1.1",
+  REQUEST_SCHEME: "http", REMOTE_ADDR: "::1", REMOTE_PORT: "5000", SERVER_PORT: "80",
+  SERVER_NAME: "", HTTP_HOST: "h", HTTP_USER_AGENT: "ua", HTTP_TRANSFER_ENCODING: "chunked", HTTP_X_A_B: "v",
+};
+
+test("request head: method, target, headers from HTTP_* and CONTENT_*, Transfer-Encoding dropped", () => {
+  const r = buildRequestHead({ ...NGINX_ENV });
+  assert.equal(
+    r.head.toString("latin1"),
+    "POST /p?a=1 HTTP/1.1\r\ncontent-type: text/plain\r\ncontent-length: 5\r\nhost: h\r\nuser-agent: ua\r\nx-a-b: v\r\n\r\n",
+  );
+  assert.equal(r.httpVersion, "1.1");
+  assert.equal(r.remoteAddress, "::1");
+  assert.equal(r.remotePort, 5000);
+  assert.equal(r.https, false);
+});
+
+test("request head: empty CONTENT_TYPE/CONTENT_LENGTH are left out; latin1 bytes survive; odd targets are escaped", () => {
+  const r = buildRequestHead({ REQUEST_METHOD: "GET", REQUEST_URI: "/caf\u00e9 x", CONTENT_TYPE: "", CONTENT_LENGTH: "", HTTP_X: "\u00ff\t ok" });
+  assert.equal(r.head.toString("latin1"), "GET /caf%E9%20x HTTP/1.0\r\nx: \u00ff\t ok\r\n\r\n");
+  assert.equal(r.httpVersion, "1.0");
+});
+
+test("request head: SERVER_PROTOCOL versions", () => {
+  const version = (p?: string) => {
+    const r = buildRequestHead(p === undefined ? { PATH_INFO: "/" } : { PATH_INFO: "/", SERVER_PROTOCOL: p });
+    return [r.httpVersion, r.head.toString("latin1").split("\r\n")[0]];
+  };
+  assert.deepEqual(version("HTTP/1.1"), ["1.1", "GET / HTTP/1.1"]);
+  assert.deepEqual(version("HTTP/1.0"), ["1.0", "GET / HTTP/1.0"]);
+  assert.deepEqual(version("HTTP/2.0"), ["2.0", "GET / HTTP/1.1"]);
+  assert.deepEqual(version("HTTP/3.0"), ["3.0", "GET / HTTP/1.1"]);
+  assert.deepEqual(version(undefined), ["1.0", "GET / HTTP/1.0"]);
+  assert.deepEqual(version("garbage"), ["1.0", "GET / HTTP/1.0"]);
+});
+
+test("request head: vars that cannot be HTTP are rejected with the var named", () => {
+  const bad = (env: Record<string, string>) => () => buildRequestHead({ PATH_INFO: "/", ...env });
+  assert.throws(bad({ REQUEST_METHOD: "G(T" }), { code: "UWSGI_ERR_PACKET_MALFORMED", message: /REQUEST_METHOD "G\(T"/ });
+  assert.throws(bad({ "HTTP_A:B": "x" }), /var "HTTP_A:B" is not a valid HTTP header name/);
+  assert.throws(bad({ HTTP_X: "a\nb" }), /var HTTP_X contains control characters/);
+  assert.throws(bad({ HTTP_X: "a\u0000b" }), /var HTTP_X contains control characters/);
+  assert.throws(bad({ CONTENT_LENGTH: "-1" }), /CONTENT_LENGTH "-1" is not a number/);
+  assert.throws(bad({ CONTENT_TYPE: "a\r\nb: c" }), /var CONTENT_TYPE contains control characters/);
+  // invalid names are remembered as invalid, not turned valid by the cache
+  assert.throws(bad({ "HTTP_A:B": "x" }), /not a valid HTTP header name/);
+});
+
+test("request head: modifier1 30 strips SCRIPT_NAME from PATH_INFO; HTTPS=on/1 marks TLS", () => {
+  const r = buildRequestHead({ SCRIPT_NAME: "/app", PATH_INFO: "/app/x", REQUEST_URI: "/app/x", HTTPS: "1" }, 30);
+  assert.equal(r.env.PATH_INFO, "/x");
+  assert.equal(r.https, true);
+  const plain = buildRequestHead({ SCRIPT_NAME: "/app", PATH_INFO: "/other", REQUEST_URI: "/other" }, 30);
+  assert.equal(plain.env.PATH_INFO, "/other");
+});

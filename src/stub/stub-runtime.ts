@@ -20,7 +20,7 @@ import { MetricsEngine } from "../engines/metrics/metrics-engine.js";
 import { LockTable } from "../engines/locks/lock-table.js";
 import { SignalTable } from "../engines/signals/signal-table.js";
 import { SignalScheduler } from "../engines/signals/signal-scheduler.js";
-import { RpcRegistry } from "../engines/rpc/rpc-registry.js";
+import { RpcRegistry, type RpcErrorHook } from "../engines/rpc/rpc-registry.js";
 import { dueSpoolFiles } from "../engines/spooler/spool-scan.js";
 import { runSpoolTask, type SpoolOutcome } from "../engines/spooler/spool-task-runner.js";
 import { SignalDelivery } from "../module/signal-delivery.js";
@@ -108,7 +108,8 @@ export class StubRuntime {
     const options = argv instanceof OptionSet ? argv : parseStubArgv(argv);
     const config = buildInstanceConfig(options);
     const clock = setup.clock === "real" ? systemClock : new ManualClock(setup.startMs ?? Date.now());
-    const engines = StubRuntime.#buildEngines(config, clock);
+    const onRpcError: RpcErrorHook = (err, name) => this.log(`[uwsgi-rpc] error in rpc function ${JSON.stringify(name.toString("latin1"))}: ${describeError(err)}`);
+    const engines = StubRuntime.#buildEngines(config, clock, onRpcError);
     this.#stopTimers();
     this.mules.clear();
     this.#removeTempSpoolDir();
@@ -125,7 +126,7 @@ export class StubRuntime {
     this.#armRealTimer();
   }
 
-  static #buildEngines(config: InstanceConfig, clock: Clock): Engines {
+  static #buildEngines(config: InstanceConfig, clock: Clock, onRpcError: RpcErrorHook): Engines {
     const caches = new CacheRegistry(config.caches.map((opts) => createLocalCache(opts, clock)));
     const metrics = config.metricsEnabled
       ? new MetricsEngine([...config.metrics], new ArrayBuffer(MetricsEngine.regionBytes(config.metrics.length)), new LocalMutex("metrics"), "init")
@@ -133,7 +134,7 @@ export class StubRuntime {
     const mutexes = Array.from({ length: config.locks + 1 }, (_, i) => new LocalMutex(`user ${i}`));
     const locks = new LockTable(mutexes, { isSpooler: false });
     const spoolerLocks = new LockTable(mutexes, { isSpooler: true });
-    return { caches, metrics, locks, spoolerLocks, signals: new SignalTable(), scheduler: new SignalScheduler(clock), rpc: new RpcRegistry(config.rpcMax) };
+    return { caches, metrics, locks, spoolerLocks, signals: new SignalTable(), scheduler: new SignalScheduler(clock), rpc: new RpcRegistry(config.rpcMax, onRpcError) };
   }
 
   /** The lock table as seen by the current role (spoolers may not lock). */

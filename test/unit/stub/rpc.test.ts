@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server, type Socket } from "node:net";
 import { uwsgi } from "../../../src/index.js";
-import { configure, runAs } from "../../../src/testing.js";
+import { configure, logLines, runAs } from "../../../src/testing.js";
 import { isUwsgiError, type ErrorCode } from "../../../src/errors.js";
 import { closedPort } from "./closed-port.js";
 
@@ -104,6 +104,14 @@ describe("stub rpc: local", () => {
     assert.equal(await uwsgi.call("num"), null);
     assert.equal(await uwsgi.call("boom"), null);
     assert.deepEqual(await uwsgi.call("async"), b("later"));
+  });
+
+  test("an RPC function that throws is logged to the stub's log", async () => {
+    uwsgi.register_rpc("boom", () => {
+      throw new Error("kaboom");
+    });
+    assert.equal(await uwsgi.call("boom"), null);
+    assert.ok(logLines().some((l) => l.includes('error in rpc function "boom"') && l.includes("kaboom")), logLines().join("\n"));
   });
 
   test("call to an unknown name resolves null", async () => {

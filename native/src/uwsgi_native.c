@@ -42,6 +42,10 @@ typedef struct {
   pthread_mutex_t mutex;
   int32_t owner;  /* pid of the holder, 0 when free (bookkeeping for ownerPid and unlock) */
   uint32_t magic; /* MUTEX_MAGIC once mutexInit ran */
+  /* Holder-private: the holder's napi_ref on the ArrayBuffer it locked through. It keeps the
+   * mapping alive while the lock is held: if GC unmapped it, the kernel could not reach the mutex
+   * on the holder's robust list at exit and a dead holder's lock would never be recovered. */
+  napi_ref keepalive;
 } shared_mutex;
 
 #define MUTEX_SLOT_SIZE ((sizeof(shared_mutex) + 63) / 64 * 64)
@@ -380,7 +384,8 @@ static void init_pid(void) {
 }
 
 /* Resolves (buf, offset) to a mutex slot, checking bounds, alignment and (if `initialized`) magic. */
-static shared_mutex* get_mutex(napi_env env, napi_callback_info info, const char* call, int initialized) {
+static shared_mutex* get_mutex(napi_env env, napi_callback_info info, const char* call, int initialized,
+                               napi_value* buffer) {
   napi_value argv[2];
   void* data;
   size_t len;
@@ -389,6 +394,9 @@ static shared_mutex* get_mutex(napi_env env, napi_callback_info info, const char
   if (get_args(env, info, 2, argv, call) || get_arraybuffer(env, argv[0], &data, &len, call) ||
       get_integer(env, argv[1], 0, MAX_SAFE_INTEGER, &offset, call, "offset")) {
     return NULL;
+  }
+  if (buffer != NULL) {
+    *buffer = argv[0];
   }
   if ((size_t)offset > len || len - (size_t)offset < MUTEX_SLOT_SIZE) {
     throw_code(env, "EINVAL", call, "a mutex at offset %.0f needs %zu bytes but the buffer has %zu", offset,
@@ -418,7 +426,7 @@ static napi_value mutex_size(napi_env env, napi_callback_info info) {
 }
 
 static napi_value mutex_init(napi_env env, napi_callback_info info) {
-  shared_mutex* m = get_mutex(env, info, "mutexInit", 0);
+  shared_mutex* m = get_mutex(env, info, "mutexInit", 0, NULL);
   pthread_mutexattr_t attr;
   int r;
   if (m == NULL) {
@@ -439,8 +447,9 @@ static napi_value mutex_init(napi_env env, napi_callback_info info) {
 }
 
 /* After pthread_mutex_(try)lock returned r: takes ownership, recovers a dead owner's lock. */
-static napi_value finish_lock(napi_env env, shared_mutex* m, int r, const char* call) {
+static napi_value finish_lock(napi_env env, shared_mutex* m, napi_value buffer, int r, const char* call) {
   int recovered = 0;
+  napi_ref ref;
   if (r == EOWNERDEAD) {
     int c = pthread_mutex_consistent(&m->mutex);
     if (c != 0) {
@@ -451,20 +460,27 @@ static napi_value finish_lock(napi_env env, shared_mutex* m, int r, const char* 
   } else if (r != 0) {
     return throw_errno(env, call, "", r);
   }
+  if (napi_create_reference(env, buffer, 1, &ref) != napi_ok) {
+    pthread_mutex_unlock(&m->mutex);
+    return throw_code(env, "ENAPI", call, "cannot reference the buffer");
+  }
+  m->keepalive = ref; /* a dead holder's value is garbage to us: overwrite, never read it */
   __atomic_store_n(&m->owner, cached_pid, __ATOMIC_RELEASE);
   return make_int(env, recovered);
 }
 
 static napi_value mutex_lock(napi_env env, napi_callback_info info) {
-  shared_mutex* m = get_mutex(env, info, "mutexLock", 1);
+  napi_value buffer;
+  shared_mutex* m = get_mutex(env, info, "mutexLock", 1, &buffer);
   if (m == NULL) {
     return NULL;
   }
-  return finish_lock(env, m, pthread_mutex_lock(&m->mutex), "mutexLock");
+  return finish_lock(env, m, buffer, pthread_mutex_lock(&m->mutex), "mutexLock");
 }
 
 static napi_value mutex_trylock(napi_env env, napi_callback_info info) {
-  shared_mutex* m = get_mutex(env, info, "mutexTryLock", 1);
+  napi_value buffer;
+  shared_mutex* m = get_mutex(env, info, "mutexTryLock", 1, &buffer);
   int r;
   if (m == NULL) {
     return NULL;
@@ -473,12 +489,13 @@ static napi_value mutex_trylock(napi_env env, napi_callback_info info) {
   if (r == EBUSY || r == EDEADLK) { /* EDEADLK: this thread already holds it */
     return make_int(env, -1);
   }
-  return finish_lock(env, m, r, "mutexTryLock");
+  return finish_lock(env, m, buffer, r, "mutexTryLock");
 }
 
 static napi_value mutex_unlock(napi_env env, napi_callback_info info) {
-  shared_mutex* m = get_mutex(env, info, "mutexUnlock", 1);
+  shared_mutex* m = get_mutex(env, info, "mutexUnlock", 1, NULL);
   int32_t me = cached_pid;
+  napi_ref ref;
   int r;
   if (m == NULL) {
     return NULL;
@@ -487,17 +504,21 @@ static napi_value mutex_unlock(napi_env env, napi_callback_info info) {
   if (__atomic_load_n(&m->owner, __ATOMIC_ACQUIRE) != me) {
     return throw_code(env, "EPERM", "mutexUnlock", "the lock is not held by this process (%s)", errno_name(EPERM));
   }
+  ref = m->keepalive; /* read while still the holder: the next holder overwrites it */
   __atomic_store_n(&m->owner, 0, __ATOMIC_RELEASE);
   r = pthread_mutex_unlock(&m->mutex);
   if (r != 0) {
     __atomic_store_n(&m->owner, me, __ATOMIC_RELEASE);
     return throw_errno(env, "mutexUnlock", "", r);
   }
+  if (ref != NULL) {
+    napi_delete_reference(env, ref);
+  }
   return NULL;
 }
 
 static napi_value mutex_owner(napi_env env, napi_callback_info info) {
-  shared_mutex* m = get_mutex(env, info, "mutexOwner", 1);
+  shared_mutex* m = get_mutex(env, info, "mutexOwner", 1, NULL);
   if (m == NULL) {
     return NULL;
   }

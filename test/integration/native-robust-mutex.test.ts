@@ -1,4 +1,4 @@
-import { after, before, test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
 import { SharedRegion, regionName } from "../../src/native/shared-region.js";
@@ -11,18 +11,32 @@ const PLAIN_AT = RobustMutex.size + 64;
 const DIRTY_AT = PLAIN_AT + 8;
 
 const fixtures = new FixtureProcesses();
-let region: SharedRegion;
-let mutex: RobustMutex;
-before(() => {
-  region = SharedRegion.create(regionName(`${process.pid}-it`, "robust"), 4096, { replace: true });
-  mutex = RobustMutex.init(region.buffer, MUTEX_AT, "robust");
-});
+const regions: SharedRegion[] = [];
 after(async () => {
   await fixtures.killAll();
-  region.unlink();
+  for (const region of regions) region.unlink();
 });
 
+/** A region of its own for each test (so one test's stuck lock cannot block the next) with an initialized mutex. */
+function lockRegion(what: string): { region: SharedRegion; mutex: RobustMutex } {
+  const region = SharedRegion.create(regionName(`${process.pid}-it`, `robust-${what}`), 4096, { replace: true });
+  regions.push(region);
+  return { region, mutex: RobustMutex.init(region.buffer, MUTEX_AT, what) };
+}
+
+/**
+ * glibc marks a dead holder's mutex with FUTEX_OWNER_DIED in its futex word (the first 32 bits)
+ * before the holder's exit is reported. Checking it first turns a missed recovery into a failure
+ * instead of a lock() that blocks forever.
+ */
+function assertOwnerDiedMarked(buffer: ArrayBuffer): void {
+  const FUTEX_OWNER_DIED = 0x40000000;
+  const word = new Uint32Array(buffer, MUTEX_AT, 1)[0]!;
+  assert.ok((word & FUTEX_OWNER_DIED) !== 0, `the kernel did not mark the dead holder's mutex (futex word 0x${word.toString(16)})`);
+}
+
 test("native: a lock whose holder is SIGKILLed is recovered by the next lock() within 100 ms", async () => {
+  const { region, mutex } = lockRegion("killed");
   const plain = new Float64Array(region.buffer, PLAIN_AT, 1);
   const dirty = new Int32Array(region.buffer, DIRTY_AT, 1);
   plain[0] = 10;
@@ -34,6 +48,7 @@ test("native: a lock whose holder is SIGKILLed is recovered by the next lock() w
   const killedAt = performance.now();
   process.kill(holder.pid, "SIGKILL");
   assert.equal(await holder.exited, "SIGKILL");
+  assertOwnerDiedMarked(region.buffer);
   assert.equal(mutex.lock(), true, "lock() reports it recovered a dead owner's lock");
   const elapsed = performance.now() - killedAt;
   assert.ok(elapsed < 100, `recovered ${elapsed.toFixed(1)} ms after the kill`);
@@ -51,6 +66,7 @@ test("native: a lock whose holder is SIGKILLed is recovered by the next lock() w
 });
 
 test("native: tryLock takes a lock whose holder died", async () => {
+  const { region, mutex } = lockRegion("trylock");
   const holder = fixtures.start("lock-holder-child.mjs", [region.name, "hold"]);
   await holder.waitForLine(/^locked \d+$/);
   process.kill(holder.pid, "SIGKILL");
@@ -61,7 +77,21 @@ test("native: tryLock takes a lock whose holder died", async () => {
   mutex.unlock();
 });
 
+test("native: a holder that dropped and garbage-collected its mapping still has its lock recovered", async () => {
+  // Regression: the ArrayBuffer finalizer unmapped the region while the lock was held, so at exit
+  // the kernel could not reach the mutex on the holder's robust list and it stayed locked forever.
+  const { region, mutex } = lockRegion("dropped");
+  const holder = fixtures.start("lock-holder-child.mjs", [region.name, "hold-dropped"], ["--expose-gc"]);
+  await holder.waitForLine(/^locked \d+$/);
+  process.kill(holder.pid, "SIGKILL");
+  await holder.exited;
+  assertOwnerDiedMarked(region.buffer);
+  assert.equal(mutex.lock(), true);
+  mutex.unlock();
+});
+
 test("native: another process cannot unlock a lock this process holds (UWSGI_ERR_LOCK_NOT_OWNER)", async () => {
+  const { region, mutex } = lockRegion("foreign");
   mutex.lock();
   try {
     const intruder = fixtures.start("lock-holder-child.mjs", [region.name, "unlock-foreign"]);

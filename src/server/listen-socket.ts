@@ -67,8 +67,14 @@ export async function bindListenSocket(index: number, option: string, proto: Soc
   const handle = result;
   let bound: ListenAddress = address;
   if (address.kind === "tcp" && handle.getsockname) {
+    // libuv defers EADDRINUSE from bind() to listen(); getsockname() reports it now.
     const out: { address?: string; port?: number } = {};
-    if (handle.getsockname(out) === 0 && typeof out.port === "number") bound = { kind: "tcp", host: address.host, port: out.port };
+    const err = handle.getsockname(out);
+    if (err !== 0 || typeof out.port !== "number" || (address.port !== 0 && out.port !== address.port)) {
+      handle.close();
+      throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", option, `cannot bind ${formatListenAddress(address)}: ${err ? getSystemErrorName(err) : "EADDRINUSE"}`);
+    }
+    bound = { kind: "tcp", host: address.host, port: out.port };
   }
   let closed = false;
   return {

@@ -111,6 +111,13 @@ process.on("SIGINT", () => undefined);
 process.on("SIGHUP", () => undefined);
 process.on("SIGTERM", shutdown);
 
+/** Reports a worker that cannot start serving (app import, post_fork_hook, listen) and exits. */
+function failStartup(err: unknown): void {
+  const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(`${text}\n`);
+  send({ t: "app-failed", error: err instanceof Error ? err.message : String(err) }, () => process.exit(FAILED_APP_EXIT_CODE));
+}
+
 async function start(): Promise<void> {
   const t0 = Date.now();
   let app: LoadedApp;
@@ -120,9 +127,7 @@ async function start(): Promise<void> {
     app = await loadApp(plan.app);
     if (typeof uwsgi.post_fork_hook === "function") await uwsgi.post_fork_hook();
   } catch (err) {
-    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
-    process.stderr.write(`${text}\n`);
-    send({ t: "app-failed", error: err instanceof Error ? err.message : String(err) }, () => process.exit(FAILED_APP_EXIT_CODE));
+    failStartup(err);
     return;
   }
   const loadMs = Date.now() - t0;
@@ -167,7 +172,12 @@ async function start(): Promise<void> {
       }),
     );
   }
-  await Promise.all(listening);
+  try {
+    await Promise.all(listening);
+  } catch (err) {
+    failStartup(err);
+    return;
+  }
   for (const s of servers) s.on("error", (err) => process.stderr.write(`worker ${identity!.id}: ${err.message}\n`));
   state.ready = true;
   send({ t: "ready", appStartupMs: loadMs });

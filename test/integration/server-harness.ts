@@ -4,7 +4,7 @@
  * captured, and a small HTTP client. Every server is stopped by pid; temp dirs are removed.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -60,18 +60,33 @@ export function runCli(args: string[], cwd?: string): Promise<{ code: number | n
  * Starts `uwsgi-node ARGS` (give `--http 127.0.0.1:0` or similar) and waits until every worker
  * is ready (or only until the port is known with `waitReady: false`).
  */
-export async function startServer(args: string[], opts: { cwd?: string; waitReady?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<TestServer> {
+export async function startServer(
+  args: string[],
+  opts: { cwd?: string; waitReady?: boolean; env?: NodeJS.ProcessEnv; logFile?: string } = {},
+): Promise<TestServer> {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], cwd: opts.cwd, env: opts.env ?? process.env });
+  let captured = "";
+  // with --logto the log goes to a file: read it instead
+  const readLog = (): string => (opts.logFile && existsSync(opts.logFile) ? readFileSync(opts.logFile, "utf8") : "");
   let text = "";
   const waiters = new Set<() => void>();
   const onData = (c: Buffer): void => {
-    text += c.toString();
+    captured += c.toString();
+    text = captured + readLog();
     for (const w of [...waiters]) w();
   };
+  const poll = opts.logFile
+    ? setInterval(() => {
+        text = captured + readLog();
+        for (const w of [...waiters]) w();
+      }, 50)
+    : null;
   child.stdout!.on("data", onData);
   child.stderr!.on("data", onData);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on("exit", (code, signal) => {
+      if (poll) clearInterval(poll);
+      text = captured + readLog();
       for (const w of [...waiters]) w();
       resolve({ code, signal });
     });
@@ -116,7 +131,7 @@ export async function startServer(args: string[], opts: { cwd?: string; waitRead
   try {
     const bound = await waitForLog(/bound to TCP address [^\s]+:(\d+) /);
     if (opts.waitReady !== false) await waitForLog(/\*\*\* uwsgi-node is ready/);
-    return { child, pid: child.pid!, port: Number(bound[1]), log: () => text, waitForLog, exited, stop };
+    return { child, pid: child.pid!, port: Number(bound[1]), log: () => (opts.logFile ? captured + readLog() : text), waitForLog, exited, stop };
   } catch (err) {
     await stop("SIGKILL");
     throw err;

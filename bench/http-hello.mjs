@@ -1,0 +1,346 @@
+#!/usr/bin/env node
+// Hello-world throughput, side by side in one run: uwsgi-node vs bare node:cluster (shared
+// accept) vs real uWSGI (python3 plugin), each with the same number of worker processes, over
+// HTTP with and without client keep-alive, and behind nginx (uwsgi protocol for uwsgi-node and
+// uWSGI, proxy_pass for node:cluster). Prints a table with ratios to node:cluster.
+//
+//   npm run build && node bench/http-hello.mjs [--duration 5] [--warmup 1] [--connections 64]
+//                                               [--workers 2] [--only node-cluster,uwsgi-node,uwsgi]
+//                                               [--out bench/results/http-hello.md]
+//
+// Load generator: wrk if installed (apt-get install -y wrk), else bench/http-load-client.mjs.
+// Every server is started on a free loopback port and stopped (by pid) before the next one.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+
+const here = new URL(".", import.meta.url).pathname;
+const root = join(here, "..");
+const { values: opts } = parseArgs({
+  options: {
+    duration: { type: "string", default: "5" }, // seconds (whole seconds with wrk)
+    warmup: { type: "string", default: "1" },
+    connections: { type: "string", default: "64" },
+    workers: { type: "string", default: "2" },
+    only: { type: "string" },
+    out: { type: "string" }, // also write the report (markdown) to this file
+  },
+});
+const DURATION = Number(opts.duration);
+const WARMUP = Number(opts.warmup);
+const CONNECTIONS = Number(opts.connections);
+const WORKERS = String(Number(opts.workers));
+const ONLY = opts.only ? new Set(opts.only.split(",")) : null;
+const work = mkdtempSync(join(tmpdir(), "uwsgi-node-bench-"));
+
+const which = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" }).stdout.trim() || null;
+const WRK = which("wrk");
+const UWSGI = which("uwsgi");
+const NGINX = existsSync("/usr/sbin/nginx") ? "/usr/sbin/nginx" : which("nginx");
+const CLI = [join(root, "dist", "cli.js"), join(root, "build", "src", "cli.js")].find((p) => existsSync(p)) ?? null;
+const PROTOCOL_LAYER = [join(root, "dist", "server", "uwsgi-protocol", "uwsgi-protocol-server.js"), join(root, "build", "src", "server", "uwsgi-protocol", "uwsgi-protocol-server.js")].find((p) => existsSync(p)) ?? null;
+
+// --- processes -------------------------------------------------------------------------------
+
+const started = new Set();
+
+function launch(name, cmd, args, { cwd = root } = {}) {
+  const log = join(work, `${name}.log`);
+  const fd = openSync(log, "a");
+  const child = spawn(cmd, args, { cwd, stdio: ["ignore", fd, fd], detached: true });
+  started.add(child);
+  child.once("exit", () => started.delete(child));
+  return { child, log };
+}
+
+async function stop({ child }, signal = "SIGINT") {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((r) => child.once("exit", r));
+  child.kill(signal);
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid, "SIGKILL"); // the process group we created for it
+    } catch {}
+  }, 5000);
+  await gone;
+  clearTimeout(timer);
+  try {
+    process.kill(-child.pid, "SIGKILL"); // leftovers of that group, if any
+  } catch {}
+}
+
+process.on("exit", () => {
+  for (const c of started) {
+    try {
+      process.kill(-c.pid, "SIGKILL");
+    } catch {}
+  }
+  rmSync(work, { recursive: true, force: true });
+});
+process.on("SIGINT", () => process.exit(130));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+// --- readiness probes ---------------------------------------------------------------------------
+
+function rawExchange(port, bytes) {
+  return new Promise((resolve) => {
+    const s = net.connect(port, "127.0.0.1", () => s.write(bytes));
+    const chunks = [];
+    s.setTimeout(2000, () => s.destroy());
+    s.on("data", (c) => {
+      chunks.push(c);
+      if (Buffer.concat(chunks).includes("Hello World\n")) s.destroy();
+    });
+    s.on("error", () => {});
+    s.on("close", () => resolve(Buffer.concat(chunks).toString("latin1")));
+  });
+}
+
+function uwsgiPacket(vars) {
+  const parts = [];
+  for (const [k, v] of Object.entries(vars)) {
+    for (const s of [k, v]) {
+      const b = Buffer.from(s);
+      const len = Buffer.alloc(2);
+      len.writeUInt16LE(b.length);
+      parts.push(len, b);
+    }
+  }
+  const body = Buffer.concat(parts);
+  const head = Buffer.from([0, body.length & 0xff, body.length >> 8, 0]);
+  return Buffer.concat([head, body]);
+}
+
+const HTTP_PROBE = Buffer.from("GET / HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n");
+const UWSGI_PROBE = uwsgiPacket({ REQUEST_METHOD: "GET", REQUEST_URI: "/", PATH_INFO: "/", SERVER_PROTOCOL: "HTTP/1.1", HTTP_HOST: "bench" });
+
+async function waitReady(port, proto, proc, what) {
+  const until = Date.now() + 30_000;
+  for (;;) {
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
+      throw new Error(`${what} exited early:\n${readFileSync(proc.log, "utf8").slice(-2000)}`);
+    }
+    const reply = await rawExchange(port, proto === "uwsgi" ? UWSGI_PROBE : HTTP_PROBE);
+    if (/^HTTP\/1\.[01] 200/.test(reply) && reply.endsWith("Hello World\n")) return;
+    if (Date.now() > until) throw new Error(`${what} not answering on 127.0.0.1:${port}:\n${readFileSync(proc.log, "utf8").slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// --- servers -------------------------------------------------------------------------------------
+
+/** Each backend: how to start it speaking `proto` on `port`. */
+const BACKENDS = [
+  {
+    id: "node-cluster",
+    label: "node:cluster (SCHED_NONE)",
+    available: () => true,
+    start: (port, proto) =>
+      launch(`node-cluster-${proto}`, process.execPath, [join(here, "http-hello-cluster.mjs"), "--port", String(port), "--workers", WORKERS, "--proto", proto]),
+  },
+  {
+    id: "uwsgi-node",
+    label: "uwsgi-node",
+    available: () => (CLI ? true : "not built (no dist/cli.js or build/src/cli.js)"),
+    start: (port, proto) =>
+      launch(`uwsgi-node-${proto}`, process.execPath, [
+        CLI,
+        proto === "uwsgi" ? "--socket" : "--http-socket",
+        `127.0.0.1:${port}`,
+        "--processes",
+        WORKERS,
+        "--module",
+        join(here, "http-hello-app.mjs"),
+        "--disable-logging",
+        "--listen",
+        "1024",
+      ]),
+  },
+  {
+    id: "uwsgi-node-protocol",
+    label: "uwsgi-node protocol layer on node:cluster",
+    onlyWhen: () => !CLI, // stands in for the server while the CLI is not built
+    available: () => (PROTOCOL_LAYER ? true : "not built"),
+    protos: ["uwsgi"],
+    start: (port, proto) =>
+      launch(`protocol-layer-${proto}`, process.execPath, [join(here, "http-hello-cluster.mjs"), "--port", String(port), "--workers", WORKERS, "--proto", proto]),
+  },
+  {
+    id: "uwsgi",
+    label: "uWSGI 2.0 (python3)",
+    available: () => (UWSGI ? true : "uwsgi not installed (apt-get install -y uwsgi uwsgi-plugin-python3)"),
+    start: (port, proto, keepAlive) =>
+      launch(`uwsgi-${proto}`, UWSGI, [
+        "--plugin",
+        "python3",
+        "--master",
+        "--processes",
+        WORKERS,
+        // --http11-socket keeps connections alive (and ignores Connection: close); --http-socket closes after each response
+        proto === "uwsgi" ? "--socket" : keepAlive ? "--http11-socket" : "--http-socket",
+        `127.0.0.1:${port}`,
+        "--wsgi-file",
+        join(here, "http-hello-app.py"),
+        "--disable-logging",
+        "--listen",
+        "1024",
+      ]),
+  },
+];
+
+function nginxConfig(dir, port, backendPort, proto) {
+  const pass =
+    proto === "uwsgi"
+      ? `include ${existsSync("/etc/nginx/uwsgi_params") ? "/etc/nginx/uwsgi_params" : join(here, "http-uwsgi-params")}; uwsgi_pass 127.0.0.1:${backendPort};`
+      : `proxy_pass http://127.0.0.1:${backendPort}; proxy_http_version 1.0;`;
+  return `daemon off; master_process off; worker_processes 1; pid ${dir}/nginx.pid; error_log ${dir}/error.log error;
+events { worker_connections 4096; }
+http {
+  access_log off; keepalive_requests 1000000;
+  client_body_temp_path ${dir}/cb; proxy_temp_path ${dir}/px; fastcgi_temp_path ${dir}/fc; uwsgi_temp_path ${dir}/uw; scgi_temp_path ${dir}/sc;
+  server { listen 127.0.0.1:${port} backlog=1024; location / { ${pass} } }
+}
+`;
+}
+
+// --- load generation ----------------------------------------------------------------------------
+
+async function load(port, keepAlive, seconds) {
+  const url = `http://127.0.0.1:${port}/`;
+  if (WRK) {
+    const args = ["-t", "2", "-c", String(CONNECTIONS), "-d", `${Math.max(1, Math.round(seconds))}s`, ...(keepAlive ? [] : ["-H", "Connection: close"]), url];
+    const out = await run(WRK, args);
+    const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+    const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+    const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+    const errors = sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
+    return { rps, errors: errors + non2xx };
+  }
+  const out = await run(process.execPath, [join(here, "http-load-client.mjs"), "--url", url, "--connections", String(CONNECTIONS), "--duration", String(seconds), "--keepalive", keepAlive ? "1" : "0"]);
+  const r = JSON.parse(out.trim().split("\n").pop());
+  return { rps: r.requests / r.seconds, errors: r.errors + r.non2xx };
+}
+
+function run(cmd, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    started.add(child);
+    let out = "";
+    child.stdout.on("data", (c) => (out += c));
+    child.stderr.on("data", (c) => (out += c));
+    child.on("exit", (code) => {
+      started.delete(child);
+      code === 0 ? resolve(out) : reject(new Error(`${cmd} failed (${code}): ${out}`));
+    });
+  });
+}
+
+// --- the run ---------------------------------------------------------------------------------------
+
+const MODES = [
+  { id: "http-keepalive", label: "HTTP, keep-alive", proto: "http", keepAlive: true, nginx: false },
+  { id: "http-close", label: "HTTP, new connection per request", proto: "http", keepAlive: false, nginx: false },
+  { id: "nginx", label: "nginx (client keep-alive) -> backend", proto: "uwsgi", keepAlive: true, nginx: true },
+];
+
+async function measure(mode, backend) {
+  // node:cluster has no uwsgi protocol: behind nginx it is reached with proxy_pass (HTTP)
+  const proto = mode.nginx && backend.id === "node-cluster" ? "http" : mode.proto;
+  const backendPort = await freePort();
+  const proc = backend.start(backendPort, proto, mode.keepAlive);
+  let front = null;
+  try {
+    await waitReady(backendPort, proto, proc, backend.label);
+    let port = backendPort;
+    if (mode.nginx) {
+      const dir = mkdtempSync(join(work, "nginx-"));
+      port = await freePort();
+      writeFileSync(join(dir, "nginx.conf"), nginxConfig(dir, port, backendPort, proto));
+      front = launch("nginx", NGINX, ["-p", dir, "-c", join(dir, "nginx.conf")]);
+      await waitReady(port, "http", front, "nginx");
+    }
+    if (WARMUP > 0) await load(port, mode.keepAlive, WARMUP);
+    return await load(port, mode.keepAlive, DURATION);
+  } finally {
+    if (front) await stop(front, "SIGTERM");
+    await stop(proc, "SIGINT");
+  }
+}
+
+const version = (cmd, args) => {
+  if (!cmd) return "missing";
+  const r = spawnSync(cmd, args, { encoding: "utf8" });
+  return (r.stdout + r.stderr).trim().split("\n")[0];
+};
+
+const report = [];
+const say = (text) => {
+  report.push(text);
+  console.log(text);
+};
+say(`Hello-world req/s, measured ${new Date().toISOString()} by bench/http-hello.mjs`);
+say("");
+say(`- machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} at start`);
+say(`- uwsgi: ${version(UWSGI, ["--version"])}; nginx: ${version(NGINX, ["-v"])}`);
+say(`- load: ${WRK ? `${version(WRK, ["--version"]).split(" [")[0]} -t2 -c${CONNECTIONS}` : `bench/http-load-client.mjs -c${CONNECTIONS} (wrk not installed)`}`);
+say(`- ${WORKERS} worker processes per server; ${DURATION} s per case after ${WARMUP} s warm-up; loopback only`);
+say("");
+
+const rows = [];
+for (const mode of MODES) {
+  let baseline = null;
+  for (const backend of BACKENDS) {
+    if (ONLY && !ONLY.has(backend.id)) continue;
+    if (backend.onlyWhen && !backend.onlyWhen()) continue;
+    if (backend.protos && !backend.protos.includes(mode.nginx ? mode.proto : "http")) continue;
+    const avail = mode.nginx && !NGINX ? "nginx not installed" : backend.available();
+    let result;
+    if (avail !== true) result = { note: `n/a: ${avail}` };
+    else {
+      try {
+        result = await measure(mode, backend);
+      } catch (err) {
+        result = { note: `failed: ${err.message.split("\n")[0]}` };
+      }
+    }
+    if (backend.id === "node-cluster" && result.rps) baseline = result.rps;
+    const row = {
+      mode: mode.label,
+      server: mode.nginx && backend.id === "node-cluster" ? `${backend.label} via proxy_pass` : mode.nginx ? `${backend.label} via uwsgi_pass` : backend.label,
+      rps: result.rps,
+      ratio: result.rps && baseline ? result.rps / baseline : null,
+      errors: result.errors,
+      note: result.note ?? "",
+    };
+    rows.push(row);
+    process.stderr.write(`  measured: ${row.mode} | ${row.server}: ${row.rps ? Math.round(row.rps) + " req/s" : row.note}\n`);
+  }
+}
+
+const header = ["mode", "server", "req/s", "vs node:cluster", "errors"];
+const table = rows.map((r) => [
+  r.mode,
+  r.server,
+  r.rps ? Math.round(r.rps).toString() : r.note,
+  r.ratio ? r.ratio.toFixed(2) : "",
+  r.rps ? String(r.errors ?? 0) : "",
+]);
+const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
+const line = (cells) => "| " + cells.map((c, i) => c.padEnd(widths[i])).join(" | ") + " |";
+say(line(header));
+say("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
+for (const t of table) say(line(t));
+if (opts.out) writeFileSync(opts.out, report.join("\n") + "\n");

@@ -4,14 +4,18 @@
  * @module
  */
 
-import type { OptionSet } from "./option-set.js";
+import type { OptionSet, OptionValue } from "./option-set.js";
 
 /**
- * One `--name` or `--name=value` per entry, in order. `parseArgv(optionSetToArgv(set), { raw: true })`
- * gives back the same names and values (raw mode, so values are not expanded a second time).
+ * One `--name` or `--name=value` per entry, in order, then one `--set-placeholder=NAME=VALUE`
+ * per placeholder given (a bare-flag placeholder is written as `1`).
+ * `parseArgv(optionSetToArgv(set, placeholders), { raw: true })` gives back the same option
+ * entries and placeholders (raw mode, so values are not expanded a second time).
  * @example optionSetToArgv(new OptionSet([{ name: "master", value: true }, { name: "processes", value: "4" }]))
  * // ["--master", "--processes=4"]
  */
-export function optionSetToArgv(set: OptionSet): string[] {
-  return set.entries.map((e) => (e.value === true ? `--${e.name}` : `--${e.name}=${e.value}`));
+export function optionSetToArgv(set: OptionSet, placeholders: ReadonlyMap<string, OptionValue> = new Map()): string[] {
+  const argv = set.entries.map((e) => (e.value === true ? `--${e.name}` : `--${e.name}=${e.value}`));
+  for (const [name, value] of placeholders) argv.push(`--set-placeholder=${name}=${value === true ? "1" : value}`);
+  return argv;
 }

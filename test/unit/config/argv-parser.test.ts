@@ -290,6 +290,13 @@ test("argv: optionSetToArgv round-trips through raw mode without re-expanding va
   assert.equal(second.options.get("logto"), "/tmp/100%(x)");
 });
 
+test("argv: optionSetToArgv carries placeholders too, for uwsgi.opt in child processes", () => {
+  const first = parse(["--set", "project=shop", "--set", "tpl=%%(raw)", "--chdir", "/srv/%(project)"]);
+  const second = parseArgv(optionSetToArgv(first.options, first.placeholders), { raw: true, env: {} });
+  assert.deepEqual([...second.placeholders], [...first.placeholders]);
+  assert.equal(second.options.get("chdir"), "/srv/shop");
+});
+
 test("argv: every entry records where it came from", () => {
   const ini = write("origin.ini", "[uwsgi]\n\nprocesses = 2\n");
   const r = parse(["--master", ini]);

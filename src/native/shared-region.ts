@@ -165,7 +165,8 @@ const CLOCK_SLACK_MS = 2000;
 function isStale(pid: number, region: { mtimeMs: number; ctimeMs: number; birthtimeMs: number }): boolean {
   if (!pidAlive(pid)) return true;
   const started = processStartMs(pid);
-  const created = region.birthtimeMs > 0 ? region.birthtimeMs : Math.min(region.mtimeMs, region.ctimeMs);
+  // The earliest of the file's times: birth time where the filesystem records it, else mtime/ctime.
+  const created = Math.min(region.mtimeMs, region.ctimeMs, region.birthtimeMs > 0 ? region.birthtimeMs : Infinity);
   return started !== undefined && started > created + CLOCK_SLACK_MS;
 }
 

@@ -14,7 +14,8 @@
  *   mutexOwner(buf, offset)      -> pid recorded by the holder, 0 when free
  *   pidAlive(pid)                -> boolean (kill(pid, 0))
  *
- * Every mapping is an external ArrayBuffer whose finalizer munmaps it. Errors are thrown as JS
+ * Every mapping is an external ArrayBuffer whose finalizer munmaps it; while this process holds a
+ * mutex, the buffer it locked through is referenced so it cannot be collected. Errors are thrown as JS
  * Errors whose `code` is the errno name (or EINVAL / SIZE_MISMATCH for bad arguments) and whose
  * message names the call and strerror().
  */

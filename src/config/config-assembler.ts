@@ -14,7 +14,7 @@
 import { realpathSync } from "node:fs";
 import { isUwsgiError, UwsgiError } from "../errors.js";
 import { describeOrigin, type ConfigOrigin } from "./config-entry.js";
-import { ConfigFileLoader, type ConfigFormat } from "./config-file-loader.js";
+import { ConfigFileLoader, type ConfigFormat, type LoadedConfigFile } from "./config-file-loader.js";
 import type { MagicTable } from "./magic-variables.js";
 import { findOption, suggestOption } from "./option-lookup.js";
 import { OptionSet, type OptionEntry, type OptionValue } from "./option-set.js";
@@ -127,7 +127,13 @@ export class ConfigAssembler {
 
   /** Reads config file `spec` (`FILE[:SECTION]`) and adds its options here. */
   include(format: ConfigFormat, spec: string, origin: ConfigOrigin): void {
-    const file = this.#loader.load(format, spec);
+    let file: LoadedConfigFile;
+    try {
+      file = this.#loader.load(format, spec);
+    } catch (err) {
+      if (isUwsgiError(err) && origin.kind === "file") err.message += ` (included from ${at(origin)})`;
+      throw err;
+    }
     let real = file.path;
     try {
       real = realpathSync(file.path);

@@ -47,6 +47,7 @@ function editDistance(a: string, b: string): number {
  * @example suggestOption("proceses") // "processes"
  */
 export function suggestOption(name: string, extra: Iterable<string> = []): string | undefined {
+  if (name.length < 2) return undefined;
   const candidates = [...byName.keys(), ...IGNORED_UWSGI_OPTIONS.keys(), ...extra];
   const prefixed = candidates.filter((c) => c.startsWith(name));
   if (name.length >= 3 && prefixed.length === 1) return prefixed[0];

@@ -189,6 +189,8 @@ test("argv: config file errors name the file and line", () => {
   throwsCode(() => parse([json]), "UWSGI_ERR_CONFIG_FILE", "bad.json", "line 3");
   const yaml = write("bad.yaml", "uwsgi:\n  master: true\n  processes: [1\n");
   throwsCode(() => parse([yaml]), "UWSGI_ERR_CONFIG_FILE", "bad.yaml", "line");
+  const includer = write("includer.ini", "[uwsgi]\nmaster\nini = %dnot-there.ini\n");
+  throwsCode(() => parse([includer]), "UWSGI_ERR_CONFIG_FILE", "not-there.ini", "no such file", "included from", "includer.ini line 3");
   const nosection = write("nosection.ini", "[other]\nmaster\n");
   throwsCode(() => parse([nosection]), "UWSGI_ERR_CONFIG_FILE", "nosection.ini", "[uwsgi] not found");
 });

@@ -161,6 +161,9 @@ export class Master {
   #spawn(slot: WorkerSlot, why: "first" | "respawn" | "reload"): WorkerProcess {
     const stdio: StdioOptions = ["ignore", "pipe", "pipe", "ipc", ...this.sockets.map((s) => s.fd)];
     const env = {
+      // libuv accepts connections in a loop until the backlog is empty; with this set it yields
+      // after each one, so idle workers get their share of new (keep-alive) connections
+      UV_TCP_SINGLE_ACCEPT: "1",
       ...process.env,
       ...childEnvironment({
         role: "worker",

@@ -35,7 +35,7 @@ function assertOwnerDiedMarked(buffer: ArrayBuffer): void {
   assert.ok((word & FUTEX_OWNER_DIED) !== 0, `the kernel did not mark the dead holder's mutex (futex word 0x${word.toString(16)})`);
 }
 
-test("native: a lock whose holder is SIGKILLed is recovered by the next lock() within 100 ms", async () => {
+test("native: once a lock's holder is SIGKILLed, the next lock() recovers it within 100 ms", async () => {
   const { region, mutex } = lockRegion("killed");
   const plain = new Float64Array(region.buffer, PLAIN_AT, 1);
   const dirty = new Int32Array(region.buffer, DIRTY_AT, 1);
@@ -45,13 +45,15 @@ test("native: a lock whose holder is SIGKILLed is recovered by the next lock() w
   assert.equal(mutex.ownerPid(), holder.pid, "the child holds it");
   assert.equal(mutex.tryLock(), false, "held by a live process");
 
-  const killedAt = performance.now();
   process.kill(holder.pid, "SIGKILL");
   assert.equal(await holder.exited, "SIGKILL");
+  // The owner is dead: recovery must not wait for any timeout or polling. (Time from the kill to
+  // here is the kernel reaping the child and this loop noticing, which depends on machine load.)
   assertOwnerDiedMarked(region.buffer);
+  const lockStarted = performance.now();
   assert.equal(mutex.lock(), true, "lock() reports it recovered a dead owner's lock");
-  const elapsed = performance.now() - killedAt;
-  assert.ok(elapsed < 100, `recovered ${elapsed.toFixed(1)} ms after the kill`);
+  const elapsed = performance.now() - lockStarted;
+  assert.ok(elapsed < 100, `lock() took ${elapsed.toFixed(1)} ms to recover the dead owner's lock`);
 
   // The guarded data is still there (marked half-written by the dead holder) and usable.
   assert.equal(mutex.ownerPid(), process.pid);

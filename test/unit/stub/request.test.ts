@@ -1,0 +1,150 @@
+/**
+ * The stub's request-scoped functions through the public facade: `env`, `cl`, `add_var`, log
+ * variables, `log_this_request`, `request_id` and the rest, outside and inside `withRequest`.
+ */
+import { beforeEach, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { uwsgi } from "../../../src/index.js";
+import { configure, reset, withRequest } from "../../../src/testing.js";
+import { currentRequest } from "../../../src/core/request-context.js";
+import { isUwsgiError, type ErrorCode } from "../../../src/errors.js";
+
+const code = (c: ErrorCode) => (e: unknown) => isUwsgiError(e, c);
+
+beforeEach(() => {
+  reset();
+});
+
+describe("stub request functions outside a request", () => {
+  test("env is {} and cl() 0; request_id 0; connection_fd -1; ready_fd false", () => {
+    assert.deepEqual(uwsgi.env, {});
+    assert.equal(uwsgi.cl(), 0);
+    assert.equal(uwsgi.request_id(), 0);
+    assert.equal(uwsgi.connection_fd(), -1);
+    assert.equal(uwsgi.ready_fd(), false);
+  });
+
+  test("functions that need a request throw UWSGI_ERR_NO_REQUEST", async () => {
+    assert.throws(() => uwsgi.add_var("A", "1"), code("UWSGI_ERR_NO_REQUEST"));
+    assert.throws(() => uwsgi.set_logvar("a", "1"), code("UWSGI_ERR_NO_REQUEST"));
+    assert.throws(() => uwsgi.get_logvar("a"), code("UWSGI_ERR_NO_REQUEST"));
+    assert.throws(() => uwsgi.log_this_request(), code("UWSGI_ERR_NO_REQUEST"));
+    assert.throws(() => uwsgi.disconnect(), code("UWSGI_ERR_NO_REQUEST"));
+    await assert.rejects(uwsgi.chunked_read(), code("UWSGI_ERR_NO_REQUEST"));
+    await assert.rejects(uwsgi.chunked_read_nb(), code("UWSGI_ERR_NO_REQUEST"));
+    await assert.rejects(uwsgi.send("data"), code("UWSGI_ERR_NO_REQUEST"));
+    await assert.rejects(uwsgi.sendfile("/etc/hostname"), code("UWSGI_ERR_NO_REQUEST"));
+  });
+});
+
+describe("stub request functions inside withRequest", () => {
+  test("env holds the request's variables; cl() reads CONTENT_LENGTH", () => {
+    withRequest({ REQUEST_METHOD: "POST", PATH_INFO: "/upload", CONTENT_LENGTH: "1234" }, () => {
+      assert.equal(uwsgi.env.PATH_INFO, "/upload");
+      assert.equal(uwsgi.env.REQUEST_METHOD, "POST");
+      assert.equal(uwsgi.cl(), 1234);
+    });
+    assert.deepEqual(uwsgi.env, {}, "gone after the request");
+  });
+
+  test("withRequest returns what the function returns, and the request follows async code", async () => {
+    const r = await withRequest({ PATH_INFO: "/a" }, async () => {
+      await new Promise((res) => setTimeout(res, 1));
+      return uwsgi.env.PATH_INFO;
+    });
+    assert.equal(r, "/a");
+  });
+
+  test("concurrent requests each see their own env", async () => {
+    const seen = await Promise.all(["/1", "/2", "/3"].map((p) =>
+      withRequest({ PATH_INFO: p }, async () => {
+        await new Promise((res) => setTimeout(res, 3 - Number(p.slice(1))));
+        return uwsgi.env.PATH_INFO;
+      })));
+    assert.deepEqual(seen, ["/1", "/2", "/3"]);
+  });
+
+  test("cl() is 0 without a CONTENT_LENGTH", () => {
+    withRequest({}, () => assert.equal(uwsgi.cl(), 0));
+  });
+
+  test("request_id comes from the request context", () => {
+    withRequest({}, () => assert.equal(uwsgi.request_id(), 7), { requestId: 7 });
+  });
+
+  test("add_var adds a variable visible in env, and returns true", () => {
+    withRequest({ A: "1" }, () => {
+      assert.equal(uwsgi.add_var("B", "2"), true);
+      assert.deepEqual(uwsgi.env, { A: "1", B: "2" });
+    });
+  });
+
+  test("add_var refuses what would exceed --buffer-size (4 bytes of lengths per variable)", () => {
+    configure(["--buffer-size", "64"]);
+    withRequest({ A: "x" }, () => {
+      // A=x takes 4+1+1 = 6 bytes, B=48 bytes 4+1+48 = 53: 59 in all.
+      assert.equal(uwsgi.add_var("B", "y".repeat(48)), true);
+      assert.throws(() => uwsgi.add_var("C", "z"), code("UWSGI_ERR_INVALID_ARGUMENT"), "59 + 6 = 65 > 64");
+      assert.equal(uwsgi.env.C, undefined);
+      assert.equal(uwsgi.add_var("C", ""), true, "59 + 5 = 64 fits exactly");
+      assert.equal(uwsgi.env.C, "");
+    });
+  });
+
+  test("without --buffer-size add_var is bounded by uWSGI's default 4096", () => {
+    withRequest({}, () => {
+      assert.equal(uwsgi.add_var("K", "v".repeat(4000)), true);
+      assert.throws(() => uwsgi.add_var("L", "w".repeat(100)), code("UWSGI_ERR_INVALID_ARGUMENT"));
+    });
+  });
+
+  test("set_logvar/get_logvar keep per-request log variables as Buffers; unknown is null", () => {
+    withRequest({}, () => {
+      uwsgi.set_logvar("user", "alice");
+      assert.deepEqual(uwsgi.get_logvar("user"), Buffer.from("alice"));
+      assert.equal(uwsgi.get_logvar("nope"), null);
+    });
+    withRequest({}, () => assert.equal(uwsgi.get_logvar("user"), null, "not carried into another request"));
+  });
+
+  test("log_this_request marks the current request for the request log", () => {
+    withRequest({}, () => {
+      assert.equal(currentRequest()?.forceLog, false);
+      assert.equal(uwsgi.log_this_request(), undefined);
+      assert.equal(currentRequest()?.forceLog, true);
+    });
+  });
+
+  test("chunked reads need a transport with raw reads: UWSGI_ERR_NOT_IMPLEMENTED without one", async () => {
+    await withRequest({}, async () => {
+      await assert.rejects(uwsgi.chunked_read(1), code("UWSGI_ERR_NOT_IMPLEMENTED"));
+    });
+  });
+
+  test("chunked_read reads through the request transport; a failed read is UWSGI_ERR_FD", async () => {
+    const chunks: Array<Buffer | null> = [Buffer.from("part1"), null];
+    const transport = { disconnect: () => undefined, readRaw: async () => chunks.shift() ?? null };
+    await withRequest({}, async () => {
+      assert.deepEqual(await uwsgi.chunked_read(), Buffer.from("part1"));
+      await assert.rejects(uwsgi.chunked_read_nb(), code("UWSGI_ERR_FD"));
+    }, { transport });
+  });
+
+  test("disconnect and send(data) go through the request transport", async () => {
+    const written: Buffer[] = [];
+    let disconnected = 0;
+    const transport = {
+      disconnect: () => void disconnected++,
+      writeRaw: async (d: Buffer) => {
+        written.push(d);
+        return true;
+      },
+    };
+    await withRequest({}, async () => {
+      assert.equal(await uwsgi.send("raw bytes"), true);
+      uwsgi.disconnect();
+    }, { transport });
+    assert.deepEqual(written, [Buffer.from("raw bytes")]);
+    assert.equal(disconnected, 1);
+  });
+});

@@ -55,12 +55,13 @@ export type WorkerMessage =
   | { t: "app-failed"; error: string }
   | ({ t: "stats" } & WorkerCounters)
   | { t: "retire"; reason: string }
-  | { t: "user-harakiri"; deadline: number };
+  | { t: "user-harakiri"; deadline: number }
+  | { t: "warning"; message: string };
 
 /** Master → worker. */
 export type MasterMessage =
   | { t: "stop" }
-  | { t: "table"; rows: WorkerRow[]; logsize: number };
+  | { t: "table"; rows: WorkerRow[]; logsize: number; warning: string };
 
 /** True when `value` looks like a message of ours (IPC also carries user messages). */
 export function isWorkerMessage(value: unknown): value is WorkerMessage {

@@ -73,6 +73,8 @@ export class Master {
   #chainQueue: WorkerSlot[] | null = null;
   #reloadWaiting = new Set<WorkerSlot>();
   #announcedReady = false;
+  /** `set_warning_message` text, shared by every worker (ping replies with it). */
+  #warning = "";
   readonly #signalHandlers: Array<[NodeJS.Signals, () => void]> = [];
   #resolveDone!: (code: number) => void;
   /** Resolves with the exit code once the master has stopped. */
@@ -243,6 +245,10 @@ export class Master {
         break;
       case "user-harakiri":
         proc.userHarakiri = msg.deadline;
+        break;
+      case "warning":
+        this.#warning = msg.message;
+        this.#pushTable();
         break;
     }
   }
@@ -510,7 +516,7 @@ export class Master {
     this.#tableDirty = false;
     const cwd = process.cwd();
     const rows = this.slots.map((s) => s.row(cwd));
-    const msg: MasterMessage = { t: "table", rows, logsize: this.#log.size };
+    const msg: MasterMessage = { t: "table", rows, logsize: this.#log.size, warning: this.#warning };
     for (const slot of this.slots) {
       for (const proc of slot.processes()) if (proc.ready) this.#send(proc, msg);
     }

@@ -9,7 +9,9 @@
  * `ready`, `setprocname`, `set_user_harakiri` (enforced by the master), `listen_queue`,
  * `reload()` (SIGHUP to the master) and `stop()` (SIGQUIT to the master).
  *
- * Everything else (caches, metrics, locks, signals, RPC, spooler, mules, `set_warning_message`)
+ * `set_warning_message` is shared through the master, so a ping to any worker answers it.
+ *
+ * Everything else (caches, metrics, locks, signals, RPC, spooler, mules)
  * still runs the stub's engines inside this one process until the shared-memory backends land:
  * a cache written by worker 1 is not seen by worker 2 yet. `is_stub` is false all the same,
  * because the process-level answers are the server's.
@@ -152,6 +154,17 @@ export async function createRuntimeBackend(): Promise<UwsgiModule> {
       const sock = plan?.sockets[socket_num];
       if (!sock) throw new UwsgiError("UWSGI_ERR_SOCKET_UNKNOWN", socket_num);
       return listenQueueLength(parseListenAddress("socket", sock.name));
+    }),
+    set_warning_message: fn((message: string) => {
+      let bytes = Buffer.from(String(message));
+      if (bytes.length > 80) {
+        process.stdout.write("- warning message must be max 80 chars, it will be truncated -\n");
+        bytes = bytes.subarray(0, 80);
+      }
+      const s = state();
+      if (s) s.warning = bytes.toString();
+      send({ t: "warning", message: bytes.toString() });
+      return true;
     }),
     log: fn((message: string) => {
       process.stdout.write(`${String(message)}\n`);

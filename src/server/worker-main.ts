@@ -79,15 +79,22 @@ function retire(reason: string): void {
 let lastReport = 0;
 function report(force = false): void {
   const now = Date.now();
-  const memory = plan.memoryReport || plan.reloadOnRss ? memoryOf() : null;
-  if (memory && plan.reloadOnRss && memory.rss > plan.reloadOnRss && state.ready) {
-    retire(`rss ${Math.round(memory.rss / 1048576)} MB above reload-on-rss ${Math.round(plan.reloadOnRss / 1048576)} MB`);
-  }
+  const memory = plan.memoryReport ? memoryOf() : null;
   const heartbeat = plan.harakiri ? 500 : 1000;
   if (!force && !state.dirty && now - lastReport < heartbeat) return;
   state.dirty = false;
   lastReport = now;
   send({ t: "stats", ...state.counters(memory) });
+}
+
+let lastRssCheck = 0;
+/** `--reload-on-rss`: checked after requests, as uWSGI does, at most every 100 ms. */
+function checkRss(): void {
+  const now = Date.now();
+  if (now - lastRssCheck < 100) return;
+  lastRssCheck = now;
+  const rss = process.memoryUsage.rss();
+  if (rss > plan.reloadOnRss) retire(`rss ${Math.round(rss / 1048576)} MB above reload-on-rss ${Math.round(plan.reloadOnRss / 1048576)} MB`);
 }
 
 function memoryOf(): { rss: number; vsz: number } {
@@ -101,6 +108,7 @@ process.on("message", (msg: unknown) => {
   else if (msg.t === "table") {
     state.rows = msg.rows;
     state.logsize = msg.logsize;
+    state.warning = msg.warning;
   }
 });
 // The master is gone: nobody will respawn or stop us; finish what we have and leave.
@@ -142,6 +150,7 @@ async function start(): Promise<void> {
     log: (line) => requestLog.line(line),
     afterRequest: () => {
       if (plan.maxRequests && state.requests >= plan.maxRequests) retire(`max requests reached (${state.requests} >= ${plan.maxRequests})`);
+      if (plan.reloadOnRss) checkRss();
     },
   };
   const listening: Array<Promise<void>> = [];
@@ -158,6 +167,7 @@ async function start(): Promise<void> {
         bufferSize: Math.min(plan.bufferSize, 65535),
         logger: (line) => process.stderr.write(line + "\n"),
         createContext: (init) => createRequestContext({ ...init, requestId: state.requests }),
+        getWarningMessage: () => state.warning || null,
       });
       server.on("connection", (socket) => drain.track(socket));
     }

@@ -36,6 +36,8 @@ export class WorkerState {
   rows: WorkerRow[] = [];
   /** Log bytes written, as the master last reported. */
   logsize = 0;
+  /** The instance's `set_warning_message` text (ping replies with it). */
+  warning = "";
   /** Unix ms the app finished loading. */
   appLoadMs = 0;
   /** Changes not yet reported to the master. */

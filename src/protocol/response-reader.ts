@@ -10,9 +10,15 @@ import { PacketReader } from "./packet-reader.js";
 import { type CacheMagicResponse, RpcModifier2, decodeCacheMagicResponseHead, rpcResponseTrailerLength } from "./messages.js";
 import { UWSGI_MAX_DATASIZE, type UwsgiPacket } from "./packet.js";
 
+/**
+ * Default cap on a reply value: 4 GiB, or less where Buffers cannot be that large. (Node 24 raised
+ * `buffer.constants.MAX_LENGTH` to 2^53-1, which is no bound on what a peer may announce.)
+ */
+export const DEFAULT_MAX_VALUE_SIZE = Math.min(bufferConstants.MAX_LENGTH, 2 ** 32);
+
 /** Options of the response readers. */
 export interface ResponseReaderOptions {
-  /** Largest value accepted after the packet. Default: the largest possible Buffer. */
+  /** Largest value accepted after the packet. Default: {@link DEFAULT_MAX_VALUE_SIZE}. */
   maxValueSize?: number;
 }
 
@@ -38,7 +44,7 @@ export class FramedResponseReader<T> {
   #result: T | null = null;
   #error: unknown = null;
 
-  constructor(what: string, frameOf: (packet: UwsgiPacket) => Frame<T>, { maxValueSize = bufferConstants.MAX_LENGTH }: ResponseReaderOptions) {
+  constructor(what: string, frameOf: (packet: UwsgiPacket) => Frame<T>, { maxValueSize = DEFAULT_MAX_VALUE_SIZE }: ResponseReaderOptions) {
     this.#what = what;
     this.#frameOf = frameOf;
     this.#maxValueSize = maxValueSize;

@@ -16,6 +16,8 @@ export class LogSink {
   /** @param logto file to append to; null writes to standard error. */
   constructor(logto: string | null) {
     this.#fd = logto === null ? null : openSync(logto, "a");
+    // a closed terminal or pipe must not take the master down
+    if (this.#fd === null) process.stderr.on("error", () => undefined);
   }
 
   /** Bytes written so far (what `uwsgi.logsize()` reports). */

@@ -31,6 +31,9 @@ export const FAILED_APP_EXIT_CODE = 22;
 /** Descriptor number of the first inherited listening socket in a worker. */
 export const FIRST_SOCKET_FD = 4;
 
+/** The master's Node flags, minus the inspector ones (every worker would fight for its port). */
+const WORKER_EXEC_ARGV = process.execArgv.filter((a) => !/^--(inspect|debug)/.test(a));
+
 /** How often the master checks harakiri deadlines and pushes the worker table (ms). */
 const TICK_MS = 250;
 /** Extra silence tolerated from a worker before its event loop counts as blocked (ms). */
@@ -176,7 +179,7 @@ export class Master {
         plan: this.#plan(),
       }),
     };
-    const child = fork(this.#cfg.workerEntry, [], { stdio, env, execArgv: process.execArgv });
+    const child = fork(this.#cfg.workerEntry, [], { stdio, env, execArgv: WORKER_EXEC_ARGV });
     const proc = new WorkerProcess(child, slot, Date.now());
     slot.spawns++;
     slot.lastSpawn = Math.floor(proc.spawnedAt / 1000);

@@ -118,6 +118,9 @@ process.on("disconnect", shutdown);
 process.on("SIGINT", () => undefined);
 process.on("SIGHUP", () => undefined);
 process.on("SIGTERM", shutdown);
+// Output goes to the master through pipes; if it is gone, requests in flight still finish.
+process.stdout.on("error", () => undefined);
+process.stderr.on("error", () => undefined);
 
 /** Reports a worker that cannot start serving (app import, post_fork_hook, listen) and exits. */
 function failStartup(err: unknown): void {

@@ -1,0 +1,37 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { formatRequestLog } from "../../../src/server/request-log.js";
+import { logDate } from "../../../src/server/log-date.js";
+
+describe("request log line", () => {
+  it("has uWSGI's default layout", () => {
+    const start = new Date(2026, 10, 3, 9, 5, 7).getTime();
+    const line = formatRequestLog({
+      pid: 42,
+      workerRequests: 3,
+      totalRequests: 7,
+      remoteAddr: "127.0.0.1",
+      remoteUser: "",
+      varsCount: 24,
+      varsBytes: 246,
+      startMs: start,
+      method: "GET",
+      uri: "/x?y=1",
+      bodyBytes: 5,
+      durationMs: 0,
+      protocol: "HTTP/1.1",
+      status: 200,
+      headersCount: 1,
+      headersBytes: 45,
+    });
+    assert.equal(
+      line,
+      "[pid: 42|app: 0|req: 3/7] 127.0.0.1 () {24 vars in 246 bytes} [Tue Nov  3 09:05:07 2026] GET /x?y=1 => generated 5 bytes in 0 msecs (HTTP/1.1 200) 1 headers in 45 bytes (1 switches on core 0)",
+    );
+  });
+
+  it("writes dates like C's ctime (space-padded day)", () => {
+    assert.equal(logDate(new Date(2026, 0, 25, 23, 59, 1).getTime()), "Sun Jan 25 23:59:01 2026");
+    assert.equal(logDate(new Date(2026, 1, 1, 0, 0, 0).getTime()), "Sun Feb  1 00:00:00 2026");
+  });
+});

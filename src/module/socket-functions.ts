@@ -48,7 +48,6 @@ export function openConnection(address: string, timeoutMs: number): Promise<Sock
 /** Builds the socket functions over a table private to this process. */
 export function socketFunctions(): Pick<UwsgiModule, SocketFunctionName> {
   const table = new Map<number, Socket>();
-  const pending = new Map<number, Buffer[]>();
 
   function socketOf(fd: number): Socket {
     const s = table.get(fd);
@@ -57,29 +56,35 @@ export function socketFunctions(): Pick<UwsgiModule, SocketFunctionName> {
   }
   function register(sock: Socket): number {
     const fd = (sock as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
-    const key = fd >= 0 ? fd : -(table.size + 2);
+    let key = fd;
+    if (key < 0) for (key = -2; table.has(key); key--);
     table.set(key, sock);
-    pending.set(key, []);
-    sock.on("data", (chunk: Buffer) => pending.get(key)?.push(chunk));
-    sock.pause();
-    sock.once("close", () => table.delete(key));
+    // Bytes stay in the socket's own buffer until recv() reads them (no "data" listener: a
+    // second consumer would see chunks twice). Errors end the connection: recv then reports EOF.
+    sock.on("error", () => undefined);
+    // The OS may give this number to a newer connection before this one's close event fires.
+    sock.once("close", () => {
+      if (table.get(key) === sock) table.delete(key);
+    });
     return key;
   }
   function waitReadable(fd: number, timeoutMs: number | null): Promise<void> {
     const sock = socketOf(fd);
-    if (sock.readableLength > 0 || (pending.get(fd)?.length ?? 0) > 0 || sock.readableEnded) return Promise.resolve();
+    if (sock.readableLength > 0 || sock.readableEnded || sock.destroyed) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const timer = timeoutMs !== null ? setTimeout(() => done(new UwsgiError("UWSGI_ERR_FD", fd, "timed out waiting to read")), timeoutMs) : null;
       const done = (err?: Error) => {
         if (timer) clearTimeout(timer);
         sock.off("readable", onReadable);
         sock.off("end", onReadable);
+        sock.off("close", onReadable);
         if (err) reject(err);
         else resolve();
       };
       const onReadable = () => done();
       sock.once("readable", onReadable);
       sock.once("end", onReadable);
+      sock.once("close", onReadable);
     });
   }
   const timeoutArg = (timeout: number | null | undefined) => (timeout === null || timeout === undefined || timeout < 0 ? null : timeout * 1000);
@@ -102,7 +107,6 @@ export function socketFunctions(): Pick<UwsgiModule, SocketFunctionName> {
     close(fd: number): void {
       table.get(fd)?.destroy();
       table.delete(fd);
-      pending.delete(fd);
     },
     is_connected: (fd) => {
       const s = table.get(fd);
@@ -110,17 +114,11 @@ export function socketFunctions(): Pick<UwsgiModule, SocketFunctionName> {
     },
     async recv(fd: number, maxsize = 4096): Promise<Buffer> {
       const sock = socketOf(fd);
-      const queue = pending.get(fd)!;
-      if (queue.length === 0) {
-        const chunk = sock.read(Math.min(maxsize, sock.readableLength || maxsize)) as Buffer | null;
-        if (chunk) return chunk;
+      for (;;) {
+        if (sock.readableLength > 0) return sock.read(Math.min(maxsize, sock.readableLength)) as Buffer;
+        if (sock.readableEnded || sock.destroyed) return Buffer.alloc(0);
         await waitReadable(fd, null);
-        const next = sock.read() as Buffer | null;
-        if (next) queue.push(next);
       }
-      const all = Buffer.concat(queue.splice(0));
-      if (all.length > maxsize) queue.unshift(all.subarray(maxsize));
-      return all.subarray(0, maxsize);
     },
     async send(fd_or_data: number | BytesLike, data?: BytesLike | null): Promise<boolean> {
       if (typeof fd_or_data !== "number") {

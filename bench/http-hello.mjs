@@ -6,7 +6,7 @@
 //
 //   npm run build && node bench/http-hello.mjs [--duration 5] [--warmup 1] [--connections 64]
 //                                               [--workers 2] [--only node-cluster,uwsgi-node,uwsgi]
-//                                               [--out bench/results/http-hello.md]
+//                                               [--rounds 3] [--out bench/results/http-hello.md]
 //
 // Load generator: wrk if installed (apt-get install -y wrk), else bench/http-load-client.mjs.
 // Every server is started on a free loopback port and stopped (by pid) before the next one.
@@ -26,6 +26,7 @@ const { values: opts } = parseArgs({
     connections: { type: "string", default: "64" },
     workers: { type: "string", default: "2" },
     only: { type: "string" },
+    rounds: { type: "string", default: "1" }, // measure every case this many times, report the median
     out: { type: "string" }, // also write the report (markdown) to this file
   },
 });
@@ -33,6 +34,7 @@ const DURATION = Number(opts.duration);
 const WARMUP = Number(opts.warmup);
 const CONNECTIONS = Number(opts.connections);
 const WORKERS = String(Number(opts.workers));
+const ROUNDS = Math.max(1, Number(opts.rounds));
 const ONLY = opts.only ? new Set(opts.only.split(",")) : null;
 const work = mkdtempSync(join(tmpdir(), "uwsgi-node-bench-"));
 
@@ -296,45 +298,55 @@ say("");
 say(`- machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} at start`);
 say(`- uwsgi: ${version(UWSGI, ["--version"])}; nginx: ${version(NGINX, ["-v"])}`);
 say(`- load: ${WRK ? `${version(WRK, ["--version"]).split(" [")[0]} -t2 -c${CONNECTIONS}` : `bench/http-load-client.mjs -c${CONNECTIONS} (wrk not installed)`}`);
-say(`- ${WORKERS} worker processes per server; ${DURATION} s per case after ${WARMUP} s warm-up; loopback only`);
+say(`- ${WORKERS} worker processes per server; ${DURATION} s per case after ${WARMUP} s warm-up${ROUNDS > 1 ? `, ${ROUNDS} rounds (servers alternate)` : ""}; loopback only`);
 say("");
 
 const rows = [];
 for (const mode of MODES) {
-  let baseline = null;
+  const cases = [];
   for (const backend of BACKENDS) {
     if (ONLY && !ONLY.has(backend.id)) continue;
     if (backend.onlyWhen && !backend.onlyWhen()) continue;
     if (backend.protos && !backend.protos.includes(mode.nginx ? mode.proto : "http")) continue;
     const avail = mode.nginx && !NGINX ? "nginx not installed" : backend.available();
-    let result;
-    if (avail !== true) result = { note: `n/a: ${avail}` };
-    else {
+    cases.push({ backend, note: avail === true ? null : `n/a: ${avail}`, runs: [] });
+  }
+  // rounds alternate the servers, so a burst of load elsewhere on the machine hits all of them
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const c of cases) {
+      if (c.note) continue;
       try {
-        result = await measure(mode, backend);
+        c.runs.push(await measure(mode, c.backend));
       } catch (err) {
-        result = { note: `failed: ${err.message.split("\n")[0]}` };
+        c.note = `failed: ${err.message.split("\n")[0]}`;
       }
     }
-    if (backend.id === "node-cluster" && result.rps) baseline = result.rps;
+  }
+  let baseline = null;
+  for (const c of cases) {
+    const rates = c.runs.map((r) => r.rps).sort((a, b) => a - b);
+    const rps = c.note ? null : rates[Math.floor((rates.length - 1) / 2)];
+    if (c.backend.id === "node-cluster" && rps) baseline = rps;
     const row = {
       mode: mode.label,
-      server: mode.nginx && backend.id === "node-cluster" ? `${backend.label} via proxy_pass` : mode.nginx ? `${backend.label} via uwsgi_pass` : backend.label,
-      rps: result.rps,
-      ratio: result.rps && baseline ? result.rps / baseline : null,
-      errors: result.errors,
-      note: result.note ?? "",
+      server: mode.nginx && c.backend.id === "node-cluster" ? `${c.backend.label} via proxy_pass` : mode.nginx ? `${c.backend.label} via uwsgi_pass` : c.backend.label,
+      rps,
+      spread: rates.length > 1 ? `${Math.round(rates[0])}-${Math.round(rates[rates.length - 1])}` : "",
+      ratio: rps && baseline ? rps / baseline : null,
+      errors: c.runs.reduce((n, r) => n + (r.errors ?? 0), 0),
+      note: c.note ?? "",
     };
     rows.push(row);
     process.stderr.write(`  measured: ${row.mode} | ${row.server}: ${row.rps ? Math.round(row.rps) + " req/s" : row.note}\n`);
   }
 }
 
-const header = ["mode", "server", "req/s", "vs node:cluster", "errors"];
+const header = ["mode", "server", ROUNDS > 1 ? `req/s (median of ${ROUNDS})` : "req/s", ...(ROUNDS > 1 ? ["range"] : []), "vs node:cluster", "errors"];
 const table = rows.map((r) => [
   r.mode,
   r.server,
   r.rps ? Math.round(r.rps).toString() : r.note,
+  ...(ROUNDS > 1 ? [r.spread] : []),
   r.ratio ? r.ratio.toFixed(2) : "",
   r.rps ? String(r.errors ?? 0) : "",
 ]);

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SpoolerFunction } from "../api.js";
 import { type Clock, ManualClock, systemClock } from "../core/clock.js";
-import { LocalMutex } from "../core/mutex.js";
+import { LocalMutex, type Mutex } from "../core/mutex.js";
 import { UwsgiError } from "../errors.js";
 import { OptionSet } from "../config/option-set.js";
 import { parseArgv } from "../config/argv-parser.js";
@@ -135,6 +135,21 @@ export class StubRuntime {
     const locks = new LockTable(mutexes, { isSpooler: false });
     const spoolerLocks = new LockTable(mutexes, { isSpooler: true });
     return { caches, metrics, locks, spoolerLocks, signals: new SignalTable(), scheduler: new SignalScheduler(clock), rpc: new RpcRegistry(config.rpcMax, onRpcError) };
+  }
+
+  /**
+   * Replaces the in-process caches, metrics and user locks with shared ones (the server's
+   * runtime does this in every worker, mule and spooler, over shared memory). The rest of the
+   * instance (signals, RPC, scheduler) stays per process, as in uWSGI.
+   */
+  adoptSharedEngines(shared: { caches: CacheRegistry; metrics: MetricsEngine | null; lockMutexes: readonly Mutex[]; isSpooler: boolean }): void {
+    this.engines = {
+      ...this.engines,
+      caches: shared.caches,
+      metrics: shared.metrics,
+      locks: new LockTable(shared.lockMutexes, { isSpooler: shared.isSpooler }),
+      spoolerLocks: new LockTable(shared.lockMutexes, { isSpooler: true }),
+    };
   }
 
   /** The lock table as seen by the current role (spoolers may not lock). */

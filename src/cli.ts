@@ -49,7 +49,7 @@ function applyChdir(options: OptionSet): void {
 export async function main(argv: readonly string[]): Promise<number> {
   let master: Master;
   try {
-    const { options, positional, warnings } = parseArgv([...argv]);
+    const { options, positional, warnings, magicTable } = parseArgv([...argv]);
     if (options.has("help")) {
       process.stdout.write(renderHelp());
       return 0;
@@ -71,6 +71,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       log: new LogSink(settings.logto),
       workerEntry: fileURLToPath(new URL("./server/worker-main.js", import.meta.url)),
       version: VERSION_STRING,
+      magicTable,
     });
     await master.start();
   } catch (err) {

@@ -35,6 +35,8 @@ export interface WorkerPlan {
   readonly startedOn: number;
   /** True for processes spawned by a reload (uwsgi.is_a_reload()). */
   readonly isReload: boolean;
+  /** The config's magic variables (`uwsgi.magic_table`), one-letter keys. */
+  readonly magicTable: Readonly<Record<string, string>>;
 }
 
 /** Everything a child learns from its environment. */

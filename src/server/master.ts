@@ -49,6 +49,8 @@ export interface MasterConfig {
   readonly workerEntry: string;
   /** Version string shown by the stats server. */
   readonly version: string;
+  /** Magic variables of the configuration (`uwsgi.magic_table` in workers). */
+  readonly magicTable?: Readonly<Record<string, string>>;
   /** Stats document rendering switches. */
   readonly statsNoCores?: boolean;
   readonly statsNoMetrics?: boolean;
@@ -160,6 +162,7 @@ export class Master {
       memoryReport: s.memoryReport,
       startedOn: this.startedOn,
       isReload: this.#isReload,
+      magicTable: this.#cfg.magicTable ?? {},
     };
   }
 

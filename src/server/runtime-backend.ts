@@ -21,6 +21,7 @@ import { hostname } from "node:os";
 import { statSync } from "node:fs";
 import type { UwsgiModule, WorkerInfo } from "../api.js";
 import { UwsgiError } from "../errors.js";
+import { currentRequest } from "../core/request-context.js";
 import { parseArgv } from "../config/argv-parser.js";
 import { processMemory } from "../module/process-memory.js";
 import { StubRuntime } from "../stub/stub-runtime.js";
@@ -115,7 +116,7 @@ export async function createRuntimeBackend(): Promise<UwsgiModule> {
     version: { get: () => Buffer.from(VERSION_STRING), enumerable: true },
     version_info: { get: () => Object.freeze([VERSION_INFO[0], VERSION_INFO[1], VERSION_INFO[2], VERSION_INFO[3], Buffer.from(VERSION_INFO[4])]), enumerable: true },
     sockets: { get: () => (plan?.sockets ?? []).map((s) => s.fd), enumerable: true },
-    magic_table: { get: () => ({ h: host, v: Buffer.from(process.cwd()) }), enumerable: true },
+    magic_table: { get: () => Object.fromEntries(Object.entries(plan?.magicTable ?? {}).map(([k, v]) => [k, Buffer.from(v)])), enumerable: true },
     worker_id: fn(() => (identity.role === "worker" ? identity.id : 0)),
     mule_id: fn(() => (identity.role === "mule" ? identity.id : 0)),
     masterpid: fn(() => identity.masterPid),
@@ -148,6 +149,8 @@ export async function createRuntimeBackend(): Promise<UwsgiModule> {
     }),
     set_user_harakiri: fn((timeout: number = 0) => {
       if (!Number.isInteger(timeout) || timeout < 0) throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "timeout", `expected whole seconds >= 0, got ${timeout}`);
+      const s = state();
+      if (s) s.userHarakiriArmed = timeout !== 0 && currentRequest() !== undefined;
       send({ t: "user-harakiri", deadline: timeout === 0 ? 0 : Date.now() + timeout * 1000 });
     }),
     listen_queue: fn((socket_num: number = 0) => {

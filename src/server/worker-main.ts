@@ -152,6 +152,10 @@ async function start(): Promise<void> {
     logRequests: !plan.disableLogging,
     log: (line) => requestLog.line(line),
     afterRequest: () => {
+      if (state.userHarakiriArmed) {
+        state.userHarakiriArmed = false;
+        send({ t: "user-harakiri", deadline: 0 });
+      }
       if (plan.maxRequests && state.requests >= plan.maxRequests) retire(`max requests reached (${state.requests} >= ${plan.maxRequests})`);
       if (plan.reloadOnRss) checkRss();
     },

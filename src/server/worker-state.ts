@@ -38,6 +38,8 @@ export class WorkerState {
   logsize = 0;
   /** The instance's `set_warning_message` text (ping replies with it). */
   warning = "";
+  /** `set_user_harakiri` was armed during a request: disarmed when that request ends, as in uWSGI. */
+  userHarakiriArmed = false;
   /** Unix ms the app finished loading. */
   appLoadMs = 0;
   /** Changes not yet reported to the master. */

@@ -5,7 +5,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Agent } from "node:http";
-import { fixtureApp, httpRequest, startServer, type TestServer } from "./server-harness.js";
+import { eventually, fixtureApp, httpRequest, startServer, type TestServer } from "./server-harness.js";
 
 describe("server: Express app over --http", () => {
   let server: TestServer;
@@ -124,6 +124,7 @@ describe("server: the uwsgi module inside workers", () => {
     method: string;
     path: string;
     sockets: number[];
+    magic_keys: string[];
     workers: Array<{ id: number; pid: number; requests: number; status: string; respawn_count: number }>;
   }
 
@@ -137,6 +138,7 @@ describe("server: the uwsgi module inside workers", () => {
     assert.equal(info.path, "/info");
     assert.equal(info.is_a_reload, false);
     assert.equal(info.sockets.length, 1);
+    assert.ok(info.magic_keys.includes("h") && info.magic_keys.includes("v"), `magic_table keys ${info.magic_keys.join(",")}`);
     assert.deepEqual(info.workers.map((w) => w.id), [1, 2]);
     const me = info.workers.find((w) => w.id === info.worker_id)!;
     assert.equal(me.pid, info.pid);
@@ -154,5 +156,29 @@ describe("server: the uwsgi module inside workers", () => {
     assert.equal(info.total_requests, sum);
     const me = info.workers.find((w) => w.id === info.worker_id)!;
     assert.equal(info.request_id, me.requests, "request_id counts the requests this worker completed before this one");
+  });
+
+  it("collects the output of every worker into the log as whole lines, never interleaved", async () => {
+    const ids = Array.from({ length: 30 }, (_, i) => i);
+    const replies = await Promise.all(ids.map((id) => httpRequest(server.port, `/spam?id=${id}`)));
+    assert.ok(replies.every((r) => r.body === "spammed"));
+    await eventually(() => ids.every((id) => new RegExp(`^spam-${id} part1 part2 part3$`, "m").test(server.log())), 5000, "every spam line whole in the log");
+    assert.doesNotMatch(server.log(), /part1spam|part[12]\n/, "no line was split or mixed with another");
+  });
+
+  it("set_user_harakiri: disarmed when the request ends, enforced by the master when it expires", async () => {
+    const pid = (await httpRequest(server.port, "/user-harakiri?ms=50")).body === "survived";
+    assert.ok(pid);
+    const before = JSON.parse((await httpRequest(server.port, "/info")).body) as Info;
+    await new Promise((r) => setTimeout(r, 1600));
+    const still = JSON.parse((await httpRequest(server.port, "/info")).body) as Info;
+    assert.deepEqual(still.workers.map((w) => w.pid), before.workers.map((w) => w.pid), "a disarmed deadline kills nobody");
+    const hung = httpRequest(server.port, "/user-harakiri?ms=6000").then(
+      () => "answered",
+      () => "dropped",
+    );
+    await server.waitForLog(/HARAKIRI !!! worker \d: the deadline armed by set_user_harakiri\(\) passed/);
+    assert.equal(await hung, "dropped");
+    assert.equal((await httpRequest(server.port, "/")).status, 200);
   });
 });

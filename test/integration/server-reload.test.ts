@@ -98,7 +98,7 @@ describe("server: graceful reload", () => {
     }
   });
 
-  it("uwsgi.reload() from app code reloads the instance", async () => {
+  it("uwsgi.reload() from app code reloads the instance; uwsgi.stop() stops it", async () => {
     const server = await startServer(["--http", "127.0.0.1:0", "--disable-logging", fixtureApp("node-listener-app")]);
     try {
       const oldPid = (await httpRequest(server.port, "/pid")).body;
@@ -109,6 +109,8 @@ describe("server: graceful reload", () => {
         return String(i.pid) !== oldPid ? i : null;
       }, 5000, "a new worker");
       assert.equal(info.is_a_reload, true);
+      assert.equal((await httpRequest(server.port, "/stop").catch(() => ({ body: "dropped" }))).body.length > 0, true);
+      assert.equal((await server.exited).code, 0);
     } finally {
       await server.stop();
     }

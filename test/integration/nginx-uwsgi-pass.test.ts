@@ -1,5 +1,6 @@
-// Real nginx (`uwsgi_pass`) in front of our uwsgi protocol server.
-import { after, before, test } from "node:test";
+// Real nginx (`uwsgi_pass`) in front of uwsgi-node: the real CLI (`--socket`, 2 workers) and,
+// separately, the uwsgi protocol server alone in this process.
+import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -8,8 +9,10 @@ import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { currentRequest } from "../../src/core/request-context.js";
+import { fileURLToPath } from "node:url";
 import { createUwsgiProtocolServer } from "../../src/server/uwsgi-protocol/uwsgi-protocol-server.js";
+import nginxBackendApp from "../fixtures/nginx/nginx-backend-app.js";
+import { startServer } from "./server-harness.js";
 
 const NGINX = "/usr/sbin/nginx";
 
@@ -53,63 +56,44 @@ async function waitForPort(port: number, deadlineMs: number, died: () => string 
   }
 }
 
-/** The app behind nginx: echo, body hash, big responses, header round trip. */
-function app(req: http.IncomingMessage, res: http.ServerResponse): void {
-  const url = new URL(req.url!, "http://x");
-  if (url.pathname === "/big") {
-    const size = Number(url.searchParams.get("mb")) * 1024 * 1024;
-    const chunk = Buffer.alloc(64 * 1024);
-    for (let i = 0; i < chunk.length; i++) chunk[i] = i & 0xff;
-    if (url.searchParams.get("length") === "1") res.setHeader("Content-Length", size);
-    let sent = 0;
-    const pump = () => {
-      while (sent < size) {
-        sent += chunk.length;
-        if (!res.write(chunk)) return void res.once("drain", pump);
-      }
-      res.end();
-    };
-    pump();
-    return;
-  }
-  const hash = createHash("sha256");
-  let length = 0;
-  req.on("data", (c: Buffer) => {
-    hash.update(c);
-    length += c.length;
-  });
-  req.on("end", () => {
-    const env = currentRequest()?.env ?? {};
-    res.setHeader("X-Backend", "uwsgi-node");
-    res.setHeader("Set-Cookie", ["a=1", "b=2"]);
-    res.setHeader("Content-Type", "application/json");
-    res.end(
-      JSON.stringify({
-        method: req.method,
-        url: req.url,
-        length,
-        sha256: hash.digest("hex"),
-        headers: req.headers,
-        env: { REQUEST_METHOD: env.REQUEST_METHOD, REQUEST_URI: env.REQUEST_URI, HTTP_X_CLIENT: env.HTTP_X_CLIENT, REMOTE_ADDR: env.REMOTE_ADDR },
-        ip: req.socket.remoteAddress,
-      }),
-    );
-  });
+/** A uwsgi-node backend speaking the uwsgi protocol on a loopback port. */
+interface Backend {
+  port: number;
+  /** Problems the backend logged (bad packets, failures). */
+  problems(): string[];
+  stop(): Promise<void>;
 }
 
-let dir = "";
-let nginx: ChildProcess | undefined;
-let backend: net.Server | undefined;
-let port = 0;
-const logLines: string[] = [];
+/** The real server: `uwsgi-node --socket 127.0.0.1:0 --processes 2`. */
+async function startCli(): Promise<Backend> {
+  const appFile = fileURLToPath(new URL("../fixtures/nginx/nginx-backend-app.js", import.meta.url));
+  const server = await startServer(["--socket", "127.0.0.1:0", "--processes", "2", "--module", appFile, "--disable-logging"]);
+  return {
+    port: server.port,
+    problems: () => server.log().split("\n").filter((l) => /^uwsgi: |unhandled|Error/.test(l)),
+    stop: async () => {
+      await server.stop("SIGINT");
+    },
+  };
+}
 
-before(async () => {
+/** The protocol server alone, in this process. */
+async function startInProcess(): Promise<Backend> {
+  const lines: string[] = [];
+  const server = createUwsgiProtocolServer(nginxBackendApp, { bufferSize: 4096, logger: (l) => lines.push(l) });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    problems: () => lines,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** nginx in a temp dir, proxying `uwsgi_pass` to `upstream`; stopped by pid. */
+async function startNginx(upstream: number): Promise<{ port: number; errors(): string[]; stop(): Promise<void> }> {
   assert.ok(existsSync(NGINX), `nginx is required for this test: install it with "apt-get install -y nginx" (${NGINX} is missing)`);
-  dir = mkdtempSync(join(tmpdir(), "uwsgi-node-nginx-"));
-  backend = createUwsgiProtocolServer(app, { bufferSize: 4096, logger: (l) => logLines.push(l) });
-  await new Promise<void>((resolve) => backend!.listen(0, "127.0.0.1", resolve));
-  const upstream = (backend.address() as net.AddressInfo).port;
-  port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), "uwsgi-node-nginx-"));
+  const port = await freePort();
   const params = existsSync("/etc/nginx/uwsgi_params") ? "include /etc/nginx/uwsgi_params;" : INLINE_UWSGI_PARAMS;
   writeFileSync(
     join(dir, "nginx.conf"),
@@ -139,24 +123,33 @@ http {
 `,
   );
   const stderr: Buffer[] = [];
-  nginx = spawn(NGINX, ["-p", dir, "-c", join(dir, "nginx.conf")], { stdio: ["ignore", "ignore", "pipe"] });
-  nginx.stderr!.on("data", (c: Buffer) => stderr.push(c));
+  const child: ChildProcess = spawn(NGINX, ["-p", dir, "-c", join(dir, "nginx.conf")], { stdio: ["ignore", "ignore", "pipe"] });
+  child.stderr!.on("data", (c: Buffer) => stderr.push(c));
   let exited: string | null = null;
-  nginx.on("exit", (code, signal) => {
+  child.on("exit", (code, signal) => {
     exited = `nginx exited early (code ${code}, signal ${signal}): ${Buffer.concat(stderr).toString()}`;
   });
-  await waitForPort(port, 10_000, () => exited);
-});
-
-after(async () => {
-  if (nginx?.pid !== undefined && nginx.exitCode === null) {
-    const gone = new Promise((r) => nginx!.once("exit", r));
-    process.kill(nginx.pid, "SIGTERM");
-    await gone;
+  const stop = async () => {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      const gone = new Promise((r) => child.once("exit", r));
+      process.kill(child.pid, "SIGTERM");
+      await gone;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitForPort(port, 10_000, () => exited);
+  } catch (err) {
+    await stop();
+    throw err;
   }
-  if (backend) await new Promise((r) => backend!.close(r));
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+  return {
+    port,
+    // only real failures: nginx also warns when it buffers big bodies to its temp files
+    errors: () => readFileSync(join(dir, "error.log"), "utf8").split("\n").filter((l) => /\[(error|crit|alert|emerg)\]/.test(l)),
+    stop,
+  };
+}
 
 interface Reply {
   status: number;
@@ -165,7 +158,7 @@ interface Reply {
   socket: net.Socket;
 }
 
-function call(path: string, options: http.RequestOptions & { body?: Buffer } = {}): Promise<Reply> {
+function call(port: number, path: string, options: http.RequestOptions & { body?: Buffer } = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: "127.0.0.1", port, path, ...options }, (res) => {
       const chunks: Buffer[] = [];
@@ -177,67 +170,85 @@ function call(path: string, options: http.RequestOptions & { body?: Buffer } = {
   });
 }
 
-test("nginx uwsgi_pass: GET with headers both ways, vars in uwsgi.env", async () => {
-  const r = await call("/path/to?q=1&x=%20y", { headers: { "X-Client": "hello", Cookie: "k=v" } });
-  assert.equal(r.status, 200);
-  assert.equal(r.headers["x-backend"], "uwsgi-node");
-  assert.deepEqual(r.headers["set-cookie"], ["a=1", "b=2"]);
-  assert.equal(r.headers["content-type"], "application/json");
-  const body = JSON.parse(r.body.toString());
-  assert.equal(body.method, "GET");
-  assert.equal(body.url, "/path/to?q=1&x=%20y");
-  assert.equal(body.headers["x-client"], "hello");
-  assert.equal(body.headers.cookie, "k=v");
-  assert.equal(body.headers.host, "127.0.0.1");
-  assert.deepEqual(body.env, { REQUEST_METHOD: "GET", REQUEST_URI: "/path/to?q=1&x=%20y", HTTP_X_CLIENT: "hello", REMOTE_ADDR: "127.0.0.1" });
-  assert.equal(body.ip, "127.0.0.1");
-});
+function nginxSuite(name: string, startBackend: () => Promise<Backend>): void {
+  describe(`nginx uwsgi_pass -> ${name}`, () => {
+    let backend: Backend | undefined;
+    let front: Awaited<ReturnType<typeof startNginx>> | undefined;
+    const get = (path: string, options?: http.RequestOptions & { body?: Buffer }) => call(front!.port, path, options);
 
-test("nginx uwsgi_pass: POST with a 5 MB body arrives intact (sha256 echoed)", async () => {
-  const payload = randomBytes(5 * 1024 * 1024);
-  const r = await call("/upload", { method: "POST", body: payload, headers: { "Content-Type": "application/octet-stream", "Content-Length": payload.length } });
-  assert.equal(r.status, 200);
-  const body = JSON.parse(r.body.toString());
-  assert.equal(body.length, payload.length);
-  assert.equal(body.sha256, createHash("sha256").update(payload).digest("hex"));
-  assert.equal(body.headers["content-length"], String(payload.length));
-});
+    before(async () => {
+      backend = await startBackend();
+      front = await startNginx(backend.port);
+    });
 
-test("nginx uwsgi_pass: client keep-alive carries several requests on one connection", async () => {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  try {
-    const sockets = new Set<net.Socket>();
-    for (let i = 0; i < 6; i++) {
-      const r = await call(`/ka/${i}`, { agent, method: i % 2 ? "POST" : "GET", body: i % 2 ? Buffer.from(`body ${i}`) : undefined });
+    after(async () => {
+      await front?.stop();
+      await backend?.stop();
+    });
+
+    test("GET with headers both ways, vars in uwsgi.env", async () => {
+      const r = await get("/path/to?q=1&x=%20y", { headers: { "X-Client": "hello", Cookie: "k=v" } });
       assert.equal(r.status, 200);
-      assert.equal(JSON.parse(r.body.toString()).url, `/ka/${i}`);
-      assert.notEqual(r.headers.connection, "close");
-      sockets.add(r.socket);
-    }
-    assert.equal(sockets.size, 1);
-  } finally {
-    agent.destroy();
-  }
-});
+      assert.equal(r.headers["x-backend"], "uwsgi-node");
+      assert.deepEqual(r.headers["set-cookie"], ["a=1", "b=2"]);
+      assert.equal(r.headers["content-type"], "application/json");
+      const body = JSON.parse(r.body.toString());
+      assert.equal(body.method, "GET");
+      assert.equal(body.url, "/path/to?q=1&x=%20y");
+      assert.equal(body.headers["x-client"], "hello");
+      assert.equal(body.headers.cookie, "k=v");
+      assert.equal(body.headers.host, "127.0.0.1");
+      assert.deepEqual(body.env, { REQUEST_METHOD: "GET", REQUEST_URI: "/path/to?q=1&x=%20y", HTTP_X_CLIENT: "hello", REMOTE_ADDR: "127.0.0.1" });
+      assert.equal(body.ip, "127.0.0.1");
+    });
 
-test("nginx uwsgi_pass: large responses, streamed without and with Content-Length", async () => {
-  const expected = createHash("sha256");
-  const chunk = Buffer.alloc(64 * 1024);
-  for (let i = 0; i < chunk.length; i++) chunk[i] = i & 0xff;
-  for (let i = 0; i < 16 * 16; i++) expected.update(chunk);
-  const digest = expected.digest("hex");
-  for (const length of ["0", "1"]) {
-    const r = await call(`/big?mb=16&length=${length}`);
-    assert.equal(r.status, 200);
-    assert.equal(r.body.length, 16 * 1024 * 1024);
-    assert.equal(createHash("sha256").update(r.body).digest("hex"), digest);
-  }
-});
+    test("POST with a 5 MB body arrives intact (sha256 echoed)", async () => {
+      const payload = randomBytes(5 * 1024 * 1024);
+      const r = await get("/upload", { method: "POST", body: payload, headers: { "Content-Type": "application/octet-stream", "Content-Length": payload.length } });
+      assert.equal(r.status, 200);
+      const body = JSON.parse(r.body.toString());
+      assert.equal(body.length, payload.length);
+      assert.equal(body.sha256, createHash("sha256").update(payload).digest("hex"));
+      assert.equal(body.headers["content-length"], String(payload.length));
+    });
 
-test("nginx uwsgi_pass: nginx logged no upstream errors and the backend no bad packets", () => {
-  const errors = readFileSync(join(dir, "error.log"), "utf8")
-    .split("\n")
-    .filter((l) => /\[(error|crit|alert|emerg)\]/.test(l));
-  assert.deepEqual(errors, []);
-  assert.deepEqual(logLines, []);
-});
+    test("client keep-alive carries several requests on one connection", async () => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        const sockets = new Set<net.Socket>();
+        for (let i = 0; i < 6; i++) {
+          const r = await get(`/ka/${i}`, { agent, method: i % 2 ? "POST" : "GET", body: i % 2 ? Buffer.from(`body ${i}`) : undefined });
+          assert.equal(r.status, 200);
+          assert.equal(JSON.parse(r.body.toString()).url, `/ka/${i}`);
+          assert.notEqual(r.headers.connection, "close");
+          sockets.add(r.socket);
+        }
+        assert.equal(sockets.size, 1);
+      } finally {
+        agent.destroy();
+      }
+    });
+
+    test("large responses, streamed without and with Content-Length", async () => {
+      const expected = createHash("sha256");
+      const chunk = Buffer.alloc(64 * 1024);
+      for (let i = 0; i < chunk.length; i++) chunk[i] = i & 0xff;
+      for (let i = 0; i < 16 * 16; i++) expected.update(chunk);
+      const digest = expected.digest("hex");
+      for (const length of ["0", "1"]) {
+        const r = await get(`/big?mb=16&length=${length}`);
+        assert.equal(r.status, 200);
+        assert.equal(r.body.length, 16 * 1024 * 1024);
+        assert.equal(createHash("sha256").update(r.body).digest("hex"), digest);
+      }
+    });
+
+    test("nginx logged no upstream errors and the backend no bad packets", () => {
+      assert.deepEqual(front!.errors(), []);
+      assert.deepEqual(backend!.problems(), []);
+    });
+  });
+}
+
+nginxSuite("uwsgi-node CLI (--socket, 2 workers)", startCli);
+nginxSuite("uwsgi protocol server in this process", startInProcess);

@@ -275,12 +275,34 @@ export class StubRuntime {
 
   /** Called after a task is queued: with the real clock the spooler runs soon, as in uWSGI. */
   notifySpooler(): void {
-    if (this.#manual || this.#spoolTimer) return;
+    this.#armSpoolTimer(0);
+  }
+
+  /**
+   * With the real clock, runs a spooler pass in `ms`. While tasks remain afterwards (retries, a
+   * later `at`), another pass follows every spooler frequency, as uWSGI's spooler rescans.
+   */
+  #armSpoolTimer(ms: number): void {
+    if (this.#manual) return;
+    if (this.#spoolTimer) {
+      if (ms > 0) return;
+      clearTimeout(this.#spoolTimer);
+    }
+    const config = this.config;
     this.#spoolTimer = setTimeout(() => {
       this.#spoolTimer = null;
-      void this.runSpooler();
-    }, 0);
+      void this.runSpooler().then(() => {
+        const left = this.#servedSpoolDirs().some((dir) => dueSpoolFiles(dir, Infinity).length > 0);
+        if (left && this.config === config) this.#armSpoolTimer(this.spoolerFrequency() * 1000);
+      });
+    }, ms);
     this.#spoolTimer.unref();
+  }
+
+  /** Directories the stub's spooler runs: the configured non-external ones, or its temporary one. */
+  #servedSpoolDirs(): string[] {
+    if (this.config.spoolers.length > 0) return this.config.spoolers.filter((s) => !s.external).map((s) => s.dir);
+    return this.#tempSpoolDir ? [this.#tempSpoolDir] : [];
   }
 
   /** Sets the scan-period override (0 = configured value). */
@@ -301,7 +323,7 @@ export class StubRuntime {
     if (this.#spoolRunning) return this.#spoolRunning;
     const pass = runAsRole({ kind: "spooler", id: 1 }, async () => {
       const outcomes: SpoolOutcome[] = [];
-      for (const dir of this.config.spoolers.length > 0 ? this.config.spoolers.filter((s) => !s.external).map((s) => s.dir) : this.#tempSpoolDir ? [this.#tempSpoolDir] : []) {
+      for (const dir of this.#servedSpoolDirs()) {
         for (const path of dueSpoolFiles(dir, this.clock.nowMs())) {
           outcomes.push(await runSpoolTask(path, this.hooks.spooler, (line, err) => this.log(err ? `${line}: ${describeError(err)}` : line)));
         }

@@ -352,6 +352,25 @@ describe("stub spooler: runSpooler and the return codes", () => {
     await runSpooler();
     assert.equal(existsSync(p), false);
   });
+  test("with the real clock the spooler scans again every --spooler-frequency seconds (retries, later at)", async () => {
+    configure(["--spooler", dirA, "--spooler-frequency", "1"], { clock: "real", echoLog: false });
+    const runs: string[] = [];
+    let resolveDone!: () => void;
+    const done = new Promise<void>((r) => (resolveDone = r));
+    uwsgi.spooler = (t) => {
+      runs.push(String(t.job));
+      if (runs.length === 3) resolveDone();
+      if (String(t.job) === "flaky" && runs.filter((j) => j === "flaky").length === 1) return uwsgi.SPOOL_RETRY;
+      return uwsgi.SPOOL_OK;
+    };
+    uwsgi.send_to_spooler({ job: "flaky" });
+    uwsgi.send_to_spooler({ job: "later", at: Math.floor(Date.now() / 1000) + 1 });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([done, new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`runs so far: ${runs.join(",")}`)), 6_000)))]);
+    clearTimeout(timer);
+    assert.deepEqual(runs.sort(), ["flaky", "flaky", "later"]);
+    assert.deepEqual(uwsgi.spooler_jobs(), []);
+  });
 });
 
 describe("stub spooler: jobs, tasks, parsefile and the rest", () => {

@@ -132,7 +132,10 @@ export class CacheEngine {
   readonly options: CacheOptions;
   /** Items found in the store file (`restore` mode), else 0. */
   readonly restored: number = 0;
-  /** Receives uWSGI's "cache is FULL" / "LRU item will be purged" lines (unless `ignoreFull`); null = silent. */
+  /**
+   * Receives log lines: uWSGI's "cache is FULL" / "LRU item will be purged" (unless `ignoreFull`)
+   * and a line whenever the engine rebuilt the cache after a dead lock owner; null = silent.
+   */
   onLog: ((line: string) => void) | null = null;
 
   readonly #layout: CacheLayout;
@@ -527,8 +530,9 @@ export class CacheEngine {
         this.#held.push(m);
       }
       if (Atomics.load(u, META_U32.repair) !== 0) {
-        rebuildCacheMeta(this.options, this.#layout, this.#meta, this.#slots, this.#hash, unixSeconds(this.#clock));
+        const r = rebuildCacheMeta(this.options, this.#layout, this.#meta, this.#slots, this.#hash, unixSeconds(this.#clock));
         Atomics.store(u, META_U32.repair, 0);
+        this.onLog?.(`[uwsgi-cache] cache "${this.options.name}" rebuilt after a process died holding its lock: ${r.restored} items kept, ${r.dropped} dropped`);
       }
     } finally {
       this.#releaseAll();

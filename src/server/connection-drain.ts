@@ -1,15 +1,19 @@
 /**
  * Graceful stop of a worker's connections. Once the worker stops accepting, every response it
  * still sends says `Connection: close`; connections closed by their client go away; keep-alive
- * connections left idle are closed only after a short grace period (a client that is about to
+ * connections left idle are closed only after a grace period (a client that is about to
  * send its next request gets it answered, with `Connection: close`, instead of a reset); and the
  * worker exits when no connection is left.
  * @module
  */
 import type { Socket } from "node:net";
 
-/** How long an idle keep-alive connection is kept after draining starts (ms). */
-export const IDLE_GRACE_MS = 500;
+/**
+ * How long a connection may stay idle once draining has started before it is closed (ms): Node's
+ * default keep-alive timeout, so a drain never closes an idle connection sooner than the server
+ * would have anyway (closing one races with a client sending its next request on it).
+ */
+export const IDLE_GRACE_MS = 5000;
 const CHECK_MS = 50;
 
 const ACTIVE = Symbol("uwsgi-node.activeRequests");

@@ -5,6 +5,7 @@
  * @module
  */
 import { closeSync, openSync, writeSync } from "node:fs";
+import { UwsgiError } from "../errors.js";
 import { logDate } from "./log-date.js";
 
 /** Where the instance's log lines go. */
@@ -13,9 +14,16 @@ export class LogSink {
   #closed = false;
   #size = 0;
 
-  /** @param logto file to append to; null writes to standard error. */
+  /**
+   * @param logto file to append to; null writes to standard error.
+   * @throws UwsgiError UWSGI_ERR_OPTION_VALUE naming `logto` when the file cannot be opened.
+   */
   constructor(logto: string | null) {
-    this.#fd = logto === null ? null : openSync(logto, "a");
+    try {
+      this.#fd = logto === null ? null : openSync(logto, "a");
+    } catch (err) {
+      throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "logto", `cannot open ${logto}: ${(err as Error).message}`);
+    }
     // a closed terminal or pipe must not take the master down
     if (this.#fd === null) process.stderr.on("error", () => undefined);
   }

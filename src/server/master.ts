@@ -130,7 +130,15 @@ export class Master {
       await this.#stats?.close();
       throw err;
     }
-    if (s.pidfile) writeFileSync(s.pidfile, `${process.pid}\n`);
+    if (s.pidfile) {
+      try {
+        writeFileSync(s.pidfile, `${process.pid}\n`);
+      } catch (err) {
+        for (const sock of this.sockets) sock.close();
+        await this.#stats?.close();
+        throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "pidfile", `cannot write ${s.pidfile}: ${(err as Error).message}`);
+      }
+    }
     this.#state = "running";
     this.#log.line(`your server socket listen backlog is limited to ${s.listen} connections`);
     this.#log.line(`your mercy for graceful operations on workers is ${s.workerReloadMercy} seconds`);

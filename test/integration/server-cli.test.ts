@@ -21,6 +21,15 @@ describe("server: command line errors", () => {
     assert.match(r.stderr, /processes/);
   });
 
+  it("a log file or pidfile that cannot be written exits 1 naming the option", async () => {
+    const log = await runCli(["--http", "127.0.0.1:0", "--logto", "/nonexistent/dir/server.log", fixtureApp("node-listener-app")]);
+    assert.equal(log.code, 1);
+    assert.match(log.stderr, /option logto: cannot open \/nonexistent\/dir\/server\.log/);
+    const pid = await runCli(["--http", "127.0.0.1:0", "--pidfile", "/nonexistent/dir/master.pid", fixtureApp("node-listener-app")]);
+    assert.equal(pid.code, 1);
+    assert.match(pid.stderr, /option pidfile: cannot write/);
+  });
+
   it("a bad socket address exits 1 naming the option", async () => {
     const r = await runCli(["--http", "127.0.0.1:99999", fixtureApp("node-listener-app")]);
     assert.equal(r.code, 1);

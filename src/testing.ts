@@ -63,9 +63,12 @@ export function runSpooler(): Promise<SpoolOutcome[]> {
   return rt("runSpooler").runSpooler();
 }
 
-/** Delivers signal `num` to this process's handler (and `signal_wait` callers), as if routed by the master. */
+/**
+ * Delivers signal `num` to its handler (and `signal_wait` callers), as if routed by the master:
+ * the handler runs as the worker, mule or spooler its target names.
+ */
 export function deliverSignal(num: number): Promise<void> {
-  return rt("deliverSignal").delivery.deliver(num);
+  return rt("deliverSignal").deliver(num);
 }
 
 /** Runs `fn` as code of a worker, mule or spooler (mule_get_msg, i_am_the_spooler, worker_id ... follow). */

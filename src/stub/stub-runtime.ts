@@ -14,7 +14,7 @@ import { LocalMutex, type Mutex } from "../core/mutex.js";
 import { UwsgiError } from "../errors.js";
 import { OptionSet } from "../config/option-set.js";
 import { parseArgv } from "../config/argv-parser.js";
-import { buildInstanceConfig, type InstanceConfig } from "../config/instance-config.js";
+import { buildInstanceConfig, type FarmConfig, type InstanceConfig } from "../config/instance-config.js";
 import { CacheRegistry, createLocalCache } from "../engines/cache/cache-registry.js";
 import { MetricsEngine } from "../engines/metrics/metrics-engine.js";
 import { LockTable } from "../engines/locks/lock-table.js";
@@ -25,6 +25,7 @@ import { dueSpoolFiles } from "../engines/spooler/spool-scan.js";
 import { runSpoolTask, type SpoolOutcome } from "../engines/spooler/spool-task-runner.js";
 import { SignalDelivery } from "../module/signal-delivery.js";
 import type { SignalSources } from "../module/signal-functions.js";
+import type { ProcessRole } from "../module/process-role.js";
 import { StubMules } from "./stub-mules.js";
 import { currentStubRole, runAsRole } from "./stub-role.js";
 
@@ -171,7 +172,43 @@ export class StubRuntime {
   /** Routes a raised signal: in the stub every target is this process. */
   async raise(num: number): Promise<void> {
     await new Promise<void>((resolve) => setImmediate(resolve));
-    await this.delivery.deliver(num);
+    await this.deliver(num);
+  }
+
+  /**
+   * Delivers signal `num` as the process its target names: `workerN`, `muleN`, `spooler`, a
+   * farm's first mule; one worker (1) or mule (1) for the targets meaning any or all of them.
+   * Unregistered numbers are delivered as the calling code.
+   */
+  deliver(num: number): Promise<void> {
+    const role = this.#signalRole(num);
+    return role ? runAsRole(role, () => this.delivery.deliver(num)) : this.delivery.deliver(num);
+  }
+
+  #signalRole(num: number): ProcessRole | null {
+    const target = this.engines.signals.entry(num)?.parsedTarget;
+    const farmMule = (farm: FarmConfig | undefined): ProcessRole | null => (farm ? { kind: "mule", id: farm.mules[0]! } : null);
+    switch (target?.kind) {
+      case "worker-any":
+      case "workers":
+      case "active-workers":
+        return { kind: "worker", id: 1 };
+      case "worker":
+        return { kind: "worker", id: target.id };
+      case "mule-any":
+      case "mules":
+        return { kind: "mule", id: 1 };
+      case "mule":
+        return { kind: "mule", id: target.id };
+      case "spooler":
+        return { kind: "spooler", id: 1 };
+      case "farm":
+        return farmMule(this.config.farms.find((f) => f.name === target.name));
+      case "farm-index":
+        return farmMule(this.config.farms[target.index - 1]);
+      default:
+        return null;
+    }
   }
 
   /** Timers, crons and file monitors backed by the scheduler and real file watchers. */
@@ -213,7 +250,7 @@ export class StubRuntime {
   /** Fires the signals that are due now; returns their numbers in firing order. */
   async fireDue(): Promise<number[]> {
     const fired = this.engines.scheduler.due();
-    for (const num of fired) await this.delivery.deliver(num);
+    for (const num of fired) await this.deliver(num);
     return fired;
   }
 

@@ -91,6 +91,42 @@ describe("stub signals: register and raise", () => {
     assert.deepEqual(got, [30]);
   });
 
+  test("a handler runs as the process its target names (worker N, mule N, spooler, farm)", async () => {
+    configure(["--mules", "3", "--farm", "f:2,3"], { startMs: T0 });
+    const seen: Record<number, unknown[]> = {};
+    const who = (n: number) => {
+      seen[n] = [uwsgi.worker_id(), uwsgi.mule_id(), uwsgi.i_am_the_spooler()];
+    };
+    const targets: Array<[number, string]> = [[1, "workers"], [2, "worker3"], [3, "mules"], [4, "mule2"], [5, "spooler"], [6, "farm_f"], [7, "farm1"], [8, ""]];
+    for (const [n, t] of targets) uwsgi.register_signal(n, t, who);
+    for (const [n] of targets) await uwsgi.signal(n);
+    assert.deepEqual(seen, {
+      1: [1, 0, false],
+      2: [3, 0, false],
+      3: [0, 1, false],
+      4: [0, 2, false],
+      5: [0, 0, true],
+      6: [0, 2, false],
+      7: [0, 2, false],
+      8: [1, 0, false],
+    });
+  });
+
+  test("timer signals and deliverSignal are routed the same way; a spooler-targeted handler may not lock", async () => {
+    const seen: unknown[] = [];
+    uwsgi.register_signal(1, "mule1", () => seen.push(["timer", uwsgi.mule_id()]));
+    uwsgi.register_signal(2, "spooler", () => {
+      seen.push(["spooler", uwsgi.i_am_the_spooler()]);
+      uwsgi.lock();
+    });
+    uwsgi.add_timer(1, 1);
+    await advance(1_000);
+    await deliverSignal(2);
+    assert.deepEqual(seen, [["timer", 1], ["spooler", true]]);
+    assert.ok(logLines().some((l) => l.startsWith("error managing signal 2") && l.includes("spooler cannot lock")), logLines().join("\n"));
+    assert.equal(uwsgi.is_locked(), false);
+  });
+
   test("a handler that throws is logged as \"error managing signal\"; later signals still run", async () => {
     let calls = 0;
     uwsgi.register_signal(9, "workers", () => {

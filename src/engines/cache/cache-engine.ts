@@ -87,6 +87,13 @@ const MATH_FLAG: Record<CacheMathOp, number> = { inc: ITEM_FLAG.inc, dec: ITEM_F
 /** The value of a set/update, or the arithmetic of a math op. */
 type Payload = { bytes: Uint8Array } | { op: CacheMathOp; operand: bigint };
 
+/** A value to store: bytes, or a counter stored as 8 little-endian bytes. */
+type StoredValue = Uint8Array | bigint;
+
+function storedLength(value: StoredValue): number {
+  return typeof value === "bigint" ? 8 : value.length;
+}
+
 function applyMath(op: CacheMathOp, a: bigint, b: bigint): bigint {
   let r: bigint;
   if (op === "inc") r = a + b;
@@ -94,12 +101,6 @@ function applyMath(op: CacheMathOp, a: bigint, b: bigint): bigint {
   else if (op === "mul") r = a * b;
   else r = b === 0n ? 0n : a / b;
   return BigInt.asIntN(64, r);
-}
-
-function int64Bytes(n: bigint): Buffer {
-  const out = Buffer.allocUnsafe(8);
-  out.writeBigInt64LE(n);
-  return out;
 }
 
 function relativeExpiry(expires: number | undefined): number {
@@ -212,7 +213,7 @@ export class CacheEngine {
     const s = b & this.#shardMask;
     return this.#op(() => {
       this.#acquire(this.#locks.shards[s]!);
-      const slot = this.#lookup(key, h, b, s, unixSeconds(this.#clock));
+      const slot = this.#lookup(key, h, b, s, -1);
       if (slot === 0) {
         this.#meta.count(s, 1);
         return null;
@@ -238,7 +239,7 @@ export class CacheEngine {
     const s = b & this.#shardMask;
     return this.#op(() => {
       this.#acquire(this.#locks.shards[s]!);
-      return this.#lookup(key, h, b, s, unixSeconds(this.#clock)) !== 0;
+      return this.#lookup(key, h, b, s, -1) !== 0;
     });
   }
 
@@ -257,7 +258,7 @@ export class CacheEngine {
     const s = b & this.#shardMask;
     return this.#op(() => {
       this.#acquire(this.#locks.shards[s]!);
-      const slot = this.#lookup(key, h, b, s, unixSeconds(this.#clock));
+      const slot = this.#lookup(key, h, b, s, -1);
       return slot === 0 ? 0 : this.#slots.get(slot, ITEM.expires);
     });
   }
@@ -367,7 +368,7 @@ export class CacheEngine {
     const s = b & this.#shardMask;
     return this.#op(() => {
       this.#acquire(this.#locks.shards[s]!);
-      const slot = this.#lookup(key, h, b, s, unixSeconds(this.#clock));
+      const slot = this.#lookup(key, h, b, s, -1);
       if (slot === 0) {
         this.#meta.count(s, 1);
         return 0n;
@@ -547,12 +548,16 @@ export class CacheEngine {
 
   // --- operations with their locks held -------------------------------------------------------
 
-  /** Slot of a live `key` in bucket `b` (shard `s` held), else 0; an expired item found is deleted. */
+  /**
+   * Slot of a live `key` in bucket `b` (shard `s` held), else 0; an expired item found is deleted.
+   * `now` may be -1: the clock is then read only if the item has an expiry.
+   */
   #lookup(key: Uint8Array, h: number, b: number, s: number, now: number): number {
     const slot = this.#chains.find(key, h, b);
     if (slot === CHAIN_CORRUPT) this.#corrupt();
     if (slot === 0) return 0;
     const e = this.#slots.get(slot, ITEM.expires);
+    if (e !== 0 && now < 0) now = unixSeconds(this.#clock);
     if (e !== 0 && e <= now) {
       this.#needGlobal();
       this.#deleteSlot(slot, b, s, now);
@@ -603,37 +608,39 @@ export class CacheEngine {
   }
 
   #storeLocked(key: Buffer, h: number, b: number, s: number, payload: Payload, relExpires: number, update: boolean, exclusive: boolean): boolean | typeof FULL {
-    const now = unixSeconds(this.#clock);
+    const o = this.options;
+    // The clock is read only when something needs the time (-1: #lookup reads it on demand).
+    const now = relExpires !== 0 || o.lastmod || o.sweepOnFull > 0 ? unixSeconds(this.#clock) : -1;
     const expires = relExpires === 0 ? 0 : Math.min(now + relExpires, Number.MAX_SAFE_INTEGER);
     const j = exclusive ? this.#layout.shardCount : s;
     const slot = this.#lookup(key, h, b, s, now);
     const math = "op" in payload ? payload : null;
     if (slot !== 0) {
       if (!update) return false;
-      let bytes: Uint8Array;
+      let value: StoredValue;
       if (math) {
         const slots = this.#slots;
         const old = slots.readInt64(slots.get(slot, ITEM.firstBlock), slots.get(slot, ITEM.valsize));
-        bytes = int64Bytes(applyMath(math.op, old, math.operand));
+        value = applyMath(math.op, old, math.operand);
       } else {
-        bytes = (payload as { bytes: Uint8Array }).bytes;
+        value = (payload as { bytes: Uint8Array }).bytes;
       }
-      return this.#overwrite(slot, bytes, math ? null : expires, j, now, exclusive);
+      return this.#overwrite(slot, value, math ? null : expires, j, now, exclusive);
     }
-    const bytes = math ? int64Bytes(applyMath(math.op, this.options.mathInitial, math.operand)) : (payload as { bytes: Uint8Array }).bytes;
+    const value = math ? applyMath(math.op, o.mathInitial, math.operand) : (payload as { bytes: Uint8Array }).bytes;
     const flags = math ? ITEM_FLAG.update | ITEM_FLAG.math | ITEM_FLAG.fixExpire | MATH_FLAG[math.op] : update ? ITEM_FLAG.update : 0;
-    return this.#insert(key, h, b, bytes, expires, flags, j, now, exclusive);
+    return this.#insert(key, h, b, value, expires, flags, j, now, exclusive);
   }
 
   /** Replaces a live item's value; `expires` null keeps the current expiry (math). */
-  #overwrite(slot: number, bytes: Uint8Array, expires: number | null, j: number, now: number, exclusive: boolean): boolean | typeof FULL {
+  #overwrite(slot: number, value: StoredValue, expires: number | null, j: number, now: number, exclusive: boolean): boolean | typeof FULL {
     const o = this.options;
     const slots = this.#slots;
     const meta = this.#meta;
     const bitmap = meta.bitmap;
     if (bitmap) {
       this.#needGlobal();
-      const count = BlockBitmap.blocksFor(bytes.length, o.blocksize);
+      const count = BlockBitmap.blocksFor(storedLength(value), o.blocksize);
       const fb = bitmap.find(count, meta.u32[META_U32.bitmapPos]!);
       if (fb < 0) {
         if (!exclusive) return FULL;
@@ -645,15 +652,15 @@ export class CacheEngine {
       const oldFb = slots.get(slot, ITEM.firstBlock);
       const oldCount = BlockBitmap.blocksFor(slots.get(slot, ITEM.valsize), o.blocksize);
       meta.setJournal(j, slot);
-      slots.writeValue(fb, bytes);
+      this.#writeValue(fb, value);
       slots.set(slot, ITEM.firstBlock, fb);
-      slots.set(slot, ITEM.valsize, bytes.length);
+      slots.set(slot, ITEM.valsize, storedLength(value));
       bitmap.unmark(oldFb, oldCount);
     } else {
       if (o.purgeLru || o.lastmod || (expires !== null && expires !== 0)) this.#needGlobal();
       meta.setJournal(j, slot);
-      slots.writeValue(slots.get(slot, ITEM.firstBlock), bytes);
-      slots.set(slot, ITEM.valsize, bytes.length);
+      this.#writeValue(slots.get(slot, ITEM.firstBlock), value);
+      slots.set(slot, ITEM.valsize, storedLength(value));
     }
     if (expires !== null) {
       slots.set(slot, ITEM.expires, expires);
@@ -666,7 +673,7 @@ export class CacheEngine {
   }
 
   /** Stores a new item in a free slot (and blocks); FULL when there is no room and we are not exclusive. */
-  #insert(key: Uint8Array, h: number, b: number, bytes: Uint8Array, expires: number, flags: number, j: number, now: number, exclusive: boolean): boolean | typeof FULL {
+  #insert(key: Uint8Array, h: number, b: number, value: StoredValue, expires: number, flags: number, j: number, now: number, exclusive: boolean): boolean | typeof FULL {
     const o = this.options;
     const meta = this.#meta;
     const slots = this.#slots;
@@ -680,7 +687,7 @@ export class CacheEngine {
     let fb = slot;
     const bitmap = meta.bitmap;
     if (bitmap) {
-      const count = BlockBitmap.blocksFor(bytes.length, o.blocksize);
+      const count = BlockBitmap.blocksFor(storedLength(value), o.blocksize);
       fb = bitmap.find(count, meta.u32[META_U32.bitmapPos]!);
       if (fb < 0) {
         meta.pushFree(slot);
@@ -702,13 +709,18 @@ export class CacheEngine {
     slots.set(slot, ITEM.hash, h);
     slots.set(slot, ITEM.hits, 0);
     slots.writeKey(slot, key);
-    slots.writeValue(fb, bytes);
+    this.#writeValue(fb, value);
     slots.set(slot, ITEM.firstBlock, fb);
-    slots.set(slot, ITEM.valsize, bytes.length);
+    slots.set(slot, ITEM.valsize, storedLength(value));
     slots.set(slot, ITEM.keysize, key.length);
     this.#chains.append(slot, b);
     meta.setJournal(j, 0);
     return true;
+  }
+
+  #writeValue(firstBlock: number, value: StoredValue): void {
+    if (typeof value === "bigint") this.#slots.writeInt64(firstBlock, value);
+    else this.#slots.writeValue(firstBlock, value);
   }
 
   /** Deletes a live slot of bucket `b`; its shard and the global mutex are held; `j` is the journal entry to use. */

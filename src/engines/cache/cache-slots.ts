@@ -60,7 +60,12 @@ export class CacheSlots {
   /** True when the slot holds exactly `key` (the caller has checked hash and keysize). */
   keyEquals(slot: number, key: Uint8Array): boolean {
     const off = slot * this.#slotBytes + ITEM.key;
-    return this.#bytes.compare(key, 0, key.length, off, off + key.length) === 0;
+    const len = key.length;
+    if (len > 32) return this.#bytes.compare(key, 0, len, off, off + len) === 0;
+    // Short keys: a plain loop beats the native call.
+    const bytes = this.#bytes;
+    for (let i = 0; i < len; i++) if (bytes[off + i] !== key[i]) return false;
+    return true;
   }
 
   /** Stores `key` in the slot's key area. */
@@ -91,6 +96,11 @@ export class CacheSlots {
   /** Writes `value` starting at block `firstBlock`. */
   writeValue(firstBlock: number, value: Uint8Array): void {
     this.#bytes.set(value, this.#blocksOffset + firstBlock * this.#blocksize);
+  }
+
+  /** Writes `n` as 8 little-endian bytes (a cache counter) starting at block `firstBlock`. */
+  writeInt64(firstBlock: number, n: bigint): void {
+    this.#view.setBigInt64(this.#blocksOffset + firstBlock * this.#blocksize, n, true);
   }
 
   /**

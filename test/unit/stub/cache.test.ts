@@ -262,8 +262,9 @@ describe("stub cache: unknown caches and no caches", () => {
     assert.equal(uwsgi.cache_num("k", "nope"), 0);
   });
 
-  test("cache_keys of an unknown cache throws UWSGI_ERR_CACHE_UNAVAILABLE", () => {
+  test("cache_keys of an unknown cache throws UWSGI_ERR_CACHE_UNAVAILABLE; remote names are not supported there", () => {
     assert.throws(() => uwsgi.cache_keys("nope"), code("UWSGI_ERR_CACHE_UNAVAILABLE"));
+    assert.throws(() => uwsgi.cache_keys("main@127.0.0.1:1"), code("UWSGI_ERR_CACHE_UNAVAILABLE"));
   });
 
   test("with no cache configured every call is a miss and cache_keys throws", () => {

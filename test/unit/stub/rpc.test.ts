@@ -250,6 +250,13 @@ describe("stub rpc: remote", () => {
     assert.equal(await uwsgi.call(`hello@127.0.0.1:${await closedPort()}`), null);
   });
 
+  test("a request over 64 KiB is refused with a coded error before connecting", async () => {
+    node = new RpcNode(hello);
+    const address = await node.start();
+    await assert.rejects(uwsgi.rpc(address, "hello", "x".repeat(70_000)), code("UWSGI_ERR_PACKET_ENCODE"));
+    assert.equal(node.requests.length, 0);
+  });
+
   test("a malformed address is a coded error", async () => {
     await assert.rejects(uwsgi.rpc("not-an-address", "f"), code("UWSGI_ERR_INVALID_ARGUMENT"));
   });

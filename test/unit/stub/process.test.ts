@@ -194,6 +194,15 @@ describe("stub process: log, clock, memory", () => {
     assert.ok(Number.isInteger(uwsgi.micros()));
   });
 
+  test("the manual clock only moves forward, and only through advance()", async () => {
+    await assert.rejects(advance(-1), code("UWSGI_ERR_INVALID_ARGUMENT"));
+    await assert.rejects(advance(Number.NaN), code("UWSGI_ERR_INVALID_ARGUMENT"));
+    await new Promise((r) => setTimeout(r, 5));
+    assert.equal(now(), T0, "real time passing does not move it");
+    assert.deepEqual(await advance(0), []);
+    assert.equal(now(), T0);
+  });
+
   test("micros() on the real clock is the wall clock", () => {
     configure([], { clock: "real" });
     const before = Date.now() * 1000;

@@ -136,6 +136,7 @@ export class CacheEngine {
   /**
    * Receives log lines: uWSGI's "cache is FULL" / "LRU item will be purged" (unless `ignoreFull`)
    * and a line whenever the engine rebuilt the cache after a dead lock owner; null = silent.
+   * Called while the cache's locks are held: it must not call back into this cache.
    */
   onLog: ((line: string) => void) | null = null;
 
@@ -407,7 +408,8 @@ export class CacheEngine {
   /**
    * Deletes every expired item and returns how many (what the master's sweeper runs every few
    * seconds). Returns 0 at once for `no_expire` caches and when nothing can have expired yet.
-   * Shards are swept one at a time, so the cache stays usable meanwhile.
+   * Shards are swept one at a time, so the cache stays usable meanwhile. Meant for one sweeping
+   * process: concurrent sweeps stay correct but may postpone the next sweep time.
    * @example
    * ```ts
    * const freed = cache.sweep();

@@ -7,7 +7,19 @@ import type { CacheEngine } from "./cache-engine.js";
 
 export { createLocalCache } from "./local-cache.js";
 
-/** Name -> cache lookup over an instance's caches. */
+/**
+ * Name -> cache lookup over an instance's caches.
+ * @example
+ * ```ts
+ * const clock = new ManualClock();
+ * const registry = new CacheRegistry([
+ *   createLocalCache(legacyCacheOptions(100), clock),
+ *   createLocalCache(parseCache2Option("name=sessions,items=1000"), clock),
+ * ]);
+ * registry.byName("");         // the "default" cache
+ * registry.byName("sessions"); // the second one
+ * ```
+ */
 export class CacheRegistry {
   readonly #caches: readonly CacheEngine[];
 

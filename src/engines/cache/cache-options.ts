@@ -185,6 +185,8 @@ export function validateCacheOptions(o: CacheOptions): void {
  * value); list values (`nodes`, `udp`, `sync`) are `;`-separated; flag options are enabled by any
  * value (as in uWSGI, even `bitmap=0`). Unlike uWSGI, unknown keys and non-numeric numbers are
  * errors instead of being ignored or read as 0.
+ * @param globals instance-wide defaults: `storeSync` is `--cache-store-sync`, used when the value
+ *   has no `store_sync` of its own.
  * @throws UwsgiError UWSGI_ERR_CACHE_OPTION naming the key: missing `name` or `items`, `items`
  *   <= 0, `blocks` < `items`, `keysize` outside 1..65535, unknown `hash`, malformed numbers.
  * @example
@@ -193,7 +195,7 @@ export function validateCacheOptions(o: CacheOptions): void {
  * opts.purgeLru; // true
  * ```
  */
-export function parseCache2Option(value: string): CacheOptions {
+export function parseCache2Option(value: string, globals: { storeSync?: number } = {}): CacheOptions {
   const given = new Map<keyof CacheOptions, { key: string; value: string }>();
   for (const item of splitEscaped(value, ",")) {
     if (item === "") continue;
@@ -221,6 +223,7 @@ export function parseCache2Option(value: string): CacheOptions {
     else if (option === "store") opts.store = v === "" ? null : v;
   }
   if (!given.has("blocks")) opts.blocks = opts.items;
+  if (!given.has("storeSync") && globals.storeSync !== undefined) opts.storeSync = globals.storeSync;
   validateCacheOptions(opts);
   return opts;
 }

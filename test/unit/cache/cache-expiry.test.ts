@@ -25,7 +25,7 @@ test("cache: set on an expired key stores the new value", () => {
   assert.deepEqual(cache.get(B("k")), B("new"));
 });
 
-test("cache: keys() leaves out expired items even before they are touched", () => {
+test("cache: keys() leaves out expired items even before they are touched (uWSGI lazy_expire keys bug)", () => {
   const { cache, clock } = cacheOf("name=e,items=10,blocksize=16,lazy_expire=1");
   cache.set(B("a"), B("1"), 1);
   cache.set(B("b"), B("2"), 5);
@@ -49,7 +49,7 @@ test("cache: update replaces the expiry, omitted means never", () => {
   assert.equal(cache.expiresAt(B("k")), 0);
 });
 
-test("cache: expiry works on purge_lru caches (uWSGI ignores it there)", () => {
+test("cache: expiry works on purge_lru caches (uWSGI purge_lru expiry bug)", () => {
   const { cache, clock } = cacheOf("name=lru,items=10,blocksize=16,purge_lru=1");
   cache.set(B("k"), B("v"), 100);
   assert.equal(cache.expiresAt(B("k")), START_MS / 1000 + 100, "absolute, not the raw 100 uWSGI stores");

@@ -121,7 +121,7 @@ test("math is refused when an 8-byte value does not fit, and validates its argum
   assert.throws(() => ok.math("inc", B("k"), 1 as unknown as bigint), (err) => isUwsgiError(err, "UWSGI_ERR_INVALID_ARGUMENT"));
 });
 
-test("math on bitmap caches reads the old value before moving it to new blocks", () => {
+test("math on bitmap caches reads the old value before moving it to new blocks (uWSGI bitmap math bug)", () => {
   const { cache } = cacheOf("name=m,items=4,blocks=5,blocksize=4,bitmap=1");
   assert.equal(cache.math("inc", B("k"), 5n), true);
   assert.equal(cache.math("inc", B("k"), 5n), true);

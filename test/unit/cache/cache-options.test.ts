@@ -57,6 +57,12 @@ test("cache2: backslash escapes a comma, the last duplicate wins, blocks default
   assert.equal(o.blocks, 6);
 });
 
+test("cache2: store_sync defaults to --cache-store-sync when given", () => {
+  assert.equal(parseCache2Option("name=a,items=2", { storeSync: 7 }).storeSync, 7);
+  assert.equal(parseCache2Option("name=a,items=2,store_sync=3", { storeSync: 7 }).storeSync, 3);
+  assert.equal(parseCache2Option("name=a,items=2").storeSync, 0);
+});
+
 test("cache2: validation errors name the key", () => {
   rejects("items=10", "name", /required/);
   rejects("name=,items=10", "name", /required/);

@@ -21,6 +21,8 @@ import { LineCollector } from "./line-collector.js";
 import type { LogSink } from "./log-sink.js";
 import type { ServerSettings } from "./server-settings.js";
 import { startStatsServer, type StatsServer } from "./stats/stats-server.js";
+import { InstanceMemory } from "./shared-memory/instance-memory.js";
+import { PROMETHEUS_CONTENT_TYPE } from "./shared-memory/prometheus-text.js";
 import type { StatsSnapshot } from "./stats/stats-snapshot.js";
 import { TouchWatcher } from "./touch-watcher.js";
 import { WorkerProcess, WorkerSlot } from "./worker-table.js";
@@ -71,6 +73,8 @@ export class Master {
   #isReload = false;
   #exitCode = 0;
   #stats: StatsServer | null = null;
+  /** Caches, metrics and locks shared with every worker. */
+  #memory: InstanceMemory | null = null;
   #touch: TouchWatcher[] = [];
   #tick: NodeJS.Timeout | null = null;
   #lastTick = Date.now();
@@ -107,6 +111,7 @@ export class Master {
     if (s.sockets.length === 0) {
       throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "http", "no socket to serve on: give --http, --http-socket or --socket");
     }
+    this.#memory = InstanceMemory.create(this.#cfg.argv, String(process.pid), (line) => this.#log.line(line));
     try {
       for (const [i, spec] of s.sockets.entries()) {
         const address = spec.address.kind === "tcp" ? { ...spec.address, host: await resolveListenHost(spec.option, spec.address.host) } : spec.address;
@@ -122,12 +127,16 @@ export class Master {
           noCores: this.#cfg.statsNoCores ?? false,
           noMetrics: this.#cfg.statsNoMetrics ?? false,
           logger: (line) => this.#log.line(line),
+          routes: {
+            "/metrics": () => ({ contentType: PROMETHEUS_CONTENT_TYPE, body: this.#memory?.prometheus(this.#workerStats()) ?? "" }),
+          },
         });
         this.#log.line(`*** Stats server enabled on ${this.#stats.address} fd: 0 ***`);
       }
     } catch (err) {
       for (const sock of this.sockets) sock.close();
       await this.#stats?.close();
+      this.#memory?.close();
       throw err;
     }
     if (s.pidfile) {
@@ -136,6 +145,7 @@ export class Master {
       } catch (err) {
         for (const sock of this.sockets) sock.close();
         await this.#stats?.close();
+        this.#memory?.close();
         throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "pidfile", `cannot write ${s.pidfile}: ${(err as Error).message}`);
       }
     }
@@ -467,6 +477,7 @@ export class Master {
         // already gone
       }
     }
+    this.#memory?.close();
     void (this.#stats?.close() ?? Promise.resolve()).finally(() => {
       this.#log.line("goodbye to uWSGI.");
       this.#resolveDone(this.#exitCode);
@@ -543,6 +554,8 @@ export class Master {
     const cwd = process.cwd();
     const queues = this.sockets.map((s) => listenQueueLength(s.address));
     const listenQueue = queues.length ? Math.max(...queues) : 0;
+    const workers = this.#workerStats(cwd);
+    this.#memory?.updateBuiltins(workers);
     return {
       version: this.#cfg.version,
       listen_queue: listenQueue,
@@ -553,7 +566,9 @@ export class Master {
       uid: process.getuid?.() ?? 0,
       gid: process.getgid?.() ?? 0,
       cwd,
-      locks: [],
+      locks: this.#memory?.statsLocks() ?? [],
+      caches: this.#memory?.statsCaches(),
+      metrics: this.#memory?.statsMetrics(),
       sockets: this.sockets.map((s, i) => ({
         name: s.name,
         proto: s.proto,
@@ -562,8 +577,13 @@ export class Master {
         shared: 0,
         can_offload: 0,
       })),
-      workers: this.slots.map((s) => s.stats(cwd)),
+      workers,
     };
+  }
+
+  /** Every worker's stats row. */
+  #workerStats(cwd: string = process.cwd()) {
+    return this.slots.map((s) => s.stats(cwd));
   }
 }
 

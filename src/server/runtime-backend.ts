@@ -25,6 +25,13 @@ import { currentRequest } from "../core/request-context.js";
 import { parseArgv } from "../config/argv-parser.js";
 import { processMemory } from "../module/process-memory.js";
 import { StubRuntime } from "../stub/stub-runtime.js";
+import { systemClock } from "../core/clock.js";
+import { Modifier1 } from "../protocol/packet.js";
+import { createSharedEngines } from "./shared-memory/shared-engines.js";
+import { instanceMetrics } from "./shared-memory/instance-memory.js";
+import { registerModifierHandler } from "./uwsgi-protocol/modifier-handlers.js";
+import { createCacheRequestHandler } from "./remote/cache-request-handler.js";
+import { createRpcRequestHandler } from "./remote/rpc-request-handler.js";
 import { createStubModule } from "../stub/stub-module.js";
 import { readChildIdentity, type ChildIdentity } from "./child-environment.js";
 import type { WorkerMessage, WorkerRow } from "./ipc-messages.js";
@@ -99,7 +106,18 @@ export async function createRuntimeBackend(): Promise<UwsgiModule> {
   const identity: ChildIdentity | null = readChildIdentity();
   if (!identity) throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "UWSGI_NODE_ROLE", "this process was not started by the uwsgi-node server");
   const rt = new StubRuntime();
-  rt.configure(parseArgv(identity.argv, { raw: true }).options, { clock: "real", echoLog: true });
+  const options = parseArgv(identity.argv, { raw: true }).options;
+  rt.configure(options, { clock: "real", echoLog: true });
+  // Caches, metrics and user locks are the instance's, in shared memory the master created.
+  const shared = createSharedEngines(rt.config, identity.instance, systemClock, "attach", instanceMetrics(rt.config));
+  rt.adoptSharedEngines({ caches: shared.caches, metrics: shared.metrics, lockMutexes: shared.lockMutexes, isSpooler: identity.role === "spooler" });
+  for (const cache of shared.caches.all()) cache.onLog = (line) => rt.log(line);
+  // Until spooler processes exist, worker 1 alone runs spool tasks, so none runs twice.
+  rt.runsSpooler = identity.role === "worker" && identity.id === 1;
+  if (rt.runsSpooler && rt.config.spoolers.length > 0) rt.pollSpooler(1000);
+  // Other nodes reach this instance's caches and RPC functions through the uwsgi socket.
+  registerModifierHandler(Modifier1.CACHE, createCacheRequestHandler(() => rt.engines.caches));
+  registerModifierHandler(Modifier1.RPC, createRpcRequestHandler(() => rt.engines.rpc));
   const base = createStubModule(rt);
   const plan = identity.plan;
   const state = (): WorkerState | null => (identity.role === "worker" ? workerState() : null);

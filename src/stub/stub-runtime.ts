@@ -310,9 +310,21 @@ export class StubRuntime {
     this.#tempSpoolDir = null;
   }
 
+  /**
+   * Whether this process runs spool tasks. The stub always does; in the server only one process
+   * may scan a directory (tasks are files; two scanners would run a task twice).
+   */
+  runsSpooler = true;
+
   /** Called after a task is queued: with the real clock the spooler runs soon, as in uWSGI. */
   notifySpooler(): void {
     this.#armSpoolTimer(0);
+  }
+
+  /** Scans the spool directories every `ms` (for tasks queued by other processes). */
+  pollSpooler(ms: number): void {
+    const t = setInterval(() => this.#armSpoolTimer(0), ms);
+    t.unref();
   }
 
   /**
@@ -320,7 +332,7 @@ export class StubRuntime {
    * later `at`), another pass follows every spooler frequency, as uWSGI's spooler rescans.
    */
   #armSpoolTimer(ms: number): void {
-    if (this.#manual) return;
+    if (this.#manual || !this.runsSpooler) return;
     if (this.#spoolTimer) {
       if (ms > 0) return;
       clearTimeout(this.#spoolTimer);

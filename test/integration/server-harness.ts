@@ -4,7 +4,7 @@
  * captured, and a small HTTP client. Every server is stopped by pid; temp dirs are removed.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +16,11 @@ export const CLI = fileURLToPath(new URL("../../src/cli.js", import.meta.url));
 /** A compiled fixture app (build/test/fixtures/apps/NAME.js). */
 export function fixtureApp(name: string): string {
   return fileURLToPath(new URL(`../fixtures/apps/${name}.js`, import.meta.url));
+}
+
+/** Removes the shared-memory regions of the (dead) instance whose master had `pid`. */
+export function removeRegionsOf(pid: number): void {
+  for (const name of readdirSync("/dev/shm")) if (name.startsWith(`uwsgi-node.${pid}.`)) rmSync(join("/dev/shm", name), { force: true });
 }
 
 /** A temporary directory removed by `cleanup()`. */
@@ -86,6 +91,8 @@ export async function startServer(
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on("exit", (code, signal) => {
       if (poll) clearInterval(poll);
+      // A master that was SIGKILLed cannot remove its shared memory; do it for it (its pid is dead).
+      removeRegionsOf(child.pid!);
       text = captured + readLog();
       for (const w of [...waiters]) w();
       resolve({ code, signal });

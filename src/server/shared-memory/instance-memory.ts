@@ -1,0 +1,138 @@
+/**
+ * The master's side of the instance's shared memory: it creates the regions before forking
+ * (after removing regions left by dead instances), sweeps expired cache items, writes store
+ * files back, keeps the built-in metrics from its worker table, feeds the stats document and
+ * the Prometheus endpoint, and removes the regions when the instance stops.
+ * @module
+ */
+import { systemClock } from "../../core/clock.js";
+import { parseArgv } from "../../config/argv-parser.js";
+import { buildInstanceConfig, type InstanceConfig } from "../../config/instance-config.js";
+import { optionInt } from "../../config/option-values.js";
+import type { MetricSpec } from "../../engines/metrics/metric-options.js";
+import { metricTypeCode } from "../../engines/metrics/metric-options.js";
+import { LockTable } from "../../engines/locks/lock-table.js";
+import { cleanupStaleRegions } from "../../native/shared-region.js";
+import type { StatsCache, StatsLock, StatsMetric, StatsWorker } from "../stats/stats-snapshot.js";
+import { instanceMetricSpecs, workerMetricName } from "./builtin-metrics.js";
+import { renderPrometheusText } from "./prometheus-text.js";
+import { createSharedEngines, type SharedEngines } from "./shared-engines.js";
+
+/** The metric specs every process of an instance uses, in the same order. */
+export function instanceMetrics(config: InstanceConfig): MetricSpec[] {
+  return config.metricsEnabled ? instanceMetricSpecs(config.metrics, config.processes) : [];
+}
+
+/** Shared memory owned by the master. */
+export class InstanceMemory {
+  readonly #timers: NodeJS.Timeout[] = [];
+  #closed = false;
+
+  private constructor(
+    readonly config: InstanceConfig,
+    readonly engines: SharedEngines,
+  ) {}
+
+  /**
+   * Creates the instance's regions from the master's effective argv.
+   * @param log where stale-region removal and cache events are reported.
+   * @throws UwsgiError when the memory cannot be had or a cache option is wrong.
+   */
+  static create(argv: readonly string[], instance: string, log: (line: string) => void): InstanceMemory {
+    for (const name of cleanupStaleRegions()) log(`removed shared memory region ${name} left by a dead instance`);
+    const options = parseArgv([...argv], { raw: true }).options;
+    const config = buildInstanceConfig(options);
+    const engines = createSharedEngines(config, instance, systemClock, "create", instanceMetrics(config));
+    const memory = new InstanceMemory(config, engines);
+    for (const cache of engines.caches.all()) {
+      cache.onLog = log;
+      if (cache.restored > 0) log(`[uwsgi-cache] restored ${cache.restored} items of cache "${cache.options.name}"`);
+    }
+    const sweepSeconds = optionInt(options, "cache-expire-freq", 3);
+    if (engines.caches.all().length > 0 && !options.has("cache-no-expire") && sweepSeconds > 0) {
+      memory.#every(sweepSeconds * 1000, () => {
+        for (const cache of engines.caches.all()) cache.sweep();
+      });
+    }
+    const syncSeconds = optionInt(options, "cache-store-sync", 0);
+    if (config.caches.some((c) => c.store)) {
+      engines.sync(true);
+      if (syncSeconds > 0) memory.#every(syncSeconds * 1000, () => engines.sync(true));
+    }
+    return memory;
+  }
+
+  #every(ms: number, fn: () => void): void {
+    const t = setInterval(fn, ms);
+    t.unref();
+    this.#timers.push(t);
+  }
+
+  /** Copies the worker table into the built-in metrics (worker.N.*, worker.0.* totals, core.*). */
+  updateBuiltins(workers: readonly StatsWorker[]): void {
+    const m = this.engines.metrics;
+    if (!m) return;
+    const total = { requests: 0, delta_requests: 0, failed_requests: 0, respawns: 0, total_tx: 0, rss_size: 0, vsz_size: 0, running_time: 0 };
+    let busy = 0;
+    let rtSum = 0;
+    for (const w of workers) {
+      const row = {
+        requests: w.requests, delta_requests: w.delta_requests, failed_requests: w.exceptions, respawns: Math.max(0, w.respawn_count - 1),
+        total_tx: w.tx, rss_size: w.rss, vsz_size: w.vsz, running_time: w.running_time,
+      };
+      for (const [k, v] of Object.entries(row)) {
+        m.setInternal(workerMetricName(w.id, k as keyof typeof row), v);
+        total[k as keyof typeof total] += v;
+      }
+      m.setInternal(workerMetricName(w.id, "avg_response_time"), w.avg_rt);
+      rtSum += w.avg_rt;
+      if (w.status === "busy") busy++;
+    }
+    for (const [k, v] of Object.entries(total)) m.setInternal(workerMetricName(0, k as keyof typeof total), v);
+    const avg = workers.length ? Math.round(rtSum / workers.length) : 0;
+    m.setInternal(workerMetricName(0, "avg_response_time"), avg);
+    m.setInternal("core.busy_workers", busy);
+    m.setInternal("core.idle_workers", workers.length - busy);
+    m.setInternal("core.total_tx", total.total_tx);
+    m.setInternal("core.total_rss", total.rss_size);
+    m.setInternal("core.total_vsz", total.vsz_size);
+    m.setInternal("core.avg_response_time", avg);
+    m.setInternal("core.total_running_time", total.running_time);
+  }
+
+  /** The stats document's `locks` list: user locks, then one per cache. */
+  statsLocks(): StatsLock[] {
+    const users = new LockTable(this.engines.lockMutexes, { isSpooler: false }).owners();
+    const caches = this.engines.caches.all().map((c) => ({ name: `cache_${c.options.name}`, pid: 0 }));
+    return [...users, ...caches];
+  }
+
+  /** The stats document's `caches` list, or undefined without caches. */
+  statsCaches(): StatsCache[] | undefined {
+    const all = this.engines.caches.all();
+    return all.length ? all.map((c) => ({ ...c.stats() })) : undefined;
+  }
+
+  /** The stats document's `metrics`, or undefined with metrics disabled. */
+  statsMetrics(): StatsMetric[] | undefined {
+    const m = this.engines.metrics;
+    if (!m) return undefined;
+    return m.snapshot().map((s) => ({ name: s.name, type: metricTypeCode(s.type), oid: s.oid, value: Number(s.value) }));
+  }
+
+  /** Every metric in Prometheus text format (empty with metrics disabled). */
+  prometheus(workers: readonly StatsWorker[]): string {
+    if (!this.engines.metrics) return "";
+    this.updateBuiltins(workers);
+    return renderPrometheusText(this.engines.metrics.snapshot());
+  }
+
+  /** Stops the timers, writes store files back and removes the region names. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const t of this.#timers) clearInterval(t);
+    if (this.config.caches.some((c) => c.store)) this.engines.sync(false);
+    this.engines.unlink();
+  }
+}

@@ -173,8 +173,7 @@ const BACKENDS = [
   },
   {
     id: "uwsgi-node-protocol",
-    label: "uwsgi-node protocol layer on node:cluster",
-    onlyWhen: () => !CLI, // stands in for the server while the CLI is not built (or ask for it with --only)
+    label: "uwsgi-node protocol layer alone on node:cluster",
     available: () => (PROTOCOL_LAYER ? true : "not built"),
     protos: ["uwsgi"],
     start: (port, proto) =>
@@ -306,7 +305,6 @@ for (const mode of MODES) {
   const cases = [];
   for (const backend of BACKENDS) {
     if (ONLY && !ONLY.has(backend.id)) continue;
-    if (backend.onlyWhen && !backend.onlyWhen() && !ONLY?.has(backend.id)) continue;
     if (backend.protos && !backend.protos.includes(mode.nginx ? mode.proto : "http")) continue;
     const avail = mode.nginx && !NGINX ? "nginx not installed" : backend.available();
     cases.push({ backend, note: avail === true ? null : `n/a: ${avail}`, runs: [] });

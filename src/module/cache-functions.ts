@@ -66,6 +66,20 @@ export function cacheFunctions(caches: () => CacheRegistry, remote: () => Remote
     };
   }
 
+  /** `cache_set` (never overwrites) or `cache_update` (creates or overwrites). */
+  function store(update: boolean) {
+    return (key: BytesLike, value: BytesLike, expires?: number | null, cache?: string | null): boolean | Promise<boolean> => {
+      const k = toBuffer(key, "key");
+      const v = toBuffer(value, "value");
+      const exp = expiresArg(expires);
+      const r = parseRemoteCacheName(cache);
+      if (r) return remote().set(r.address, r.name, k, v, exp, update);
+      const c = local(cache);
+      if (!c) return false;
+      return update ? c.update(k, v, exp) : c.set(k, v, exp);
+    };
+  }
+
   const fns = {
     cache_get(key: BytesLike, cache?: string | null) {
       const k = toBuffer(key, "key");
@@ -73,22 +87,8 @@ export function cacheFunctions(caches: () => CacheRegistry, remote: () => Remote
       if (r) return remote().get(r.address, r.name, k);
       return local(cache)?.get(k) ?? null;
     },
-    cache_set(key: BytesLike, value: BytesLike, expires?: number | null, cache?: string | null) {
-      const k = toBuffer(key, "key");
-      const v = toBuffer(value, "value");
-      const exp = expiresArg(expires);
-      const r = parseRemoteCacheName(cache);
-      if (r) return remote().set(r.address, r.name, k, v, exp, false);
-      return local(cache)?.set(k, v, exp) ?? false;
-    },
-    cache_update(key: BytesLike, value: BytesLike, expires?: number | null, cache?: string | null) {
-      const k = toBuffer(key, "key");
-      const v = toBuffer(value, "value");
-      const exp = expiresArg(expires);
-      const r = parseRemoteCacheName(cache);
-      if (r) return remote().set(r.address, r.name, k, v, exp, true);
-      return local(cache)?.update(k, v, exp) ?? false;
-    },
+    cache_set: store(false),
+    cache_update: store(true),
     cache_del(key: BytesLike, cache?: string | null) {
       const k = toBuffer(key, "key");
       const r = parseRemoteCacheName(cache);

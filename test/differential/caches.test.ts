@@ -2,12 +2,11 @@
  * Differential: the cache API in a real uWSGI 2.0.21 worker vs our stub, same options, same ops.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { after, test } from "node:test";
 import { uwsgi } from "../../src/index.js";
-import { advance, configure } from "../../src/testing.js";
-import { both, sideBySide } from "./compare.js";
+import { advance } from "../../src/testing.js";
+import { both, pairWithUwsgi, sideBySide } from "./compare.js";
 import { type Op, b, isRaised, table } from "./scenario-ops.js";
-import { UwsgiInstance } from "./uwsgi-instance.js";
 
 /**
  * Each scenario that depends on a cache's fill level or history has its own cache. The sweeper
@@ -28,19 +27,9 @@ const OPTIONS = [
   "--cache2", "name=lruexp,items=4,purge_lru=1",
 ];
 
-let instance: UwsgiInstance;
+const uwsgiInstance = pairWithUwsgi(OPTIONS);
 
-before(async () => {
-  instance = await UwsgiInstance.start({ options: OPTIONS });
-  // One stub for the whole file, like the one long-lived uWSGI worker: both keep their state.
-  configure(OPTIONS);
-});
-
-after(async () => {
-  await instance?.stop();
-});
-
-const run = (ops: Op[]) => both(instance, ops);
+const run = (ops: Op[]) => both(uwsgiInstance(), ops);
 
 test("cache: set does not overwrite, update does", async () => {
   const { theirs } = await run([
@@ -236,7 +225,7 @@ test("cache: math reads a recycled block zero-padded, never stale bytes (uWSGI s
     ["cache_num", "y", "recycled"],
     ["cache_get", "y", "recycled"],
   ];
-  const { theirs, ours } = await sideBySide(instance, ops);
+  const { theirs, ours } = await sideBySide(uwsgiInstance(), ops);
   const why = table(ops, theirs, ours);
   // uWSGI: the 7 bytes after "3" are left over from "abcdefghij" in the same block.
   assert.deepEqual(theirs.slice(3), [true, 7523094288207667764n, Buffer.from("4bcdefgh")], why);
@@ -247,7 +236,7 @@ test("cache: math reads a recycled block zero-padded, never stale bytes (uWSGI s
 /** Both expiry differences need a second to pass on uWSGI's real clock: one shared wait. */
 let expiryProbe: Promise<unknown> | null = null;
 function uwsgiExpiryProbe(): Promise<unknown> {
-  expiryProbe ??= instance.code(`
+  expiryProbe ??= uwsgiInstance().code(`
 import time
 t0 = int(time.time())
 uwsgi.cache_set("e1", "v", 1, "expiring")
@@ -286,7 +275,7 @@ test("cache: a null cache name means the default cache (uWSGI py3: None raises T
     ["cache_get", "nullname", null],
     ["cache_exists", "nullname", null],
   ];
-  const { theirs, ours } = await sideBySide(instance, ops);
+  const { theirs, ours } = await sideBySide(uwsgiInstance(), ops);
   const why = table(ops, theirs, ours);
   assert.ok(isRaised(theirs[1]) && theirs[1].error === "TypeError", why);
   assert.ok(isRaised(theirs[2]) && theirs[2].error === "TypeError", why);
@@ -298,7 +287,7 @@ test("cache: a negative expires is refused (uWSGI: wraps into the past, readable
     ["cache_set", "negexp", "v", -1, "c1"],
     ["cache_get", "negexp", "c1"],
   ];
-  const { theirs, ours } = await sideBySide(instance, ops);
+  const { theirs, ours } = await sideBySide(uwsgiInstance(), ops);
   const why = table(ops, theirs, ours);
   assert.deepEqual(theirs, [true, Buffer.from("v")], why);
   assert.ok(isRaised(ours[0]) && ours[0].error === "UWSGI_ERR_INVALID_ARGUMENT", why);

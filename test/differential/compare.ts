@@ -4,7 +4,9 @@
  * way uWSGI's one long-lived worker does; scenarios use their own keys, caches or metrics.
  */
 import { type Op, type OurRole, assertSame, runOurs } from "./scenario-ops.js";
-import type { UwsgiInstance } from "./uwsgi-instance.js";
+import { after, before } from "node:test";
+import { configure } from "../../src/testing.js";
+import { UwsgiInstance } from "./uwsgi-instance.js";
 
 /** Results of one scenario on both sides, op by op. */
 export interface BothResults {
@@ -24,4 +26,24 @@ export async function both(instance: UwsgiInstance, ops: readonly Op[]): Promise
   const results = await sideBySide(instance, ops);
   assertSame(ops, results.theirs, results.ours);
   return results;
+}
+
+/**
+ * Starts one real uWSGI for the test file and configures our stub with the same options (both
+ * then keep their state across the file's tests, like uWSGI's one long-lived worker); stops it
+ * after the file. Returns the running instance.
+ */
+export function pairWithUwsgi(options: string[]): () => UwsgiInstance {
+  let instance: UwsgiInstance | undefined;
+  before(async () => {
+    instance = await UwsgiInstance.start({ options });
+    configure(options);
+  });
+  after(async () => {
+    await instance?.stop();
+  });
+  return () => {
+    if (!instance) throw new Error("uWSGI is not running");
+    return instance;
+  };
 }

@@ -3,27 +3,16 @@
  * re-entrant (a second lock() deadlocks the worker), so no scenario locks a held lock there.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { configure } from "../../src/testing.js";
-import { both, sideBySide } from "./compare.js";
+import { test } from "node:test";
+import { both, pairWithUwsgi, sideBySide } from "./compare.js";
 import { type Op, isRaised, table } from "./scenario-ops.js";
-import { UwsgiInstance } from "./uwsgi-instance.js";
 
 const OPTIONS = ["--locks", "2"];
 
-let instance: UwsgiInstance;
-
-before(async () => {
-  instance = await UwsgiInstance.start({ options: OPTIONS });
-  configure(OPTIONS);
-});
-
-after(async () => {
-  await instance?.stop();
-});
+const uwsgiInstance = pairWithUwsgi(OPTIONS);
 
 test("locks: --locks 2 gives locks 0..2; 3 and -1 are invalid for lock, unlock and is_locked", async () => {
-  const { theirs } = await both(instance, [
+  const { theirs } = await both(uwsgiInstance(), [
     ["is_locked", 0],
     ["is_locked", 2],
     ["is_locked"],
@@ -40,7 +29,7 @@ test("locks: --locks 2 gives locks 0..2; 3 and -1 are invalid for lock, unlock a
 });
 
 test("locks: is_locked follows lock/unlock in the same process", async () => {
-  const { theirs } = await both(instance, [
+  const { theirs } = await both(uwsgiInstance(), [
     ["lock", 1],
     ["is_locked", 1],
     ["is_locked", 2],
@@ -65,7 +54,7 @@ test("locks: unlocking a lock nobody holds throws (uWSGI: pthread refuses, the c
     ["unlock", 2],
     ["is_locked", 2],
   ];
-  const { theirs, ours } = await sideBySide(instance, ops);
+  const { theirs, ours } = await sideBySide(uwsgiInstance(), ops);
   const why = table(ops, theirs, ours);
   assert.deepEqual(theirs, [null, false], why);
   assert.ok(isRaised(ours[0]) && ours[0].error === "UWSGI_ERR_LOCK_NOT_OWNER", why);

@@ -2,11 +2,9 @@
  * Differential: the metric API in a real uWSGI 2.0.21 worker vs our stub, same options, same ops.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { configure } from "../../src/testing.js";
-import { both, sideBySide } from "./compare.js";
+import { test } from "node:test";
+import { both, pairWithUwsgi, sideBySide } from "./compare.js";
 import { type Op, table } from "./scenario-ops.js";
-import { UwsgiInstance } from "./uwsgi-instance.js";
 
 /** Each scenario has its own metrics, so the scenarios do not depend on each other. */
 const OPTIONS = [
@@ -22,18 +20,9 @@ const OPTIONS = [
   "--metric", "name=m_gauge,type=gauge,initial_value=3",
 ];
 
-let instance: UwsgiInstance;
+const uwsgiInstance = pairWithUwsgi(OPTIONS);
 
-before(async () => {
-  instance = await UwsgiInstance.start({ options: OPTIONS });
-  configure(OPTIONS);
-});
-
-after(async () => {
-  await instance?.stop();
-});
-
-const run = (ops: Op[]) => both(instance, ops);
+const run = (ops: Op[]) => both(uwsgiInstance(), ops);
 
 test("metrics: metric_get of a known metric is its value, of an unknown one 0", async () => {
   const { theirs } = await run([
@@ -126,7 +115,7 @@ test("metrics: metric_set_min lowers to min(current, v) (uWSGI set_min quirk: on
     ["metric_set_min", "m_quirk", 90],
     ["metric_get", "m_quirk"],
   ];
-  const { theirs, ours } = await sideBySide(instance, ops);
+  const { theirs, ours } = await sideBySide(uwsgiInstance(), ops);
   const why = table(ops, theirs, ours);
   assert.deepEqual(theirs, [true, true, 150], why);
   assert.deepEqual(ours, [true, true, 90], why);

@@ -3,29 +3,18 @@
  * Registrations accumulate on both sides like in uWSGI's one worker; the table-size test is last.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { configure } from "../../src/testing.js";
-import { both, sideBySide } from "./compare.js";
+import { test } from "node:test";
+import { both, pairWithUwsgi, sideBySide } from "./compare.js";
 import { type Op, b, fn, isRaised, table } from "./scenario-ops.js";
-import { UwsgiInstance } from "./uwsgi-instance.js";
 
 const OPTIONS: string[] = [];
 
-let instance: UwsgiInstance;
-
-before(async () => {
-  instance = await UwsgiInstance.start({ options: OPTIONS });
-  configure(OPTIONS);
-});
-
-after(async () => {
-  await instance?.stop();
-});
+const uwsgiInstance = pairWithUwsgi(OPTIONS);
 
 const names = (v: unknown) => (v as Buffer[]).map(String).sort();
 
 test("rpc: register_rpc returns True and the name shows in rpc_list", async () => {
-  const { theirs } = await both(instance, [
+  const { theirs } = await both(uwsgiInstance(), [
     ["rpc_list"],
     ["register_rpc", "r_echo", fn("echo")],
     ["register_rpc", "r_empty", fn("empty"), 3],
@@ -36,7 +25,7 @@ test("rpc: register_rpc returns True and the name shows in rpc_list", async () =
 });
 
 test("rpc: local calls return bytes; args arrive as bytes; empty args are kept locally", async () => {
-  const { theirs } = await both(instance, [
+  const { theirs } = await both(uwsgiInstance(), [
     ["register_rpc", "r_types", fn("arg_types")],
     ["call", b("r_echo"), b("a"), b("b")],
     ["call", b("r_echo")],
@@ -50,7 +39,7 @@ test("rpc: local calls return bytes; args arrive as bytes; empty args are kept l
 });
 
 test("rpc: an empty-bytes return and an unknown function give None", async () => {
-  const { theirs } = await both(instance, [
+  const { theirs } = await both(uwsgiInstance(), [
     ["call", b("r_empty"), b("x")],
     ["call", b("r_nosuchfunction")],
     ["call", b("r_echo@127.0.0.1:1")],
@@ -59,7 +48,7 @@ test("rpc: an empty-bytes return and an unknown function give None", async () =>
 });
 
 test("rpc: re-registering a name replaces the function", async () => {
-  await both(instance, [
+  await both(uwsgiInstance(), [
     ["register_rpc", "r_swap", fn("echo")],
     ["call", b("r_swap"), b("1")],
     ["register_rpc", "r_swap", fn("empty")],
@@ -69,7 +58,7 @@ test("rpc: re-registering a name replaces the function", async () => {
 });
 
 test("rpc: names of 255 bytes register, 256 bytes raise", async () => {
-  const { theirs } = await both(instance, [
+  const { theirs } = await both(uwsgiInstance(), [
     ["register_rpc", "n".repeat(255), fn("echo")],
     ["call", b("n".repeat(255)), b("z")],
     ["register_rpc", "m".repeat(256), fn("echo")],
@@ -86,7 +75,7 @@ test("rpc: a string result is sent UTF-8 encoded (uWSGI py3: a str result become
     ["register_rpc", "r_text", fn("text")],
     ["call", b("r_text")],
   ];
-  const { theirs, ours } = await sideBySide(instance, ops);
+  const { theirs, ours } = await sideBySide(uwsgiInstance(), ops);
   const why = table(ops, theirs, ours);
   assert.deepEqual(theirs, [true, null], why);
   assert.deepEqual(ours, [true, Buffer.from("text")], why);
@@ -94,7 +83,7 @@ test("rpc: a string result is sent UTF-8 encoded (uWSGI py3: a str result become
 
 test("rpc: string function names and arguments are accepted (uWSGI py3: str raises ValueError)", async () => {
   const ops: Op[] = [["call", "r_echo", "s"]];
-  const { theirs, ours } = await sideBySide(instance, ops);
+  const { theirs, ours } = await sideBySide(uwsgiInstance(), ops);
   const why = table(ops, theirs, ours);
   assert.ok(isRaised(theirs[0]) && theirs[0].message === "unable to call rpc function", why);
   assert.deepEqual(ours, [Buffer.from("echo:s")], why);
@@ -102,10 +91,10 @@ test("rpc: string function names and arguments are accepted (uWSGI py3: str rais
 
 // Last: fills the table.
 test("rpc: the 65th distinct name fails with the default --rpc-max 64; re-registering still works", async () => {
-  const registered = (await instance.ops([["rpc_list"]]))[0] as Buffer[];
+  const registered = (await uwsgiInstance().ops([["rpc_list"]]))[0] as Buffer[];
   const fill: Op[] = [];
   for (let i = registered.length; i < 64; i++) fill.push(["register_rpc", `cap_${i}`, fn("echo")]);
-  const { theirs } = await both(instance, [
+  const { theirs } = await both(uwsgiInstance(), [
     ...fill,
     ["register_rpc", "cap_overflow", fn("echo")],
     ["register_rpc", "r_echo", fn("echo")],

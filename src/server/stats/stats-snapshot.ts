@@ -5,6 +5,7 @@
  * timestamps in unix seconds, sizes in bytes).
  * @module
  */
+import type { CacheStats } from "../../engines/cache/cache-engine.js";
 
 /** The whole instance, in the order uWSGI emits it. Optional sections are left out when absent. */
 export interface StatsSnapshot {
@@ -58,23 +59,8 @@ export interface StatsLock {
   pid: number;
 }
 
-/** A cache's geometry and counters. */
-export interface StatsCache {
-  name: string;
-  hash: string;
-  hashsize: number;
-  keysize: number;
-  max_items: number;
-  blocks: number;
-  blocksize: number;
-  /** Current item count. */
-  items: number;
-  hits: number;
-  miss: number;
-  /** Times the cache was found full. */
-  full: number;
-  last_modified_at: number;
-}
+/** A cache's geometry and counters: what the cache engine reports. */
+export type StatsCache = CacheStats;
 
 /** A metric: name, type (0 counter, 1 gauge, 2 absolute, 3 alias), SNMP oid (or "") and value. */
 export interface StatsMetric {

@@ -353,4 +353,6 @@ const line = (cells) => "| " + cells.map((c, i) => c.padEnd(widths[i])).join(" |
 say(line(header));
 say("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
 for (const t of table) say(line(t));
+say("");
+say(`load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} at the end (other work on the machine skews the numbers; see the ranges)`);
 if (opts.out) writeFileSync(opts.out, report.join("\n") + "\n");

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
-import { createRequestContext, currentRequest, runInRequest, type RequestContext } from "../core/request-context.js";
+import { currentRequest, runInRequest, type RequestContext, type RequestTransport } from "../core/request-context.js";
 import { cgiEnvOf, envSize } from "./cgi-env.js";
 import type { ConnectionDrain } from "./connection-drain.js";
 import { formatRequestLog } from "./request-log.js";
@@ -33,21 +33,43 @@ export interface RunnerConfig {
   readonly afterRequest: () => void;
 }
 
-const NO_ENV: Record<string, string> = Object.freeze({}) as Record<string, string>;
+/**
+ * The context of an HTTP request. `env` (the CGI variables) and `contentLength` are computed on
+ * first use: most requests never ask, and building them (or touching `req.headers`, which makes
+ * Node parse the raw headers into an object) is measurable per-request work.
+ */
+class HttpRequestContext implements RequestContext {
+  readonly logvars = new Map<string, Buffer>();
+  readonly addedVars = new Map<string, string>();
+  forceLog = false;
+  signalReceived = 0;
+  readonly transport: RequestTransport;
+  #env: Record<string, string> | null = null;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly requestId: number,
+  ) {
+    const socket = req.socket;
+    this.transport = { disconnect: () => socket.destroy() };
+  }
+
+  get socket(): IncomingMessage["socket"] {
+    return this.req.socket;
+  }
+
+  get env(): Record<string, string> {
+    return (this.#env ??= cgiEnvOf(this.req));
+  }
+
+  get contentLength(): number {
+    return Number(this.req.headers["content-length"] ?? 0) || 0;
+  }
+}
 
 /** Builds the context of an HTTP request; its `env` is computed on first use. */
 export function httpRequestContext(req: IncomingMessage, requestId: number): RequestContext {
-  const socket = req.socket;
-  const ctx = createRequestContext({
-    env: NO_ENV,
-    requestId,
-    socket,
-    contentLength: Number(req.headers["content-length"] ?? 0) || 0,
-    transport: { disconnect: () => socket.destroy() },
-  });
-  let env: Record<string, string> | null = null;
-  Object.defineProperty(ctx, "env", { get: () => (env ??= cgiEnvOf(req)), enumerable: true, configurable: true });
-  return ctx;
+  return new HttpRequestContext(req, requestId);
 }
 
 /** Reports an app failure on the worker's stderr (collected into the log by the master). */

@@ -212,6 +212,13 @@ function nginxSuite(name: string, startBackend: () => Promise<Backend>): void {
       assert.equal(body.headers["content-length"], String(payload.length));
     });
 
+    test("an answer sent before a 5 MB body was read reaches the client (no 502)", async () => {
+      const payload = randomBytes(5 * 1024 * 1024);
+      const r = await get("/reject", { method: "POST", body: payload, headers: { "Content-Length": payload.length } });
+      assert.equal(r.status, 413);
+      assert.equal(r.body.toString(), "rejected early");
+    });
+
     test("client keep-alive carries several requests on one connection", async () => {
       const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
       try {

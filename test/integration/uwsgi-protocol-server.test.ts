@@ -71,7 +71,7 @@ test("uwsgi protocol: a modifier1 0 request becomes a Node request; the raw HTTP
     assert.equal(r.statusLine, "HTTP/1.1 200 OK");
     assert.equal(r.headers["x-seen"], "GET /hello?x=1 1.1 example.test");
     assert.equal(r.headers["content-length"], "8");
-    assert.equal(r.headers["connection"], "close");
+    assert.equal(r.headers["connection"], undefined); // no Connection header, as uWSGI
     assert.equal(r.headers["transfer-encoding"], undefined);
     assert.equal(r.body.toString(), "hi there");
   } finally {
@@ -202,6 +202,39 @@ test("uwsgi protocol: req.pipe(res) echo and a large streamed response with back
     assert.ok(echoed.body.equals(body));
     const big = parseResponse(await exchange(srv.port, [request({ ...GET, REQUEST_URI: "/big" })]));
     assert.equal(big.body.length, 256 * 64 * 1024);
+  } finally {
+    await srv.close();
+  }
+});
+
+test("uwsgi protocol: an answer sent before the body was read still reaches the client; the rest of the body is drained, not reset", async () => {
+  const srv = await start((_req, res) => {
+    // writeHead without a length: a close-delimited answer, while the body is still arriving
+    res.writeHead(413, { "Content-Type": "text/plain" });
+    res.end("too large");
+  });
+  try {
+    const body = randomBytes(4 * 1024 * 1024);
+    const result = await new Promise<{ raw: Buffer; error: string | null }>((resolve) => {
+      const s = net.connect(srv.port, "127.0.0.1");
+      const chunks: Buffer[] = [];
+      let error: string | null = null;
+      s.on("connect", async () => {
+        s.write(encodePacket(0, 0, encodeVars({ ...GET, REQUEST_METHOD: "POST", CONTENT_LENGTH: String(body.length) })));
+        for (let off = 0; off < body.length; off += 256 * 1024) {
+          await new Promise((r) => setTimeout(r, 2));
+          if (!s.destroyed) s.write(body.subarray(off, off + 256 * 1024));
+        }
+      });
+      s.on("data", (c) => chunks.push(c));
+      s.on("error", (err) => (error = err.message));
+      s.on("close", () => resolve({ raw: Buffer.concat(chunks), error }));
+    });
+    assert.equal(result.error, null);
+    const r = parseResponse(result.raw);
+    assert.equal(r.statusLine, "HTTP/1.1 413 Payload Too Large");
+    assert.equal(r.body.toString(), "too large");
+    assert.deepEqual(srv.lines, []);
   } finally {
     await srv.close();
   }

@@ -92,7 +92,10 @@ interface PendingRequest {
   readonly http: UwsgiHttpRequest;
   readonly packet: UwsgiPacket;
   readonly started: bigint;
+  /** The application has been called. */
   served: boolean;
+  /** The response is complete. */
+  answered: boolean;
 }
 
 type UwsgiSocket = net.Socket & {
@@ -137,8 +140,9 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
   // the front end already dealt with Expect; never send interim 100/417 replies ourselves
   http.on("checkContinue", serveHttpRequest);
   http.on("checkExpectation", serveHttpRequest);
-  http.on("clientError", (err: NodeJS.ErrnoException, socket: net.Socket) => {
-    if (err.code !== "ECONNRESET") {
+  http.on("clientError", (err: NodeJS.ErrnoException, socket: UwsgiSocket) => {
+    // after the answer, a front end may stop sending the rest of a body nobody reads: not an error
+    if (err.code !== "ECONNRESET" && socket[PENDING]?.answered !== true) {
       log(`uwsgi: cannot serve the request from ${peerOf(socket)}: ${err.code ?? "error"} ${err.message}`);
       const res = (socket as net.Socket & { _httpMessage?: ServerResponse })._httpMessage;
       if (socket.writable && (!res || !res.headersSent)) {
@@ -242,7 +246,7 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
       socket.destroy();
       return;
     }
-    socket[PENDING] = { http: request, packet, started: process.hrtime.bigint(), served: false };
+    socket[PENDING] = { http: request, packet, started: process.hrtime.bigint(), served: false, answered: false };
     if (request.remoteAddress !== undefined) {
       // the client as the front end saw it: net.Socket reads remoteAddress, remotePort and
       // remoteFamily from this cache (a plain field, so the socket keeps its fast shape)
@@ -277,14 +281,16 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
     pending.served = true;
     // One response per connection, never chunked (nginx's uwsgi module does not de-chunk): the
     // body is delimited by Content-Length when Node knows it (`res.end(data)`), else by the
-    // close. `_removedTE` is what `res.removeHeader("transfer-encoding")` sets; it makes Node
-    // fall back to a close-delimited body instead of chunking.
-    res.shouldKeepAlive = false;
-    res.useChunkedEncodingByDefault = true;
-    (res as ServerResponse & { _removedTE?: boolean })._removedTE = true;
-    res.once("finish", () => {
-      if (!socket.writableEnded) socket.end(); // even if the app asked for keep-alive
-    });
+    // close. `_removedTE` / `_removedConnection` are what `res.removeHeader("transfer-encoding")`
+    // / `("connection")` set: Node then falls back to a close-delimited body instead of chunking,
+    // and sends no Connection header (as uWSGI). Node is told to keep the connection so that it
+    // does not close it under a request body still arriving; closeAfterResponse() closes it.
+    const r = res as ServerResponse & { _removedTE?: boolean; _removedConnection?: boolean };
+    r.shouldKeepAlive = true;
+    r._removedConnection = true;
+    r.useChunkedEncodingByDefault = true;
+    r._removedTE = true;
+    res.once("finish", () => closeAfterResponse(req, socket));
     const { http: request, packet } = pending;
     if (req.httpVersion !== request.httpVersion) {
       const [major, minor] = request.httpVersion.split(".").map(Number) as [number, number];
@@ -321,6 +327,32 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
         socket.destroy();
       }
     }
+  }
+
+  /**
+   * Ends the connection once the response is out. If the application answered before reading
+   * the whole body (a 413, an auth failure), the rest is read and discarded first: closing with
+   * unread bytes resets the connection while the front end is still sending, and nginx answers
+   * 502 instead of the application's response. For a close-delimited response Node has already
+   * ended the socket and scheduled its destroy (`destroySoon`): that destroy is postponed too.
+   */
+  function closeAfterResponse(req: IncomingMessage, socket: UwsgiSocket): void {
+    socket[PENDING]!.answered = true;
+    if (req.complete || socket.destroyed) {
+      if (!socket.writableEnded) socket.end();
+      return;
+    }
+    socket.removeListener("finish", socket.destroy);
+    const timer = setTimeout(() => socket.destroy(), readTimeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      if (!socket.writableEnded) socket.end();
+      else if (socket.writableFinished) socket.destroy();
+      else socket.once("finish", () => socket.destroy());
+    };
+    req.once("end", done);
+    req.once("close", done);
+    req.resume();
   }
 
   function runModifier(socket: net.Socket, entry: ModifierEntry, packet: UwsgiPacket, rest: Buffer): void {

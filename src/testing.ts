@@ -58,7 +58,12 @@ export function now(): number {
   return rt("now").clock.nowMs();
 }
 
-/** Runs every spool task that is due, as the spooler would, and resolves with what happened to each. */
+/**
+ * Runs every spool task that is due on the stub's clock (its file time, the `at` time, has come),
+ * as the spooler would, and resolves with what happened to each. Tasks spooled through
+ * `uwsgi.send_to_spooler` get the stub clock's time; files written by other means carry the wall
+ * clock's time, which a manual clock reaches only after `advance()`.
+ */
 export function runSpooler(): Promise<SpoolOutcome[]> {
   return rt("runSpooler").runSpooler();
 }

@@ -12,7 +12,7 @@ import type { SpoolTask } from "../../src/api.js";
 import { uwsgi } from "../../src/index.js";
 import { encodeSpoolFile, decodeSpoolFile } from "../../src/protocol/spool-file.js";
 import { writeSpoolFileSync } from "../../src/protocol/spool-file-io.js";
-import { configure, runSpooler } from "../../src/testing.js";
+import { advance, configure, runSpooler } from "../../src/testing.js";
 import { UwsgiInstance } from "./uwsgi-instance.js";
 
 let instance: UwsgiInstance;
@@ -157,5 +157,8 @@ test("spool: a file whose header is not modifier1 17 or 0 is malformed (uWSGI ig
   const ours = join(ourDir, "uwsgi_spoolfile_on_differential_modifier1-5");
   writeFileSync(ours, content, { mode: 0o600 });
   uwsgi.spooler = () => uwsgi.SPOOL_OK;
+  // The file's time is the wall clock at writing, a little after configure() started the stub's
+  // manual clock: move the clock past it so the task is due.
+  await advance(1_000);
   assert.deepEqual((await runSpooler()).map((o) => o.status), ["malformed"]);
 });

@@ -135,6 +135,7 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
   const http = createHttpServer({
     maxHeaderSize: Math.max(16384, bufferSize * 2 + 1024),
     requireHostHeader: false,
+    keepAliveTimeout: 0, // connections are closed by closeAfterResponse(), never kept idle
   });
   http.on("request", serveHttpRequest);
   // the front end already dealt with Expect; never send interim 100/417 replies ourselves
@@ -338,21 +339,30 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
    */
   function closeAfterResponse(req: IncomingMessage, socket: UwsgiSocket): void {
     socket[PENDING]!.answered = true;
-    if (req.complete || socket.destroyed) {
-      if (!socket.writableEnded) socket.end();
+    if (socket.destroyed) return;
+    if (req.complete) {
+      closeWhenWritten(socket);
       return;
     }
     socket.removeListener("finish", socket.destroy);
     const timer = setTimeout(() => socket.destroy(), readTimeoutMs);
     const done = () => {
       clearTimeout(timer);
-      if (!socket.writableEnded) socket.end();
-      else if (socket.writableFinished) socket.destroy();
-      else socket.once("finish", () => socket.destroy());
+      closeWhenWritten(socket);
     };
     req.once("end", done);
     req.once("close", done);
     req.resume();
+  }
+
+  /**
+   * Ends the socket and destroys it once everything is written, without waiting for the peer to
+   * close its side (what Node's `destroySoon` does after a last response; destroying twice is harmless).
+   */
+  function closeWhenWritten(socket: net.Socket): void {
+    if (!socket.writableEnded) socket.end();
+    if (socket.writableFinished) socket.destroy();
+    else socket.once("finish", () => socket.destroy());
   }
 
   function runModifier(socket: net.Socket, entry: ModifierEntry, packet: UwsgiPacket, rest: Buffer): void {

@@ -317,6 +317,7 @@ for (const mode of MODES) {
         c.runs.push(await measure(mode, c.backend));
       } catch (err) {
         c.note = `failed: ${err.message.split("\n")[0]}`;
+        process.stderr.write(`${c.backend.label} failed:\n${err.message}\n`);
       }
     }
   }

@@ -25,8 +25,8 @@ export class BucketChains {
     let slot = this.meta.bucket(b);
     for (let rounds = 0; slot !== 0; rounds++) {
       if (slot >= this.items || rounds >= this.items) return CHAIN_CORRUPT;
-      if (slots.get(slot, ITEM.hash) === hash && slots.get(slot, ITEM.keysize) === key.length && slots.keyEquals(slot, key)) return slot;
-      slot = slots.get(slot, ITEM.next);
+      if (slots.low(slot, ITEM.hash) === hash && slots.low(slot, ITEM.keysize) === key.length && slots.keyEquals(slot, key)) return slot;
+      slot = slots.low(slot, ITEM.next);
     }
     return 0;
   }

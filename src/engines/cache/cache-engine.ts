@@ -36,8 +36,11 @@ import { CacheMeta } from "./cache-meta.js";
 import { maxItemSizeOf, validateCacheOptions, type CacheOptions } from "./cache-options.js";
 import { rebuildCacheMeta } from "./cache-rebuild.js";
 import { CacheSlots } from "./cache-slots.js";
+import { bigIntToCounter, counterMath, counterToBigInt, type CacheMathOp, type CounterHalves } from "./counter-math.js";
 import { cacheHashFunction, type CacheHashFunction } from "./hash.js";
 import { LruList } from "./lru-list.js";
+
+export type { CacheMathOp } from "./counter-math.js";
 
 /** The mutexes guarding one cache: `shards.length` must equal `cacheRegionSizes(opts).shardCount`. */
 export interface CacheLocks {
@@ -51,9 +54,6 @@ export interface CacheLocks {
  * rebuilds the bookkeeping from it (dropping expired and invalid items).
  */
 export type CacheMode = "init" | "attach" | "restore";
-
-/** The arithmetic `math()` applies. */
-export type CacheMathOp = "inc" | "dec" | "mul" | "div";
 
 /** One cache's entry in the stats document (uWSGI's key names). */
 export interface CacheStats {
@@ -83,25 +83,6 @@ const MAX_REPAIRS = 8;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const MATH_FLAG: Record<CacheMathOp, number> = { inc: ITEM_FLAG.inc, dec: ITEM_FLAG.dec, mul: ITEM_FLAG.mul, div: ITEM_FLAG.div };
-
-/** The value of a set/update, or the arithmetic of a math op. */
-type Payload = { bytes: Uint8Array } | { op: CacheMathOp; operand: bigint };
-
-/** A value to store: bytes, or a counter stored as 8 little-endian bytes. */
-type StoredValue = Uint8Array | bigint;
-
-function storedLength(value: StoredValue): number {
-  return typeof value === "bigint" ? 8 : value.length;
-}
-
-function applyMath(op: CacheMathOp, a: bigint, b: bigint): bigint {
-  let r: bigint;
-  if (op === "inc") r = a + b;
-  else if (op === "dec") r = a - b;
-  else if (op === "mul") r = a * b;
-  else r = b === 0n ? 0n : a / b;
-  return BigInt.asIntN(64, r);
-}
 
 function relativeExpiry(expires: number | undefined): number {
   if (expires === undefined) return 0;
@@ -150,8 +131,16 @@ export class CacheEngine {
   readonly #hash: CacheHashFunction;
   readonly #maxItemSize: number;
   readonly #shardMask: number;
-  /** Locks this engine holds right now, in acquisition order. */
-  readonly #held: Mutex[] = [];
+  readonly #hashsize: number;
+  readonly #keysize: number;
+  /** `mathInitial` as counter halves. */
+  readonly #initial: CounterHalves = { low: 0, high: 0 };
+  /** Scratch result of counter arithmetic (no allocation per operation). */
+  readonly #result: CounterHalves = { low: 0, high: 0 };
+  // The locks this engine holds right now: one shard, or shards 0..#allShards-1 (whole-cache
+  // operations), plus maybe the global mutex (always taken last, released first).
+  #shard = -1;
+  #allShards = 0;
   #globalHeld = false;
 
   /**
@@ -187,6 +176,9 @@ export class CacheEngine {
     this.#hash = cacheHashFunction(opts.hash);
     this.#maxItemSize = maxItemSizeOf(opts);
     this.#shardMask = layout.shardCount - 1;
+    this.#hashsize = opts.hashsize;
+    this.#keysize = opts.keysize;
+    bigIntToCounter(BigInt.asIntN(64, opts.mathInitial), this.#initial);
     if (mode === "attach") {
       this.#meta.verify(opts);
     } else if (mode === "init") {
@@ -210,21 +202,28 @@ export class CacheEngine {
    */
   get(key: Buffer): Buffer | null {
     const h = this.#hash(key);
-    const b = h % this.options.hashsize;
+    const b = h % this.#hashsize;
     const s = b & this.#shardMask;
-    return this.#op(() => {
-      this.#acquire(this.#locks.shards[s]!);
-      const slot = this.#lookup(key, h, b, s, -1);
-      if (slot === 0) {
-        this.#meta.count(s, 1);
-        return null;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.#lockShard(s);
+        const slot = this.#lookup(key, h, b, s, -1);
+        if (slot === 0) {
+          this.#meta.count(s, 1);
+          return null;
+        }
+        if (this.options.purgeLru) {
+          this.#needGlobal();
+          this.#lru.touch(slot);
+        }
+        this.#countHit(slot, s);
+        return this.#slots.copyValue(this.#slots.low(slot, ITEM.firstBlock), this.#slots.low(slot, ITEM.valsize));
+      } catch (err) {
+        this.#backOut(err, attempt);
+      } finally {
+        this.#releaseAll();
       }
-      if (this.options.purgeLru) {
-        this.#needGlobal();
-        this.#lru.touch(slot);
-      }
-      return this.#hit(slot, s, true) as Buffer;
-    });
+    }
   }
 
   /**
@@ -236,12 +235,18 @@ export class CacheEngine {
    */
   exists(key: Buffer): boolean {
     const h = this.#hash(key);
-    const b = h % this.options.hashsize;
+    const b = h % this.#hashsize;
     const s = b & this.#shardMask;
-    return this.#op(() => {
-      this.#acquire(this.#locks.shards[s]!);
-      return this.#lookup(key, h, b, s, -1) !== 0;
-    });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.#lockShard(s);
+        return this.#lookup(key, h, b, s, -1) !== 0;
+      } catch (err) {
+        this.#backOut(err, attempt);
+      } finally {
+        this.#releaseAll();
+      }
+    }
   }
 
   /**
@@ -255,13 +260,19 @@ export class CacheEngine {
    */
   expiresAt(key: Buffer): number {
     const h = this.#hash(key);
-    const b = h % this.options.hashsize;
+    const b = h % this.#hashsize;
     const s = b & this.#shardMask;
-    return this.#op(() => {
-      this.#acquire(this.#locks.shards[s]!);
-      const slot = this.#lookup(key, h, b, s, -1);
-      return slot === 0 ? 0 : this.#slots.get(slot, ITEM.expires);
-    });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.#lockShard(s);
+        const slot = this.#lookup(key, h, b, s, -1);
+        return slot === 0 ? 0 : this.#slots.get(slot, ITEM.expires);
+      } catch (err) {
+        this.#backOut(err, attempt);
+      } finally {
+        this.#releaseAll();
+      }
+    }
   }
 
   /**
@@ -276,7 +287,7 @@ export class CacheEngine {
    * ```
    */
   set(key: Buffer, value: Buffer, expires?: number): boolean {
-    return this.#store(key, { bytes: value }, relativeExpiry(expires), false);
+    return this.#store(key, value, null, 0, 0n, relativeExpiry(expires), false);
   }
 
   /**
@@ -291,7 +302,7 @@ export class CacheEngine {
    * ```
    */
   update(key: Buffer, value: Buffer, expires?: number): boolean {
-    return this.#store(key, { bytes: value }, relativeExpiry(expires), true);
+    return this.#store(key, value, null, 0, 0n, relativeExpiry(expires), true);
   }
 
   /**
@@ -304,17 +315,23 @@ export class CacheEngine {
    */
   del(key: Buffer): boolean {
     const h = this.#hash(key);
-    const b = h % this.options.hashsize;
+    const b = h % this.#hashsize;
     const s = b & this.#shardMask;
-    return this.#op(() => {
-      this.#acquire(this.#locks.shards[s]!);
-      const now = unixSeconds(this.#clock);
-      const slot = this.#lookup(key, h, b, s, now);
-      if (slot === 0) return false;
-      this.#needGlobal();
-      this.#deleteSlot(slot, b, s, now);
-      return true;
-    });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.#lockShard(s);
+        const now = unixSeconds(this.#clock);
+        const slot = this.#lookup(key, h, b, s, now);
+        if (slot === 0) return false;
+        this.#needGlobal();
+        this.#deleteSlot(slot, b, s, now);
+        return true;
+      } catch (err) {
+        this.#backOut(err, attempt);
+      } finally {
+        this.#releaseAll();
+      }
+    }
   }
 
   /**
@@ -326,7 +343,7 @@ export class CacheEngine {
    */
   clear(): boolean {
     return this.#op(() => {
-      this.#acquireAll();
+      this.#lockAll(true);
       this.#clearLocked(unixSeconds(this.#clock));
       return true;
     });
@@ -348,11 +365,18 @@ export class CacheEngine {
    * ```
    */
   math(op: CacheMathOp, key: Buffer, operand: bigint, expires?: number): boolean {
-    if (!(op in MATH_FLAG)) throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "op", `expected inc, dec, mul or div, got ${String(op)}`);
-    if (typeof operand !== "bigint" || operand < INT64_MIN || operand > INT64_MAX) {
-      throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "operand", `expected a signed 64-bit bigint, got ${String(operand)}`);
+    if (op !== "inc" && op !== "dec" && op !== "mul" && op !== "div") {
+      throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "op", `expected inc, dec, mul or div, got ${String(op)}`);
     }
-    return this.#store(key, { op, operand }, relativeExpiry(expires), true);
+    if (typeof operand !== "bigint") throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "operand", `expected a signed 64-bit bigint, got ${String(operand)}`);
+    let n = Number(operand);
+    if (!Number.isSafeInteger(n)) {
+      if (operand < INT64_MIN || operand > INT64_MAX) {
+        throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "operand", `expected a signed 64-bit bigint, got ${String(operand)}`);
+      }
+      n = NaN;
+    }
+    return this.#store(key, null, op, n, operand, relativeExpiry(expires), true);
   }
 
   /**
@@ -365,17 +389,27 @@ export class CacheEngine {
    */
   num(key: Buffer): bigint {
     const h = this.#hash(key);
-    const b = h % this.options.hashsize;
+    const b = h % this.#hashsize;
     const s = b & this.#shardMask;
-    return this.#op(() => {
-      this.#acquire(this.#locks.shards[s]!);
-      const slot = this.#lookup(key, h, b, s, -1);
-      if (slot === 0) {
-        this.#meta.count(s, 1);
-        return 0n;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.#lockShard(s);
+        const slot = this.#lookup(key, h, b, s, -1);
+        if (slot === 0) {
+          this.#meta.count(s, 1);
+          return 0n;
+        }
+        this.#countHit(slot, s);
+        const slots = this.#slots;
+        if (slots.low(slot, ITEM.valsize) !== 8) return 0n;
+        const fb = slots.low(slot, ITEM.firstBlock);
+        return counterToBigInt(slots.counterLow(fb), slots.counterHigh(fb));
+      } catch (err) {
+        this.#backOut(err, attempt);
+      } finally {
+        this.#releaseAll();
       }
-      return this.#hit(slot, s, false) as bigint;
-    });
+    }
   }
 
   /**
@@ -387,7 +421,7 @@ export class CacheEngine {
    */
   keys(): Buffer[] {
     return this.#op(() => {
-      for (const m of this.#locks.shards) this.#acquire(m);
+      this.#lockAll(false);
       const now = unixSeconds(this.#clock);
       const out: Buffer[] = [];
       const slots = this.#slots;
@@ -478,49 +512,77 @@ export class CacheEngine {
 
   // --- locking --------------------------------------------------------------------------------
 
-  /** Locks `m`; flags a repair if its owner died; backs out if a repair is pending. */
-  #acquire(m: Mutex): void {
-    const recovered = m.lock();
-    this.#held.push(m);
+  /** Called right after taking a lock: flags a repair if its owner died; backs out if a repair is pending. */
+  #locked(recovered: boolean): void {
     const u = this.#meta.u32;
     if (recovered) Atomics.store(u, META_U32.repair, 1);
-    if (Atomics.load(u, META_U32.repair) !== 0) throw NEEDS_REPAIR;
+    if (u[META_U32.repair] !== 0) throw NEEDS_REPAIR;
+  }
+
+  /** Takes shard `s`'s mutex (the only lock held so far). */
+  #lockShard(s: number): void {
+    const recovered = this.#locks.shards[s]!.lock();
+    this.#shard = s;
+    this.#locked(recovered);
+  }
+
+  /** Takes every shard mutex in ascending order, then (if `global`) the global one. */
+  #lockAll(global: boolean): void {
+    const shards = this.#locks.shards;
+    for (let s = 0; s < shards.length; s++) {
+      const recovered = shards[s]!.lock();
+      this.#allShards = s + 1;
+      this.#locked(recovered);
+    }
+    if (global) this.#needGlobal();
   }
 
   #needGlobal(): void {
     if (this.#globalHeld) return;
-    this.#acquire(this.#locks.global);
+    const recovered = this.#locks.global.lock();
     this.#globalHeld = true;
+    this.#locked(recovered);
   }
 
-  /** Releases the global mutex (the most recently acquired lock) and keeps the shard. */
+  /** Releases the global mutex and keeps the shard(s). */
   #releaseGlobal(): void {
-    this.#held.pop()!.unlock();
     this.#globalHeld = false;
+    this.#locks.global.unlock();
   }
 
-  #acquireAll(): void {
-    for (const m of this.#locks.shards) this.#acquire(m);
-    this.#needGlobal();
-  }
-
+  /** Releases every lock held, in reverse order of acquisition. */
   #releaseAll(): void {
-    while (this.#held.length > 0) this.#held.pop()!.unlock();
-    this.#globalHeld = false;
+    if (this.#globalHeld) this.#releaseGlobal();
+    const shards = this.#locks.shards;
+    if (this.#shard >= 0) {
+      const s = this.#shard;
+      this.#shard = -1;
+      shards[s]!.unlock();
+    }
+    while (this.#allShards > 0) shards[--this.#allShards]!.unlock();
   }
 
-  /** Runs `fn` (which takes its locks), releasing every lock afterwards; repairs and retries when asked to. */
+  /**
+   * The `catch` of every locked operation: releases the locks, rethrows anything but a repair
+   * request, and otherwise repairs so that the caller can retry (attempt `attempt`).
+   */
+  #backOut(err: unknown, attempt: number): void {
+    this.#releaseAll();
+    if (err !== NEEDS_REPAIR) throw err;
+    if (attempt >= MAX_REPAIRS) throw new UwsgiError("UWSGI_ERR_CACHE_REGION", this.options.name, "the shared region stays inconsistent after repeated repairs");
+    this.#repair();
+  }
+
+  /** Runs `fn` (which takes its locks), releasing every lock afterwards; repairs and retries when asked to. For the cold paths. */
   #op<T>(fn: () => T): T {
-    for (let repairs = 0; ; repairs++) {
+    for (let attempt = 0; ; attempt++) {
       try {
         return fn();
       } catch (err) {
-        if (err !== NEEDS_REPAIR) throw err;
+        this.#backOut(err, attempt);
       } finally {
         this.#releaseAll();
       }
-      if (repairs >= MAX_REPAIRS) throw new UwsgiError("UWSGI_ERR_CACHE_REGION", this.options.name, "the shared region stays inconsistent after repeated repairs");
-      this.#repair();
     }
   }
 
@@ -528,10 +590,13 @@ export class CacheEngine {
   #repair(): void {
     const u = this.#meta.u32;
     try {
-      for (const m of [...this.#locks.shards, this.#locks.global]) {
-        if (m.lock()) Atomics.store(u, META_U32.repair, 1);
-        this.#held.push(m);
+      const shards = this.#locks.shards;
+      for (let s = 0; s < shards.length; s++) {
+        if (shards[s]!.lock()) Atomics.store(u, META_U32.repair, 1);
+        this.#allShards = s + 1;
       }
+      if (this.#locks.global.lock()) Atomics.store(u, META_U32.repair, 1);
+      this.#globalHeld = true;
       if (Atomics.load(u, META_U32.repair) !== 0) {
         const r = rebuildCacheMeta(this.options, this.#layout, this.#meta, this.#slots, this.#hash, unixSeconds(this.#clock));
         Atomics.store(u, META_U32.repair, 0);
@@ -555,6 +620,7 @@ export class CacheEngine {
    * `now` may be -1: the clock is then read only if the item has an expiry.
    */
   #lookup(key: Uint8Array, h: number, b: number, s: number, now: number): number {
+    if (key.length > this.#keysize) return 0;
     const slot = this.#chains.find(key, h, b);
     if (slot === CHAIN_CORRUPT) this.#corrupt();
     if (slot === 0) return 0;
@@ -568,15 +634,11 @@ export class CacheEngine {
     return slot;
   }
 
-  /** Counts a hit on a live slot and returns its value (`value`) or its counter. */
-  #hit(slot: number, s: number, value: boolean): Buffer | bigint {
+  /** Counts a hit on a live slot (the item's own counter and its shard's). */
+  #countHit(slot: number, s: number): void {
     const slots = this.#slots;
     slots.set(slot, ITEM.hits, slots.get(slot, ITEM.hits) + 1);
     this.#meta.count(s, 0);
-    const vs = slots.get(slot, ITEM.valsize);
-    const fb = slots.get(slot, ITEM.firstBlock);
-    if (value) return slots.copyValue(fb, vs);
-    return vs === 8 ? slots.readInt64(fb, 8) : 0n;
   }
 
   /** Calls `fn` for each slot of bucket `b`'s chain (its shard held). */
@@ -591,58 +653,83 @@ export class CacheEngine {
     }
   }
 
-  /** set/update/math: first with the key's shard only, then, if the cache is full, with every lock. */
-  #store(key: Buffer, payload: Payload, relExpires: number, update: boolean): boolean {
-    const length = "bytes" in payload ? payload.bytes.length : 8;
-    if (key.length === 0 || length === 0 || key.length > this.options.keysize || length > this.#maxItemSize) return false;
+  /**
+   * set/update/math: first with the key's shard only, then, if the cache is full, with every lock.
+   * `value` is the bytes to store, or null for math (`op`, with the operand as a number `n` when
+   * it is a safe integer, else NaN, and as `operand`).
+   */
+  #store(key: Buffer, value: Buffer | null, op: CacheMathOp | null, n: number, operand: bigint, relExpires: number, update: boolean): boolean {
+    const length = value === null ? 8 : value.length;
+    if (key.length === 0 || length === 0 || key.length > this.#keysize || length > this.#maxItemSize) return false;
     const h = this.#hash(key);
-    const b = h % this.options.hashsize;
+    const b = h % this.#hashsize;
     const s = b & this.#shardMask;
-    const first = this.#op(() => {
-      this.#acquire(this.#locks.shards[s]!);
-      return this.#storeLocked(key, h, b, s, payload, relExpires, update, false);
-    });
-    if (first !== FULL) return first;
-    return this.#op(() => {
-      this.#acquireAll();
-      return this.#storeLocked(key, h, b, s, payload, relExpires, update, true) === true;
-    });
+    for (let exclusive = false; ; exclusive = true) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          if (exclusive) this.#lockAll(true);
+          else this.#lockShard(s);
+          const r = this.#storeLocked(key, h, b, s, value, op, n, operand, relExpires, update, exclusive);
+          if (r !== FULL) return r;
+          break;
+        } catch (err) {
+          this.#backOut(err, attempt);
+        } finally {
+          this.#releaseAll();
+        }
+      }
+    }
   }
 
-  #storeLocked(key: Buffer, h: number, b: number, s: number, payload: Payload, relExpires: number, update: boolean, exclusive: boolean): boolean | typeof FULL {
+  #storeLocked(
+    key: Buffer,
+    h: number,
+    b: number,
+    s: number,
+    value: Buffer | null,
+    op: CacheMathOp | null,
+    n: number,
+    operand: bigint,
+    relExpires: number,
+    update: boolean,
+    exclusive: boolean,
+  ): boolean | typeof FULL {
     const o = this.options;
     // The clock is read only when something needs the time (-1: #lookup reads it on demand).
     const now = relExpires !== 0 || o.lastmod || o.sweepOnFull > 0 ? unixSeconds(this.#clock) : -1;
     const expires = relExpires === 0 ? 0 : Math.min(now + relExpires, Number.MAX_SAFE_INTEGER);
     const j = exclusive ? this.#layout.shardCount : s;
     const slot = this.#lookup(key, h, b, s, now);
-    const math = "op" in payload ? payload : null;
+    const slots = this.#slots;
     if (slot !== 0) {
       if (!update) return false;
-      let value: StoredValue;
-      if (math) {
-        const slots = this.#slots;
-        const old = slots.readInt64(slots.get(slot, ITEM.firstBlock), slots.get(slot, ITEM.valsize));
-        value = applyMath(math.op, old, math.operand);
+      if (op === null) return this.#overwrite(slot, value, expires, j, now, exclusive);
+      const fb = slots.low(slot, ITEM.firstBlock);
+      const vs = slots.low(slot, ITEM.valsize);
+      if (vs === 8) {
+        counterMath(op, slots.counterLow(fb), slots.counterHigh(fb), n, operand, this.#result);
       } else {
-        value = (payload as { bytes: Uint8Array }).bytes;
+        const old = this.#result;
+        bigIntToCounter(slots.readInt64(fb, vs), old);
+        counterMath(op, old.low, old.high, n, operand, this.#result);
       }
-      return this.#overwrite(slot, value, math ? null : expires, j, now, exclusive);
+      return this.#overwrite(slot, null, -1, j, now, exclusive);
     }
-    const value = math ? applyMath(math.op, o.mathInitial, math.operand) : (payload as { bytes: Uint8Array }).bytes;
-    const flags = math ? ITEM_FLAG.update | ITEM_FLAG.math | ITEM_FLAG.fixExpire | MATH_FLAG[math.op] : update ? ITEM_FLAG.update : 0;
+    if (op !== null) counterMath(op, this.#initial.low, this.#initial.high, n, operand, this.#result);
+    const flags = op !== null ? ITEM_FLAG.update | ITEM_FLAG.math | ITEM_FLAG.fixExpire | MATH_FLAG[op] : update ? ITEM_FLAG.update : 0;
     return this.#insert(key, h, b, value, expires, flags, j, now, exclusive);
   }
 
-  /** Replaces a live item's value; `expires` null keeps the current expiry (math). */
-  #overwrite(slot: number, value: StoredValue, expires: number | null, j: number, now: number, exclusive: boolean): boolean | typeof FULL {
+  /** Replaces a live item's value (`value` null: the counter in {@link #result}); `expires` -1 keeps the current expiry (math). */
+  #overwrite(slot: number, value: Buffer | null, expires: number, j: number, now: number, exclusive: boolean): boolean | typeof FULL {
     const o = this.options;
     const slots = this.#slots;
     const meta = this.#meta;
     const bitmap = meta.bitmap;
+    const length = value === null ? 8 : value.length;
     if (bitmap) {
       this.#needGlobal();
-      const count = BlockBitmap.blocksFor(storedLength(value), o.blocksize);
+      const count = BlockBitmap.blocksFor(length, o.blocksize);
       const fb = bitmap.find(count, meta.u32[META_U32.bitmapPos]!);
       if (fb < 0) {
         if (!exclusive) return FULL;
@@ -656,15 +743,15 @@ export class CacheEngine {
       meta.setJournal(j, slot);
       this.#writeValue(fb, value);
       slots.set(slot, ITEM.firstBlock, fb);
-      slots.set(slot, ITEM.valsize, storedLength(value));
+      slots.set(slot, ITEM.valsize, length);
       bitmap.unmark(oldFb, oldCount);
     } else {
-      if (o.purgeLru || o.lastmod || (expires !== null && expires !== 0)) this.#needGlobal();
+      if (o.purgeLru || o.lastmod || expires > 0) this.#needGlobal();
       meta.setJournal(j, slot);
-      this.#writeValue(slots.get(slot, ITEM.firstBlock), value);
-      slots.set(slot, ITEM.valsize, storedLength(value));
+      this.#writeValue(slots.low(slot, ITEM.firstBlock), value);
+      slots.set(slot, ITEM.valsize, length);
     }
-    if (expires !== null) {
+    if (expires >= 0) {
       slots.set(slot, ITEM.expires, expires);
       if (expires !== 0) meta.noteExpiry(expires);
     }
@@ -675,10 +762,11 @@ export class CacheEngine {
   }
 
   /** Stores a new item in a free slot (and blocks); FULL when there is no room and we are not exclusive. */
-  #insert(key: Uint8Array, h: number, b: number, value: StoredValue, expires: number, flags: number, j: number, now: number, exclusive: boolean): boolean | typeof FULL {
+  #insert(key: Uint8Array, h: number, b: number, value: Buffer | null, expires: number, flags: number, j: number, now: number, exclusive: boolean): boolean | typeof FULL {
     const o = this.options;
     const meta = this.#meta;
     const slots = this.#slots;
+    const length = value === null ? 8 : value.length;
     this.#needGlobal();
     if (meta.freeCount === 0) {
       if (!exclusive) return FULL;
@@ -689,7 +777,7 @@ export class CacheEngine {
     let fb = slot;
     const bitmap = meta.bitmap;
     if (bitmap) {
-      const count = BlockBitmap.blocksFor(storedLength(value), o.blocksize);
+      const count = BlockBitmap.blocksFor(length, o.blocksize);
       fb = bitmap.find(count, meta.u32[META_U32.bitmapPos]!);
       if (fb < 0) {
         meta.pushFree(slot);
@@ -713,15 +801,16 @@ export class CacheEngine {
     slots.writeKey(slot, key);
     this.#writeValue(fb, value);
     slots.set(slot, ITEM.firstBlock, fb);
-    slots.set(slot, ITEM.valsize, storedLength(value));
+    slots.set(slot, ITEM.valsize, length);
     slots.set(slot, ITEM.keysize, key.length);
     this.#chains.append(slot, b);
     meta.setJournal(j, 0);
     return true;
   }
 
-  #writeValue(firstBlock: number, value: StoredValue): void {
-    if (typeof value === "bigint") this.#slots.writeInt64(firstBlock, value);
+  /** Writes `value`, or (null) the counter in {@link #result}, at block `firstBlock`. */
+  #writeValue(firstBlock: number, value: Buffer | null): void {
+    if (value === null) this.#slots.writeCounter(firstBlock, this.#result.low, this.#result.high);
     else this.#slots.writeValue(firstBlock, value);
   }
 
@@ -777,7 +866,7 @@ export class CacheEngine {
 
   /** Deletes the expired items of shard `s`; returns how many and the earliest expiry left there. */
   #sweepShard(s: number, now: number): { freed: number; min: number } {
-    this.#acquire(this.#locks.shards[s]!);
+    this.#lockShard(s);
     const slots = this.#slots;
     let freed = 0;
     let min = 0;

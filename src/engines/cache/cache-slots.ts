@@ -11,6 +11,8 @@ const TWO_32 = 4294967296;
 export class CacheSlots {
   readonly #view: DataView;
   readonly #bytes: Buffer;
+  /** The same bytes as a plain Uint8Array: its `subarray` is cheaper than a Buffer's. */
+  readonly #u8: Uint8Array;
   readonly #slotBytes: number;
   readonly #blocksOffset: number;
   readonly #blocksize: number;
@@ -23,6 +25,7 @@ export class CacheSlots {
   constructor(data: ArrayBuffer, layout: CacheLayout, blocksize: number) {
     this.#view = new DataView(data, 0, layout.dataBytes);
     this.#bytes = Buffer.from(data, 0, layout.dataBytes);
+    this.#u8 = new Uint8Array(data, 0, layout.dataBytes);
     this.#slotBytes = layout.slotBytes;
     this.#blocksOffset = layout.blocksOffset;
     this.#blocksize = blocksize;
@@ -32,6 +35,14 @@ export class CacheSlots {
   get(slot: number, field: number): number {
     const off = slot * this.#slotBytes + field;
     return this.#view.getUint32(off, true) + this.#view.getUint32(off + 4, true) * TWO_32;
+  }
+
+  /**
+   * Reads only the low 32 bits of a header field: for fields that never exceed 2^32 in a live
+   * item (keysize, hash, valsize, first_block, prev, next), on the hot paths.
+   */
+  low(slot: number, field: number): number {
+    return this.#view.getUint32(slot * this.#slotBytes + field, true);
   }
 
   /** Writes a u64 header field from a non-negative integer < 2^53. */
@@ -89,7 +100,7 @@ export class CacheSlots {
   copyValue(firstBlock: number, length: number): Buffer {
     const off = this.#blocksOffset + firstBlock * this.#blocksize;
     const out = Buffer.allocUnsafe(length);
-    this.#bytes.copy(out, 0, off, off + length);
+    out.set(this.#u8.subarray(off, off + length));
     return out;
   }
 
@@ -98,9 +109,21 @@ export class CacheSlots {
     this.#bytes.set(value, this.#blocksOffset + firstBlock * this.#blocksize);
   }
 
-  /** Writes `n` as 8 little-endian bytes (a cache counter) starting at block `firstBlock`. */
-  writeInt64(firstBlock: number, n: bigint): void {
-    this.#view.setBigInt64(this.#blocksOffset + firstBlock * this.#blocksize, n, true);
+  /** Low 32 bits (unsigned) of the counter stored at block `firstBlock`. */
+  counterLow(firstBlock: number): number {
+    return this.#view.getUint32(this.#blocksOffset + firstBlock * this.#blocksize, true);
+  }
+
+  /** High 32 bits (signed) of the counter stored at block `firstBlock`. */
+  counterHigh(firstBlock: number): number {
+    return this.#view.getInt32(this.#blocksOffset + firstBlock * this.#blocksize + 4, true);
+  }
+
+  /** Writes a counter as its two little-endian 32-bit halves, low half first. */
+  writeCounter(firstBlock: number, low: number, high: number): void {
+    const off = this.#blocksOffset + firstBlock * this.#blocksize;
+    this.#view.setUint32(off, low, true);
+    this.#view.setInt32(off + 4, high, true);
   }
 
   /**

@@ -6,11 +6,14 @@
  * ## Locking
  * Buckets are spread over `shardCount` shard mutexes (shard = bucket % shardCount). A shard mutex
  * guards its buckets, the chains hanging from them and the content of the slots in those chains
- * (key, value, expiry, hits) plus the shard's hit/miss counters. The global mutex guards the
- * free-slot stack, the block bitmap, the LRU list and the cache-wide counters (items, full, last
- * modified, next sweep time). Lock order is always shard -> global; operations on the whole cache
- * (clear, keys, the full-cache path, repair) take every shard in ascending order, then global.
- * Every operation takes all the locks it needs *before* it changes anything.
+ * (key, value, expiry, hits) and its journal entry. The global mutex guards the free-slot stack,
+ * the block bitmap, the LRU list and the item and "full" counters. Hit/miss counters and the
+ * sweeper's scan times are Atomics and need no mutex; the last-modified time is one aligned
+ * 8-byte store made under whichever mutex the writer holds. So replacing a value in place (no
+ * bitmap, no LRU) and math on an existing key take the shard mutex alone. Lock order is always
+ * shard -> global; operations on the whole cache (clear, keys, the full-cache path, repair) take
+ * every shard in ascending order, then global. Every operation takes all the locks it needs
+ * *before* it changes anything.
  *
  * ## Recovery from a dead lock owner
  * `Mutex.lock()` returning true means the previous owner died holding it, possibly half-way
@@ -452,12 +455,9 @@ export class CacheEngine {
   sweep(): number {
     if (this.options.noExpire) return 0;
     const now = unixSeconds(this.#clock);
-    const next = this.#meta.f64[META_F64.nextScan]!;
+    const next = this.#meta.nextScan;
     if (next === 0 || next > now) return 0;
-    this.#op(() => {
-      this.#needGlobal();
-      this.#meta.f64[META_F64.scanPendingMin] = 0;
-    });
+    this.#meta.startSweep();
     let freed = 0;
     let min = 0;
     for (let s = 0; s < this.#layout.shardCount; s++) {
@@ -465,11 +465,7 @@ export class CacheEngine {
       freed += r.freed;
       min = earliest(min, r.min);
     }
-    this.#op(() => {
-      this.#needGlobal();
-      const f = this.#meta.f64;
-      f[META_F64.nextScan] = earliest(min, f[META_F64.scanPendingMin]!);
-    });
+    this.#meta.finishSweep(min);
     return freed;
   }
 
@@ -746,7 +742,8 @@ export class CacheEngine {
       slots.set(slot, ITEM.valsize, length);
       bitmap.unmark(oldFb, oldCount);
     } else {
-      if (o.purgeLru || o.lastmod || expires > 0) this.#needGlobal();
+      // Expiry notes and lastModified need no global mutex: only the LRU list does.
+      if (o.purgeLru) this.#needGlobal();
       meta.setJournal(j, slot);
       this.#writeValue(slots.low(slot, ITEM.firstBlock), value);
       slots.set(slot, ITEM.valsize, length);
@@ -860,7 +857,7 @@ export class CacheEngine {
         freed++;
       } else min = earliest(min, e);
     }
-    this.#meta.f64[META_F64.nextScan] = min;
+    this.#meta.setNextScan(min);
     return freed;
   }
 

@@ -6,8 +6,11 @@
  *   lru_prev, lru_next — followed by `keysize` key bytes, then `blocks × blocksize` data bytes), so
  *   a `store=` file can be exchanged with uWSGI 2.0.21.
  * - **meta**: our bookkeeping, rebuilt from the data region whenever in doubt: a header of
- *   counters, per-shard hit/miss counters, the write journal, the bucket table (u32 slot
- *   indexes), the free-slot stack (u32) and the block bitmap (1 bit per block, MSB first).
+ *   counters, one 64-byte line per shard (its sequence number and journal entry) plus one for
+ *   whole-cache operations, one 64-byte line of hit/miss counters per shard, the bucket table
+ *   (u32 slot indexes), the free-slot stack (u32) and the block bitmap (1 bit per block, MSB
+ *   first). Shard lines and counters get a cache line each so that processes working on
+ *   different shards do not slow each other down.
  *
  * @module
  */
@@ -60,25 +63,62 @@ export const META_U32 = {
   lruTail: 11,
   nItems: 12,
   bitmapPos: 13,
+  /** Earliest expiry the sweeper may find (unix s, capped at 2^32-1; 0 = none known; Atomics). */
+  nextScan: 14,
+  /** Earliest expiry set since the current sweep started (same encoding; Atomics). */
+  scanPendingMin: 15,
 } as const;
+
+/** Largest expiry time {@link META_U32.nextScan} records; later ones are noted as this. */
+export const SCAN_TIME_MAX = 0xffffffff;
 
 /** Index of each f64 of the meta header (exact integers up to 2^53). */
 export const META_F64 = {
   blocksize: 8,
   full: 9,
+  /** Written with a plain (single, aligned 8-byte) store, under a shard mutex only when need be. */
   lastModified: 10,
-  /** Earliest expiry the sweeper may find (0 = none known). */
-  nextScan: 11,
-  /** Earliest expiry set since the current sweep started. */
-  scanPendingMin: 12,
   /** Next time (unix s) sweep_on_full may sweep. */
-  fullSweepAt: 13,
+  fullSweepAt: 11,
+} as const;
+
+/** Bytes of one shard line (a cache line). */
+export const SHARD_LINE_BYTES = 64;
+
+/**
+ * Index of each u32 word of a shard line. The sequence number is odd while a writer holding the
+ * shard mutex may be changing the shard (see the engine's lock-free reads); the journal entry
+ * names the slot a writer is changing and how a repair must treat it ({@link JOURNAL_KIND}).
+ */
+export const SHARD_LINE = {
+  seq: 0,
+  journalSlot: 1,
+  journalKind: 2,
+  /** The counter's previous low and high halves ({@link JOURNAL_KIND.counter}). */
+  undoLow: 3,
+  undoHigh: 4,
+} as const;
+
+/** What a repair does with a journaled slot. */
+export const JOURNAL_KIND = {
+  /** The item was half-written: drop it. */
+  drop: 0,
+  /** An 8-byte counter was being changed in place: put its previous value back and keep it. */
+  counter: 1,
+} as const;
+
+/** Index of each u32 word of a shard's counter line: 64-bit hit and miss counts as (low, high) pairs (Atomics). */
+export const SHARD_STATS = {
+  hitsLow: 0,
+  hitsHigh: 1,
+  missLow: 2,
+  missHigh: 3,
 } as const;
 
 /** "UNC1": marks a formatted meta region. */
 export const META_MAGIC = 0x31434e55;
 /** Meta layout version. */
-export const META_VERSION = 1;
+export const META_VERSION = 2;
 /** Bytes of the meta header. */
 export const META_HEADER_BYTES = 128;
 
@@ -92,10 +132,10 @@ export interface CacheLayout {
   readonly blocksOffset: number;
   /** Size of the data region (= uWSGI's `filesize`). */
   readonly dataBytes: number;
-  /** Meta offset of the per-shard [hits, miss] f64 pairs. */
+  /** Meta offset of the shard lines: one per shard plus one for whole-cache operations. */
+  readonly shardLinesOffset: number;
+  /** Meta offset of the per-shard counter lines. */
   readonly shardStatsOffset: number;
-  /** Meta offset of the journal: one u32 per shard plus one for whole-cache operations. */
-  readonly journalOffset: number;
   /** Meta offset of the bucket table (hashsize u32). */
   readonly bucketsOffset: number;
   /** Meta offset of the free-slot stack (items u32; entry 0 unused). */
@@ -109,6 +149,7 @@ export interface CacheLayout {
 }
 
 const align8 = (n: number): number => Math.ceil(n / 8) * 8;
+const align64 = (n: number): number => Math.ceil(n / 64) * 64;
 
 /**
  * Number of shard mutexes for a bucket table: the largest power of two <= min(64, hashsize).
@@ -135,9 +176,9 @@ export function cacheLayout(opts: CacheOptions): CacheLayout {
   const shardCount = shardCountFor(opts.hashsize);
   const slotBytes = ITEM_HEADER_BYTES + opts.keysize;
   const blocksOffset = opts.items * slotBytes;
-  const shardStatsOffset = META_HEADER_BYTES;
-  const journalOffset = shardStatsOffset + shardCount * 16;
-  const bucketsOffset = align8(journalOffset + (shardCount + 1) * 4);
+  const shardLinesOffset = META_HEADER_BYTES;
+  const shardStatsOffset = shardLinesOffset + (shardCount + 1) * SHARD_LINE_BYTES;
+  const bucketsOffset = align64(shardStatsOffset + shardCount * SHARD_LINE_BYTES);
   const freeStackOffset = align8(bucketsOffset + opts.hashsize * 4);
   const bitmapOffset = align8(freeStackOffset + opts.items * 4);
   const bitmapBytes = opts.bitmap ? Math.ceil(opts.blocks / 8) : 0;
@@ -146,8 +187,8 @@ export function cacheLayout(opts: CacheOptions): CacheLayout {
     slotBytes,
     blocksOffset,
     dataBytes: blocksOffset + opts.blocks * opts.blocksize,
+    shardLinesOffset,
     shardStatsOffset,
-    journalOffset,
     bucketsOffset,
     freeStackOffset,
     bitmapOffset,

@@ -1,12 +1,38 @@
 /**
  * Typed access to a cache's meta region (see `cache-layout.ts`): header words and counters,
- * per-shard hit/miss counters, the journal, buckets, the free-slot stack and the block bitmap.
- * No locking here; the engine holds the right mutex before calling.
+ * shard lines (sequence numbers and journal), per-shard hit/miss counters, buckets, the
+ * free-slot stack and the block bitmap. No locking here; the engine holds the right mutex before
+ * calling. The hit/miss counters and the sweeper's scan times are updated with Atomics, so they
+ * need no mutex at all.
  * @module
  */
 import { UwsgiError } from "../../errors.js";
 import { BlockBitmap } from "./block-bitmap.js";
-import { META_F64, META_MAGIC, META_U32, META_VERSION, type CacheLayout } from "./cache-layout.js";
+import {
+  JOURNAL_KIND,
+  META_F64,
+  META_MAGIC,
+  META_U32,
+  META_VERSION,
+  SCAN_TIME_MAX,
+  SHARD_LINE,
+  SHARD_LINE_BYTES,
+  SHARD_STATS,
+  type CacheLayout,
+} from "./cache-layout.js";
+
+const LINE_WORDS = SHARD_LINE_BYTES / 4;
+const TWO_32 = 4294967296;
+
+/** Lowers the u32 scan time at `index` to `t` (capped) unless it already is earlier (0 = none). */
+function atomicEarliest(u: Uint32Array, index: number, t: number): void {
+  const v = Math.min(t, SCAN_TIME_MAX);
+  for (;;) {
+    const cur = Atomics.load(u, index);
+    if (cur !== 0 && cur <= v) return;
+    if (Atomics.compareExchange(u, index, cur, v) === cur) return;
+  }
+}
 import type { CacheOptions } from "./cache-options.js";
 
 /** Views over one cache's meta region. */
@@ -18,7 +44,7 @@ export class CacheMeta {
   /** The block bitmap (null without bitmap). */
   readonly bitmap: BlockBitmap | null;
   readonly #layout: CacheLayout;
-  readonly #journal: number;
+  readonly #lines: number;
   readonly #buckets: number;
   readonly #free: number;
   readonly #stats: number;
@@ -28,10 +54,10 @@ export class CacheMeta {
     this.u32 = new Uint32Array(meta, 0, layout.metaBytes / 4);
     this.f64 = new Float64Array(meta, 0, layout.metaBytes / 8);
     this.bitmap = opts.bitmap ? new BlockBitmap(new Uint8Array(meta, layout.bitmapOffset, layout.bitmapBytes), opts.blocks) : null;
-    this.#journal = layout.journalOffset / 4;
+    this.#lines = layout.shardLinesOffset / 4;
     this.#buckets = layout.bucketsOffset / 4;
     this.#free = layout.freeStackOffset / 4;
-    this.#stats = layout.shardStatsOffset / 8;
+    this.#stats = layout.shardStatsOffset / 4;
   }
 
   /** Writes the header describing `opts` (a fresh region; everything else is reset by {@link resetStructures}). */
@@ -67,11 +93,17 @@ export class CacheMeta {
     if (this.f64[META_F64.blocksize] !== opts.blocksize) throw new UwsgiError("UWSGI_ERR_CACHE_REGION", opts.name, "the meta region was formatted for a different blocksize");
   }
 
-  /** Empties buckets, journal, LRU list and bitmap, fills the free stack with 1..items-1 (top = items-1). */
+  /**
+   * Empties buckets, journal, LRU list and bitmap, fills the free stack with 1..items-1
+   * (top = items-1). Sequence numbers and hit/miss counters are kept.
+   */
   resetStructures(): void {
     const u = this.u32;
     const items = u[META_U32.items]!;
-    u.fill(0, this.#journal, this.#journal + this.#layout.shardCount + 1);
+    for (let j = 0; j <= this.#layout.shardCount; j++) {
+      const line = this.#lines + j * LINE_WORDS;
+      u.fill(0, line + SHARD_LINE.journalSlot, line + SHARD_LINE.undoHigh + 1);
+    }
     u.fill(0, this.#buckets, this.#buckets + u[META_U32.hashsize]!);
     u[META_U32.freeTop] = 0;
     for (let i = 1; i < items; i++) this.pushFree(i);
@@ -79,8 +111,8 @@ export class CacheMeta {
     u[META_U32.lruTail] = 0;
     u[META_U32.nItems] = 0;
     u[META_U32.bitmapPos] = 0;
-    this.f64[META_F64.nextScan] = 0;
-    this.f64[META_F64.scanPendingMin] = 0;
+    Atomics.store(u, META_U32.nextScan, 0);
+    Atomics.store(u, META_U32.scanPendingMin, 0);
     this.bitmap?.reset();
   }
 
@@ -114,32 +146,95 @@ export class CacheMeta {
     return slot;
   }
 
+  /** Index in {@link u32} of shard line `j`'s sequence number (j = shardCount: whole-cache line). */
+  seqIndex(j: number): number {
+    return this.#lines + j * LINE_WORDS + SHARD_LINE.seq;
+  }
+
   /** Slot whose content journal entry `j` says is being written (0 = none). */
   journal(j: number): number {
-    return this.u32[this.#journal + j]!;
+    return this.u32[this.#lines + j * LINE_WORDS + SHARD_LINE.journalSlot]!;
   }
 
-  /** Records (slot) or clears (0) the slot journal entry `j` is writing. */
+  /** How a repair treats journal entry `j`'s slot ({@link JOURNAL_KIND}). */
+  journalKind(j: number): number {
+    return this.u32[this.#lines + j * LINE_WORDS + SHARD_LINE.journalKind]!;
+  }
+
+  /** The previous counter halves journal entry `j` saved ({@link JOURNAL_KIND.counter}). */
+  journalUndo(j: number): { low: number; high: number } {
+    const line = this.#lines + j * LINE_WORDS;
+    return { low: this.u32[line + SHARD_LINE.undoLow]!, high: this.u32[line + SHARD_LINE.undoHigh]! | 0 };
+  }
+
+  /** Records (slot, to be dropped by a repair) or clears (0) the slot journal entry `j` is writing. */
   setJournal(j: number, slot: number): void {
-    this.u32[this.#journal + j] = slot;
+    const line = this.#lines + j * LINE_WORDS;
+    // The kind is written before the slot, which is what makes the entry count.
+    if (slot !== 0) this.u32[line + SHARD_LINE.journalKind] = JOURNAL_KIND.drop;
+    this.u32[line + SHARD_LINE.journalSlot] = slot;
   }
 
-  /** Counts a hit (`which` 0) or a miss (1) on shard `s`. */
+  /** Records that journal entry `j` is changing `slot`'s counter in place, whose value was (low, high). */
+  setCounterJournal(j: number, slot: number, low: number, high: number): void {
+    const u = this.u32;
+    const line = this.#lines + j * LINE_WORDS;
+    u[line + SHARD_LINE.journalKind] = JOURNAL_KIND.counter;
+    u[line + SHARD_LINE.undoLow] = low;
+    u[line + SHARD_LINE.undoHigh] = high;
+    u[line + SHARD_LINE.journalSlot] = slot;
+  }
+
+  /** Counts a hit (`which` 0) or a miss (1) on shard `s` (atomically: no mutex needed). */
   count(s: number, which: 0 | 1): void {
-    this.f64[this.#stats + s * 2 + which]! += 1;
+    const i = this.#stats + s * LINE_WORDS + (which === 0 ? SHARD_STATS.hitsLow : SHARD_STATS.missLow);
+    if (Atomics.add(this.u32, i, 1) === 0xffffffff) Atomics.add(this.u32, i + 1, 1);
   }
 
   /** Sum of the hit (0) or miss (1) counters of every shard. */
   total(which: 0 | 1): number {
     let n = 0;
-    for (let s = 0; s < this.#layout.shardCount; s++) n += this.f64[this.#stats + s * 2 + which]!;
+    const u = this.u32;
+    for (let s = 0; s < this.#layout.shardCount; s++) {
+      const i = this.#stats + s * LINE_WORDS + (which === 0 ? SHARD_STATS.hitsLow : SHARD_STATS.missLow);
+      n += Atomics.load(u, i) + Atomics.load(u, i + 1) * TWO_32;
+    }
     return n;
   }
 
-  /** Lowers the sweeper's next scan time to `expires` if it is earlier. */
+  /** The earliest expiry the sweeper may find (0 = none known). */
+  get nextScan(): number {
+    return Atomics.load(this.u32, META_U32.nextScan);
+  }
+
+  /** Sets the sweeper's next scan time (capped like every scan time). */
+  setNextScan(t: number): void {
+    Atomics.store(this.u32, META_U32.nextScan, Math.min(t, SCAN_TIME_MAX));
+  }
+
+  /** Lowers the sweeper's next scan time to `expires` if it is earlier (atomically: no mutex needed). */
   noteExpiry(expires: number): void {
-    const f = this.f64;
-    if (f[META_F64.nextScan] === 0 || f[META_F64.nextScan]! > expires) f[META_F64.nextScan] = expires;
-    if (f[META_F64.scanPendingMin] === 0 || f[META_F64.scanPendingMin]! > expires) f[META_F64.scanPendingMin] = expires;
+    // Pending first: a sweep finishing meanwhile folds it into the next scan time (see the engine's sweep).
+    atomicEarliest(this.u32, META_U32.scanPendingMin, expires);
+    atomicEarliest(this.u32, META_U32.nextScan, expires);
+  }
+
+  /** Starts a sweep: forgets the expiries noted since the previous one. */
+  startSweep(): void {
+    Atomics.store(this.u32, META_U32.scanPendingMin, 0);
+  }
+
+  /**
+   * Ends a sweep: the next scan time becomes the earliest of `min` (what the sweep left) and
+   * whatever was noted since the sweep started, without losing a concurrent {@link noteExpiry}.
+   */
+  finishSweep(min: number): void {
+    const u = this.u32;
+    for (;;) {
+      const cur = Atomics.load(u, META_U32.nextScan);
+      const pending = Atomics.load(u, META_U32.scanPendingMin);
+      const next = Math.min(min === 0 ? pending : pending === 0 ? min : Math.min(min, pending), SCAN_TIME_MAX);
+      if (Atomics.compareExchange(u, META_U32.nextScan, cur, next) === cur) return;
+    }
   }
 }

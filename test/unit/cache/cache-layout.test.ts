@@ -22,12 +22,14 @@ test("shard count: a power of two, at most 64 and at most hashsize", () => {
   assert.equal(cacheRegionSizes(parseCache2Option("name=c,items=4,hashsize=3")).shardCount, 2);
 });
 
-test("meta region: 8-byte aligned sections that fit, bitmap only when asked", () => {
+test("meta region: aligned sections that fit, a cache line per shard, bitmap only when asked", () => {
   const plain = cacheLayout(parseCache2Option("name=c,items=7,hashsize=13"));
   const bitmap = cacheLayout(parseCache2Option("name=c,items=7,hashsize=13,blocks=17,bitmap=1"));
   for (const l of [plain, bitmap]) {
-    for (const off of [l.shardStatsOffset, l.journalOffset, l.bucketsOffset, l.freeStackOffset, l.bitmapOffset, l.metaBytes]) assert.equal(off % 8, 0);
-    assert.ok(l.bucketsOffset >= l.journalOffset + (l.shardCount + 1) * 4);
+    for (const off of [l.shardLinesOffset, l.shardStatsOffset, l.bucketsOffset, l.freeStackOffset, l.bitmapOffset, l.metaBytes]) assert.equal(off % 8, 0);
+    for (const off of [l.shardLinesOffset, l.shardStatsOffset, l.bucketsOffset]) assert.equal(off % 64, 0);
+    assert.ok(l.shardStatsOffset >= l.shardLinesOffset + (l.shardCount + 1) * 64);
+    assert.ok(l.bucketsOffset >= l.shardStatsOffset + l.shardCount * 64);
     assert.ok(l.freeStackOffset >= l.bucketsOffset + 13 * 4);
     assert.ok(l.bitmapOffset >= l.freeStackOffset + 7 * 4);
     assert.ok(l.metaBytes >= l.bitmapOffset + l.bitmapBytes);

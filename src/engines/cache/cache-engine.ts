@@ -23,8 +23,10 @@
  * operation. The data region is kept rebuildable at every instant: a slot is live only once its
  * `keysize` is written (last), is made dead by clearing `keysize` (first), and every slot whose
  * content is being changed is named in the writer's journal entry in the meta region first; the
- * rebuild drops journaled slots, so a half-written value is never served. The cost of a crash is
- * therefore at most the item being written, plus LRU order where the list itself was torn.
+ * rebuild drops journaled slots, so a half-written value is never served. Math on an existing
+ * 8-byte counter journals the counter's old value instead, and the rebuild puts it back and keeps
+ * the item. The cost of a crash is therefore at most the item being written (a counter keeps its
+ * value from before the operation), plus LRU order where the list itself was torn.
  *
  * @module
  */
@@ -703,12 +705,17 @@ export class CacheEngine {
       const fb = slots.low(slot, ITEM.firstBlock);
       const vs = slots.low(slot, ITEM.valsize);
       if (vs === 8) {
-        counterMath(op, slots.counterLow(fb), slots.counterHigh(fb), n, operand, this.#result);
-      } else {
-        const old = this.#result;
-        bigIntToCounter(slots.readInt64(fb, vs), old);
-        counterMath(op, old.low, old.high, n, operand, this.#result);
+        if (this.#meta.bitmap === null) return this.#mathInPlace(slot, fb, op, n, operand, j, now);
+        // Bitmap caches move every new value to fresh blocks (as uWSGI does); the journal still
+        // keeps the old counter so that a crash cannot lose it.
+        const low = slots.counterLow(fb);
+        const high = slots.counterHigh(fb);
+        counterMath(op, low, high, n, operand, this.#result);
+        return this.#overwrite(slot, null, -1, j, now, exclusive, low, high);
       }
+      const old = this.#result;
+      bigIntToCounter(slots.readInt64(fb, vs), old);
+      counterMath(op, old.low, old.high, n, operand, this.#result);
       return this.#overwrite(slot, null, -1, j, now, exclusive);
     }
     if (op !== null) counterMath(op, this.#initial.low, this.#initial.high, n, operand, this.#result);
@@ -716,8 +723,12 @@ export class CacheEngine {
     return this.#insert(key, h, b, value, expires, flags, j, now, exclusive);
   }
 
-  /** Replaces a live item's value (`value` null: the counter in {@link #result}); `expires` -1 keeps the current expiry (math). */
-  #overwrite(slot: number, value: Buffer | null, expires: number, j: number, now: number, exclusive: boolean): boolean | typeof FULL {
+  /**
+   * Replaces a live item's value (`value` null: the counter in {@link #result}); `expires` -1
+   * keeps the current expiry (math). `undoLow`/`undoHigh` (an 8-byte counter's old value, -1:
+   * none) make the journal entry restore that value instead of dropping the item.
+   */
+  #overwrite(slot: number, value: Buffer | null, expires: number, j: number, now: number, exclusive: boolean, undoLow = -1, undoHigh = 0): boolean | typeof FULL {
     const o = this.options;
     const slots = this.#slots;
     const meta = this.#meta;
@@ -736,7 +747,8 @@ export class CacheEngine {
       meta.u32[META_U32.bitmapPos] = fb + count >= o.blocks ? 0 : fb + count;
       const oldFb = slots.get(slot, ITEM.firstBlock);
       const oldCount = BlockBitmap.blocksFor(slots.get(slot, ITEM.valsize), o.blocksize);
-      meta.setJournal(j, slot);
+      if (undoLow >= 0) meta.setCounterJournal(j, slot, undoLow, undoHigh);
+      else meta.setJournal(j, slot);
       this.#writeValue(fb, value);
       slots.set(slot, ITEM.firstBlock, fb);
       slots.set(slot, ITEM.valsize, length);
@@ -753,6 +765,30 @@ export class CacheEngine {
       if (expires !== 0) meta.noteExpiry(expires);
     }
     if (o.purgeLru) this.#lru.touch(slot);
+    if (o.lastmod) meta.f64[META_F64.lastModified] = now;
+    meta.setJournal(j, 0);
+    return true;
+  }
+
+  /**
+   * Math on an existing 8-byte counter, in place (caches without bitmap). Crash-safe: the journal entry saves the old
+   * value before either half is written, and a repair puts it back and keeps the item, so a
+   * counter whose writer died holds either its old or its new value.
+   */
+  #mathInPlace(slot: number, fb: number, op: CacheMathOp, n: number, operand: bigint, j: number, now: number): boolean {
+    const o = this.options;
+    const slots = this.#slots;
+    const meta = this.#meta;
+    const low = slots.counterLow(fb);
+    const high = slots.counterHigh(fb);
+    const r = this.#result;
+    counterMath(op, low, high, n, operand, r);
+    if (o.purgeLru) {
+      this.#needGlobal();
+      this.#lru.touch(slot);
+    }
+    meta.setCounterJournal(j, slot, low, high);
+    slots.writeCounter(fb, r.low, r.high);
     if (o.lastmod) meta.f64[META_F64.lastModified] = now;
     meta.setJournal(j, 0);
     return true;

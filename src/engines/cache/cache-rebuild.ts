@@ -7,7 +7,7 @@
  */
 import { BlockBitmap } from "./block-bitmap.js";
 import { BucketChains } from "./bucket-chains.js";
-import { ITEM, META_U32, type CacheLayout } from "./cache-layout.js";
+import { ITEM, JOURNAL_KIND, META_U32, type CacheLayout } from "./cache-layout.js";
 import type { CacheMeta } from "./cache-meta.js";
 import { maxItemSizeOf, type CacheOptions } from "./cache-options.js";
 import type { CacheSlots } from "./cache-slots.js";
@@ -48,7 +48,8 @@ function oldLruOrder(meta: CacheMeta, slots: CacheSlots, items: number): number[
 
 /**
  * Rebuilds every meta structure from the live slots of the data region. Items are dropped when
- * their slot is named in the journal (a write died half-way), when their header is impossible
+ * their slot is named in the journal (a write died half-way; a counter changed in place gets its
+ * journaled old value back and is kept instead), when their header is impossible
  * for these options (key too long, empty or oversized value, blocks out of range or shared with
  * an earlier item), when the key duplicates an earlier slot's, or when `now` is given and they
  * have expired. Hit/miss/full counters and last-modified time are kept.
@@ -67,10 +68,16 @@ export function rebuildCacheMeta(
   let dropped = 0;
   for (let j = 0; j <= layout.shardCount; j++) {
     const slot = meta.journal(j);
-    if (slot > 0 && slot < items && slots.get(slot, ITEM.keysize) !== 0) {
-      slots.clearItem(slot);
-      dropped++;
+    if (slot <= 0 || slot >= items || slots.get(slot, ITEM.keysize) === 0) continue;
+    const fb = slots.get(slot, ITEM.firstBlock);
+    if (meta.journalKind(j) === JOURNAL_KIND.counter && slots.get(slot, ITEM.valsize) === 8 && fb * blocksize + 8 <= opts.blocks * blocksize) {
+      // A counter changed in place: its old value is known, put it back (the item is kept).
+      const undo = meta.journalUndo(j);
+      slots.writeCounter(fb, undo.low, undo.high);
+      continue;
     }
+    slots.clearItem(slot);
+    dropped++;
   }
   meta.resetStructures();
   meta.u32[META_U32.freeTop] = 0;

@@ -94,7 +94,7 @@ function assertConsistent(): void {
   for (const key of keys) {
     const value = cache.get(B(key));
     assert.ok(value, `${key} is readable`);
-    if (key === "counter") {
+    if (key === "counter" || key === "flip") {
       assert.equal(value.length, 8);
       continue;
     }
@@ -151,4 +151,40 @@ test("processes SIGKILLed at random points of a busy loop leave a consistent cac
   }
   // How many kills landed inside a cache operation varies from run to run; report it.
   t.diagnostic(`repairs after kills: ${logs.filter((l) => l.includes("rebuilt")).length} of 6 rounds`);
+});
+
+test("a counter whose incrementing process died half-way through writing it keeps its old value", async () => {
+  cache.clear();
+  for (let i = 0; i < 5; i++) cache.set(B(`k${i}`), Buffer.from(`k${i}#0#`));
+  assert.equal(cache.math("inc", B("flip"), 7n), true);
+  const holder = start("die-mid-counter");
+  await holder.waitFor(/^holding$/);
+  holder.child.kill("SIGKILL");
+  await holder.exited;
+  logs.length = 0;
+  assert.equal(cache.num(B("flip")), 7n, "the old value was put back");
+  assert.match(logs.join("\n"), /rebuilt after a process died holding its lock: 6 items kept, 0 dropped/);
+  assert.equal(cache.math("inc", B("flip"), 1n), true);
+  assert.equal(cache.num(B("flip")), 8n);
+  assertConsistent();
+});
+
+test("a counter survives SIGKILLs of a process changing both of its halves, never torn", async (t) => {
+  cache.clear();
+  logs.length = 0;
+  const base = 5n;
+  assert.equal(cache.math("inc", B("flip"), base), true);
+  for (let round = 0; round < 8; round++) {
+    const child = start("flip-counter");
+    await child.waitFor(/^ready$/);
+    await new Promise((resolve) => setTimeout(resolve, 15 + round * 11));
+    child.child.kill("SIGKILL");
+    await child.exited;
+    const v = cache.num(B("flip"));
+    assert.ok(v === base || v === base + 0x100000001n, `round ${round}: ${v} is the value before or after one operation`);
+    assert.ok(cache.keys().map(String).includes("flip"), "the counter was kept");
+    if (v !== base) assert.equal(cache.math("dec", B("flip"), 0x100000001n), true);
+  }
+  t.diagnostic(`repairs after kills: ${logs.filter((l) => l.includes("rebuilt")).length} of 8 rounds`);
+  assertConsistent();
 });

@@ -12,6 +12,7 @@ import { BucketChains } from "../../../src/engines/cache/bucket-chains.js";
 import type { CacheEngine } from "../../../src/engines/cache/cache-engine.js";
 import { ITEM, META_U32, cacheLayout } from "../../../src/engines/cache/cache-layout.js";
 import { parseCache2Option, type CacheOptions } from "../../../src/engines/cache/cache-options.js";
+import { CacheMeta } from "../../../src/engines/cache/cache-meta.js";
 import { CacheSlots } from "../../../src/engines/cache/cache-slots.js";
 import { LruList } from "../../../src/engines/cache/lru-list.js";
 import { B, START_MS, engineOver, keyNames, sharedSetup } from "./make-cache.js";
@@ -227,4 +228,57 @@ test("a repair flag left set (its repairer died too) is honoured by the next ope
   meta[META_U32.repair] = 1;
   assertConsistent(r.survivor, base(KEYS));
   assert.equal(meta[META_U32.repair], 0);
+});
+
+test("dead owner between the two halves of an in-place counter write: the counter keeps its old value", () => {
+  for (const spec of ["name=r,items=8,blocksize=16,hashsize=4", "name=r,items=8,blocks=16,blocksize=8,bitmap=1,hashsize=4,purge_lru=1"]) {
+    const r = rig(spec, KEYS);
+    assert.equal(r.dead.math("inc", B("n"), 0xffffffffn), true);
+    const undo = sabotage(CacheSlots.prototype, "writeCounter", 1, (original, self, args) => {
+      const [block, low] = args as [number, number, number];
+      // The low half of 2^32 is written, the carry into the high half is not.
+      original.call(self, block, low, 0);
+      throw KILLED;
+    });
+    dieDuring(() => r.dead.math("inc", B("n"), 1n), undo);
+    assert.equal(r.survivor.num(B("n")), 0xffffffffn, spec);
+    assert.equal(r.survivor.math("inc", B("n"), 1n), true);
+    assert.equal(r.survivor.num(B("n")), 0x100000000n);
+    r.survivor.del(B("n"));
+    assertConsistent(r.survivor, base(KEYS));
+  }
+});
+
+test("dead owner after writing a counter, before clearing its journal entry: the counter keeps its old value", () => {
+  const r = rig("name=r,items=8,blocksize=16,hashsize=4,lastmod=1", KEYS);
+  assert.equal(r.dead.math("inc", B("n"), 41n), true);
+  const undo = sabotage(CacheMeta.prototype, "setJournal", 1, () => {
+    throw KILLED;
+  });
+  dieDuring(() => r.dead.math("inc", B("n"), 1n), undo);
+  assert.equal(r.survivor.num(B("n")), 41n);
+  r.survivor.del(B("n"));
+  assertConsistent(r.survivor, base(KEYS));
+});
+
+test("dead owner mid-math on a value that is not 8 bytes: that item is dropped (it was being rewritten)", () => {
+  const r = rig("name=r,items=8,blocksize=16,hashsize=4", KEYS);
+  const undo = sabotage(CacheSlots.prototype, "writeCounter", 1, () => {
+    throw KILLED;
+  });
+  dieDuring(() => r.dead.math("inc", B("a"), 1n), undo);
+  const { a: _gone, ...rest } = base(KEYS);
+  assertConsistent(r.survivor, rest);
+});
+
+test("dead owner after a bitmap counter moved to fresh blocks, before the old ones were freed: old value, no block leaked", () => {
+  const r = rig("name=r,items=6,blocks=6,blocksize=8,bitmap=1,hashsize=4", ["a"]);
+  assert.equal(r.dead.math("inc", B("n"), 9n), true);
+  const undo = sabotage(BlockBitmap.prototype, "unmark", 1, () => {
+    throw KILLED;
+  });
+  dieDuring(() => r.dead.math("inc", B("n"), 1n), undo);
+  assert.equal(r.survivor.num(B("n")), 9n);
+  // 6 blocks: a takes 2, n one, so the 3 left (one of them n's other copy) must all be free again.
+  for (const k of ["x", "y", "z"]) assert.equal(r.survivor.set(B(k), Buffer.alloc(8, 1)), true, `${k}: every other block is free`);
 });

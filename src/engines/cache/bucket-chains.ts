@@ -49,8 +49,8 @@ export class BucketChains {
   /** Removes `slot` from bucket `b`'s chain (its own prev/next are left for the caller to clear). */
   unlink(slot: number, b: number): void {
     const slots = this.slots;
-    const prev = slots.get(slot, ITEM.prev);
-    const next = slots.get(slot, ITEM.next);
+    const prev = slots.low(slot, ITEM.prev);
+    const next = slots.low(slot, ITEM.next);
     if (prev !== 0) slots.set(prev, ITEM.next, next);
     else this.meta.setBucket(b, next);
     if (next !== 0) slots.set(next, ITEM.prev, prev);

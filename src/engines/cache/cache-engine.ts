@@ -15,6 +15,19 @@
  * every shard in ascending order, then global. Every operation takes all the locks it needs
  * *before* it changes anything.
  *
+ * ## Lock-free reads
+ * `get`, `exists` and `num` on caches without `purge_lru` (whose reads reorder the LRU list) first
+ * try without any mutex, under the key's shard sequence number (a seqlock): whoever holds a shard
+ * mutex makes the shard's number odd right after taking it and even (and new) right before
+ * releasing it. A reader reads the number, gives up at once if it is odd or a repair is pending,
+ * looks the key up and copies the value with bounded loops and bounds-checked indexes (a torn
+ * read can neither throw nor spin), then reads the number again: if it changed the read is
+ * redone, and after a few attempts (or while the number stays odd, e.g. its writer died) the read
+ * takes the shard mutex like any operation, which recovers a dead owner and repairs. An expired
+ * item met this way is deleted on the locked path. Hit/miss counters are Atomics; the per-item
+ * `hits` field is counted on the locked path only. This relies on x86-64's store and load
+ * ordering; on other CPUs every read takes the mutex.
+ *
  * ## Recovery from a dead lock owner
  * `Mutex.lock()` returning true means the previous owner died holding it, possibly half-way
  * through a change. The engine then sets the region's "repair" flag (before releasing anything);
@@ -36,7 +49,7 @@ import { unixSeconds } from "../../core/clock.js";
 import type { Mutex } from "../../core/mutex.js";
 import { BlockBitmap } from "./block-bitmap.js";
 import { BucketChains, CHAIN_CORRUPT } from "./bucket-chains.js";
-import { ITEM, ITEM_FLAG, META_F64, META_U32, cacheLayout, type CacheLayout } from "./cache-layout.js";
+import { ITEM, ITEM_FLAG, META_F64, META_U32, SHARD_LINE_BYTES, cacheLayout, type CacheLayout } from "./cache-layout.js";
 import { CacheMeta } from "./cache-meta.js";
 import { maxItemSizeOf, validateCacheOptions, type CacheOptions } from "./cache-options.js";
 import { rebuildCacheMeta } from "./cache-rebuild.js";
@@ -84,6 +97,26 @@ const NEEDS_REPAIR = Symbol("cache needs repair");
 const FULL = Symbol("cache full");
 /** Repairs in a row after which an operation gives up (a rebuild that does not stick is a bug). */
 const MAX_REPAIRS = 8;
+/** Returned by a lock-free read that must be redone with the shard mutex held. */
+const LOCKED = Symbol("take the lock");
+/** Lock-free attempts (odd sequence numbers included) before a read takes the shard mutex. */
+const OPTIMISTIC_TRIES = 8;
+/** #findFree: a chain that cannot be right (a torn read, or corruption the locked path will repair). */
+const TORN = -1;
+/** #findFree: the key's item has expired (the locked path deletes it). */
+const EXPIRED = -2;
+/** What #readFree reads. */
+const READ_VALUE = 0;
+const READ_EXISTS = 1;
+const READ_COUNTER = 2;
+/** Values larger than this are copied only once the sequence number says the header was stable. */
+const CHECK_BEFORE_COPY = 4096;
+const SHARD_LINE_WORDS = SHARD_LINE_BYTES / 4;
+/**
+ * Lock-free reads rely on x86-64's total store order (stores become visible in program order,
+ * loads are not reordered with loads); on other CPUs every read takes the shard mutex.
+ */
+const LOCK_FREE_READS = process.arch === "x64";
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -125,6 +158,12 @@ export class CacheEngine {
    * Called while the cache's locks are held: it must not call back into this cache.
    */
   onLog: ((line: string) => void) | null = null;
+  /**
+   * What this process's lock-free reads did (see "Lock-free reads" in the module docs): attempts
+   * redone because a writer was at work (`retries`) and reads that took the shard mutex after
+   * all (`fallbacks`). Diagnostics only; never reset.
+   */
+  readonly optimisticReads = { retries: 0, fallbacks: 0 };
 
   readonly #layout: CacheLayout;
   readonly #meta: CacheMeta;
@@ -138,6 +177,16 @@ export class CacheEngine {
   readonly #shardMask: number;
   readonly #hashsize: number;
   readonly #keysize: number;
+  readonly #items: number;
+  readonly #blocks: number;
+  /** Bytes of the value blocks (blocks × blocksize). */
+  readonly #valueBytes: number;
+  /** The meta region's u32 view (sequence numbers, buckets, repair flag). */
+  readonly #u32: Uint32Array;
+  /** Index in {@link #u32} of shard 0's sequence number. */
+  readonly #seqBase: number;
+  /** Whether get/exists/num try a lock-free read first. */
+  readonly #lockFree: boolean;
   /** `mathInitial` as counter halves. */
   readonly #initial: CounterHalves = { low: 0, high: 0 };
   /** Scratch result of counter arithmetic (no allocation per operation). */
@@ -183,6 +232,12 @@ export class CacheEngine {
     this.#shardMask = layout.shardCount - 1;
     this.#hashsize = opts.hashsize;
     this.#keysize = opts.keysize;
+    this.#items = opts.items;
+    this.#blocks = opts.blocks;
+    this.#valueBytes = opts.blocks * opts.blocksize;
+    this.#u32 = this.#meta.u32;
+    this.#seqBase = this.#meta.seqIndex(0);
+    this.#lockFree = LOCK_FREE_READS && !opts.purgeLru;
     bigIntToCounter(BigInt.asIntN(64, opts.mathInitial), this.#initial);
     if (mode === "attach") {
       this.#meta.verify(opts);
@@ -199,7 +254,8 @@ export class CacheEngine {
 
   /**
    * The value of a live key (a copy), or null. Counts a hit or a miss; on `purge_lru` caches a hit
-   * makes the item the most recently used.
+   * makes the item the most recently used. Usually lock-free (see the module docs): the item's own
+   * `hits` field is then left alone.
    * @example
    * ```ts
    * cache.get(Buffer.from("k")); // Buffer or null
@@ -209,6 +265,10 @@ export class CacheEngine {
     const h = this.#hash(key);
     const b = h % this.#hashsize;
     const s = b & this.#shardMask;
+    if (this.#lockFree) {
+      const r = this.#readFree(key, h, b, s, READ_VALUE);
+      if (r !== LOCKED) return r as Buffer | null;
+    }
     for (let attempt = 0; ; attempt++) {
       try {
         this.#lockShard(s);
@@ -221,8 +281,11 @@ export class CacheEngine {
           this.#needGlobal();
           this.#lru.touch(slot);
         }
+        const vs = this.#slots.low(slot, ITEM.valsize);
+        const fb = this.#slots.low(slot, ITEM.firstBlock);
+        if (!this.#valueFits(fb, vs)) this.#corrupt();
         this.#countHit(slot, s);
-        return this.#slots.copyValue(this.#slots.low(slot, ITEM.firstBlock), this.#slots.low(slot, ITEM.valsize));
+        return this.#slots.copyValue(fb, vs);
       } catch (err) {
         this.#backOut(err, attempt);
       } finally {
@@ -232,7 +295,7 @@ export class CacheEngine {
   }
 
   /**
-   * True when `key` is live (present and not expired). Counts nothing.
+   * True when `key` is live (present and not expired). Counts nothing. Usually lock-free.
    * @example
    * ```ts
    * cache.exists(Buffer.from("k")); // boolean
@@ -242,6 +305,10 @@ export class CacheEngine {
     const h = this.#hash(key);
     const b = h % this.#hashsize;
     const s = b & this.#shardMask;
+    if (this.#lockFree) {
+      const r = this.#readFree(key, h, b, s, READ_EXISTS);
+      if (r !== LOCKED) return r as boolean;
+    }
     for (let attempt = 0; ; attempt++) {
       try {
         this.#lockShard(s);
@@ -386,7 +453,7 @@ export class CacheEngine {
 
   /**
    * The counter stored under `key`: its int64 when the value is exactly 8 bytes, else 0n (also for
-   * a missing key). Counts a hit or a miss.
+   * a missing key). Counts a hit or a miss. Usually lock-free, like {@link get}.
    * @example
    * ```ts
    * cache.num(Buffer.from("hits")); // 0n when absent
@@ -396,6 +463,10 @@ export class CacheEngine {
     const h = this.#hash(key);
     const b = h % this.#hashsize;
     const s = b & this.#shardMask;
+    if (this.#lockFree) {
+      const r = this.#readFree(key, h, b, s, READ_COUNTER);
+      if (r !== LOCKED) return r as bigint;
+    }
     for (let attempt = 0; ; attempt++) {
       try {
         this.#lockShard(s);
@@ -404,11 +475,12 @@ export class CacheEngine {
           this.#meta.count(s, 1);
           return 0n;
         }
-        this.#countHit(slot, s);
         const slots = this.#slots;
-        if (slots.low(slot, ITEM.valsize) !== 8) return 0n;
         const fb = slots.low(slot, ITEM.firstBlock);
-        return counterToBigInt(slots.counterLow(fb), slots.counterHigh(fb));
+        const vs = slots.low(slot, ITEM.valsize);
+        if (!this.#valueFits(fb, vs)) this.#corrupt();
+        this.#countHit(slot, s);
+        return vs === 8 ? counterToBigInt(slots.counterLow(fb), slots.counterHigh(fb)) : 0n;
       } catch (err) {
         this.#backOut(err, attempt);
       } finally {
@@ -517,10 +589,27 @@ export class CacheEngine {
     if (u[META_U32.repair] !== 0) throw NEEDS_REPAIR;
   }
 
+  /** Makes shard `s`'s sequence number odd (its mutex is held): lock-free readers hold off. */
+  #seqEnter(s: number): void {
+    const u = this.#u32;
+    const i = this.#seqBase + s * SHARD_LINE_WORDS;
+    const v = u[i]!;
+    // Already odd when the previous holder died in the middle of a change.
+    if ((v & 1) === 0) Atomics.store(u, i, v + 1);
+  }
+
+  /** Makes shard `s`'s sequence number even again, and different: readers that overlapped retry. */
+  #seqExit(s: number): void {
+    const u = this.#u32;
+    const i = this.#seqBase + s * SHARD_LINE_WORDS;
+    Atomics.store(u, i, (u[i]! | 1) + 1);
+  }
+
   /** Takes shard `s`'s mutex (the only lock held so far). */
   #lockShard(s: number): void {
     const recovered = this.#locks.shards[s]!.lock();
     this.#shard = s;
+    this.#seqEnter(s);
     this.#locked(recovered);
   }
 
@@ -530,6 +619,7 @@ export class CacheEngine {
     for (let s = 0; s < shards.length; s++) {
       const recovered = shards[s]!.lock();
       this.#allShards = s + 1;
+      this.#seqEnter(s);
       this.#locked(recovered);
     }
     if (global) this.#needGlobal();
@@ -548,16 +638,25 @@ export class CacheEngine {
     this.#locks.global.unlock();
   }
 
-  /** Releases every lock held, in reverse order of acquisition. */
-  #releaseAll(): void {
+  /**
+   * Releases every lock held, in reverse order of acquisition, making the shards' sequence
+   * numbers even again unless `keepOdd` (an operation cut short by an unexpected error leaves its
+   * shards to the locked paths until their next writer, like a writer that died).
+   */
+  #releaseAll(keepOdd = false): void {
     if (this.#globalHeld) this.#releaseGlobal();
     const shards = this.#locks.shards;
     if (this.#shard >= 0) {
       const s = this.#shard;
       this.#shard = -1;
+      if (!keepOdd) this.#seqExit(s);
       shards[s]!.unlock();
     }
-    while (this.#allShards > 0) shards[--this.#allShards]!.unlock();
+    while (this.#allShards > 0) {
+      const s = --this.#allShards;
+      if (!keepOdd) this.#seqExit(s);
+      shards[s]!.unlock();
+    }
   }
 
   /**
@@ -565,7 +664,7 @@ export class CacheEngine {
    * request, and otherwise repairs so that the caller can retry (attempt `attempt`).
    */
   #backOut(err: unknown, attempt: number): void {
-    this.#releaseAll();
+    this.#releaseAll(err !== NEEDS_REPAIR);
     if (err !== NEEDS_REPAIR) throw err;
     if (attempt >= MAX_REPAIRS) throw new UwsgiError("UWSGI_ERR_CACHE_REGION", this.options.name, "the shared region stays inconsistent after repeated repairs");
     this.#repair();
@@ -592,6 +691,7 @@ export class CacheEngine {
       for (let s = 0; s < shards.length; s++) {
         if (shards[s]!.lock()) Atomics.store(u, META_U32.repair, 1);
         this.#allShards = s + 1;
+        this.#seqEnter(s);
       }
       if (this.#locks.global.lock()) Atomics.store(u, META_U32.repair, 1);
       this.#globalHeld = true;
@@ -609,6 +709,94 @@ export class CacheEngine {
   #corrupt(): never {
     Atomics.store(this.#meta.u32, META_U32.repair, 1);
     throw NEEDS_REPAIR;
+  }
+
+  // --- lock-free reads ------------------------------------------------------------------------
+
+  /**
+   * get (`what` READ_VALUE), exists (READ_EXISTS) or num (READ_COUNTER) without any mutex, under
+   * shard `s`'s sequence number; LOCKED when the read must be done with the mutex held instead.
+   */
+  #readFree(key: Buffer, h: number, b: number, s: number, what: number): Buffer | boolean | bigint | null | typeof LOCKED {
+    const u = this.#u32;
+    const si = this.#seqBase + s * SHARD_LINE_WORDS;
+    const slots = this.#slots;
+    if (key.length > this.#keysize) {
+      // No item can have this key.
+      if (what === READ_EXISTS) return false;
+      this.#meta.count(s, 1);
+      return what === READ_VALUE ? null : 0n;
+    }
+    for (let attempt = 0; attempt < OPTIMISTIC_TRIES; attempt++) {
+      const seq = Atomics.load(u, si);
+      // Odd: a writer is at work (or died at work: the locked path recovers).
+      if ((seq & 1) !== 0) {
+        this.optimisticReads.retries++;
+        continue;
+      }
+      if (u[META_U32.repair] !== 0) break;
+      const slot = this.#findFree(key, h, b);
+      let value: Buffer | null = null;
+      let counter = false;
+      let low = 0;
+      let high = 0;
+      let fits = true;
+      if (slot > 0 && what !== READ_EXISTS) {
+        const vs = slots.low(slot, ITEM.valsize);
+        const fb = slots.low(slot, ITEM.firstBlock);
+        fits = this.#valueFits(fb, vs);
+        if (what === READ_VALUE) {
+          // A huge torn length must not cost a huge allocation: check the header held still first.
+          if (fits && vs > CHECK_BEFORE_COPY && Atomics.load(u, si) !== seq) fits = false;
+          if (fits) value = slots.copyValue(fb, vs);
+        } else if (vs === 8) {
+          if (fits) {
+            counter = true;
+            low = slots.counterLow(fb);
+            high = slots.counterHigh(fb);
+          }
+        }
+      }
+      if (Atomics.load(u, si) !== seq) {
+        this.optimisticReads.retries++;
+        continue;
+      }
+      // Stable but impossible: corruption (the locked path repairs it); or an expired item (the
+      // locked path deletes it).
+      if (slot < 0 || !fits) break;
+      if (what === READ_EXISTS) return slot !== 0;
+      this.#meta.count(s, slot === 0 ? 1 : 0);
+      if (what === READ_VALUE) return value;
+      return counter ? counterToBigInt(low, high) : 0n;
+    }
+    this.optimisticReads.fallbacks++;
+    return LOCKED;
+  }
+
+  /** Whether a value of `length` bytes at block `firstBlock` is possible (a header read may be torn or corrupt). */
+  #valueFits(firstBlock: number, length: number): boolean {
+    return length > 0 && length <= this.#maxItemSize && firstBlock < this.#blocks && firstBlock * this.options.blocksize + length <= this.#valueBytes;
+  }
+
+  /**
+   * Lock-free lookup: the slot of a live `key` in bucket `b`, 0 when absent, {@link EXPIRED} or
+   * {@link TORN}. Every index is checked before use and every loop is bounded, so whatever a
+   * concurrent writer leaves half-done, this neither throws nor spins.
+   */
+  #findFree(key: Buffer, h: number, b: number): number {
+    const slots = this.#slots;
+    const items = this.#items;
+    const len = key.length;
+    let slot = this.#meta.bucket(b);
+    for (let rounds = 0; slot !== 0; rounds++) {
+      if (slot >= items || rounds >= items) return TORN;
+      if (slots.low(slot, ITEM.hash) === h && slots.low(slot, ITEM.keysize) === len && slots.keyEquals(slot, key)) {
+        const e = slots.get(slot, ITEM.expires);
+        return e !== 0 && e <= unixSeconds(this.#clock) ? EXPIRED : slot;
+      }
+      slot = slots.low(slot, ITEM.next);
+    }
+    return 0;
   }
 
   // --- operations with their locks held -------------------------------------------------------
@@ -701,9 +889,10 @@ export class CacheEngine {
     const slots = this.#slots;
     if (slot !== 0) {
       if (!update) return false;
-      if (op === null) return this.#overwrite(slot, value, expires, j, now, exclusive);
       const fb = slots.low(slot, ITEM.firstBlock);
       const vs = slots.low(slot, ITEM.valsize);
+      if (!this.#valueFits(fb, vs)) this.#corrupt();
+      if (op === null) return this.#overwrite(slot, value, expires, j, now, exclusive);
       if (vs === 8) {
         if (this.#meta.bitmap === null) return this.#mathInPlace(slot, fb, op, n, operand, j, now);
         // Bitmap caches move every new value to fresh blocks (as uWSGI does); the journal still
@@ -852,10 +1041,11 @@ export class CacheEngine {
     const o = this.options;
     const meta = this.#meta;
     const slots = this.#slots;
-    meta.setJournal(j, slot);
-    this.#chains.unlink(slot, b);
     const fb = slots.get(slot, ITEM.firstBlock);
     const vs = slots.get(slot, ITEM.valsize);
+    if (!this.#valueFits(fb, vs)) this.#corrupt();
+    meta.setJournal(j, slot);
+    this.#chains.unlink(slot, b);
     slots.clearItem(slot);
     if (o.purgeLru) this.#lru.remove(slot);
     meta.bitmap?.unmark(fb, BlockBitmap.blocksFor(vs, o.blocksize));

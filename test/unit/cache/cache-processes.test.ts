@@ -7,7 +7,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { systemClock } from "../../../src/core/clock.js";
 import { CacheEngine } from "../../../src/engines/cache/cache-engine.js";
-import { cacheRegionSizes } from "../../../src/engines/cache/cache-layout.js";
+import { SHARD_LINE, SHARD_LINE_BYTES, cacheLayout, cacheRegionSizes } from "../../../src/engines/cache/cache-layout.js";
 import { parseCache2Option } from "../../../src/engines/cache/cache-options.js";
 import { MutexArea } from "../../../src/native/mutex-area.js";
 import { SharedRegion, regionName } from "../../../src/native/shared-region.js";
@@ -101,6 +101,10 @@ function assertConsistent(): void {
     // `<key>#<version>#` repeated and cut to the value's length; a value shorter than one unit
     // is a prefix of it.
     const text = value.toString();
+    if (key === "flip-v") {
+      assert.ok(text === "a".repeat(40) || text === "b".repeat(64), `flip-v is not torn: ${text}`);
+      continue;
+    }
     assert.ok(text.startsWith(`${key}#`.slice(0, text.length)), `${key} holds its own pattern: ${text}`);
     const unit = /^[^#]+#\d+#/.exec(text)?.[0];
     if (unit) assert.equal(text, unit.repeat(Math.ceil(text.length / unit.length)).slice(0, text.length), `${key} is not torn: ${text}`);
@@ -186,5 +190,60 @@ test("a counter survives SIGKILLs of a process changing both of its halves, neve
     if (v !== base) assert.equal(cache.math("dec", B("flip"), 0x100000001n), true);
   }
   t.diagnostic(`repairs after kills: ${logs.filter((l) => l.includes("rebuilt")).length} of 8 rounds`);
+  assertConsistent();
+});
+
+/** Sequence numbers of every shard, straight from the meta region. */
+function shardSeqs(): number[] {
+  const layout = cacheLayout(opts);
+  const u = new Uint32Array(meta.buffer);
+  return Array.from({ length: layout.shardCount }, (_, s) => u[(layout.shardLinesOffset + s * SHARD_LINE_BYTES) / 4 + SHARD_LINE.seq]!);
+}
+
+test("lock-free reads racing a writer in another process retry and never return a torn value", async () => {
+  cache.clear();
+  assert.equal(cache.update(B("flip-v"), Buffer.alloc(40, "a")), true);
+  assert.equal(cache.math("inc", B("flip"), 3n), true);
+  const before = { ...cache.optimisticReads };
+  const writer = start("flip-both");
+  await writer.waitFor(/^ready$/);
+  let reads = 0;
+  const until = Date.now() + 10_000;
+  // Read until the writer has been caught at work a few times (or 10 s: then the assertion below says so).
+  while (cache.optimisticReads.retries - before.retries < 20 && Date.now() < until) {
+    for (let i = 0; i < 500; i++, reads++) {
+      const v = cache.get(B("flip-v"));
+      assert.ok(v, "flip-v is always there");
+      const text = v.toString();
+      assert.ok(text === "a".repeat(40) || text === "b".repeat(64), `not torn: ${text}`);
+      const n = cache.num(B("flip"));
+      assert.ok(n === 3n || n === 3n + 0x100000001n, `counter not torn: ${n}`);
+      assert.equal(cache.exists(B("flip-v")), true);
+    }
+  }
+  writer.child.kill("SIGKILL");
+  await writer.exited;
+  assert.ok(cache.optimisticReads.retries - before.retries >= 20, `reads retried while the writer was at work (${reads} reads)`);
+  assertConsistent();
+});
+
+test("a writer that died holding a shard mutex leaves an odd sequence number: readers take the mutex, which repairs", async () => {
+  cache.clear();
+  for (let i = 0; i < 10; i++) cache.set(B(`k${i}`), Buffer.from(`k${i}#0#`));
+  cache.set(B("victim"), Buffer.from("victim#1#"));
+  assert.ok(shardSeqs().every((q) => q % 2 === 0), "no writer at work");
+  const holder = start("die-holding");
+  await holder.waitFor(/^holding$/);
+  holder.child.kill("SIGKILL");
+  await holder.exited;
+  assert.equal(shardSeqs().filter((q) => q % 2 === 1).length, 1, "the dead writer's shard is left odd");
+  const before = { ...cache.optimisticReads };
+  logs.length = 0;
+  assert.equal(cache.get(B("victim")), null, "the half-written item is never read");
+  assert.equal(cache.optimisticReads.fallbacks, before.fallbacks + 1, "the read fell back to the mutex");
+  assert.match(logs.join("\n"), /rebuilt after a process died holding its lock: 10 items kept, 1 dropped/);
+  assert.ok(shardSeqs().every((q) => q % 2 === 0), "the repair left every sequence number even");
+  for (let i = 0; i < 10; i++) assert.deepEqual(cache.get(B(`k${i}`)), Buffer.from(`k${i}#0#`));
+  assert.equal(cache.optimisticReads.fallbacks, before.fallbacks + 1, "later reads are lock-free again");
   assertConsistent();
 });

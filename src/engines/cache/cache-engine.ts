@@ -112,6 +112,8 @@ const READ_COUNTER = 2;
 /** Values larger than this are copied only once the sequence number says the header was stable. */
 const CHECK_BEFORE_COPY = 4096;
 const SHARD_LINE_WORDS = SHARD_LINE_BYTES / 4;
+/** Looks at a busy shard's sequence number (a few ns each) before blocking on its mutex. */
+const LOCK_SPINS = 200;
 /**
  * Lock-free reads rely on x86-64's total store order (stores become visible in program order,
  * loads are not reordered with loads); on other CPUs every read takes the shard mutex.
@@ -589,25 +591,48 @@ export class CacheEngine {
     if (u[META_U32.repair] !== 0) throw NEEDS_REPAIR;
   }
 
+  // Plain stores suffice for the sequence numbers: only the shard mutex holder writes them, and
+  // lock-free readers exist only on x86-64, where stores become visible in program order.
+
   /** Makes shard `s`'s sequence number odd (its mutex is held): lock-free readers hold off. */
   #seqEnter(s: number): void {
     const u = this.#u32;
     const i = this.#seqBase + s * SHARD_LINE_WORDS;
     const v = u[i]!;
     // Already odd when the previous holder died in the middle of a change.
-    if ((v & 1) === 0) Atomics.store(u, i, v + 1);
+    if ((v & 1) === 0) u[i] = v + 1;
   }
 
   /** Makes shard `s`'s sequence number even again, and different: readers that overlapped retry. */
   #seqExit(s: number): void {
     const u = this.#u32;
     const i = this.#seqBase + s * SHARD_LINE_WORDS;
-    Atomics.store(u, i, (u[i]! | 1) + 1);
+    u[i] = (u[i]! | 1) + 1;
   }
 
-  /** Takes shard `s`'s mutex (the only lock held so far). */
+  /**
+   * Takes shard `s`'s mutex (the only lock held so far). When another process is at work in the
+   * shard (odd sequence number), first waits a little for it in user space: a critical section
+   * lasts a fraction of a microsecond, sleeping in the kernel and being woken costs several.
+   * `tryLock` is used only once the number is even, i.e. when no change can be half-done, so a
+   * dead owner it may silently take over needs no repair (one that died mid-change leaves the
+   * number odd: `lock()` then reports it).
+   */
   #lockShard(s: number): void {
-    const recovered = this.#locks.shards[s]!.lock();
+    const m = this.#locks.shards[s]!;
+    const u = this.#u32;
+    const i = this.#seqBase + s * SHARD_LINE_WORDS;
+    if ((u[i]! & 1) !== 0) {
+      for (let spin = 0; spin < LOCK_SPINS; spin++) {
+        if ((Atomics.load(u, i) & 1) === 0 && m.tryLock()) {
+          this.#shard = s;
+          this.#seqEnter(s);
+          this.#locked(false);
+          return;
+        }
+      }
+    }
+    const recovered = m.lock();
     this.#shard = s;
     this.#seqEnter(s);
     this.#locked(recovered);

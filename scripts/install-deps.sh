@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what uwsgi-node's tests need on a fresh Debian/Ubuntu machine (run as root):
+# the Debian packages the tests start for real (uWSGI + python3 plugin, nginx, redis), then the
+# npm packages and the native addon (`npm ci` builds it with node-gyp against Node's headers).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export DEBIAN_FRONTEND=noninteractive
+packages=(uwsgi-core uwsgi-plugin-python3 redis-server python3)
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then packages+=(nginx-light); fi
+missing=()
+for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "== installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian starts the services it installs; the tests start their own on ephemeral ports.
+for svc in nginx redis-server; do
+  if pidof "$svc" >/dev/null 2>&1 && command -v service >/dev/null 2>&1; then service "$svc" stop >/dev/null 2>&1 || true; fi
+done
+
+echo "== node $(node --version), npm $(npm --version)"
+npm ci --no-audit --no-fund

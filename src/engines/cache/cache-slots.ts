@@ -7,12 +7,23 @@ import { ITEM, ITEM_HEADER_BYTES, type CacheLayout } from "./cache-layout.js";
 
 const TWO_32 = 4294967296;
 
+/** A `constructor` whose @@species makes TypedArray methods that copy (`slice`) create Buffers. */
+const BUFFER_SPECIES = {
+  [Symbol.species]: function allocate(length: number): Buffer {
+    return Buffer.allocUnsafe(length);
+  },
+};
+
 /** Reads and writes item slots and value blocks of one cache's data region. */
 export class CacheSlots {
   readonly #view: DataView;
   readonly #bytes: Buffer;
-  /** The same bytes as a plain Uint8Array: its `subarray` is cheaper than a Buffer's. */
-  readonly #u8: Uint8Array;
+  /**
+   * The same bytes as a Uint8Array whose `slice` returns a Buffer: its species constructor
+   * allocates with `Buffer.allocUnsafe`, so a value is copied out with one allocation and one
+   * native copy (no intermediate view).
+   */
+  readonly #sliceView: Uint8Array;
   readonly #slotBytes: number;
   readonly #blocksOffset: number;
   readonly #blocksize: number;
@@ -25,7 +36,8 @@ export class CacheSlots {
   constructor(data: ArrayBuffer, layout: CacheLayout, blocksize: number) {
     this.#view = new DataView(data, 0, layout.dataBytes);
     this.#bytes = Buffer.from(data, 0, layout.dataBytes);
-    this.#u8 = new Uint8Array(data, 0, layout.dataBytes);
+    this.#sliceView = new Uint8Array(data, 0, layout.dataBytes);
+    Object.defineProperty(this.#sliceView, "constructor", { value: BUFFER_SPECIES });
     this.#slotBytes = layout.slotBytes;
     this.#blocksOffset = layout.blocksOffset;
     this.#blocksize = blocksize;
@@ -99,9 +111,7 @@ export class CacheSlots {
   /** A copy of `length` bytes starting at block `firstBlock`. */
   copyValue(firstBlock: number, length: number): Buffer {
     const off = this.#blocksOffset + firstBlock * this.#blocksize;
-    const out = Buffer.allocUnsafe(length);
-    out.set(this.#u8.subarray(off, off + length));
-    return out;
+    return this.#sliceView.slice(off, off + length) as Buffer;
   }
 
   /** Writes `value` starting at block `firstBlock`. */

@@ -79,50 +79,59 @@ export function createSharedEngines(
 ): SharedEngines {
   const regions: SharedRegion[] = [];
   const files: FileRegion[] = [];
-
-  const caches = config.caches.map((opts, i) => {
-    const sizes = cacheRegionSizes(opts);
-    const meta = region(instance, `cache.${i}.meta`, sizes.metaBytes, mode);
-    regions.push(meta);
-    let data: ArrayBuffer;
-    let cacheMode: "init" | "attach" | "restore" = mode === "create" ? "init" : "attach";
-    if (opts.store) {
-      const { file, restore } = storeRegion(opts, sizes.dataBytes, mode);
-      files.push(file);
-      data = file.buffer;
-      if (restore) cacheMode = "restore";
-    } else {
-      const d = region(instance, `cache.${i}.data`, sizes.dataBytes, mode);
-      regions.push(d);
-      data = d.buffer;
-    }
-    const locks = mutexes(instance, `cache.${i}.locks`, sizes.shardCount + 1, mode, `cache_${opts.name} `);
-    regions.push(locks.region);
-    const shards = Array.from({ length: sizes.shardCount }, (_, s) => locks.area.get(s));
-    return new CacheEngine(opts, { meta: meta.buffer, data }, { shards, global: locks.area.get(sizes.shardCount) }, clock, cacheMode);
-  });
-
-  let metrics: MetricsEngine | null = null;
-  if (config.metricsEnabled) {
-    const values = region(instance, "metrics", MetricsEngine.regionBytes(metricSpecs.length), mode);
-    const lock = mutexes(instance, "metrics.lock", 1, mode, "metrics ");
-    regions.push(values, lock.region);
-    metrics = new MetricsEngine(metricSpecs, values.buffer, lock.area.get(0), mode === "create" ? "init" : "attach");
+  try {
+    return build();
+  } catch (err) {
+    // Do not leave half an instance behind in /dev/shm.
+    if (mode === "create") for (const r of regions) r.unlink();
+    throw err;
   }
 
-  const userLocks = mutexes(instance, "locks", config.locks + 1, mode, "user ");
-  regions.push(userLocks.region);
+  function build(): SharedEngines {
+    const caches = config.caches.map((opts, i) => {
+      const sizes = cacheRegionSizes(opts);
+      const meta = region(instance, `cache.${i}.meta`, sizes.metaBytes, mode);
+      regions.push(meta);
+      let data: ArrayBuffer;
+      let cacheMode: "init" | "attach" | "restore" = mode === "create" ? "init" : "attach";
+      if (opts.store) {
+        const { file, restore } = storeRegion(opts, sizes.dataBytes, mode);
+        files.push(file);
+        data = file.buffer;
+        if (restore) cacheMode = "restore";
+      } else {
+        const d = region(instance, `cache.${i}.data`, sizes.dataBytes, mode);
+        regions.push(d);
+        data = d.buffer;
+      }
+      const locks = mutexes(instance, `cache.${i}.locks`, sizes.shardCount + 1, mode, `cache_${opts.name} `);
+      regions.push(locks.region);
+      const shards = Array.from({ length: sizes.shardCount }, (_, s) => locks.area.get(s));
+      return new CacheEngine(opts, { meta: meta.buffer, data }, { shards, global: locks.area.get(sizes.shardCount) }, clock, cacheMode);
+    });
 
-  return {
-    caches: new CacheRegistry(caches),
-    metrics,
-    metricSpecs,
-    lockMutexes: Array.from({ length: config.locks + 1 }, (_, n) => userLocks.area.get(n)),
-    sync(async = true) {
-      for (const f of files) f.sync(async);
-    },
-    unlink() {
-      for (const r of regions) r.unlink();
-    },
-  };
+    let metrics: MetricsEngine | null = null;
+    if (config.metricsEnabled) {
+      const values = region(instance, "metrics", MetricsEngine.regionBytes(metricSpecs.length), mode);
+      const lock = mutexes(instance, "metrics.lock", 1, mode, "metrics ");
+      regions.push(values, lock.region);
+      metrics = new MetricsEngine(metricSpecs, values.buffer, lock.area.get(0), mode === "create" ? "init" : "attach");
+    }
+
+    const userLocks = mutexes(instance, "locks", config.locks + 1, mode, "user ");
+    regions.push(userLocks.region);
+
+    return {
+      caches: new CacheRegistry(caches),
+      metrics,
+      metricSpecs,
+      lockMutexes: Array.from({ length: config.locks + 1 }, (_, n) => userLocks.area.get(n)),
+      sync(async = true) {
+        for (const f of files) f.sync(async);
+      },
+      unlink() {
+        for (const r of regions) r.unlink();
+      },
+    };
+  }
 }

@@ -184,6 +184,19 @@ function varsEntries(vars: VarsInput): Iterable<readonly [BytesLike, BytesLike]>
   return Symbol.iterator in vars ? (vars as Iterable<readonly [BytesLike, BytesLike]>) : Object.entries(vars);
 }
 
+/** Writes each part as `[u16 LE length][bytes]`, back to back (lengths already checked). */
+function joinLengthPrefixed(parts: readonly Buffer[]): Buffer {
+  let total = 0;
+  for (const part of parts) total += 2 + part.length;
+  const out = Buffer.allocUnsafe(total);
+  let p = 0;
+  for (const part of parts) {
+    p = out.writeUInt16LE(part.length, p);
+    p += part.copy(out, p);
+  }
+  return out;
+}
+
 /**
  * Encodes a vars dictionary: `[u16 keylen][key][u16 vallen][value]` per pair, in order,
  * no terminator. Duplicate keys are kept (pass pairs to emit them).
@@ -195,7 +208,6 @@ function varsEntries(vars: VarsInput): Iterable<readonly [BytesLike, BytesLike]>
  */
 export function encodeVars(vars: VarsInput): Buffer {
   const parts: Buffer[] = [];
-  let total = 0;
   let index = 0;
   for (const entry of varsEntries(vars)) {
     if (!Array.isArray(entry) || entry.length !== 2) {
@@ -207,16 +219,9 @@ export function encodeVars(vars: VarsInput): Buffer {
     const value = toBuffer(entry[1], `vars value of key ${quoteBytes(key)}`);
     checkLength(`vars value of key ${quoteBytes(key)}`, value.length);
     parts.push(key, value);
-    total += 4 + key.length + value.length;
     index++;
   }
-  const out = Buffer.allocUnsafe(total);
-  let p = 0;
-  for (const part of parts) {
-    p = out.writeUInt16LE(part.length, p);
-    p += part.copy(out, p);
-  }
-  return out;
+  return joinLengthPrefixed(parts);
 }
 
 /**
@@ -287,22 +292,14 @@ export function varsGet(pairs: readonly VarsPair[], key: BytesLike): Buffer | nu
  */
 export function encodeArray(items: Iterable<BytesLike>): Buffer {
   const parts: Buffer[] = [];
-  let total = 0;
   let index = 0;
   for (const item of items) {
     const buf = toBuffer(item, `array item #${index}`);
     checkLength(`array item #${index}`, buf.length);
     parts.push(buf);
-    total += 2 + buf.length;
     index++;
   }
-  const out = Buffer.allocUnsafe(total);
-  let p = 0;
-  for (const part of parts) {
-    p = out.writeUInt16LE(part.length, p);
-    p += part.copy(out, p);
-  }
-  return out;
+  return joinLengthPrefixed(parts);
 }
 
 /** Options of {@link decodeArray}. */

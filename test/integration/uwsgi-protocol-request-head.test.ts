@@ -4,16 +4,8 @@ import assert from "node:assert/strict";
 import { decodeVars, encodeVars } from "../../src/protocol/packet.js";
 import { buildRequestHead } from "../../src/server/uwsgi-protocol/request-head.js";
 import { decodeRequestEnv } from "../../src/server/uwsgi-protocol/request-env.js";
+import { mulberry32 } from "../support/mulberry32.js";
 
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function reference(payload: Buffer): Record<string, string> {
   const env: Record<string, string> = {};
@@ -25,7 +17,7 @@ function reference(payload: Buffer): Record<string, string> {
 }
 
 test("request env: same result as decodeVars on random payloads (binary bytes, empty values, duplicates)", () => {
-  const rand = rng(1234);
+  const rand = mulberry32(1234);
   for (let i = 0; i < 500; i++) {
     const pairs: Array<[Buffer, Buffer]> = [];
     const n = Math.floor(rand() * 12);
@@ -42,7 +34,7 @@ test("request env: same result as decodeVars on random payloads (binary bytes, e
 
 test("request env: malformed payloads raise decodeVars' own coded error", () => {
   const good = encodeVars({ REQUEST_METHOD: "GET", PATH_INFO: "/x" });
-  const rand = rng(99);
+  const rand = mulberry32(99);
   let rejected = 0;
   for (let i = 0; i < 400; i++) {
     const bad = Buffer.from(good);

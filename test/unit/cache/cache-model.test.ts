@@ -6,18 +6,8 @@ import { ManualClock } from "../../../src/core/clock.js";
 import type { CacheEngine, CacheMathOp } from "../../../src/engines/cache/cache-engine.js";
 import { maxItemSizeOf, parseCache2Option, type CacheOptions } from "../../../src/engines/cache/cache-options.js";
 import { START_MS, engineOver, sharedSetup } from "./make-cache.js";
+import { mulberry32 } from "../../support/mulberry32.js";
 
-/** mulberry32: a tiny deterministic PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Entry {
   value: Buffer;
@@ -97,7 +87,7 @@ function run(spec: string, seed: number, steps: number, valueCap = Infinity): vo
   const setup = sharedSetup(opts);
   const engines: CacheEngine[] = [engineOver(opts, setup, clock, "init"), engineOver(opts, setup, clock, "attach")];
   const model = new Model(opts, clock);
-  const rand = rng(seed);
+  const rand = mulberry32(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const keys = Array.from({ length: opts.items + 4 }, (_, i) => `key${i}`);
   keys.push("", "k".repeat(opts.keysize), "k".repeat(opts.keysize + 1));

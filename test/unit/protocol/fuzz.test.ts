@@ -22,20 +22,10 @@ import { decodeArray, decodeHeader, decodePacket, decodeVars, encodeArray, encod
 import { CacheMagicResponseReader, RpcResponseReader } from "../../../src/protocol/response-reader.js";
 import { decodeSpoolFile, encodeSpoolFile } from "../../../src/protocol/spool-file.js";
 import { CACHE_GET_REQUEST, CACHE_GET_RESPONSE, RPC_HELLO_REQUEST, SPOOL_FILE_PRIORITY_ACTION } from "./wire-vectors.js";
+import { mulberry32 } from "../../support/mulberry32.js";
 
-/** mulberry32: a small deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-const random = prng(0x5eed);
+const random = mulberry32(0x5eed);
 const int = (n: number) => Math.floor(random() * n);
 
 const SEEDS = [

@@ -285,6 +285,30 @@ export function encodeCacheMagicRequest({ cmd, key, cache, value, expires = 0 }:
  * if (req.cmd === "set") readBody(req.size);
  */
 export function decodeCacheMagicRequest(payload: Buffer): CacheMagicRequest {
+  return checkCacheMagicRequest(decodeCacheMagicFields(payload));
+}
+
+/**
+ * Checks decoded fields against uWSGI's commands: a known `cmd`, and a `key` for all but `clear`.
+ * @throws UwsgiError UWSGI_ERR_PACKET_MALFORMED otherwise.
+ */
+export function checkCacheMagicRequest(fields: CacheMagicFields): CacheMagicRequest {
+  const name = fields.cmd.toString("latin1");
+  if (!CACHE_MAGIC_COMMANDS.has(name)) throw malformed(`cache magic request: unknown cmd ${quoteBytes(fields.cmd)}`);
+  if (fields.key === null && name !== "clear") throw malformed(`cache magic request: cmd ${name} without a key`);
+  return { ...fields, cmd: name as CacheMagicCommand, key: name === "clear" ? null : fields.key };
+}
+
+/** A cache magic request dict as decoded, `cmd` still raw. */
+export type CacheMagicFields = Omit<CacheMagicRequest, "cmd"> & { cmd: Buffer };
+
+/**
+ * The fields of a cache magic request dict, with `cmd` not yet checked against uWSGI's commands
+ * (extensions such as uwsgi-node's math commands are decoded with this too). An empty `cache`
+ * reads as null (the default cache).
+ * @throws UwsgiError UWSGI_ERR_PACKET_MALFORMED for a malformed dict, no `cmd`, or a non-decimal `size`/`expires`.
+ */
+export function decodeCacheMagicFields(payload: Buffer): CacheMagicFields {
   let cmd: Buffer | null = null;
   let key: Buffer | null = null;
   let cache: Buffer | null = null;
@@ -300,10 +324,7 @@ export function decodeCacheMagicRequest(payload: Buffer): CacheMagicRequest {
     }
   }
   if (cmd === null) throw malformed("cache magic request: no cmd");
-  const name = cmd.toString("latin1");
-  if (!CACHE_MAGIC_COMMANDS.has(name)) throw malformed(`cache magic request: unknown cmd ${quoteBytes(cmd)}`);
-  if (key === null && name !== "clear") throw malformed(`cache magic request: cmd ${name} without a key`);
-  return { cmd: name as CacheMagicCommand, key: name === "clear" ? null : key, cache: cache && cache.length > 0 ? cache : null, size, expires };
+  return { cmd, key, cache: cache && cache.length > 0 ? cache : null, size, expires };
 }
 
 /**

@@ -12,18 +12,10 @@
  */
 import type { CacheRegistry } from "../../engines/cache/cache-registry.js";
 import type { CacheEngine } from "../../engines/cache/cache-engine.js";
-import { UwsgiError } from "../../errors.js";
-import { CacheModifier2, decodeCacheMagicRequest, encodeCacheMagicResponse } from "../../protocol/messages.js";
+import { CacheModifier2, checkCacheMagicRequest, decodeCacheMagicFields, encodeCacheMagicResponse } from "../../protocol/messages.js";
 import { Modifier1, decodeArray, decodeVars, encodeHeader, varsGet } from "../../protocol/packet.js";
 import { decodeCacheMathOperand, isCacheMathCommand } from "../../protocol/cache-math-messages.js";
 import type { ModifierHandler, ModifierRequest } from "../uwsgi-protocol/modifier-handlers.js";
-
-function decimal(v: Buffer | null, what: string): number {
-  if (v === null || v.length === 0) return 0;
-  const s = v.toString("latin1");
-  if (!/^\d+$/.test(s)) throw new UwsgiError("UWSGI_ERR_PACKET_MALFORMED", `cache request: ${what} is not a decimal number: ${JSON.stringify(s)}`);
-  return Number(s);
-}
 
 /** The cache a request names: its `cache` value, or the default cache when absent or empty. */
 function cacheNamed(caches: CacheRegistry, name: Buffer | null): CacheEngine | null {
@@ -31,19 +23,17 @@ function cacheNamed(caches: CacheRegistry, name: Buffer | null): CacheEngine | n
 }
 
 async function magic(req: ModifierRequest, caches: CacheRegistry): Promise<void> {
-  const vars = decodeVars(req.payload);
-  const cmd = varsGet(vars, "cmd")?.toString("latin1") ?? "";
+  const fields = decodeCacheMagicFields(req.payload);
+  const cmd = fields.cmd.toString("latin1");
   if (isCacheMathCommand(cmd)) {
-    const key = varsGet(vars, "key");
-    const cache = cacheNamed(caches, varsGet(vars, "cache"));
-    const size = decimal(varsGet(vars, "size"), "size");
-    if (!key || key.length === 0 || size !== 8) return;
+    const cache = cacheNamed(caches, fields.cache);
+    if (!fields.key || fields.key.length === 0 || fields.size !== 8) return;
     const operand = await req.readBytes(8);
     if (!cache || !operand) return;
-    if (cache.math(cmd, key, decodeCacheMathOperand(operand), decimal(varsGet(vars, "expires"), "expires"))) req.socket.write(encodeCacheMagicResponse());
+    if (cache.math(cmd, fields.key, decodeCacheMathOperand(operand), fields.expires)) req.socket.write(encodeCacheMagicResponse());
     return;
   }
-  const r = decodeCacheMagicRequest(req.payload);
+  const r = checkCacheMagicRequest(fields);
   const cache = cacheNamed(caches, r.cache);
   if (!cache) return;
   let ok = false;

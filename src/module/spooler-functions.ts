@@ -8,6 +8,7 @@ import type { SpoolMessage, SpoolTask, SpoolValue, UwsgiModule } from "../api.js
 import { toBuffer } from "../core/bytes.js";
 import { UwsgiError } from "../errors.js";
 import { decodeSpoolFile } from "../protocol/spool-file.js";
+import { varsToObject } from "../protocol/packet.js";
 import { writeSpoolFileSync } from "../protocol/spool-file-io.js";
 import { listSpoolFiles } from "../engines/spooler/spool-scan.js";
 import { spoolTaskFromBytes } from "../engines/spooler/spool-task-runner.js";
@@ -104,10 +105,7 @@ export function spoolerFunctions(deps: SpoolerDeps): Pick<UwsgiModule, SpoolerFu
     i_am_the_spooler: () => deps.role().kind === "spooler",
     parsefile(fpath: string): Record<string, Buffer> | null {
       try {
-        const { vars } = decodeSpoolFile(readFileSync(fpath));
-        const out: Record<string, Buffer> = {};
-        for (const [k, v] of vars) out[k.toString("utf8")] = v;
-        return out;
+        return { ...varsToObject(decodeSpoolFile(readFileSync(fpath)).vars) };
       } catch {
         return null;
       }

@@ -8,6 +8,7 @@ import { readFileSync, renameSync, unlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { SpoolTask, SpoolerFunction } from "../../api.js";
 import { decodeSpoolFile } from "../../protocol/spool-file.js";
+import { varsToObject } from "../../protocol/packet.js";
 
 /** uWSGI's spooler return codes. */
 export const SPOOL_OK = -2;
@@ -33,8 +34,8 @@ export interface SpoolOutcome {
  */
 export function spoolTaskFromBytes(bytes: Buffer, taskName: string): SpoolTask {
   const { vars, body } = decodeSpoolFile(bytes);
-  const task: SpoolTask = {};
-  for (const [k, v] of vars) task[k.toString("utf8")] = v;
+  // Spread from a prototype-less object: a "__proto__" key stays a key.
+  const task: SpoolTask = { ...varsToObject(vars) };
   task.spooler_task_name = Buffer.from(taskName);
   if (body && body.length > 0) task.body = body;
   return task;

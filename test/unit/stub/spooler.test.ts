@@ -12,6 +12,7 @@ import { uwsgi } from "../../../src/index.js";
 import type { SpoolTask } from "../../../src/index.js";
 import { advance, configure, reset, runSpooler } from "../../../src/testing.js";
 import { isUwsgiError, type ErrorCode } from "../../../src/errors.js";
+import { encodeSpoolFile } from "../../../src/protocol/spool-file.js";
 
 const code = (c: ErrorCode) => (e: unknown) => isUwsgiError(e, c);
 const b = (s: string) => Buffer.from(s);
@@ -374,6 +375,24 @@ describe("stub spooler: runSpooler and the return codes", () => {
 });
 
 describe("stub spooler: jobs, tasks, parsefile and the rest", () => {
+  test("a spooled key named __proto__ stays a key in the task and in parsefile", async () => {
+    const path = join(dirA, "uwsgi_spoolfile_on_x_1_1_1_1_2");
+    writeFileSync(path, encodeSpoolFile([["__proto__", "p"], ["k", "v"]]), { mode: 0o600 });
+    utimesSync(path, T0 / 1000, T0 / 1000);
+    const parsed = uwsgi.parsefile(path)!;
+    assert.deepEqual(Object.keys(parsed), ["__proto__", "k"]);
+    assert.deepEqual(parsed["__proto__"], b("p"));
+    assert.equal(Object.getPrototypeOf(parsed), Object.prototype);
+    let seen: SpoolTask | null = null;
+    uwsgi.spooler = (task) => {
+      seen = task;
+      return uwsgi.SPOOL_OK;
+    };
+    await runSpooler();
+    assert.ok(seen);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(seen, "__proto__")?.value, b("p"));
+  });
+
   test("spooler_jobs lists the full paths of the first spooler's top-level tasks", () => {
     assert.deepEqual(uwsgi.spooler_jobs(), []);
     const p1 = uwsgi.send_to_spooler({ job: "1" });

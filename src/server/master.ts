@@ -128,7 +128,7 @@ export class Master {
           noMetrics: this.#cfg.statsNoMetrics ?? false,
           logger: (line) => this.#log.line(line),
           routes: {
-            "/metrics": () => ({ contentType: PROMETHEUS_CONTENT_TYPE, body: this.#memory?.prometheus(this.#workerStats()) ?? "" }),
+            "/metrics": () => ({ contentType: PROMETHEUS_CONTENT_TYPE, body: this.#memory?.prometheus() ?? "" }),
           },
         });
         this.#log.line(`*** Stats server enabled on ${this.#stats.address} fd: 0 ***`);
@@ -525,7 +525,11 @@ export class Master {
         }
       }
     }
-    if (this.#tableDirty) this.#pushTable();
+    if (this.#tableDirty) {
+      // The built-in metrics mirror the worker table, so workers' metric_get sees them too.
+      this.#memory?.updateBuiltins(this.#workerStats());
+      this.#pushTable();
+    }
   }
 
   #harakiri(proc: WorkerProcess, why: string): void {
@@ -555,7 +559,6 @@ export class Master {
     const queues = this.sockets.map((s) => listenQueueLength(s.address));
     const listenQueue = queues.length ? Math.max(...queues) : 0;
     const workers = this.#workerStats(cwd);
-    this.#memory?.updateBuiltins(workers);
     return {
       version: this.#cfg.version,
       listen_queue: listenQueue,

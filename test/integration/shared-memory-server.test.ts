@@ -71,6 +71,11 @@ describe("server: caches, metrics and locks shared by every worker", () => {
     assert.equal(state.rmw, total, "the read-modify-write under lock 1 lost no update");
     assert.equal(state.jobs, total);
     assert.equal(state.builtin, false, "built-in metrics are read-only through the API, as in uWSGI");
+    await eventually(
+      () => json(server.port, "/state").then((s) => ((s.served as number) >= total ? true : null)),
+      5000,
+      "workers see the master's built-in request counts through metric_get",
+    );
   });
 
   it("serves the metrics in Prometheus format and fills the stats document from shared memory", async () => {

@@ -1,7 +1,7 @@
 /**
  * The master's side of the instance's shared memory: it creates the regions before forking
  * (after removing regions left by dead instances), sweeps expired cache items, writes store
- * files back, keeps the built-in metrics from its worker table, feeds the stats document and
+ * files back, keeps the built-in metrics from its worker table (on the master's tick), feeds the stats document and
  * the Prometheus endpoint, and removes the regions when the instance stops.
  * @module
  */
@@ -121,9 +121,8 @@ export class InstanceMemory {
   }
 
   /** Every metric in Prometheus text format (empty with metrics disabled). */
-  prometheus(workers: readonly StatsWorker[]): string {
+  prometheus(): string {
     if (!this.engines.metrics) return "";
-    this.updateBuiltins(workers);
     return renderPrometheusText(this.engines.metrics.snapshot());
   }
 

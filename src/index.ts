@@ -13,10 +13,4 @@ export { uwsgi } from "./uwsgi.js";
 export type * from "./api.js";
 export type { BytesLike } from "./core/bytes.js";
 export { UwsgiError, isUwsgiError, ERROR_CODES, type ErrorCode, type PythonErrorKind } from "./errors.js";
-
-/** Spooler result: the task is done and its file removed. */
-export const SPOOL_OK = -2;
-/** Spooler result: retry the task at the next spooler pass. */
-export const SPOOL_RETRY = -1;
-/** Spooler result: this language does not handle the task. */
-export const SPOOL_IGNORE = 0;
+export { SPOOL_OK, SPOOL_RETRY, SPOOL_IGNORE } from "./engines/spooler/spool-task-runner.js";

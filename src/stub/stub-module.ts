@@ -19,6 +19,7 @@ import { requestEnv, requestFunctions } from "../module/request-functions.js";
 import { socketFunctions } from "../module/socket-functions.js";
 import { processMemory } from "../module/process-memory.js";
 import { websocketFunctions } from "../module/websocket-functions.js";
+import { SPOOL_IGNORE, SPOOL_OK, SPOOL_RETRY } from "../engines/spooler/spool-task-runner.js";
 import { CacheClient } from "../client/cache-client.js";
 import { RpcClient } from "../client/rpc-client.js";
 import { SignalClient } from "../client/signal-client.js";
@@ -152,9 +153,9 @@ export function createStubModule(rt: StubRuntime): UwsgiModule {
 
   const attributes: PropertyDescriptorMap = {
     is_stub: { value: true, enumerable: true },
-    SPOOL_OK: { value: -2, enumerable: true },
-    SPOOL_RETRY: { value: -1, enumerable: true },
-    SPOOL_IGNORE: { value: 0, enumerable: true },
+    SPOOL_OK: { value: SPOOL_OK, enumerable: true },
+    SPOOL_RETRY: { value: SPOOL_RETRY, enumerable: true },
+    SPOOL_IGNORE: { value: SPOOL_IGNORE, enumerable: true },
     SymbolsImporter: { value: null, enumerable: true },
     SymbolsZipImporter: { value: null, enumerable: true },
     ZipImporter: { value: null, enumerable: true },

@@ -10,9 +10,11 @@ import type { SpoolTask, SpoolerFunction } from "../../api.js";
 import { decodeSpoolFile } from "../../protocol/spool-file.js";
 import { varsToObject } from "../../protocol/packet.js";
 
-/** uWSGI's spooler return codes. */
+/** Spooler result: the task is done and its file removed. */
 export const SPOOL_OK = -2;
+/** Spooler result: retry the task at the next spooler pass. */
 export const SPOOL_RETRY = -1;
+/** Spooler result: this language does not handle the task (it stays for the next pass). */
 export const SPOOL_IGNORE = 0;
 
 /** What happened to one task. */

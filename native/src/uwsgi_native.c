@@ -8,14 +8,15 @@
  *   msync(buffer, async)         -> undefined
  *   mutexSize()                  -> bytes one robust mutex slot takes (multiple of 64)
  *   mutexInit(buf, offset)       -> undefined
- *   mutexLock(buf, offset)       -> 0, or 1 when a dead owner's lock was recovered
- *   mutexTryLock(buf, offset)    -> -1 busy, 0 taken, 1 taken from a dead owner
- *   mutexUnlock(buf, offset)     -> undefined
- *   mutexOwner(buf, offset)      -> pid recorded by the holder, 0 when free
+ *   mutexBind(buf, offset, n)    -> { lock(i), tryLock(i), unlock(i), owner(i) } over n slots:
+ *     lock(i)                    -> false, or true when a dead owner's lock was recovered
+ *     tryLock(i)                 -> -1 busy, 0 taken, 1 taken from a dead owner
+ *     unlock(i)                  -> undefined
+ *     owner(i)                   -> pid recorded by the holder, 0 when free
  *   pidAlive(pid)                -> boolean (kill(pid, 0))
  *
  * Every mapping is an external ArrayBuffer whose finalizer munmaps it; while this process holds a
- * mutex, the buffer it locked through is referenced so it cannot be collected. Errors are thrown as JS
+ * mutex, the buffer it locked through stays referenced so it cannot be collected. Errors are thrown as JS
  * Errors whose `code` is the errno name (or EINVAL / SIZE_MISMATCH for bad arguments) and whose
  * message names the call and strerror().
  */
@@ -27,6 +28,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -43,10 +45,10 @@ typedef struct {
   pthread_mutex_t mutex;
   int32_t owner;  /* pid of the holder, 0 when free (bookkeeping for ownerPid and unlock) */
   uint32_t magic; /* MUTEX_MAGIC once mutexInit ran */
-  /* Holder-private: the holder's napi_ref on the ArrayBuffer it locked through. It keeps the
-   * mapping alive while the lock is held: if GC unmapped it, the kernel could not reach the mutex
-   * on the holder's robust list at exit and a dead holder's lock would never be recovered. */
-  napi_ref keepalive;
+  /* Holder-private: the binding the holder locked through (see mutex_binding). Its reference keeps
+   * the mapping alive while the lock is held: if GC unmapped it, the kernel could not reach the
+   * mutex on the holder's robust list at exit and a dead holder's lock would never be recovered. */
+  struct mutex_binding* holder;
 } shared_mutex;
 
 #define MUTEX_SLOT_SIZE ((sizeof(shared_mutex) + 63) / 64 * 64)
@@ -384,24 +386,20 @@ static void init_pid(void) {
   pthread_atfork(NULL, NULL, refresh_pid);
 }
 
-/* Resolves (buf, offset) to a mutex slot, checking bounds, alignment and (if `initialized`) magic. */
-static shared_mutex* get_mutex(napi_env env, napi_callback_info info, const char* call, int initialized,
-                               napi_value* buffer) {
-  napi_value argv[2];
+/* Resolves (buf, offset) to a slot for mutexInit, checking bounds and alignment. */
+static shared_mutex* slot_at(napi_env env, napi_value buf, napi_value off, size_t count, const char* call,
+                             double* offset_out) {
   void* data;
   size_t len;
   double offset;
   shared_mutex* m;
-  if (get_args(env, info, 2, argv, call) || get_arraybuffer(env, argv[0], &data, &len, call) ||
-      get_integer(env, argv[1], 0, MAX_SAFE_INTEGER, &offset, call, "offset")) {
+  if (get_arraybuffer(env, buf, &data, &len, call) ||
+      get_integer(env, off, 0, MAX_SAFE_INTEGER, &offset, call, "offset")) {
     return NULL;
   }
-  if (buffer != NULL) {
-    *buffer = argv[0];
-  }
-  if ((size_t)offset > len || len - (size_t)offset < MUTEX_SLOT_SIZE) {
-    throw_code(env, "EINVAL", call, "a mutex at offset %.0f needs %zu bytes but the buffer has %zu", offset,
-               (size_t)MUTEX_SLOT_SIZE, len);
+  if ((size_t)offset > len || (len - (size_t)offset) / MUTEX_SLOT_SIZE < count) {
+    throw_code(env, "EINVAL", call, "%zu mutex(es) at offset %.0f needs %zu bytes but the buffer has %zu", count, offset,
+               count * (size_t)MUTEX_SLOT_SIZE, len);
     return NULL;
   }
   m = (shared_mutex*)((char*)data + (size_t)offset);
@@ -409,10 +407,7 @@ static shared_mutex* get_mutex(napi_env env, napi_callback_info info, const char
     throw_code(env, "EINVAL", call, "offset %.0f is not %zu-byte aligned", offset, (size_t)_Alignof(shared_mutex));
     return NULL;
   }
-  if (initialized && __atomic_load_n(&m->magic, __ATOMIC_ACQUIRE) != MUTEX_MAGIC) {
-    throw_code(env, "EINVAL", call, "no initialized mutex at offset %.0f (call mutexInit first)", offset);
-    return NULL;
-  }
+  *offset_out = offset;
   return m;
 }
 
@@ -427,10 +422,12 @@ static napi_value mutex_size(napi_env env, napi_callback_info info) {
 }
 
 static napi_value mutex_init(napi_env env, napi_callback_info info) {
-  shared_mutex* m = get_mutex(env, info, "mutexInit", 0, NULL);
+  napi_value argv[2];
+  double offset;
+  shared_mutex* m;
   pthread_mutexattr_t attr;
   int r;
-  if (m == NULL) {
+  if (get_args(env, info, 2, argv, "mutexInit") || (m = slot_at(env, argv[0], argv[1], 1, "mutexInit", &offset)) == NULL) {
     return NULL;
   }
   memset(m, 0, sizeof *m);
@@ -447,10 +444,72 @@ static napi_value mutex_init(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * A bound mutex area: `count` slots from `base`, resolved once by mutexBind so that each lock call
+ * takes one small integer and does no argument validation beyond a range check: the lock path is
+ * the cache's hot path, and the generic (buffer, offset) checks cost more than the lock itself.
+ *
+ * Lifetime: the binding holds a strong reference to the ArrayBuffer, so the mapping outlives every
+ * lock taken through it. It is freed when its four functions have been collected and none of its
+ * slots is held by this process; a binding collected while one of its locks is held keeps the
+ * mapping (the kernel must reach the mutex on the robust list if this process dies holding it)
+ * until that lock is released through another binding.
+ */
+typedef struct mutex_binding {
+  char* base;
+  uint32_t count;
+  double offset;      /* of slot 0, for messages */
+  napi_ref buffer;    /* strong */
+  int32_t held;       /* slots this process holds, locked through this binding */
+  int32_t functions;  /* of lock/tryLock/unlock/owner not yet collected */
+} mutex_binding;
+
+static void binding_release(napi_env env, mutex_binding* b) {
+  if (b->functions == 0 && b->held == 0) {
+    napi_delete_reference(env, b->buffer);
+    free(b);
+  }
+}
+
+static void binding_function_collected(napi_env env, void* data, void* hint) {
+  mutex_binding* b = (mutex_binding*)data;
+  b->functions--;
+  binding_release(env, b);
+}
+
+/* The binding behind a bound function and its one argument, the slot index; NULL after throwing. */
+static shared_mutex* bound_slot(napi_env env, napi_callback_info info, const char* call, mutex_binding** out) {
+  size_t argc = 1;
+  napi_value arg;
+  void* data;
+  double d;
+  uint32_t index;
+  mutex_binding* b;
+  shared_mutex* m;
+  if (napi_get_cb_info(env, info, &argc, &arg, NULL, &data) != napi_ok) {
+    napi_throw_error(env, "ENAPI", "Node-API call failed: napi_get_cb_info");
+    return NULL;
+  }
+  b = (mutex_binding*)data;
+  if (argc < 1 || napi_get_value_double(env, arg, &d) != napi_ok || !(d >= 0 && d < (double)b->count) ||
+      d != (double)(index = (uint32_t)d)) {
+    throw_code(env, "EINVAL", call, "index must be an integer in [0, %u)", b->count);
+    return NULL;
+  }
+  m = (shared_mutex*)(b->base + (size_t)index * MUTEX_SLOT_SIZE);
+  if (__atomic_load_n(&m->magic, __ATOMIC_ACQUIRE) != MUTEX_MAGIC) {
+    throw_code(env, "EINVAL", call, "no initialized mutex at offset %.0f (call mutexInit first)",
+               b->offset + (double)index * MUTEX_SLOT_SIZE);
+    return NULL;
+  }
+  *out = b;
+  return m;
+}
+
 /* After pthread_mutex_(try)lock returned r: takes ownership, recovers a dead owner's lock. */
-static napi_value finish_lock(napi_env env, shared_mutex* m, napi_value buffer, int r, const char* call) {
+static napi_value finish_lock(napi_env env, shared_mutex* m, mutex_binding* b, int r, const char* call) {
+  napi_value result;
   int recovered = 0;
-  napi_ref ref;
   if (r == EOWNERDEAD) {
     int c = pthread_mutex_consistent(&m->mutex);
     if (c != 0) {
@@ -461,27 +520,25 @@ static napi_value finish_lock(napi_env env, shared_mutex* m, napi_value buffer, 
   } else if (r != 0) {
     return throw_errno(env, call, "", r);
   }
-  if (napi_create_reference(env, buffer, 1, &ref) != napi_ok) {
-    pthread_mutex_unlock(&m->mutex);
-    return throw_code(env, "ENAPI", call, "cannot reference the buffer");
-  }
-  m->keepalive = ref; /* a dead holder's value is garbage to us: overwrite, never read it */
+  m->holder = b; /* a dead holder's value is garbage to us: overwrite, never read it */
+  b->held++;
   __atomic_store_n(&m->owner, cached_pid, __ATOMIC_RELEASE);
-  return make_int(env, recovered);
+  CHECK_NAPI(env, napi_get_boolean(env, recovered, &result));
+  return result;
 }
 
-static napi_value mutex_lock(napi_env env, napi_callback_info info) {
-  napi_value buffer;
-  shared_mutex* m = get_mutex(env, info, "mutexLock", 1, &buffer);
+static napi_value bound_lock(napi_env env, napi_callback_info info) {
+  mutex_binding* b;
+  shared_mutex* m = bound_slot(env, info, "mutexLock", &b);
   if (m == NULL) {
     return NULL;
   }
-  return finish_lock(env, m, buffer, pthread_mutex_lock(&m->mutex), "mutexLock");
+  return finish_lock(env, m, b, pthread_mutex_lock(&m->mutex), "mutexLock");
 }
 
-static napi_value mutex_trylock(napi_env env, napi_callback_info info) {
-  napi_value buffer;
-  shared_mutex* m = get_mutex(env, info, "mutexTryLock", 1, &buffer);
+static napi_value bound_trylock(napi_env env, napi_callback_info info) {
+  mutex_binding* b;
+  shared_mutex* m = bound_slot(env, info, "mutexTryLock", &b);
   int r;
   if (m == NULL) {
     return NULL;
@@ -490,13 +547,17 @@ static napi_value mutex_trylock(napi_env env, napi_callback_info info) {
   if (r == EBUSY || r == EDEADLK) { /* EDEADLK: this thread already holds it */
     return make_int(env, -1);
   }
-  return finish_lock(env, m, buffer, r, "mutexTryLock");
+  if (finish_lock(env, m, b, r, "mutexTryLock") == NULL) {
+    return NULL;
+  }
+  return make_int(env, r == EOWNERDEAD ? 1 : 0);
 }
 
-static napi_value mutex_unlock(napi_env env, napi_callback_info info) {
-  shared_mutex* m = get_mutex(env, info, "mutexUnlock", 1, NULL);
+static napi_value bound_unlock(napi_env env, napi_callback_info info) {
+  mutex_binding* b;
+  mutex_binding* holder;
+  shared_mutex* m = bound_slot(env, info, "mutexUnlock", &b);
   int32_t me = cached_pid;
-  napi_ref ref;
   int r;
   if (m == NULL) {
     return NULL;
@@ -505,25 +566,72 @@ static napi_value mutex_unlock(napi_env env, napi_callback_info info) {
   if (__atomic_load_n(&m->owner, __ATOMIC_ACQUIRE) != me) {
     return throw_code(env, "EPERM", "mutexUnlock", "the lock is not held by this process (%s)", errno_name(EPERM));
   }
-  ref = m->keepalive; /* read while still the holder: the next holder overwrites it */
+  holder = m->holder; /* read while still the holder: the next holder overwrites it */
   __atomic_store_n(&m->owner, 0, __ATOMIC_RELEASE);
   r = pthread_mutex_unlock(&m->mutex);
   if (r != 0) {
     __atomic_store_n(&m->owner, me, __ATOMIC_RELEASE);
     return throw_errno(env, "mutexUnlock", "", r);
   }
-  if (ref != NULL) {
-    napi_delete_reference(env, ref);
+  if (holder != NULL) {
+    holder->held--;
+    binding_release(env, holder);
   }
   return NULL;
 }
 
-static napi_value mutex_owner(napi_env env, napi_callback_info info) {
-  shared_mutex* m = get_mutex(env, info, "mutexOwner", 1, NULL);
+static napi_value bound_owner(napi_env env, napi_callback_info info) {
+  mutex_binding* b;
+  shared_mutex* m = bound_slot(env, info, "mutexOwner", &b);
   if (m == NULL) {
     return NULL;
   }
   return make_int(env, __atomic_load_n(&m->owner, __ATOMIC_ACQUIRE));
+}
+
+static napi_value mutex_bind(napi_env env, napi_callback_info info) {
+  static const struct {
+    const char* name;
+    napi_callback cb;
+  } fns[] = {{"lock", bound_lock}, {"tryLock", bound_trylock}, {"unlock", bound_unlock}, {"owner", bound_owner}};
+  napi_value argv[3];
+  napi_value result;
+  double offset;
+  double count;
+  shared_mutex* first;
+  mutex_binding* b;
+  if (get_args(env, info, 3, argv, "mutexBind") ||
+      get_integer(env, argv[2], 1, (double)(UINT32_MAX / MUTEX_SLOT_SIZE), &count, "mutexBind", "count") ||
+      (first = slot_at(env, argv[0], argv[1], (size_t)count, "mutexBind", &offset)) == NULL) {
+    return NULL;
+  }
+  CHECK_NAPI(env, napi_create_object(env, &result));
+  b = (mutex_binding*)calloc(1, sizeof *b);
+  if (b == NULL) {
+    return throw_errno(env, "mutexBind", "", ENOMEM);
+  }
+  b->base = (char*)first;
+  b->count = (uint32_t)count;
+  b->offset = offset;
+  if (napi_create_reference(env, argv[0], 1, &b->buffer) != napi_ok) {
+    free(b);
+    return throw_code(env, "ENAPI", "mutexBind", "cannot reference the buffer");
+  }
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+    napi_value fn;
+    if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, b, &fn) != napi_ok ||
+        napi_add_finalizer(env, fn, b, binding_function_collected, NULL, NULL) != napi_ok) {
+      /* the functions made so far release the binding when collected */
+      if (b->functions == 0) {
+        napi_delete_reference(env, b->buffer);
+        free(b);
+      }
+      return throw_code(env, "ENAPI", "mutexBind", "cannot create the lock functions");
+    }
+    b->functions++;
+    CHECK_NAPI(env, napi_set_named_property(env, result, fns[i].name, fn));
+  }
+  return result;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -550,8 +658,7 @@ NAPI_MODULE_INIT() {
   } fns[] = {
       {"shmCreate", shm_create},     {"shmAttach", shm_attach},     {"shmUnlink", shm_unlink_fn},
       {"mapFile", map_file},         {"msync", msync_fn},           {"mutexSize", mutex_size},
-      {"mutexInit", mutex_init},     {"mutexLock", mutex_lock},     {"mutexTryLock", mutex_trylock},
-      {"mutexUnlock", mutex_unlock}, {"mutexOwner", mutex_owner},   {"pidAlive", pid_alive},
+      {"mutexInit", mutex_init},     {"mutexBind", mutex_bind},     {"pidAlive", pid_alive},
   };
   pthread_once(&once, init_pid);
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {

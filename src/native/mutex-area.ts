@@ -4,6 +4,8 @@
  * @module
  */
 import { UwsgiError } from "../errors.js";
+import { loadNativeAddon, type NativeMutexBinding } from "./native-addon.js";
+import { shmError } from "./native-error.js";
 import { RobustMutex } from "./robust-mutex.js";
 
 /** `count` robust mutexes starting at `offset` in a shared buffer, each labelled `<prefix><index>`. */
@@ -29,8 +31,15 @@ export class MutexArea {
     if (offset + MutexArea.bytesFor(count) > buffer.byteLength) {
       throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "count", `${count} mutexes at offset ${offset} need ${MutexArea.bytesFor(count)} bytes, the buffer has ${buffer.byteLength - offset} after it`);
     }
+    if (count === 0) return;
+    let binding: NativeMutexBinding;
+    try {
+      binding = loadNativeAddon().mutexBind(buffer, offset, count);
+    } catch (err) {
+      throw shmError(err);
+    }
     const slot = RobustMutex.size;
-    for (let i = 0; i < count; i++) this.#mutexes.push(new RobustMutex(buffer, offset + i * slot, `${labelPrefix}${i}`));
+    for (let i = 0; i < count; i++) this.#mutexes.push(new RobustMutex(buffer, offset + i * slot, `${labelPrefix}${i}`, { binding, index: i }));
   }
 
   /** Bytes `count` mutexes take. */
@@ -50,7 +59,12 @@ export class MutexArea {
    */
   static init(buffer: ArrayBuffer, offset: number, count: number, labelPrefix?: string): MutexArea {
     const area = new MutexArea(buffer, offset, count, labelPrefix);
-    for (let i = 0; i < count; i++) RobustMutex.init(buffer, offset + i * RobustMutex.size, `${area.labelPrefix}${i}`);
+    const addon = loadNativeAddon();
+    try {
+      for (let i = 0; i < count; i++) addon.mutexInit(buffer, offset + i * RobustMutex.size);
+    } catch (err) {
+      throw shmError(err);
+    }
     return area;
   }
 

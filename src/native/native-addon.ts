@@ -31,16 +31,27 @@ export interface NativeAddon {
   mutexSize(): number;
   /** Initializes a process-shared, robust, error-checking mutex at `offset` (8-byte aligned). */
   mutexInit(buffer: ArrayBuffer, offset: number): void;
-  /** Blocks until held: 0, or 1 when the previous owner died holding it (state made consistent). */
-  mutexLock(buffer: ArrayBuffer, offset: number): number;
-  /** Never blocks: -1 when held by someone (including this thread), 0 taken, 1 taken from a dead owner. */
-  mutexTryLock(buffer: ArrayBuffer, offset: number): number;
-  /** Releases the mutex; throws `EPERM` when this process does not hold it. */
-  mutexUnlock(buffer: ArrayBuffer, offset: number): void;
-  /** Pid the holder recorded, 0 when free (may name a dead process until the lock is recovered). */
-  mutexOwner(buffer: ArrayBuffer, offset: number): number;
+  /**
+   * Binds `count` initialized mutex slots starting at `offset` once, so that each lock call takes
+   * one slot index and no other argument: the lock is on the cache's hot path, and resolving a
+   * (buffer, offset) pair on every call costs more than the lock itself. The binding keeps the
+   * buffer alive; a lock held when the binding is collected keeps it alive until released.
+   */
+  mutexBind(buffer: ArrayBuffer, offset: number, count: number): NativeMutexBinding;
   /** True when a process with this pid exists (`kill(pid, 0)`). */
   pidAlive(pid: number): boolean;
+}
+
+/** Slots `0..count-1` of a {@link NativeAddon.mutexBind} area. Bad indexes and uninitialized slots throw `EINVAL`. */
+export interface NativeMutexBinding {
+  /** Blocks until held: false, or true when the previous owner died holding it (state made consistent). Throws `EDEADLK` when this process holds it. */
+  lock(index: number): boolean;
+  /** Never blocks: -1 when held by someone (including this thread), 0 taken, 1 taken from a dead owner. */
+  tryLock(index: number): number;
+  /** Releases the mutex; throws `EPERM` when this process does not hold it. */
+  unlock(index: number): void;
+  /** Pid the holder recorded, 0 when free (may name a dead process until the lock is recovered). */
+  owner(index: number): number;
 }
 
 /** The addon's file name under `native/build/Release/`. */

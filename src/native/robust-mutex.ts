@@ -7,25 +7,42 @@
  */
 import { UwsgiError } from "../errors.js";
 import type { Mutex } from "../core/mutex.js";
-import { loadNativeAddon, type NativeAddon } from "./native-addon.js";
+import { loadNativeAddon, type NativeAddon, type NativeMutexBinding } from "./native-addon.js";
 import { nativeErrno, shmError } from "./native-error.js";
 
 /** A robust, process-shared, error-checking mutex at `offset` in a shared buffer. */
 export class RobustMutex implements Mutex {
   readonly #addon: NativeAddon;
+  readonly #binding: NativeMutexBinding;
+  readonly #index: number;
 
   /**
    * Binds to a mutex that {@link RobustMutex.init} (or `MutexArea.init`) already initialized.
    * @param buffer the shared mapping holding the mutex.
    * @param offset byte offset of the mutex slot, 8-byte aligned; it occupies {@link RobustMutex.size} bytes.
    * @param label names the lock in error messages (e.g. `"cache_default"` or a lock number).
+   * @param slot the slot within an area bound by its owner (`MutexArea` binds all its slots at once);
+   *   by default the mutex binds itself.
+   * @throws UwsgiError UWSGI_ERR_SHM for a bad offset (out of bounds, unaligned).
    */
   constructor(
     readonly buffer: ArrayBuffer,
     readonly offset: number,
     readonly label: string = `mutex@${offset}`,
+    slot?: { binding: NativeMutexBinding; index: number },
   ) {
     this.#addon = loadNativeAddon();
+    if (slot) {
+      this.#binding = slot.binding;
+      this.#index = slot.index;
+    } else {
+      try {
+        this.#binding = this.#addon.mutexBind(buffer, offset, 1);
+      } catch (err) {
+        throw shmError(err);
+      }
+      this.#index = 0;
+    }
   }
 
   /** Bytes one mutex slot takes in a buffer (a multiple of 64). */
@@ -60,7 +77,7 @@ export class RobustMutex implements Mutex {
    */
   lock(): boolean {
     try {
-      return this.#addon.mutexLock(this.buffer, this.offset) === 1;
+      return this.#binding.lock(this.#index);
     } catch (err) {
       throw this.#translate(err);
     }
@@ -69,7 +86,7 @@ export class RobustMutex implements Mutex {
   /** Takes the lock if it is free or its holder died; false (never blocks) when anyone holds it, this process included. */
   tryLock(): boolean {
     try {
-      return this.#addon.mutexTryLock(this.buffer, this.offset) >= 0;
+      return this.#binding.tryLock(this.#index) >= 0;
     } catch (err) {
       throw this.#translate(err);
     }
@@ -78,7 +95,7 @@ export class RobustMutex implements Mutex {
   /** Releases the lock. @throws UwsgiError UWSGI_ERR_LOCK_NOT_OWNER when this process does not hold it. */
   unlock(): void {
     try {
-      this.#addon.mutexUnlock(this.buffer, this.offset);
+      this.#binding.unlock(this.#index);
     } catch (err) {
       throw this.#translate(err);
     }
@@ -88,7 +105,7 @@ export class RobustMutex implements Mutex {
   ownerPid(): number {
     let pid: number;
     try {
-      pid = this.#addon.mutexOwner(this.buffer, this.offset);
+      pid = this.#binding.owner(this.#index);
     } catch (err) {
       throw this.#translate(err);
     }

@@ -4,26 +4,16 @@
  * @module
  */
 import { ITEM, ITEM_HEADER_BYTES, type CacheLayout } from "./cache-layout.js";
+import { copyOut } from "./value-pool.js";
 
 const TWO_32 = 4294967296;
-
-/** A `constructor` whose @@species makes TypedArray methods that copy (`slice`) create Buffers. */
-const BUFFER_SPECIES = {
-  [Symbol.species]: function allocate(length: number): Buffer {
-    return Buffer.allocUnsafe(length);
-  },
-};
 
 /** Reads and writes item slots and value blocks of one cache's data region. */
 export class CacheSlots {
   readonly #view: DataView;
   readonly #bytes: Buffer;
-  /**
-   * The same bytes as a Uint8Array whose `slice` returns a Buffer: its species constructor
-   * allocates with `Buffer.allocUnsafe`, so a value is copied out with one allocation and one
-   * native copy (no intermediate view).
-   */
-  readonly #sliceView: Uint8Array;
+  /** The same bytes as 32-bit words, for copying values out. */
+  readonly #words: Int32Array;
   readonly #slotBytes: number;
   readonly #blocksOffset: number;
   readonly #blocksize: number;
@@ -36,8 +26,7 @@ export class CacheSlots {
   constructor(data: ArrayBuffer, layout: CacheLayout, blocksize: number) {
     this.#view = new DataView(data, 0, layout.dataBytes);
     this.#bytes = Buffer.from(data, 0, layout.dataBytes);
-    this.#sliceView = new Uint8Array(data, 0, layout.dataBytes);
-    Object.defineProperty(this.#sliceView, "constructor", { value: BUFFER_SPECIES });
+    this.#words = new Int32Array(data, 0, layout.dataBytes >> 2);
     this.#slotBytes = layout.slotBytes;
     this.#blocksOffset = layout.blocksOffset;
     this.#blocksize = blocksize;
@@ -110,8 +99,9 @@ export class CacheSlots {
 
   /** A copy of `length` bytes starting at block `firstBlock`. */
   copyValue(firstBlock: number, length: number): Buffer {
-    const off = this.#blocksOffset + firstBlock * this.#blocksize;
-    return this.#sliceView.slice(off, off + length) as Buffer;
+    // (Never give a TypedArray a custom `constructor`/@@species to make `slice` return a Buffer:
+    // that invalidates V8's species protector and slows every slice/subarray in the process.)
+    return copyOut(this.#bytes, this.#words, this.#blocksOffset + firstBlock * this.#blocksize, length);
   }
 
   /** Writes `value` starting at block `firstBlock`. */

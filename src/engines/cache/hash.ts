@@ -26,7 +26,9 @@ function signedByte(b: number): number {
  */
 export function djb33x(key: Uint8Array): number {
   let h = 5381;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h, 33) ^ signedByte(key[i]!);
+  const n = key.length;
+  // h * 33 as a shift and an add: shorter latency than imul on the serial chain (same result mod 2^32).
+  for (let i = 0; i < n; i++) h = ((h << 5) + h) ^ signedByte(key[i]!);
   return h >>> 0;
 }
 

@@ -16,7 +16,7 @@ const WORD_LOOP_MAX = 256;
 const SLAB_BYTES = 32 * 1024;
 
 /** The slab being carved; a new one (not zero-filled: every byte handed out is written first) when full. */
-const pool = { slab: new ArrayBuffer(0), bytes: Buffer.alloc(0), words: new Int32Array(0), used: SLAB_BYTES };
+const pool = { slab: new ArrayBuffer(0), bytes: Buffer.alloc(0), words: new Int32Array(0), used: SLAB_BYTES + 1 };
 
 /**
  * A copy of `length` bytes of `source` starting at `offset`, as a Buffer.

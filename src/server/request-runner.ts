@@ -10,7 +10,7 @@ import { currentRequest, runInRequest, type RequestContext, type RequestTranspor
 import { cgiEnvOf, envSize } from "./cgi-env.js";
 import type { ConnectionDrain } from "./connection-drain.js";
 import { formatRequestLog } from "./request-log.js";
-import type { WorkerState } from "./worker-state.js";
+import type { Flight, WorkerState } from "./worker-state.js";
 
 /** A Node request listener: what the worker serves. */
 export type NodeListener = (req: IncomingMessage, res: ServerResponse) => unknown;
@@ -34,25 +34,23 @@ export interface RunnerConfig {
 }
 
 /**
- * The context of an HTTP request. `env` (the CGI variables) and `contentLength` are computed on
- * first use: most requests never ask, and building them (or touching `req.headers`, which makes
- * Node parse the raw headers into an object) is measurable per-request work.
+ * The context of an HTTP request. `env` (the CGI variables), `contentLength`, the maps and the
+ * transport are made on first use: most requests never ask, and building them (or touching
+ * `req.headers`, which makes Node parse the raw headers into an object) is measurable
+ * per-request work.
  */
 class HttpRequestContext implements RequestContext {
-  readonly logvars = new Map<string, Buffer>();
-  readonly addedVars = new Map<string, string>();
   forceLog = false;
   signalReceived = 0;
-  readonly transport: RequestTransport;
   #env: Record<string, string> | null = null;
+  #logvars: Map<string, Buffer> | null = null;
+  #addedVars: Map<string, string> | null = null;
+  #transport: RequestTransport | null = null;
 
   constructor(
     readonly req: IncomingMessage,
     readonly requestId: number,
-  ) {
-    const socket = req.socket;
-    this.transport = { disconnect: () => socket.destroy() };
-  }
+  ) {}
 
   get socket(): IncomingMessage["socket"] {
     return this.req.socket;
@@ -60,6 +58,19 @@ class HttpRequestContext implements RequestContext {
 
   get env(): Record<string, string> {
     return (this.#env ??= cgiEnvOf(this.req));
+  }
+
+  get logvars(): Map<string, Buffer> {
+    return (this.#logvars ??= new Map());
+  }
+
+  get addedVars(): Map<string, string> {
+    return (this.#addedVars ??= new Map());
+  }
+
+  get transport(): RequestTransport {
+    const socket = this.req.socket;
+    return (this.#transport ??= { disconnect: () => socket.destroy() });
   }
 
   get contentLength(): number {
@@ -87,67 +98,120 @@ function headStats(res: ServerResponse): [number, number] {
   return [Math.max(0, lines - 2), Buffer.byteLength(head, "latin1")];
 }
 
+/** Where a response keeps its request's record. */
+const RECORD = Symbol("uwsgi-node.request-record");
+/** Where a socket keeps its `bytesWritten` at the end of its last request. */
+const TX_MARK = Symbol("uwsgi-node.tx-mark");
+
+type MarkedSocket = IncomingMessage["socket"] & { [TX_MARK]?: number };
+
+/**
+ * One request being served: its start, its context, and what happens when its response closes.
+ * Also the request's {@link Flight} in the worker state. One object per request and no closures:
+ * this is on every request's path.
+ */
+class RequestRecord implements Flight {
+  failed = false;
+  closed = false;
+  prev: Flight | null = null;
+  next: Flight | null = null;
+
+  constructor(
+    readonly cfg: RunnerConfig,
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly ctx: RequestContext,
+    readonly startMs: number,
+    readonly t0: number,
+  ) {}
+
+  /** The app threw or its promise rejected. */
+  fail(err: unknown): void {
+    const { req, res } = this;
+    this.failed = true;
+    reportFailure(req, err);
+    if (!res.headersSent) {
+      res.writeHead(500, { "Content-Type": "text/plain", "Content-Length": 21 });
+      res.end("Internal Server Error");
+    } else {
+      req.socket.destroy();
+    }
+  }
+
+  /** The response closed (sent, or the connection went away): the request is over. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const { cfg, req, ctx } = this;
+    const socket = req.socket as MarkedSocket;
+    cfg.drain.requestEnded(socket);
+    const micros = Math.round((performance.now() - this.t0) * 1000);
+    // bytes this response wrote: the socket's total now minus its total at the end of the last one
+    const written = socket.bytesWritten;
+    const tx = Math.max(0, written - (socket[TX_MARK] ?? 0));
+    socket[TX_MARK] = written;
+    cfg.state.end(this, micros, tx, this.failed);
+    if (cfg.logRequests || ctx.forceLog) this.#log(micros, tx);
+    cfg.afterRequest();
+  }
+
+  #log(micros: number, tx: number): void {
+    const { cfg, req, res, ctx } = this;
+    const state = cfg.state;
+    const [varsCount, varsBytes] = envSize(ctx.env);
+    const [headersCount, headersBytes] = headStats(res);
+    cfg.log(
+      formatRequestLog({
+        pid: process.pid,
+        workerRequests: state.slotRequests(),
+        totalRequests: state.totalRequests(),
+        remoteAddr: req.socket.remoteAddress ?? ctx.env.REMOTE_ADDR ?? "",
+        remoteUser: ctx.env.REMOTE_USER ?? "",
+        varsCount,
+        varsBytes,
+        startMs: this.startMs,
+        method: req.method ?? "",
+        uri: ctx.env.REQUEST_URI ?? req.url ?? "",
+        bodyBytes: Math.max(0, tx - headersBytes),
+        durationMs: Math.round(micros / 1000),
+        protocol: `HTTP/${req.httpVersion}`,
+        status: res.statusCode,
+        headersCount,
+        headersBytes,
+      }),
+    );
+  }
+}
+
+/**
+ * The `close` listener of every response: one shared function (the record hangs on the response),
+ * not a closure plus `once` wrapper per request. (Not a ServerResponse subclass overriding
+ * `emit`: Express and others replace the response's prototype.)
+ */
+function closeRecord(this: ServerResponse & { [RECORD]?: RequestRecord }): void {
+  this[RECORD]?.close();
+}
+
 /** Creates the listener the HTTP (or uwsgi protocol) server calls for each request. */
 export function createRequestRunner(cfg: RunnerConfig): (req: IncomingMessage, res: ServerResponse) => void {
   const { state, app, drain } = cfg;
   return function runRequest(req: IncomingMessage, res: ServerResponse): void {
     const startMs = Date.now();
     const t0 = performance.now();
-    const socket = req.socket;
-    const tx0 = socket.bytesWritten;
-    const flight = state.begin(startMs);
-    drain.requestStarted(socket);
+    drain.requestStarted(req.socket);
     if (drain.draining) res.shouldKeepAlive = false;
-    const ctx = cfg.ownContext ? httpRequestContext(req, state.requests) : (currentRequest() ?? httpRequestContext(req, state.requests));
-    let failed = false;
-    const fail = (err: unknown): void => {
-      failed = true;
-      reportFailure(req, err);
-      if (!res.headersSent) {
-        res.writeHead(500, { "Content-Type": "text/plain", "Content-Length": 21 });
-        res.end("Internal Server Error");
-      } else {
-        socket.destroy();
-      }
-    };
-    res.once("close", () => {
-      drain.requestEnded(socket);
-      const micros = Math.round((performance.now() - t0) * 1000);
-      const tx = Math.max(0, socket.bytesWritten - tx0);
-      state.end(flight, micros, tx, failed);
-      if (cfg.logRequests || ctx.forceLog) {
-        const [varsCount, varsBytes] = envSize(ctx.env);
-        const [headersCount, headersBytes] = headStats(res);
-        cfg.log(
-          formatRequestLog({
-            pid: process.pid,
-            workerRequests: state.slotRequests(),
-            totalRequests: state.totalRequests(),
-            remoteAddr: socket.remoteAddress ?? ctx.env.REMOTE_ADDR ?? "",
-            remoteUser: ctx.env.REMOTE_USER ?? "",
-            varsCount,
-            varsBytes,
-            startMs,
-            method: req.method ?? "",
-            uri: ctx.env.REQUEST_URI ?? req.url ?? "",
-            bodyBytes: Math.max(0, tx - headersBytes),
-            durationMs: Math.round(micros / 1000),
-            protocol: `HTTP/${req.httpVersion}`,
-            status: res.statusCode,
-            headersCount,
-            headersBytes,
-          }),
-        );
-      }
-      cfg.afterRequest();
-    });
+    const ctx = cfg.ownContext ? new HttpRequestContext(req, state.requests) : (currentRequest() ?? new HttpRequestContext(req, state.requests));
+    const record = new RequestRecord(cfg, req, res, ctx, startMs, t0);
+    state.begin(record);
+    (res as ServerResponse & { [RECORD]?: RequestRecord })[RECORD] = record;
+    res.on("close", closeRecord);
     try {
       const result = cfg.ownContext ? runInRequest(ctx, () => app(req, res)) : app(req, res);
       if (result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function") {
-        (result as PromiseLike<unknown>).then(undefined, fail);
+        (result as PromiseLike<unknown>).then(undefined, (err: unknown) => record.fail(err));
       }
     } catch (err) {
-      fail(err);
+      record.fail(err);
     }
   };
 }

@@ -10,9 +10,14 @@
 import type { ChildIdentity, WorkerPlan } from "./child-environment.js";
 import type { WorkerCounters, WorkerRow } from "./ipc-messages.js";
 
-/** A request being served, for the oldest-request (harakiri) check. */
+/**
+ * A request being served, for the oldest-request (harakiri) check. The worker state links flights
+ * through `prev`/`next` (in start order, so the oldest is the first): no allocation per request.
+ */
 export interface Flight {
   readonly startMs: number;
+  prev: Flight | null;
+  next: Flight | null;
 }
 
 /** State of the worker process running this code. */
@@ -44,7 +49,9 @@ export class WorkerState {
   appLoadMs = 0;
   /** Changes not yet reported to the master. */
   dirty = true;
-  readonly #flights = new Set<Flight>();
+  #first: Flight | null = null;
+  #last: Flight | null = null;
+  #inFlight = 0;
 
   constructor(identity: ChildIdentity, plan: WorkerPlan) {
     this.identity = identity;
@@ -53,20 +60,29 @@ export class WorkerState {
 
   /** Requests in flight now. */
   get inFlight(): number {
-    return this.#flights.size;
+    return this.#inFlight;
   }
 
-  /** Records the start of a request. */
-  begin(startMs: number): Flight {
-    const flight = { startMs };
-    this.#flights.add(flight);
+  /** Records the start of a request (`flight` must not be in flight already). */
+  begin(flight: Flight): void {
+    flight.prev = this.#last;
+    flight.next = null;
+    if (this.#last) this.#last.next = flight;
+    else this.#first = flight;
+    this.#last = flight;
+    this.#inFlight++;
     this.dirty = true;
-    return flight;
   }
 
-  /** Records the end of a request. */
+  /** Records the end of a request begun with {@link WorkerState.begin}. */
   end(flight: Flight, micros: number, txBytes: number, failed: boolean): void {
-    this.#flights.delete(flight);
+    const { prev, next } = flight;
+    if (prev) prev.next = next;
+    else if (this.#first === flight) this.#first = next;
+    if (next) next.prev = prev;
+    else if (this.#last === flight) this.#last = prev;
+    flight.prev = flight.next = null;
+    this.#inFlight--;
     this.requests++;
     if (failed) this.exceptions++;
     this.tx += txBytes;
@@ -77,9 +93,7 @@ export class WorkerState {
 
   /** Start of the oldest request in flight (unix ms), 0 when idle. */
   oldestStart(): number {
-    let oldest = 0;
-    for (const f of this.#flights) if (oldest === 0 || f.startMs < oldest) oldest = f.startMs;
-    return oldest;
+    return this.#first?.startMs ?? 0;
   }
 
   /** The slot's request total: processes before this one plus this one's live count. */
@@ -105,7 +119,7 @@ export class WorkerState {
       tx: this.tx,
       runningTime: this.runningTime,
       avgRt: this.avgRt,
-      inFlight: this.#flights.size,
+      inFlight: this.#inFlight,
       oldestStart: this.oldestStart(),
       accepting: this.accepting && !this.draining,
       rss: memory?.rss ?? 0,

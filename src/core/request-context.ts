@@ -51,15 +51,47 @@ export function currentRequest(): RequestContext | undefined {
   return storage.getStore();
 }
 
-/** Builds a context with empty defaults for the fields not given. */
-export function createRequestContext(init: Partial<RequestContext> & { env: Record<string, string> }): RequestContext {
-  return {
-    logvars: new Map(),
-    addedVars: new Map(),
-    requestId: 0,
-    forceLog: false,
-    signalReceived: 0,
-    contentLength: Number(init.env.CONTENT_LENGTH ?? 0) || 0,
-    ...init,
-  };
+/** A context from given fields; the maps are made on first use (most requests never touch them). */
+class GivenRequestContext implements RequestContext {
+  readonly env: Record<string, string>;
+  readonly requestId: number;
+  readonly socket?: RequestContext["socket"];
+  readonly transport?: RequestTransport;
+  readonly contentLength: number;
+  forceLog: boolean;
+  signalReceived: number;
+  #logvars: Map<string, Buffer> | undefined;
+  #addedVars: Map<string, string> | undefined;
+
+  constructor(init: Partial<RequestContext> & { env: Record<string, string> }, requestId: number | undefined) {
+    this.env = init.env;
+    this.requestId = requestId ?? init.requestId ?? 0;
+    if (init.socket !== undefined) this.socket = init.socket;
+    if (init.transport !== undefined) this.transport = init.transport;
+    this.contentLength = init.contentLength ?? (Number(init.env.CONTENT_LENGTH ?? 0) || 0);
+    this.forceLog = init.forceLog ?? false;
+    this.signalReceived = init.signalReceived ?? 0;
+    this.#logvars = init.logvars;
+    this.#addedVars = init.addedVars;
+  }
+
+  get logvars(): Map<string, Buffer> {
+    return (this.#logvars ??= new Map());
+  }
+
+  get addedVars(): Map<string, string> {
+    return (this.#addedVars ??= new Map());
+  }
+}
+
+/**
+ * Builds a context with empty defaults for the fields not given.
+ * @param requestId overrides `init.requestId` (saves the caller a copy of `init`).
+ * @example
+ * ```ts
+ * runInRequest(createRequestContext({ env: { REQUEST_METHOD: "GET", PATH_INFO: "/" } }), () => uwsgi.env);
+ * ```
+ */
+export function createRequestContext(init: Partial<RequestContext> & { env: Record<string, string> }, requestId?: number): RequestContext {
+  return new GivenRequestContext(init, requestId);
 }

@@ -173,7 +173,7 @@ async function start(): Promise<void> {
       server = createUwsgiProtocolServer(createRequestRunner({ ...base, ownContext: false }), {
         bufferSize: Math.min(plan.bufferSize, 65535),
         logger: (line) => process.stderr.write(line + "\n"),
-        createContext: (init) => createRequestContext({ ...init, requestId: state.requests }),
+        createContext: (init) => createRequestContext(init, state.requests),
         getWarningMessage: () => state.warning || null,
       });
       server.on("connection", (socket) => drain.track(socket));

@@ -6,31 +6,32 @@
  *   shmUnlink(name)              -> undefined
  *   mapFile(path, size, create)  -> ArrayBuffer over a regular file (MAP_SHARED)
  *   msync(buffer, async)         -> undefined
- *   mutexSize()                  -> bytes one robust mutex slot takes (multiple of 64)
- *   mutexInit(buf, offset)       -> undefined
- *   mutexBind(buf, offset, n)    -> { lock(i), tryLock(i), unlock(i), owner(i) } over n slots:
- *     lock(i)                    -> false, or true when a dead owner's lock was recovered
- *     tryLock(i)                 -> -1 busy, 0 taken, 1 taken from a dead owner
- *     unlock(i)                  -> undefined
- *     owner(i)                   -> pid recorded by the holder, 0 when free
+ *   mutexSize()                  -> bytes one mutex slot takes (64)
+ *   mutexInit(buf, offset)       -> undefined (a free lock)
+ *   mutexBind(buf, offset, n)    -> the slow paths of n slots (the fast paths are CAS in JS):
+ *     lockSlow(i, id)            -> false, or true when taken over from a dead holder (sleeps)
+ *     tryLockSlow(i, id)         -> -1 busy, 0 taken, 1 taken from a dead holder
+ *     unlockSlow(i, id)          -> undefined (releases and wakes a waiter)
+ *     releaseDead(pid)           -> slots marked as held by a dead owner (the master, on a child's exit)
+ *   selfId()                     -> this thread's id (gettid), the owner id locks record
  *   pidAlive(pid)                -> boolean (kill(pid, 0))
  *
- * Every mapping is an external ArrayBuffer whose finalizer munmaps it; while this process holds a
- * mutex, the buffer it locked through stays referenced so it cannot be collected. Errors are thrown as JS
+ * Every mapping is an external ArrayBuffer whose finalizer munmaps it. Errors are thrown as JS
  * Errors whose `code` is the errno name (or EINVAL / SIZE_MISMATCH for bad arguments) and whose
  * message names the call and strerror().
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -40,18 +41,25 @@
 #define MUTEX_MAGIC 0x75774d58u /* "uwMX" */
 #define MAX_SAFE_INTEGER 9007199254740991.0
 
-/* One robust mutex slot inside a shared buffer. */
+/*
+ * One robust mutex slot inside a shared buffer: a futex word and a magic. The word is 0 when free,
+ * else the holder's thread id (the pid for a process's main thread) in LOCK_ID_MASK, plus
+ * LOCK_WAITERS when someone may sleep on it and LOCK_OWNER_DIED once the holder is known dead.
+ * Taking a free lock and releasing one nobody waits for are single compare-and-swaps done in JS
+ * (src/native/robust-mutex.ts); the functions here are the slow paths: sleeping, waking, and
+ * taking over from a dead holder.
+ */
 typedef struct {
-  pthread_mutex_t mutex;
-  int32_t owner;  /* pid of the holder, 0 when free (bookkeeping for ownerPid and unlock) */
+  int32_t word;
   uint32_t magic; /* MUTEX_MAGIC once mutexInit ran */
-  /* Holder-private: the binding the holder locked through (see mutex_binding). Its reference keeps
-   * the mapping alive while the lock is held: if GC unmapped it, the kernel could not reach the
-   * mutex on the holder's robust list at exit and a dead holder's lock would never be recovered. */
-  struct mutex_binding* holder;
 } shared_mutex;
 
-#define MUTEX_SLOT_SIZE ((sizeof(shared_mutex) + 63) / 64 * 64)
+#define LOCK_ID_MASK 0x1fffffff
+#define LOCK_OWNER_DIED 0x20000000
+#define LOCK_WAITERS 0x40000000
+/* How long a waiter sleeps before checking again whether the holder is still alive. */
+#define LOCK_RECHECK_NS (20 * 1000 * 1000)
+#define MUTEX_SLOT_SIZE 64
 
 /* ---------------------------------------------------------------------------------------- */
 /* errors                                                                                    */
@@ -377,15 +385,6 @@ static napi_value msync_fn(napi_env env, napi_callback_info info) {
 /* ---------------------------------------------------------------------------------------- */
 /* robust process-shared mutexes                                                             */
 
-/* getpid() is a real system call (glibc stopped caching it), which costs microseconds in some VMs;
- * the owner bookkeeping runs on every lock/unlock, so cache it and refresh it in forked children. */
-static int32_t cached_pid;
-static void refresh_pid(void) { cached_pid = (int32_t)getpid(); }
-static void init_pid(void) {
-  refresh_pid();
-  pthread_atfork(NULL, NULL, refresh_pid);
-}
-
 /* Resolves (buf, offset) to a slot for mutexInit, checking bounds and alignment. */
 static shared_mutex* slot_at(napi_env env, napi_value buf, napi_value off, size_t count, const char* call,
                              double* offset_out) {
@@ -403,8 +402,8 @@ static shared_mutex* slot_at(napi_env env, napi_value buf, napi_value off, size_
     return NULL;
   }
   m = (shared_mutex*)((char*)data + (size_t)offset);
-  if (((uintptr_t)m) % _Alignof(shared_mutex) != 0) {
-    throw_code(env, "EINVAL", call, "offset %.0f is not %zu-byte aligned", offset, (size_t)_Alignof(shared_mutex));
+  if (((uintptr_t)m) % 8 != 0) {
+    throw_code(env, "EINVAL", call, "offset %.0f is not 8-byte aligned", offset);
     return NULL;
   }
   *offset_out = offset;
@@ -425,76 +424,72 @@ static napi_value mutex_init(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   double offset;
   shared_mutex* m;
-  pthread_mutexattr_t attr;
-  int r;
   if (get_args(env, info, 2, argv, "mutexInit") || (m = slot_at(env, argv[0], argv[1], 1, "mutexInit", &offset)) == NULL) {
     return NULL;
   }
-  memset(m, 0, sizeof *m);
-  r = pthread_mutexattr_init(&attr);
-  if (r == 0) r = pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-  if (r == 0) r = pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
-  if (r == 0) r = pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK);
-  if (r == 0) r = pthread_mutex_init(&m->mutex, &attr);
-  pthread_mutexattr_destroy(&attr);
-  if (r != 0) {
-    return throw_errno(env, "mutexInit", "", r);
-  }
+  memset(m, 0, MUTEX_SLOT_SIZE);
   __atomic_store_n(&m->magic, MUTEX_MAGIC, __ATOMIC_RELEASE);
   return NULL;
 }
 
+static napi_value self_id(napi_env env, napi_callback_info info) {
+  return make_int(env, (int64_t)syscall(SYS_gettid));
+}
+
 /*
- * A bound mutex area: `count` slots from `base`, resolved once by mutexBind so that each lock call
- * takes one small integer and does no argument validation beyond a range check: the lock path is
- * the cache's hot path, and the generic (buffer, offset) checks cost more than the lock itself.
- *
- * Lifetime: the binding holds a strong reference to the ArrayBuffer, so the mapping outlives every
- * lock taken through it. It is freed when its four functions have been collected and none of its
- * slots is held by this process; a binding collected while one of its locks is held keeps the
- * mapping (the kernel must reach the mutex on the robust list if this process dies holding it)
- * until that lock is released through another binding.
+ * A bound mutex area: `count` slots from `base`, resolved once by mutexBind so that each slow-path
+ * call takes small integers and no buffer. The binding holds a strong reference to the ArrayBuffer
+ * for its life (so the mapping outlives every call through it) and is freed when its functions
+ * have been collected.
  */
 typedef struct mutex_binding {
   char* base;
   uint32_t count;
-  double offset;      /* of slot 0, for messages */
-  napi_ref buffer;    /* strong */
-  int32_t held;       /* slots this process holds, locked through this binding */
-  int32_t functions;  /* of lock/tryLock/unlock/owner not yet collected */
+  double offset;     /* of slot 0, for messages */
+  napi_ref buffer;   /* strong */
+  int32_t functions; /* not yet collected */
 } mutex_binding;
 
-static void binding_release(napi_env env, mutex_binding* b) {
-  if (b->functions == 0 && b->held == 0) {
+static void binding_function_collected(napi_env env, void* data, void* hint) {
+  mutex_binding* b = (mutex_binding*)data;
+  if (--b->functions == 0) {
     napi_delete_reference(env, b->buffer);
     free(b);
   }
 }
 
-static void binding_function_collected(napi_env env, void* data, void* hint) {
-  mutex_binding* b = (mutex_binding*)data;
-  b->functions--;
-  binding_release(env, b);
+static int owner_alive(int32_t id) { return kill((pid_t)id, 0) == 0 || errno == EPERM; }
+
+static long futex_op(int32_t* word, int op, int32_t value, const struct timespec* timeout) {
+  /* not FUTEX_PRIVATE_FLAG: the word lives in memory shared between processes */
+  return syscall(SYS_futex, word, op, value, timeout, NULL, 0);
 }
 
-/* The binding behind a bound function and its one argument, the slot index; NULL after throwing. */
-static shared_mutex* bound_slot(napi_env env, napi_callback_info info, const char* call, mutex_binding** out) {
-  size_t argc = 1;
-  napi_value arg;
+/* The slot and the integer arguments of a bound call; NULL after throwing. */
+static shared_mutex* bound_slot(napi_env env, napi_callback_info info, const char* call, size_t want, int32_t* extra) {
+  size_t argc = 2;
+  napi_value argv[2];
   void* data;
   double d;
   uint32_t index;
   mutex_binding* b;
   shared_mutex* m;
-  if (napi_get_cb_info(env, info, &argc, &arg, NULL, &data) != napi_ok) {
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok) {
     napi_throw_error(env, "ENAPI", "Node-API call failed: napi_get_cb_info");
     return NULL;
   }
   b = (mutex_binding*)data;
-  if (argc < 1 || napi_get_value_double(env, arg, &d) != napi_ok || !(d >= 0 && d < (double)b->count) ||
+  if (argc < 1 || napi_get_value_double(env, argv[0], &d) != napi_ok || !(d >= 0 && d < (double)b->count) ||
       d != (double)(index = (uint32_t)d)) {
     throw_code(env, "EINVAL", call, "index must be an integer in [0, %u)", b->count);
     return NULL;
+  }
+  if (want == 2) {
+    if (argc < 2 || napi_get_value_double(env, argv[1], &d) != napi_ok || !(d >= 1 && d <= LOCK_ID_MASK) || d != (double)(int32_t)d) {
+      throw_code(env, "EINVAL", call, "id must be an integer in [1, %d]", LOCK_ID_MASK);
+      return NULL;
+    }
+    *extra = (int32_t)d;
   }
   m = (shared_mutex*)(b->base + (size_t)index * MUTEX_SLOT_SIZE);
   if (__atomic_load_n(&m->magic, __ATOMIC_ACQUIRE) != MUTEX_MAGIC) {
@@ -502,98 +497,134 @@ static shared_mutex* bound_slot(napi_env env, napi_callback_info info, const cha
                b->offset + (double)index * MUTEX_SLOT_SIZE);
     return NULL;
   }
-  *out = b;
   return m;
 }
 
-/* After pthread_mutex_(try)lock returned r: takes ownership, recovers a dead owner's lock. */
-static napi_value finish_lock(napi_env env, shared_mutex* m, mutex_binding* b, int r, const char* call) {
+static int cas(int32_t* word, int32_t expected, int32_t desired) {
+  return __atomic_compare_exchange_n(word, &expected, desired, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+/* lockSlow(index, me): blocks until `me` holds the lock; true when it was taken from a dead holder. */
+static napi_value bound_lock_slow(napi_env env, napi_callback_info info) {
+  int32_t me = 0;
+  shared_mutex* m = bound_slot(env, info, "mutexLock", 2, &me);
   napi_value result;
   int recovered = 0;
-  if (r == EOWNERDEAD) {
-    int c = pthread_mutex_consistent(&m->mutex);
-    if (c != 0) {
-      pthread_mutex_unlock(&m->mutex);
-      return throw_errno(env, call, "recovering a dead owner's lock", c);
-    }
-    recovered = 1;
-  } else if (r != 0) {
-    return throw_errno(env, call, "", r);
+  if (m == NULL) {
+    return NULL;
   }
-  m->holder = b; /* a dead holder's value is garbage to us: overwrite, never read it */
-  b->held++;
-  __atomic_store_n(&m->owner, cached_pid, __ATOMIC_RELEASE);
+  for (;;) {
+    int32_t c = __atomic_load_n(&m->word, __ATOMIC_SEQ_CST);
+    if (c == 0) {
+      /* LOCK_WAITERS kept: others may still sleep on the word */
+      if (cas(&m->word, 0, me | LOCK_WAITERS)) break;
+      continue;
+    }
+    if ((c & LOCK_ID_MASK) == me && !(c & LOCK_OWNER_DIED)) {
+      return throw_code(env, "EDEADLK", "mutexLock", "the lock is already held by this thread (%s)", errno_name(EDEADLK));
+    }
+    if ((c & LOCK_OWNER_DIED) || !owner_alive(c & LOCK_ID_MASK)) {
+      if (cas(&m->word, c, me | LOCK_WAITERS)) {
+        recovered = 1;
+        break;
+      }
+      continue;
+    }
+    if (!(c & LOCK_WAITERS)) {
+      if (!cas(&m->word, c, c | LOCK_WAITERS)) continue;
+      c |= LOCK_WAITERS;
+    }
+    struct timespec timeout = {0, LOCK_RECHECK_NS};
+    futex_op(&m->word, FUTEX_WAIT, c, &timeout); /* woken, timed out, EAGAIN or EINTR: look again */
+  }
   CHECK_NAPI(env, napi_get_boolean(env, recovered, &result));
   return result;
 }
 
-static napi_value bound_lock(napi_env env, napi_callback_info info) {
-  mutex_binding* b;
-  shared_mutex* m = bound_slot(env, info, "mutexLock", &b);
+/* tryLockSlow(index, me): -1 busy, 0 taken, 1 taken from a dead holder. Never sleeps. */
+static napi_value bound_trylock_slow(napi_env env, napi_callback_info info) {
+  int32_t me = 0;
+  shared_mutex* m = bound_slot(env, info, "mutexTryLock", 2, &me);
   if (m == NULL) {
     return NULL;
   }
-  return finish_lock(env, m, b, pthread_mutex_lock(&m->mutex), "mutexLock");
-}
-
-static napi_value bound_trylock(napi_env env, napi_callback_info info) {
-  mutex_binding* b;
-  shared_mutex* m = bound_slot(env, info, "mutexTryLock", &b);
-  int r;
-  if (m == NULL) {
-    return NULL;
-  }
-  r = pthread_mutex_trylock(&m->mutex);
-  if (r == EBUSY || r == EDEADLK) { /* EDEADLK: this thread already holds it */
+  for (;;) {
+    int32_t c = __atomic_load_n(&m->word, __ATOMIC_SEQ_CST);
+    if (c == 0) {
+      if (cas(&m->word, 0, me)) return make_int(env, 0);
+      continue;
+    }
+    if ((c & LOCK_ID_MASK) == me && !(c & LOCK_OWNER_DIED)) return make_int(env, -1);
+    if ((c & LOCK_OWNER_DIED) || !owner_alive(c & LOCK_ID_MASK)) {
+      if (cas(&m->word, c, me | (c & LOCK_WAITERS))) return make_int(env, 1);
+      continue;
+    }
     return make_int(env, -1);
   }
-  if (finish_lock(env, m, b, r, "mutexTryLock") == NULL) {
-    return NULL;
-  }
-  return make_int(env, r == EOWNERDEAD ? 1 : 0);
 }
 
-static napi_value bound_unlock(napi_env env, napi_callback_info info) {
-  mutex_binding* b;
-  mutex_binding* holder;
-  shared_mutex* m = bound_slot(env, info, "mutexUnlock", &b);
-  int32_t me = cached_pid;
-  int r;
+/* unlockSlow(index, me): releases a lock `me` holds and wakes one waiter. */
+static napi_value bound_unlock_slow(napi_env env, napi_callback_info info) {
+  int32_t me = 0;
+  shared_mutex* m = bound_slot(env, info, "mutexUnlock", 2, &me);
+  int32_t c;
   if (m == NULL) {
     return NULL;
   }
-  /* Clear the owner word before releasing, so it never erases a later owner's pid. */
-  if (__atomic_load_n(&m->owner, __ATOMIC_ACQUIRE) != me) {
-    return throw_code(env, "EPERM", "mutexUnlock", "the lock is not held by this process (%s)", errno_name(EPERM));
+  c = __atomic_load_n(&m->word, __ATOMIC_SEQ_CST);
+  if ((c & LOCK_ID_MASK) != me || (c & LOCK_OWNER_DIED)) {
+    return throw_code(env, "EPERM", "mutexUnlock", "the lock is not held by this thread (%s)", errno_name(EPERM));
   }
-  holder = m->holder; /* read while still the holder: the next holder overwrites it */
-  __atomic_store_n(&m->owner, 0, __ATOMIC_RELEASE);
-  r = pthread_mutex_unlock(&m->mutex);
-  if (r != 0) {
-    __atomic_store_n(&m->owner, me, __ATOMIC_RELEASE);
-    return throw_errno(env, "mutexUnlock", "", r);
-  }
-  if (holder != NULL) {
-    holder->held--;
-    binding_release(env, holder);
+  /* While we hold it, others can only add LOCK_WAITERS: take whatever flags are there now. */
+  c = __atomic_exchange_n(&m->word, 0, __ATOMIC_SEQ_CST);
+  if (c & LOCK_WAITERS) {
+    futex_op(&m->word, FUTEX_WAKE, 1, NULL);
   }
   return NULL;
 }
 
-static napi_value bound_owner(napi_env env, napi_callback_info info) {
+/* releaseDead(pid): marks every slot held by `pid` (or one of its threads) as OWNER_DIED and wakes its waiters. */
+static napi_value bound_release_dead(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg;
+  void* data;
+  double d;
   mutex_binding* b;
-  shared_mutex* m = bound_slot(env, info, "mutexOwner", &b);
-  if (m == NULL) {
+  int64_t marked = 0;
+  if (napi_get_cb_info(env, info, &argc, &arg, NULL, &data) != napi_ok) {
+    napi_throw_error(env, "ENAPI", "Node-API call failed: napi_get_cb_info");
     return NULL;
   }
-  return make_int(env, __atomic_load_n(&m->owner, __ATOMIC_ACQUIRE));
+  b = (mutex_binding*)data;
+  if (argc < 1 || napi_get_value_double(env, arg, &d) != napi_ok || !(d >= 1 && d <= LOCK_ID_MASK) || d != (double)(int32_t)d) {
+    return throw_code(env, "EINVAL", "mutexReleaseDead", "pid must be an integer in [1, %d]", LOCK_ID_MASK);
+  }
+  for (uint32_t i = 0; i < b->count; i++) {
+    shared_mutex* m = (shared_mutex*)(b->base + (size_t)i * MUTEX_SLOT_SIZE);
+    for (;;) {
+      int32_t c = __atomic_load_n(&m->word, __ATOMIC_SEQ_CST);
+      int32_t id = c & LOCK_ID_MASK;
+      if (c == 0 || (c & LOCK_OWNER_DIED)) break;
+      /* the dead process's own id, or a thread id that died with it (a live id is someone else's) */
+      if (id != (int32_t)d && owner_alive(id)) break;
+      if (cas(&m->word, c, c | LOCK_OWNER_DIED | LOCK_WAITERS)) {
+        futex_op(&m->word, FUTEX_WAKE, INT32_MAX, NULL);
+        marked++;
+        break;
+      }
+    }
+  }
+  return make_int(env, marked);
 }
 
 static napi_value mutex_bind(napi_env env, napi_callback_info info) {
   static const struct {
     const char* name;
     napi_callback cb;
-  } fns[] = {{"lock", bound_lock}, {"tryLock", bound_trylock}, {"unlock", bound_unlock}, {"owner", bound_owner}};
+  } fns[] = {{"lockSlow", bound_lock_slow},
+             {"tryLockSlow", bound_trylock_slow},
+             {"unlockSlow", bound_unlock_slow},
+             {"releaseDead", bound_release_dead}};
   napi_value argv[3];
   napi_value result;
   double offset;
@@ -651,7 +682,6 @@ static napi_value pid_alive(napi_env env, napi_callback_info info) {
 /* ---------------------------------------------------------------------------------------- */
 
 NAPI_MODULE_INIT() {
-  static pthread_once_t once = PTHREAD_ONCE_INIT;
   static const struct {
     const char* name;
     napi_callback cb;
@@ -659,8 +689,8 @@ NAPI_MODULE_INIT() {
       {"shmCreate", shm_create},     {"shmAttach", shm_attach},     {"shmUnlink", shm_unlink_fn},
       {"mapFile", map_file},         {"msync", msync_fn},           {"mutexSize", mutex_size},
       {"mutexInit", mutex_init},     {"mutexBind", mutex_bind},     {"pidAlive", pid_alive},
+      {"selfId", self_id},
   };
-  pthread_once(&once, init_pid);
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value fn;
     if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].cb, NULL, &fn) != napi_ok ||

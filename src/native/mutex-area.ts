@@ -11,6 +11,7 @@ import { RobustMutex } from "./robust-mutex.js";
 /** `count` robust mutexes starting at `offset` in a shared buffer, each labelled `<prefix><index>`. */
 export class MutexArea {
   readonly #mutexes: RobustMutex[] = [];
+  readonly #binding: NativeMutexBinding | null = null;
 
   /**
    * Binds to slots that {@link MutexArea.init} already initialized (in this or another process).
@@ -38,8 +39,10 @@ export class MutexArea {
     } catch (err) {
       throw shmError(err);
     }
+    this.#binding = binding;
     const slot = RobustMutex.size;
-    for (let i = 0; i < count; i++) this.#mutexes.push(new RobustMutex(buffer, offset + i * slot, `${labelPrefix}${i}`, { binding, index: i }));
+    const words = new Int32Array(buffer, offset, (count * slot) / 4);
+    for (let i = 0; i < count; i++) this.#mutexes.push(new RobustMutex(buffer, offset + i * slot, `${labelPrefix}${i}`, { binding, words, index: i }));
   }
 
   /** Bytes `count` mutexes take. */
@@ -71,6 +74,22 @@ export class MutexArea {
   /** First byte after the area: where the next structure in the region can start. */
   get end(): number {
     return this.offset + MutexArea.bytesFor(this.count);
+  }
+
+  /**
+   * Marks every mutex of the area held by process `pid` (or one of its threads) as held by a dead
+   * owner and wakes its waiters: the next `lock()` takes it over at once and reports the recovery.
+   * The master calls this when a child exits, so recovery does not wait for a waiter's liveness
+   * check and cannot be fooled by the pid being reused.
+   * @returns how many mutexes were marked.
+   */
+  releaseLocksOf(pid: number): number {
+    if (this.#binding === null) return 0;
+    try {
+      return this.#binding.releaseDead(pid);
+    } catch (err) {
+      throw shmError(err);
+    }
   }
 
   /** The mutex at `index`. @throws UwsgiError UWSGI_ERR_LOCK_INVALID when out of range. */

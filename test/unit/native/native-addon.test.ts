@@ -10,7 +10,7 @@ test("native addon: found under native/build/Release of the package root and loa
   assert.equal(nativeAvailable(), true);
   const addon = loadNativeAddon();
   assert.equal(loadNativeAddon(), addon, "loaded once and cached");
-  for (const fn of ["shmCreate", "shmAttach", "shmUnlink", "mapFile", "msync", "mutexSize", "mutexInit", "mutexBind", "pidAlive"]) {
+  for (const fn of ["shmCreate", "shmAttach", "shmUnlink", "mapFile", "msync", "mutexSize", "mutexInit", "mutexBind", "selfId", "pidAlive"]) {
     assert.equal(typeof (addon as unknown as Record<string, unknown>)[fn], "function", fn);
   }
 });
@@ -24,26 +24,55 @@ test("native addon: raw errors carry the errno name and the call", () => {
   assert.throws(() => addon.pidAlive(0), { code: "EINVAL", message: /pid must be an integer/ });
 });
 
-test("native addon: a bound area checks each index and that the slot was initialized", () => {
+test("native addon: a bound area's slow paths check each index and that the slot was initialized", () => {
   const addon = loadNativeAddon();
+  const me = addon.selfId();
+  assert.equal(me, process.pid, "the main thread's id is the pid");
   const size = addon.mutexSize();
   const buffer = new ArrayBuffer(size * 3);
   addon.mutexInit(buffer, 0);
   addon.mutexInit(buffer, size);
+  const words = new Int32Array(buffer);
   const area = addon.mutexBind(buffer, 0, 3);
-  assert.equal(area.lock(1), false, "taken, nobody died");
-  assert.equal(area.owner(1), process.pid);
-  assert.equal(area.tryLock(1), -1, "held by this thread: busy, not a deadlock");
-  assert.throws(() => area.lock(1), { code: "EDEADLK" });
-  area.unlock(1);
-  assert.equal(area.owner(1), 0);
-  assert.throws(() => area.unlock(1), { code: "EPERM" });
-  assert.equal(area.tryLock(0), 0);
-  area.unlock(0);
-  assert.throws(() => area.lock(2), { code: "EINVAL", message: /mutexLock: no initialized mutex at offset \d+/ });
+  assert.equal(area.lockSlow(1, me), false, "taken, nobody died");
+  assert.equal(words[size / 4]! & 0x1fffffff, me, "the lock word records the owner");
+  assert.equal(area.tryLockSlow(1, me), -1, "held by this thread: busy, not a deadlock");
+  assert.throws(() => area.lockSlow(1, me), { code: "EDEADLK" });
+  area.unlockSlow(1, me);
+  assert.equal(words[size / 4], 0, "free again");
+  assert.throws(() => area.unlockSlow(1, me), { code: "EPERM" });
+  assert.equal(area.tryLockSlow(0, me), 0);
+  area.unlockSlow(0, me);
+  assert.throws(() => area.lockSlow(2, me), { code: "EINVAL", message: /mutexLock: no initialized mutex at offset \d+/ });
   for (const bad of [3, -1, 1.5, "0", undefined]) {
-    assert.throws(() => area.lock(bad as number), { code: "EINVAL", message: /index must be an integer in \[0, 3\)/ }, String(bad));
+    assert.throws(() => area.lockSlow(bad as number, me), { code: "EINVAL", message: /index must be an integer in \[0, 3\)/ }, String(bad));
   }
+  assert.throws(() => area.lockSlow(0, 0), { code: "EINVAL", message: /id must be an integer/ });
+});
+
+test("native addon: a lock held by a dead id is taken over (slow paths) and releaseDead marks a dead pid's locks", () => {
+  const addon = loadNativeAddon();
+  const me = addon.selfId();
+  const size = addon.mutexSize();
+  const buffer = new ArrayBuffer(size * 2);
+  addon.mutexInit(buffer, 0);
+  addon.mutexInit(buffer, size);
+  const words = new Int32Array(buffer);
+  const area = addon.mutexBind(buffer, 0, 2);
+  const dead = 2 ** 22 + 5; // above Linux's pid_max limit: no such process
+  words[0] = dead;
+  assert.equal(area.lockSlow(0, me), true, "recovered from a dead holder");
+  area.unlockSlow(0, me);
+  words[0] = dead;
+  assert.equal(area.tryLockSlow(0, me), 1, "tryLock takes it over too");
+  area.unlockSlow(0, me);
+  words[size / 4] = dead;
+  assert.equal(area.releaseDead(dead), 1);
+  assert.notEqual(words[size / 4]! & 0x20000000, 0, "marked owner-died");
+  assert.equal(area.releaseDead(dead), 0, "marked once");
+  assert.equal(area.releaseDead(me), 0, "a live pid's locks are left alone");
+  assert.equal(area.lockSlow(1, me), true);
+  area.unlockSlow(1, me);
 });
 
 test("native addon: pidAlive tells live from dead pids", () => {

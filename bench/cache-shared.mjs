@@ -17,6 +17,7 @@ import { systemClock } from "../dist/core/clock.js";
 
 const here = import.meta.dirname;
 const MS = Number(process.env.BENCH_MS ?? 2000);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const KEYS = 1000;
 const OPS = ["get", "update", "inc"];
 const PROCS = [1, 2];
@@ -53,24 +54,25 @@ async function waitFor(check, what, ms = 10_000) {
   }
 }
 
+// Each system is started once and exposes measure(op, processes) -> ops/s. Rounds interleave the
+// systems case by case (ours, uWSGI, Redis, next case ...), so a slow spell of this shared machine
+// hits all of them; each ratio is computed within a round and the median over rounds is reported.
+
 async function ours() {
   const entries = [{ name: "cache2", value: `name=default,items=${KEYS * 2 + 1},blocksize=64` }];
   const instance = `${process.pid}-bench`;
   const engines = createSharedEngines(buildInstanceConfig(new OptionSet(entries)), instance, systemClock, "create");
-  try {
-    const cache = engines.caches.byName(null);
-    for (let i = 0; i < KEYS; i++) cache.update(Buffer.from(`key-${String(i).padStart(12, "0")}`), Buffer.alloc(64, 0x61), 0);
-    const results = {};
-    for (const op of OPS) {
-      for (const p of PROCS) {
-        const counts = await Promise.all(Array.from({ length: p }, () => runChild([join(here, "cache-shared-child.mjs"), instance, JSON.stringify(entries), op, String(MS), String(KEYS)])));
-        results[`${op}/${p}`] = counts.reduce((a, b) => a + b, 0) / (MS / 1000);
-      }
-    }
-    return results;
-  } finally {
-    engines.unlink();
-  }
+  const cache = engines.caches.byName(null);
+  for (let i = 0; i < KEYS; i++) cache.update(Buffer.from(`key-${String(i).padStart(12, "0")}`), Buffer.alloc(64, 0x61), 0);
+  return {
+    async measure(op, p) {
+      const counts = await Promise.all(Array.from({ length: p }, () => runChild([join(here, "cache-shared-child.mjs"), instance, JSON.stringify(entries), op, String(MS), String(KEYS)])));
+      return counts.reduce((a, b) => a + b, 0) / (MS / 1000);
+    },
+    async close() {
+      engines.unlink();
+    },
+  };
 }
 
 async function uwsgi() {
@@ -87,21 +89,20 @@ async function uwsgi() {
   const get = async (q) => (await fetch(`http://127.0.0.1:${port}/?${q}`)).text();
   try {
     await waitFor(async () => (await get("op=setup&keys=" + KEYS)) === "ok", "uWSGI");
-    const results = {};
-    for (const op of OPS) {
-      for (const p of PROCS) {
-        const counts = await Promise.all(Array.from({ length: p }, () => get(`op=${op}&ms=${MS}&keys=${KEYS}`).then(Number)));
-        results[`${op}/${p}`] = counts.reduce((a, b) => a + b, 0) / (MS / 1000);
-      }
-    }
-    return results;
   } catch (err) {
     throw new Error(`${err.message}\n${log}`);
-  } finally {
-    proc.kill("SIGINT");
-    await new Promise((r) => proc.once("exit", r));
-    rmSync(dir, { recursive: true, force: true });
   }
+  return {
+    async measure(op, p) {
+      const counts = await Promise.all(Array.from({ length: p }, () => get(`op=${op}&ms=${MS}&keys=${KEYS}`).then(Number)));
+      return counts.reduce((a, b) => a + b, 0) / (MS / 1000);
+    },
+    async close() {
+      proc.kill("SIGINT");
+      await new Promise((r) => proc.once("exit", r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function redis() {
@@ -109,34 +110,45 @@ async function redis() {
   const dir = mkdtempSync(join(tmpdir(), "uwsgi-node-bench-redis-"));
   const proc = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], { stdio: "ignore" });
   started.push(proc);
-  try {
-    await waitFor(() => spawnSync("redis-cli", ["-p", String(port), "ping"]).stdout?.toString().trim() === "PONG", "redis-server");
-    const results = {};
-    for (const op of OPS) {
-      for (const p of PROCS) {
-        const counts = await Promise.all(Array.from({ length: p }, () => runChild([join(here, "cache-redis-child.mjs"), String(port), op, String(MS), String(KEYS)])));
-        results[`${op}/${p}`] = counts.reduce((a, b) => a + b, 0) / (MS / 1000);
-      }
-    }
-    return results;
-  } finally {
-    proc.kill("SIGTERM");
-    await new Promise((r) => proc.once("exit", r));
-    rmSync(dir, { recursive: true, force: true });
-  }
+  await waitFor(() => spawnSync("redis-cli", ["-p", String(port), "ping"]).stdout?.toString().trim() === "PONG", "redis-server");
+  return {
+    async measure(op, p) {
+      const counts = await Promise.all(Array.from({ length: p }, () => runChild([join(here, "cache-redis-child.mjs"), String(port), op, String(MS), String(KEYS)])));
+      return counts.reduce((a, b) => a + b, 0) / (MS / 1000);
+    },
+    async close() {
+      proc.kill("SIGTERM");
+      await new Promise((r) => proc.once("exit", r));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const fmt = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e3).toFixed(1)} k`);
 
+const systems = [];
 try {
   const [o, u, r] = [await ours(), await uwsgi(), await redis()];
+  systems.push(o, u, r);
+  const runs = {}; // case -> [{ o, u, r }] per round
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const op of OPS) for (const p of PROCS) {
+      const k = `${op}/${p}`;
+      (runs[k] ??= []).push({ o: await o.measure(op, p), u: await u.measure(op, p), r: await r.measure(op, p) });
+    }
+  }
   const rows = [];
   for (const op of OPS) for (const p of PROCS) {
-    const k = `${op}/${p}`;
-    rows.push(`| ${op} | ${p} | ${fmt(o[k])} | ${fmt(u[k])} | ${fmt(r[k])} | ${(o[k] / u[k]).toFixed(2)}x | ${(o[k] / r[k]).toFixed(0)}x |`);
+    const rs = runs[`${op}/${p}`];
+    const vsU = rs.map((x) => x.o / x.u);
+    const vsR = rs.map((x) => x.o / x.r);
+    const range = ROUNDS > 1 ? ` (${Math.min(...vsU).toFixed(2)}-${Math.max(...vsU).toFixed(2)})` : "";
+    rows.push(`| ${op} | ${p} | ${fmt(median(rs.map((x) => x.o)))} | ${fmt(median(rs.map((x) => x.u)))} | ${fmt(median(rs.map((x) => x.r)))} | ${median(vsU).toFixed(2)}x${range} | ${median(vsR).toFixed(0)}x |`);
   }
   const table = [
     `Shared cache ops/s, ${MS} ms per case, ${KEYS} keys of 16 bytes, 64-byte values, ${cpus().length} CPUs, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+    `${ROUNDS} round(s), the systems interleaved case by case; medians, ratios taken within each round (range in parentheses)`,
     "",
     "| op | processes | uwsgi-node | uWSGI 2.0.21 (Python loop) | Redis (ioredis, awaited) | vs uWSGI | vs Redis |",
     "|---|---|---|---|---|---|---|",
@@ -146,5 +158,6 @@ try {
   mkdirSync(join(here, "results"), { recursive: true });
   writeFileSync(join(here, "results", "cache-shared.md"), `${table}\n`);
 } finally {
+  for (const s of systems) await s.close().catch(() => {});
   for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
 }

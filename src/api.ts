@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import type { BytesLike } from "./core/bytes.js";
 
 /** A cache argument naming a cache on another node: `name@host:port`, `@host:port`, `name@/unix/path`. */

@@ -4,6 +4,7 @@
  * within the socket timeout.
  * @module
  */
+import { Buffer } from "node:buffer";
 import { openConnection, parseSocketAddress } from "../module/socket-functions.js";
 
 /** An incremental reply decoder (the protocol layer's response readers fit). */

@@ -2,6 +2,7 @@
  * Conversions between the byte-ish inputs the API accepts and the `Buffer`s it returns.
  * @module
  */
+import { Buffer } from "node:buffer";
 import { UwsgiError } from "../errors.js";
 
 /** What the API accepts wherever uWSGI takes bytes. */

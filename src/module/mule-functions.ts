@@ -3,6 +3,7 @@
  * `mule_id`, over a {@link MuleTransport} (in-process queues in the stub, sockets in the server).
  * @module
  */
+import { Buffer } from "node:buffer";
 import type { UwsgiModule } from "../api.js";
 import { type BytesLike, toBuffer } from "../core/bytes.js";
 import { UwsgiError } from "../errors.js";

@@ -3,6 +3,7 @@
  * chunked input, the connection's descriptor), read from the AsyncLocalStorage request context.
  * @module
  */
+import { Buffer } from "node:buffer";
 import type { UwsgiModule } from "../api.js";
 import { UwsgiError } from "../errors.js";
 import { currentRequest, type RequestContext } from "../core/request-context.js";

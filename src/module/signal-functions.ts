@@ -4,6 +4,7 @@
  * {@link SignalDelivery}.
  * @module
  */
+import { Buffer } from "node:buffer";
 import type { SignalHandler, UwsgiModule } from "../api.js";
 import { UwsgiError } from "../errors.js";
 import { currentRequest } from "../core/request-context.js";

@@ -4,6 +4,7 @@
  * returned by `connect` index a table of `net.Socket`s opened here, and only those are accepted.
  * @module
  */
+import { Buffer } from "node:buffer";
 import { connect as netConnect, type Socket } from "node:net";
 import { readFile } from "node:fs/promises";
 import type { UwsgiModule } from "../api.js";

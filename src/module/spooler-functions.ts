@@ -2,6 +2,7 @@
  * Spooler functions: queueing tasks as uWSGI spool files, listing and reading them.
  * @module
  */
+import { Buffer } from "node:buffer";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { SpoolMessage, SpoolTask, SpoolValue, UwsgiModule } from "../api.js";

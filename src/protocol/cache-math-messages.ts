@@ -5,6 +5,7 @@
  * not know these commands and closes without a reply, which the client reports as failure.
  * @module
  */
+import { Buffer } from "node:buffer";
 import type { BytesLike } from "../core/bytes.js";
 import { UwsgiError } from "../errors.js";
 import { CacheModifier2 } from "./messages.js";

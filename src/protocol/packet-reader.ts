@@ -2,6 +2,7 @@
  * Incremental uwsgi packet parsing for byte streams, where a socket hands over arbitrary chunks.
  * @module
  */
+import { Buffer } from "node:buffer";
 import { UwsgiError } from "../errors.js";
 import { UWSGI_HEADER_SIZE, UWSGI_MAX_DATASIZE, type UwsgiHeader, type UwsgiPacket, decodeHeader } from "./packet.js";
 

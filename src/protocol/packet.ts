@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { type BytesLike, toBuffer } from "../core/bytes.js";
 import { UwsgiError } from "../errors.js";
 

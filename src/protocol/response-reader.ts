@@ -4,7 +4,7 @@
  * bytes) and a cache magic reply (a `get` hit's value follows the dict, its length in `size`).
  * @module
  */
-import { constants as bufferConstants } from "node:buffer";
+import { Buffer, constants as bufferConstants } from "node:buffer";
 import { UwsgiError } from "../errors.js";
 import { PacketReader } from "./packet-reader.js";
 import { type CacheMagicResponse, RpcModifier2, decodeCacheMagicResponseHead, rpcResponseTrailerLength } from "./messages.js";

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { randomInt } from "node:crypto";
 import { closeSync, fsyncSync, futimesSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { mkdir, open, readFile, rename, unlink } from "node:fs/promises";

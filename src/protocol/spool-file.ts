@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { UwsgiError, isUwsgiError } from "../errors.js";
 import {
   Modifier1,

@@ -3,6 +3,7 @@
  * parser builds from the request head. Built on demand only: most requests never ask.
  * @module
  */
+import { Buffer } from "node:buffer";
 import type { IncomingMessage } from "node:http";
 
 /** Percent-decodes a path; a malformed escape leaves the path as it was. */

@@ -3,6 +3,7 @@
  * many workers to one log without ever splitting a line between two writers.
  * @module
  */
+import { Buffer } from "node:buffer";
 
 /** Longest partial line kept waiting for its newline; longer output is written as it is. */
 const MAX_PARTIAL = 64 * 1024;

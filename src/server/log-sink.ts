@@ -4,6 +4,7 @@
  * whole-line chunk, so lines from the master and from many workers never interleave.
  * @module
  */
+import { Buffer } from "node:buffer";
 import { closeSync, openSync, writeSync } from "node:fs";
 import { UwsgiError } from "../errors.js";
 import { logDate } from "./log-date.js";

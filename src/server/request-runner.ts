@@ -4,6 +4,7 @@
  * had started), writes the request log line and asks for recycling checks.
  * @module
  */
+import { Buffer } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import { currentRequest, runInRequest, type RequestContext, type RequestTransport } from "../core/request-context.js";

@@ -17,6 +17,7 @@
  * because the process-level answers are the server's.
  * @module
  */
+import { Buffer } from "node:buffer";
 import { hostname } from "node:os";
 import { statSync } from "node:fs";
 import type { UwsgiModule, WorkerInfo } from "../api.js";

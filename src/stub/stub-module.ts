@@ -3,6 +3,7 @@
  * {@link StubRuntime}. Attributes keep the seed's stub defaults unless an option sets them.
  * @module
  */
+import { Buffer } from "node:buffer";
 import { readFileSync } from "node:fs";
 import type { UwsgiModule, OptValue } from "../api.js";
 import { UwsgiError } from "../errors.js";

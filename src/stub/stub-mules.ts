@@ -4,6 +4,7 @@
  * like uWSGI's message-loop mules), else it waits in its queue for a later `mule_get_msg`.
  * @module
  */
+import { Buffer } from "node:buffer";
 import type { FarmConfig, MuleConfig } from "../config/instance-config.js";
 import type { MuleTarget, MuleTransport } from "../module/mule-functions.js";
 import { runAsRole } from "./stub-role.js";

@@ -5,6 +5,7 @@
  * uWSGI spool files.
  * @module
  */
+import { Buffer } from "node:buffer";
 import { mkdtempSync, rmSync, watch, type FSWatcher, existsSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

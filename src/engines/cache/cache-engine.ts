@@ -43,6 +43,7 @@
  *
  * @module
  */
+import { Buffer } from "node:buffer";
 import { UwsgiError } from "../../errors.js";
 import type { Clock } from "../../core/clock.js";
 import { unixSeconds } from "../../core/clock.js";

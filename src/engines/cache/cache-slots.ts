@@ -3,6 +3,7 @@
  * blocks, in uWSGI's store-file layout. No locking here; the engine decides who may touch what.
  * @module
  */
+import { Buffer } from "node:buffer";
 import { ITEM, ITEM_HEADER_BYTES, type CacheLayout } from "./cache-layout.js";
 import { copyOut } from "./value-pool.js";
 

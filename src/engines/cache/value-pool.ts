@@ -8,6 +8,7 @@
  * get a Buffer of their own so that a retained small value never pins more than one slab.
  * @module
  */
+import { Buffer } from "node:buffer";
 
 /** Largest value copied into the shared slab. */
 export const POOLED_MAX = 1024;

@@ -4,6 +4,7 @@
  * value is `initial_value + collector()`, wrapped to 64 bits.
  * @module
  */
+import { Buffer } from "node:buffer";
 import { readSync, openSync, closeSync } from "node:fs";
 import type { Clock } from "../../core/clock.js";
 import type { MetricsEngine } from "./metrics-engine.js";

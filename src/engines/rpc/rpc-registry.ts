@@ -4,6 +4,7 @@
  * workers start are known everywhere, functions registered inside a worker only there.
  * @module
  */
+import { Buffer } from "node:buffer";
 import { UwsgiError } from "../../errors.js";
 import { type BytesLike, toBuffer } from "../../core/bytes.js";
 import type { RpcFunction } from "../../api.js";

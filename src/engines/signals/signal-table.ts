@@ -5,6 +5,7 @@
  * a worker only there.
  * @module
  */
+import { Buffer } from "node:buffer";
 import { UwsgiError } from "../../errors.js";
 import type { SignalHandler } from "../../api.js";
 import { checkSignalNumber } from "./signal-number.js";

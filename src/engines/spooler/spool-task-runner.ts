@@ -4,6 +4,7 @@
  * a missing callable and a thrown error all keep it for the next pass.
  * @module
  */
+import { Buffer } from "node:buffer";
 import { readFileSync, renameSync, unlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { SpoolTask, SpoolerFunction } from "../../api.js";

@@ -10,6 +10,7 @@
  * bytes and its 3/4 lookups never match (BUGs, §1.5.5); ours are well-formed.
  * @module
  */
+import { Buffer } from "node:buffer";
 import type { CacheRegistry } from "../../engines/cache/cache-registry.js";
 import type { CacheEngine } from "../../engines/cache/cache-engine.js";
 import { CacheModifier2, checkCacheMagicRequest, decodeCacheMagicFields, encodeCacheMagicResponse } from "../../protocol/messages.js";

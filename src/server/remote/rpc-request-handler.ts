@@ -5,6 +5,7 @@
  * PATH_INFO is `/func/arg1/arg2`. Unknown functions and empty results get no reply, as in uWSGI.
  * @module
  */
+import { Buffer } from "node:buffer";
 import type { RpcRegistry } from "../../engines/rpc/rpc-registry.js";
 import { RpcModifier2, decodeRpcRequest, encodeRpcResponse } from "../../protocol/messages.js";
 import { decodeVars, varsGet } from "../../protocol/packet.js";

@@ -6,6 +6,7 @@
  * and is dropped after the socket timeout.
  * @module
  */
+import { Buffer } from "node:buffer";
 import { existsSync, lstatSync, unlinkSync, chmodSync } from "node:fs";
 import net from "node:net";
 import { formatListenAddress, parseListenAddress, resolveListenHost } from "../listen-address.js";

@@ -4,6 +4,7 @@
  * `http.ServerResponse` objects (Express and friends work unchanged).
  * @module
  */
+import { Buffer } from "node:buffer";
 import { UwsgiError } from "../../errors.js";
 import { quoteBytes } from "../../protocol/packet.js";
 

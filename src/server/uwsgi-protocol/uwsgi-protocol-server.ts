@@ -14,6 +14,7 @@
  * with the reason and its connection closed; nothing a client sends can stop the process.
  * @module
  */
+import { Buffer } from "node:buffer";
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import net from "node:net";
 import type { BytesLike } from "../../core/bytes.js";

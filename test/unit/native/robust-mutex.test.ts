@@ -8,8 +8,10 @@ import { isUwsgiError } from "../../../src/errors.js";
 const region = SharedRegion.create(regionName(`${process.pid}-unit`, "robust-mutex"), 4096, { replace: true });
 after(() => region.unlink());
 
-test("robust mutex: slot size is a multiple of 64 holding a pthread mutex and the owner word", () => {
-  assert.ok(RobustMutex.size >= 48 && RobustMutex.size % 64 === 0, `size ${RobustMutex.size}`);
+test("robust mutex: a slot is a multiple of 64 bytes (never shares a cache line) and starts free", () => {
+  assert.ok(RobustMutex.size >= 8 && RobustMutex.size % 64 === 0, `size ${RobustMutex.size}`);
+  RobustMutex.init(region.buffer, 8 * RobustMutex.size, "fresh");
+  assert.equal(new Int32Array(region.buffer, 8 * RobustMutex.size, 1)[0], 0, "the lock word of a fresh slot is 0 (free)");
 });
 
 test("robust mutex: lock/unlock, ownerPid, and tryLock on a held lock", () => {
@@ -34,7 +36,7 @@ test("robust mutex: a second mapping of the region locks the same mutex", () => 
   a.lock();
   assert.equal(b.ownerPid(), process.pid);
   assert.equal(b.tryLock(), false);
-  b.unlock(); // same process and thread: pthread lets the owner release it through any mapping
+  b.unlock(); // same thread: the owner may release it through any mapping (the lock word is shared)
   assert.equal(a.ownerPid(), 0);
 });
 

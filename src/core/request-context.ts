@@ -51,28 +51,19 @@ export function currentRequest(): RequestContext | undefined {
   return storage.getStore();
 }
 
-/** A context from given fields; the maps are made on first use (most requests never touch them). */
-class GivenRequestContext implements RequestContext {
-  readonly env: Record<string, string>;
-  readonly requestId: number;
-  readonly socket?: RequestContext["socket"];
-  readonly transport?: RequestTransport;
-  readonly contentLength: number;
-  forceLog: boolean;
-  signalReceived: number;
+/**
+ * What every request context keeps for the request-scoped functions: the log switch, the last
+ * signal, and the `set_logvar` / `add_var` maps, made on first use (most requests never touch them).
+ */
+export abstract class RequestContextBase {
+  forceLog = false;
+  signalReceived = 0;
   #logvars: Map<string, Buffer> | undefined;
   #addedVars: Map<string, string> | undefined;
 
-  constructor(init: Partial<RequestContext> & { env: Record<string, string> }, requestId: number | undefined) {
-    this.env = init.env;
-    this.requestId = requestId ?? init.requestId ?? 0;
-    if (init.socket !== undefined) this.socket = init.socket;
-    if (init.transport !== undefined) this.transport = init.transport;
-    this.contentLength = init.contentLength ?? (Number(init.env.CONTENT_LENGTH ?? 0) || 0);
-    this.forceLog = init.forceLog ?? false;
-    this.signalReceived = init.signalReceived ?? 0;
-    this.#logvars = init.logvars;
-    this.#addedVars = init.addedVars;
+  constructor(logvars?: Map<string, Buffer>, addedVars?: Map<string, string>) {
+    this.#logvars = logvars;
+    this.#addedVars = addedVars;
   }
 
   get logvars(): Map<string, Buffer> {
@@ -81,6 +72,26 @@ class GivenRequestContext implements RequestContext {
 
   get addedVars(): Map<string, string> {
     return (this.#addedVars ??= new Map());
+  }
+}
+
+/** A context from given fields. */
+class GivenRequestContext extends RequestContextBase implements RequestContext {
+  readonly env: Record<string, string>;
+  readonly requestId: number;
+  readonly socket?: RequestContext["socket"];
+  readonly transport?: RequestTransport;
+  readonly contentLength: number;
+
+  constructor(init: Partial<RequestContext> & { env: Record<string, string> }, requestId: number | undefined) {
+    super(init.logvars, init.addedVars);
+    this.env = init.env;
+    this.requestId = requestId ?? init.requestId ?? 0;
+    if (init.socket !== undefined) this.socket = init.socket;
+    if (init.transport !== undefined) this.transport = init.transport;
+    this.contentLength = init.contentLength ?? (Number(init.env.CONTENT_LENGTH ?? 0) || 0);
+    if (init.forceLog !== undefined) this.forceLog = init.forceLog;
+    if (init.signalReceived !== undefined) this.signalReceived = init.signalReceived;
   }
 }
 

@@ -7,7 +7,7 @@
 import { Buffer } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
-import { currentRequest, runInRequest, type RequestContext, type RequestTransport } from "../core/request-context.js";
+import { currentRequest, RequestContextBase, runInRequest, type RequestContext, type RequestTransport } from "../core/request-context.js";
 import { cgiEnvOf, envSize } from "./cgi-env.js";
 import type { ConnectionDrain } from "./connection-drain.js";
 import { formatRequestLog } from "./request-log.js";
@@ -40,18 +40,16 @@ export interface RunnerConfig {
  * `req.headers`, which makes Node parse the raw headers into an object) is measurable
  * per-request work.
  */
-class HttpRequestContext implements RequestContext {
-  forceLog = false;
-  signalReceived = 0;
+class HttpRequestContext extends RequestContextBase implements RequestContext {
   #env: Record<string, string> | null = null;
-  #logvars: Map<string, Buffer> | null = null;
-  #addedVars: Map<string, string> | null = null;
   #transport: RequestTransport | null = null;
 
   constructor(
     readonly req: IncomingMessage,
     readonly requestId: number,
-  ) {}
+  ) {
+    super();
+  }
 
   get socket(): IncomingMessage["socket"] {
     return this.req.socket;
@@ -59,14 +57,6 @@ class HttpRequestContext implements RequestContext {
 
   get env(): Record<string, string> {
     return (this.#env ??= cgiEnvOf(this.req));
-  }
-
-  get logvars(): Map<string, Buffer> {
-    return (this.#logvars ??= new Map());
-  }
-
-  get addedVars(): Map<string, string> {
-    return (this.#addedVars ??= new Map());
   }
 
   get transport(): RequestTransport {
@@ -77,11 +67,6 @@ class HttpRequestContext implements RequestContext {
   get contentLength(): number {
     return Number(this.req.headers["content-length"] ?? 0) || 0;
   }
-}
-
-/** Builds the context of an HTTP request; its `env` is computed on first use. */
-export function httpRequestContext(req: IncomingMessage, requestId: number): RequestContext {
-  return new HttpRequestContext(req, requestId);
 }
 
 /** Reports an app failure on the worker's stderr (collected into the log by the master). */

@@ -8,7 +8,8 @@
  *   msync(buffer, async)         -> undefined
  *   mutexSize()                  -> bytes one mutex slot takes (64)
  *   mutexInit(buf, offset)       -> undefined (a free lock)
- *   mutexBind(buf, offset, n)    -> the slow paths of n slots (the fast paths are CAS in JS):
+ *   mutexBind(buf, offset, n[, recheckMs])  -> the slow paths of n slots (fast paths: CAS in JS);
+ *                                  a waiter re-checks its holder's liveness every recheckMs (20):
  *     lockSlow(i, id)            -> false, or true when taken over from a dead holder (sleeps)
  *     tryLockSlow(i, id)         -> -1 busy, 0 taken, 1 taken from a dead holder
  *     unlockSlow(i, id)          -> undefined (releases and wakes a waiter)
@@ -57,8 +58,8 @@ typedef struct {
 #define LOCK_ID_MASK 0x1fffffff
 #define LOCK_OWNER_DIED 0x20000000
 #define LOCK_WAITERS 0x40000000
-/* How long a waiter sleeps before checking again whether the holder is still alive. */
-#define LOCK_RECHECK_NS (20 * 1000 * 1000)
+/* How long a waiter sleeps (by default) before checking again whether the holder is still alive. */
+#define LOCK_RECHECK_MS 20
 #define MUTEX_SLOT_SIZE 64
 
 /* ---------------------------------------------------------------------------------------- */
@@ -448,6 +449,7 @@ typedef struct mutex_binding {
   double offset;     /* of slot 0, for messages */
   napi_ref buffer;   /* strong */
   int32_t functions; /* not yet collected */
+  struct timespec recheck; /* a waiter's sleep between liveness checks of the holder */
 } mutex_binding;
 
 static void binding_function_collected(napi_env env, void* data, void* hint) {
@@ -465,8 +467,9 @@ static long futex_op(int32_t* word, int op, int32_t value, const struct timespec
   return syscall(SYS_futex, word, op, value, timeout, NULL, 0);
 }
 
-/* The slot and the integer arguments of a bound call; NULL after throwing. */
-static shared_mutex* bound_slot(napi_env env, napi_callback_info info, const char* call, size_t want, int32_t* extra) {
+/* The slot and the integer arguments of a bound call (and the binding in *binding); NULL after throwing. */
+static shared_mutex* bound_slot(napi_env env, napi_callback_info info, const char* call, size_t want, int32_t* extra,
+                                mutex_binding** binding) {
   size_t argc = 2;
   napi_value argv[2];
   void* data;
@@ -479,6 +482,7 @@ static shared_mutex* bound_slot(napi_env env, napi_callback_info info, const cha
     return NULL;
   }
   b = (mutex_binding*)data;
+  if (binding != NULL) *binding = b;
   if (argc < 1 || napi_get_value_double(env, argv[0], &d) != napi_ok || !(d >= 0 && d < (double)b->count) ||
       d != (double)(index = (uint32_t)d)) {
     throw_code(env, "EINVAL", call, "index must be an integer in [0, %u)", b->count);
@@ -507,7 +511,8 @@ static int cas(int32_t* word, int32_t expected, int32_t desired) {
 /* lockSlow(index, me): blocks until `me` holds the lock; true when it was taken from a dead holder. */
 static napi_value bound_lock_slow(napi_env env, napi_callback_info info) {
   int32_t me = 0;
-  shared_mutex* m = bound_slot(env, info, "mutexLock", 2, &me);
+  mutex_binding* b = NULL;
+  shared_mutex* m = bound_slot(env, info, "mutexLock", 2, &me, &b);
   napi_value result;
   int recovered = 0;
   if (m == NULL) {
@@ -534,8 +539,7 @@ static napi_value bound_lock_slow(napi_env env, napi_callback_info info) {
       if (!cas(&m->word, c, c | LOCK_WAITERS)) continue;
       c |= LOCK_WAITERS;
     }
-    struct timespec timeout = {0, LOCK_RECHECK_NS};
-    futex_op(&m->word, FUTEX_WAIT, c, &timeout); /* woken, timed out, EAGAIN or EINTR: look again */
+    futex_op(&m->word, FUTEX_WAIT, c, &b->recheck); /* woken, timed out, EAGAIN or EINTR: look again */
   }
   CHECK_NAPI(env, napi_get_boolean(env, recovered, &result));
   return result;
@@ -544,7 +548,7 @@ static napi_value bound_lock_slow(napi_env env, napi_callback_info info) {
 /* tryLockSlow(index, me): -1 busy, 0 taken, 1 taken from a dead holder. Never sleeps. */
 static napi_value bound_trylock_slow(napi_env env, napi_callback_info info) {
   int32_t me = 0;
-  shared_mutex* m = bound_slot(env, info, "mutexTryLock", 2, &me);
+  shared_mutex* m = bound_slot(env, info, "mutexTryLock", 2, &me, NULL);
   if (m == NULL) {
     return NULL;
   }
@@ -566,7 +570,7 @@ static napi_value bound_trylock_slow(napi_env env, napi_callback_info info) {
 /* unlockSlow(index, me): releases a lock `me` holds and wakes one waiter. */
 static napi_value bound_unlock_slow(napi_env env, napi_callback_info info) {
   int32_t me = 0;
-  shared_mutex* m = bound_slot(env, info, "mutexUnlock", 2, &me);
+  shared_mutex* m = bound_slot(env, info, "mutexUnlock", 2, &me, NULL);
   int32_t c;
   if (m == NULL) {
     return NULL;
@@ -625,15 +629,21 @@ static napi_value mutex_bind(napi_env env, napi_callback_info info) {
              {"tryLockSlow", bound_trylock_slow},
              {"unlockSlow", bound_unlock_slow},
              {"releaseDead", bound_release_dead}};
-  napi_value argv[3];
+  napi_value argv[4];
   napi_value result;
+  napi_valuetype recheck_type;
   double offset;
   double count;
+  double recheck_ms = LOCK_RECHECK_MS;
   shared_mutex* first;
   mutex_binding* b;
-  if (get_args(env, info, 3, argv, "mutexBind") ||
+  if (get_args(env, info, 4, argv, "mutexBind") ||
       get_integer(env, argv[2], 1, (double)(UINT32_MAX / MUTEX_SLOT_SIZE), &count, "mutexBind", "count") ||
       (first = slot_at(env, argv[0], argv[1], (size_t)count, "mutexBind", &offset)) == NULL) {
+    return NULL;
+  }
+  if (napi_typeof(env, argv[3], &recheck_type) == napi_ok && recheck_type != napi_undefined &&
+      get_integer(env, argv[3], 1, 3600 * 1000, &recheck_ms, "mutexBind", "recheckMs")) {
     return NULL;
   }
   CHECK_NAPI(env, napi_create_object(env, &result));
@@ -644,6 +654,8 @@ static napi_value mutex_bind(napi_env env, napi_callback_info info) {
   b->base = (char*)first;
   b->count = (uint32_t)count;
   b->offset = offset;
+  b->recheck.tv_sec = (time_t)(recheck_ms / 1000);
+  b->recheck.tv_nsec = (long)((int64_t)recheck_ms % 1000) * 1000000L;
   if (napi_create_reference(env, argv[0], 1, &b->buffer) != napi_ok) {
     free(b);
     return throw_code(env, "ENAPI", "mutexBind", "cannot reference the buffer");

@@ -34,9 +34,10 @@ export interface NativeAddon {
   /**
    * Binds `count` mutex slots starting at `offset` once and returns their slow paths, which take
    * a slot index: resolving a (buffer, offset) pair on every call would cost more than the lock.
-   * The binding keeps the buffer alive.
+   * The binding keeps the buffer alive. A waiter sleeps at most `recheckMs` (default 20) before
+   * checking again whether the holder is alive; an unlock wakes it at once.
    */
-  mutexBind(buffer: ArrayBuffer, offset: number, count: number): NativeMutexBinding;
+  mutexBind(buffer: ArrayBuffer, offset: number, count: number, recheckMs?: number): NativeMutexBinding;
   /** The calling thread's id (`gettid()`; the pid for the main thread): what a lock records as its owner. */
   selfId(): number;
   /** True when a process with this pid exists (`kill(pid, 0)`). */

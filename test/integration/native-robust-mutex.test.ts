@@ -79,6 +79,22 @@ test("native: a holder that dropped and garbage-collected its mapping still has 
   mutex.unlock();
 });
 
+test("native: unlock wakes a process sleeping in lock() (futex wake across processes, no polling)", async () => {
+  const { region, mutex } = lockRegion("wake");
+  mutex.lock();
+  // The waiter re-checks its holder only once a minute: getting the lock within the wait below
+  // proves the unlock woke it.
+  const waiter = fixtures.start("futex-waiter-child.mjs", [region.name]);
+  await waiter.waitForLine(/^waiting$/);
+  await new Promise((r) => setTimeout(r, 300)); // let it go to sleep in the kernel
+  const word = new Int32Array(region.buffer, MUTEX_AT, 1)[0]!;
+  assert.notEqual(word & 0x40000000, 0, "the waiter flagged itself on the lock word before sleeping");
+  mutex.unlock();
+  assert.equal(await waiter.waitForLine(/^locked/, 30_000), "locked false", "the waiter got the lock, nothing to recover");
+  assert.equal(await waiter.exited, 0);
+  assert.equal(mutex.ownerPid(), 0);
+});
+
 test("native: another process cannot unlock a lock this process holds (UWSGI_ERR_LOCK_NOT_OWNER)", async () => {
   const { region, mutex } = lockRegion("foreign");
   mutex.lock();

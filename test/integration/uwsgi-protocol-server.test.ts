@@ -444,3 +444,119 @@ test("uwsgi protocol: concurrent connections are served independently", async ()
     await srv.close();
   }
 });
+
+test("uwsgi protocol: the request and response objects are Node's own, with the lifecycle of an HTTP socket", async () => {
+  const seen: Array<Record<string, unknown>> = [];
+  const events: string[] = [];
+  const srv = await start((req, res) => {
+    seen.push({
+      isIncoming: req.constructor.name,
+      isResponse: res.constructor.name,
+      rawHeaders: req.rawHeaders,
+      distinct: req.headersDistinct["x-multi"],
+      complete: req.complete,
+      sameSocket: req.socket === res.socket,
+    });
+    req.on("end", () => events.push(`req end complete=${req.complete}`));
+    req.on("close", () => events.push("req close"));
+    res.on("finish", () => events.push("res finish"));
+    res.on("close", () => events.push(`res close finished=${res.writableFinished}`));
+    req.resume();
+    req.on("end", () => res.end("done"));
+  });
+  try {
+    const raw = await exchange(srv.port, [request({ ...GET, REQUEST_METHOD: "POST", HTTP_X_MULTI: "a, b" }, Buffer.from("body"))]);
+    assert.equal(parseResponse(raw).body.toString(), "done");
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(seen, [
+      {
+        isIncoming: "IncomingMessage",
+        isResponse: "ServerResponse",
+        rawHeaders: ["host", "example.test", "x-multi", "a, b", "content-length", "4"],
+        distinct: ["a, b"],
+        complete: false,
+        sameSocket: true,
+      },
+    ]);
+    assert.deepEqual([...events].sort(), ["req close", "req end complete=true", "res close finished=true", "res finish"]);
+    assert.ok(events.indexOf("req end complete=true") < events.indexOf("req close"));
+    assert.ok(events.indexOf("res finish") < events.indexOf("res close finished=true"));
+    assert.deepEqual(srv.lines, []);
+  } finally {
+    await srv.close();
+  }
+});
+
+test("uwsgi protocol: a client gone mid-body aborts the request ('aborted', 'close' on both objects); the server keeps serving", async () => {
+  const events: string[] = [];
+  let served = 0;
+  const srv = await start((req, res) => {
+    served++;
+    if (req.method === "GET") {
+      res.end("still here");
+      return;
+    }
+    req.on("aborted", () => events.push("req aborted"));
+    req.on("error", (err: NodeJS.ErrnoException) => events.push(`req error ${err.code}`));
+    req.on("close", () => events.push("req close"));
+    res.on("close", () => events.push(`res close finished=${res.writableFinished}`));
+    req.resume();
+  });
+  try {
+    await new Promise<void>((resolve) => {
+      const s = net.connect(srv.port, "127.0.0.1", () => {
+        s.write(encodePacket(0, 0, encodeVars({ ...GET, REQUEST_METHOD: "POST", CONTENT_LENGTH: "100000" })));
+        s.write(Buffer.alloc(1000));
+        setTimeout(() => s.destroy(), 30);
+      });
+      s.on("close", () => resolve());
+    });
+    for (let i = 0; i < 50 && events.length < 4; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(events.includes("req aborted"), events.join());
+    assert.ok(events.includes("req error ECONNRESET"), events.join());
+    assert.ok(events.includes("req close"), events.join());
+    assert.ok(events.includes("res close finished=false"), events.join());
+    assert.equal(parseResponse(await exchange(srv.port, [request(GET)])).body.toString(), "still here");
+    assert.equal(served, 2);
+  } finally {
+    await srv.close();
+  }
+});
+
+test("uwsgi protocol: HEAD responses carry headers only; HTTP/1.0 and HTTP/2.0 requests get an HTTP/1.1 status line without chunking", async () => {
+  const srv = await start((req, res) => {
+    res.setHeader("X-Version", req.httpVersion);
+    res.write("part1,");
+    res.end("part2");
+  });
+  try {
+    const head = parseResponse(await exchange(srv.port, [request({ ...GET, REQUEST_METHOD: "HEAD" })]));
+    assert.equal(head.statusLine, "HTTP/1.1 200 OK");
+    assert.equal(head.body.length, 0);
+    for (const protocol of ["HTTP/1.0", "HTTP/2.0"]) {
+      const r = parseResponse(await exchange(srv.port, [request({ ...GET, SERVER_PROTOCOL: protocol })]));
+      assert.equal(r.headers["x-version"], protocol.slice(5));
+      assert.equal(r.headers["transfer-encoding"], undefined);
+      assert.equal(r.body.toString(), "part1,part2");
+    }
+  } finally {
+    await srv.close();
+  }
+});
+
+test("uwsgi protocol: a request whose body the app never reads still ends ('close' on the request) and its bytes are drained", async () => {
+  const closed: boolean[] = [];
+  const srv = await start((req, res) => {
+    req.on("close", () => closed.push(req.complete));
+    res.end("ignored your body");
+  });
+  try {
+    const r = parseResponse(await exchange(srv.port, [request({ ...GET, REQUEST_METHOD: "POST" }, randomBytes(300_000))], 0));
+    assert.equal(r.body.toString(), "ignored your body");
+    for (let i = 0; i < 50 && closed.length === 0; i++) await new Promise((r2) => setTimeout(r2, 10));
+    assert.deepEqual(closed, [true]);
+    assert.deepEqual(srv.lines, []);
+  } finally {
+    await srv.close();
+  }
+});

@@ -1,14 +1,35 @@
 /**
  * Deadlines for connections that must deliver something within a time limit (a uwsgi packet
- * within `--socket-timeout`). One unref'd sweep timer serves every connection, so the common
- * case (the packet arrives in the first read) costs a Map insert and delete instead of a timer
- * per connection.
+ * within `--socket-timeout`). Every item gets the same time limit, so items expire in the order
+ * they were added: they are kept in an intrusive doubly-linked list (the links live on the items
+ * themselves), oldest first, and one unref'd sweep timer serves them all. Adding and removing
+ * cost a few field writes: no timer, Map entry or allocation per connection.
+ *
+ * (A `Map` keyed by socket did the same job and measurably more harm than its size suggests: under
+ * nginx load it made the young generation promote over twice as many bytes per scavenge.)
  * @module
  */
+import { performance } from "node:perf_hooks";
 
-/** Tracks items until they are done or their deadline passes. */
-export class ReadDeadlines<T extends object> {
-  readonly #pending = new Map<T, number>();
+/** The fields an item carries while it is tracked; initialise them to `null`, `null`, `0`. */
+export interface DeadlineLinks {
+  deadlinePrev: DeadlineLinks | null;
+  deadlineNext: DeadlineLinks | null;
+  /** `performance.now()` time the item expires at; 0 while not tracked. */
+  deadlineAt: number;
+}
+
+/**
+ * Tracks items until they are done or their deadline passes.
+ * @example
+ * const deadlines = new ReadDeadlines<Conn>(4000, (conn) => conn.socket.destroy());
+ * deadlines.add(conn);    // on accept
+ * deadlines.delete(conn); // once the packet is in
+ */
+export class ReadDeadlines<T extends DeadlineLinks> {
+  #head: T | null = null;
+  #tail: T | null = null;
+  #size = 0;
   readonly #timeoutMs: number;
   readonly #onExpire: (item: T) => void;
   #timer: NodeJS.Timeout | null = null;
@@ -22,28 +43,51 @@ export class ReadDeadlines<T extends object> {
     this.#onExpire = onExpire;
   }
 
-  /** Starts the clock for `item`. */
+  /** Items being tracked. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Starts the clock for `item` (restarts it if already tracked). */
   add(item: T): void {
-    this.#pending.set(item, performance.now() + this.#timeoutMs);
+    if (item.deadlineAt !== 0) this.delete(item);
+    item.deadlineAt = performance.now() + this.#timeoutMs;
+    item.deadlinePrev = this.#tail;
+    item.deadlineNext = null;
+    if (this.#tail === null) this.#head = item;
+    else this.#tail.deadlineNext = item;
+    this.#tail = item;
+    this.#size++;
     if (this.#timer === null) {
       this.#timer = setInterval(() => this.#sweep(), Math.max(5, Math.floor(this.#timeoutMs / 4)));
       this.#timer.unref();
     }
   }
 
-  /** Forgets `item` (it delivered, or was closed). */
+  /** Forgets `item` (it delivered, or was closed); harmless if it is not tracked. */
   delete(item: T): void {
-    this.#pending.delete(item);
+    if (item.deadlineAt === 0) return;
+    const prev = item.deadlinePrev as T | null;
+    const next = item.deadlineNext as T | null;
+    if (prev === null) this.#head = next;
+    else prev.deadlineNext = next;
+    if (next === null) this.#tail = prev;
+    else next.deadlinePrev = prev;
+    item.deadlinePrev = null;
+    item.deadlineNext = null;
+    item.deadlineAt = 0;
+    this.#size--;
   }
 
   #sweep(): void {
     const now = performance.now();
-    for (const [item, deadline] of this.#pending) {
-      if (deadline > now) continue;
-      this.#pending.delete(item);
+    let item = this.#head;
+    while (item !== null && item.deadlineAt <= now) {
+      this.delete(item);
       this.#onExpire(item);
+      item = this.#head;
     }
-    if (this.#pending.size === 0 && this.#timer !== null) {
+    if (this.#size === 0 && this.#timer !== null) {
       clearInterval(this.#timer);
       this.#timer = null;
     }

@@ -2,29 +2,30 @@
  * The uwsgi protocol socket (`--socket`): what nginx's `uwsgi_pass` talks to.
  *
  * Each connection carries one uwsgi packet. modifier1 0 and 30 are HTTP-style requests: the
- * vars are turned into an HTTP/1.x request head, put back in front of the body bytes on the
- * very same socket, and the socket is handed to an internal `http.Server` (never listening).
- * Node's native parser then builds a real `IncomingMessage`/`ServerResponse` pair: the body
- * streams straight off the socket with backpressure, the response is written as raw HTTP/1.1
- * (what nginx's uwsgi module reads), without chunked encoding, and the connection is closed
- * after it, as uWSGI does. Other modifier1 values go to registered handlers
- * ({@link ModifierRegistry}); ping (100) is built in.
+ * vars become a genuine `http.IncomingMessage` (method, url, headers, version set from the vars;
+ * no HTTP head is written and parsed again) and an `http.ServerResponse` on the same socket, the
+ * pair a Node `http.Server` would build. The body streams off the socket into the request with
+ * backpressure, delimited by CONTENT_LENGTH; the response is written as raw HTTP/1.1 (what
+ * nginx's uwsgi module reads), without chunked encoding, and the connection is closed after it,
+ * as uWSGI does. Other modifier1 values go to registered handlers ({@link ModifierRegistry});
+ * ping (100) is built in.
  *
  * A bad packet (too large for the buffer size, malformed vars, truncated, too slow) is logged
  * with the reason and its connection closed; nothing a client sends can stop the process.
  * @module
  */
 import { Buffer } from "node:buffer";
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { IncomingMessage, ServerResponse } from "node:http";
 import net from "node:net";
 import type { BytesLike } from "../../core/bytes.js";
+import { UwsgiError } from "../../errors.js";
 import { createRequestContext, runInRequest, type RequestContext, type RequestTransport } from "../../core/request-context.js";
 import { PacketReader } from "../../protocol/packet-reader.js";
 import type { UwsgiPacket } from "../../protocol/packet.js";
 import { defaultModifierRegistry, type ModifierEntry, type ModifierRegistry, type ModifierRequest } from "./modifier-handlers.js";
 import { createPingHandler } from "./ping-handler.js";
-import { ReadDeadlines } from "./read-deadlines.js";
-import { buildRequestHead, type UwsgiHttpRequest } from "./request-head.js";
+import { ReadDeadlines, type DeadlineLinks } from "./read-deadlines.js";
+import { httpRequestOf, type UwsgiHttpRequest } from "./request-fields.js";
 import { decodeRequestEnv } from "./request-env.js";
 
 /** The application: a plain Node request listener (an Express app is one). */
@@ -81,35 +82,86 @@ export interface UwsgiProtocolServerOptions {
   getWarningMessage?: () => BytesLike | null;
 }
 
-const PENDING = Symbol("uwsgi-node.pendingRequest");
-const READING = Symbol("uwsgi-node.readingPacket");
+const CONNECTION = Symbol("uwsgi-node.uwsgiConnection");
 
-interface PacketReading {
-  readonly reader: PacketReader;
-  received: number;
+/** Where a connection is in its one request. */
+const enum Phase {
+  /** Reading the uwsgi packet. */
+  Packet,
+  /** The application runs; body bytes go into the request. */
+  Body,
+  /** The whole body was delivered (bytes beyond CONTENT_LENGTH are dropped). */
+  BodyDone,
+  /** The socket belongs to a modifier handler, or is closing. */
+  Elsewhere,
 }
 
-interface PendingRequest {
-  readonly http: UwsgiHttpRequest;
-  readonly packet: UwsgiPacket;
-  readonly started: bigint;
-  /** The application has been called. */
-  served: boolean;
+/** The state of one connection, kept on its socket. */
+class UwsgiConnection implements DeadlineLinks {
+  readonly socket: UwsgiSocket;
+  phase = Phase.Packet;
+  /** Assembles a packet that did not arrive in one chunk. */
+  reader: PacketReader | null = null;
+  /** Bytes received while reading the packet. */
+  received = 0;
+  /** Body bytes still to come. */
+  remaining = 0;
+  req: IncomingMessage | null = null;
+  res: ServerResponse | null = null;
   /** The response is complete. */
-  answered: boolean;
+  answered = false;
+  /** Bytes after the body were reported. */
+  extraReported = false;
+  // the packet's read deadline (ReadDeadlines)
+  deadlinePrev: DeadlineLinks | null = null;
+  deadlineNext: DeadlineLinks | null = null;
+  deadlineAt = 0;
+
+  constructor(socket: UwsgiSocket) {
+    this.socket = socket;
+  }
 }
 
 type UwsgiSocket = net.Socket & {
-  [PENDING]?: PendingRequest;
-  [READING]?: PacketReading | undefined;
+  [CONNECTION]?: UwsgiConnection;
   encrypted?: boolean;
   /** net.Socket's cache behind remoteAddress/remotePort/remoteFamily. */
   _peername?: { address?: string; port?: number; family?: string };
 };
 
+/** The fields of Node's HTTP objects this module sets that their typings leave out. */
+type NodeIncomingMessage = IncomingMessage & {
+  _addHeaderLines(headers: string[], n: number): void;
+  _consuming: boolean;
+  _dump?: () => void;
+  upgrade: boolean;
+};
+/** `new ServerResponse(req, options)`: the options Node's HTTP server passes are not in the typings. */
+const ServerResponseWithOptions = ServerResponse as unknown as new (req: IncomingMessage, options: { highWaterMark: number }) => ServerResponse;
+type NodeServerResponse = ServerResponse & {
+  _removedTE?: boolean;
+  _removedConnection?: boolean;
+  _closed?: boolean;
+  detachSocket(socket: net.Socket): void;
+};
+
+/**
+ * `ServerResponse`'s "a write returned false" flag. Node's `http.Server` clears it and emits
+ * `drain` on the response when the socket drains; this module does the same. Found by its
+ * description; `writableNeedDrain` (public) reads it.
+ */
+const kNeedDrain: symbol | undefined = Object.getOwnPropertySymbols(new ServerResponse(new IncomingMessage(new net.Socket()))).find(
+  (sym) => sym.description === "kNeedDrain",
+);
+
 const elapsedMicros = (since: bigint) => Number((process.hrtime.bigint() - since) / 1000n);
 
 const describeError = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+/** What a request whose client went away is destroyed with, as Node's HTTP server does. */
+function abortedError(): Error {
+  return Object.assign(new Error("aborted"), { code: "ECONNRESET" });
+}
 
 /**
  * Creates a `net.Server` speaking the uwsgi protocol to `listener`. Listen on it like any
@@ -133,122 +185,137 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
   // validates bufferSize once, with a coded error
   new PacketReader({ maxDatasize: bufferSize });
 
-  const http = createHttpServer({
-    maxHeaderSize: Math.max(16384, bufferSize * 2 + 1024),
-    requireHostHeader: false,
-    keepAliveTimeout: 0, // connections are closed by closeAfterResponse(), never kept idle
-  });
-  http.on("request", serveHttpRequest);
-  // the front end already dealt with Expect; never send interim 100/417 replies ourselves
-  http.on("checkContinue", serveHttpRequest);
-  http.on("checkExpectation", serveHttpRequest);
-  http.on("clientError", (err: NodeJS.ErrnoException, socket: UwsgiSocket) => {
-    // after the answer, a front end may stop sending the rest of a body nobody reads: not an error
-    if (err.code !== "ECONNRESET" && socket[PENDING]?.answered !== true) {
-      log(`uwsgi: cannot serve the request from ${peerOf(socket)}: ${err.code ?? "error"} ${err.message}`);
-      const res = (socket as net.Socket & { _httpMessage?: ServerResponse })._httpMessage;
-      if (socket.writable && (!res || !res.headersSent)) {
-        socket.write("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-      }
-    }
-    socket.destroy();
-  });
-
-  const deadlines = new ReadDeadlines<UwsgiSocket>(readTimeoutMs, onPacketTimeout);
-  const server = net.createServer({ noDelay: true }, readPacket);
+  const deadlines = new ReadDeadlines<UwsgiConnection>(readTimeoutMs, onPacketTimeout);
+  const server = net.createServer({ noDelay: true }, accept);
   return server;
 
-  function readPacket(socket: UwsgiSocket): void {
-    socket[READING] = { reader: new PacketReader({ maxDatasize: bufferSize }), received: 0 };
-    socket.on("data", onPacketData);
-    socket.on("end", onPacketEnd);
-    socket.on("error", onPacketError);
-    deadlines.add(socket);
+  function accept(socket: UwsgiSocket): void {
+    const conn = new UwsgiConnection(socket);
+    socket[CONNECTION] = conn;
+    socket.on("data", onData);
+    socket.on("error", onError);
+    socket.on("close", onClose);
+    deadlines.add(conn);
   }
 
-  function stopReading(socket: UwsgiSocket): PacketReading {
-    const reading = socket[READING]!;
-    socket[READING] = undefined;
-    socket.off("data", onPacketData);
-    socket.off("end", onPacketEnd);
-    socket.off("error", onPacketError);
-    deadlines.delete(socket);
-    return reading;
+  function onData(this: UwsgiSocket, chunk: Buffer): void {
+    const conn = this[CONNECTION]!;
+    switch (conn.phase) {
+      case Phase.Packet:
+        readPacket(this, conn, chunk);
+        return;
+      case Phase.Body:
+        pushBody(this, conn, chunk);
+        return;
+      case Phase.BodyDone:
+        reportExtraBytes(this, conn);
+        return;
+      case Phase.Elsewhere:
+        return;
+    }
+  }
+
+  function onError(this: UwsgiSocket): void {
+    // the client went away or the connection broke: 'close' follows and ends the request
+    this.destroy();
+  }
+
+  function onClose(this: UwsgiSocket): void {
+    const conn = this[CONNECTION]!;
+    if (conn.phase === Phase.Packet) {
+      deadlines.delete(conn);
+      conn.phase = Phase.Elsewhere;
+      if (conn.received > 0) reportTruncated(this, conn);
+      return;
+    }
+    const req = conn.req;
+    // the client left before the request was over: the request is aborted as on an HTTP socket
+    // (its 'aborted' and 'close' events; the response's 'close' comes from the socket itself)
+    if (req !== null && !conn.answered && !req.destroyed) req.destroy(abortedError());
+  }
+
+  function reportTruncated(socket: UwsgiSocket, conn: UwsgiConnection): void {
+    // a packet not complete in its first read went through the reader, which knows its header
+    const header = conn.reader?.pendingHeader ?? null;
+    log(
+      `uwsgi: ${
+        header === null
+          ? `truncated uwsgi packet: the connection ended after ${conn.received} of 4 header bytes`
+          : `truncated uwsgi packet: the connection ended after ${conn.received - 4} of ${header.datasize} payload bytes (modifier1 ${header.modifier1})`
+      } from ${peerOf(socket)}, closing the connection`,
+    );
   }
 
   function drop(socket: UwsgiSocket, why: string): void {
-    if (socket[READING] !== undefined) stopReading(socket);
+    const conn = socket[CONNECTION]!;
+    if (conn.phase === Phase.Packet) deadlines.delete(conn);
+    conn.phase = Phase.Elsewhere;
     log(`uwsgi: ${why} from ${peerOf(socket)}, closing the connection`);
     socket.destroy();
   }
 
-  function onPacketData(this: UwsgiSocket, chunk: Buffer): void {
-    const reading = this[READING]!;
-    reading.received += chunk.length;
-    let packet: UwsgiPacket | null;
-    try {
-      reading.reader.push(chunk);
-      packet = reading.reader.next();
-    } catch (err) {
-      drop(this, describeError(err));
-      return;
+  function readPacket(socket: UwsgiSocket, conn: UwsgiConnection, chunk: Buffer): void {
+    conn.received += chunk.length;
+    let packet: UwsgiPacket | null = null;
+    let rest: Buffer;
+    if (conn.reader === null && chunk.length >= 4 && chunk.length >= 4 + (chunk[1]! | (chunk[2]! << 8))) {
+      // the common case: the whole packet in the first read
+      const end = 4 + (chunk[1]! | (chunk[2]! << 8));
+      if (end - 4 > bufferSize) {
+        drop(socket, new UwsgiError("UWSGI_ERR_PACKET_TOO_LARGE", end - 4, bufferSize).message);
+        return;
+      }
+      packet = { modifier1: chunk[0]!, modifier2: chunk[3]!, payload: chunk.subarray(4, end) };
+      rest = chunk.subarray(end);
+    } else {
+      const reader = (conn.reader ??= new PacketReader({ maxDatasize: bufferSize }));
+      try {
+        reader.push(chunk);
+        packet = reader.next();
+      } catch (err) {
+        drop(socket, describeError(err));
+        return;
+      }
+      if (packet === null) return;
+      rest = reader.takeRest();
     }
-    if (packet === null) return;
-    stopReading(this);
-    dispatch(this, packet, reading.reader.takeRest());
+    deadlines.delete(conn);
+    conn.reader = null;
+    dispatch(socket, conn, packet, rest);
   }
 
-  function onPacketEnd(this: UwsgiSocket): void {
-    const { received, reader } = stopReading(this);
-    if (received === 0) {
-      this.destroy(); // a connect-and-close probe: nothing to report
-      return;
-    }
-    const header = reader.pendingHeader;
-    drop(
-      this,
-      header === null
-        ? `truncated uwsgi packet: the connection ended after ${received} of 4 header bytes`
-        : `truncated uwsgi packet: the connection ended after ${received - 4} of ${header.datasize} payload bytes (modifier1 ${header.modifier1})`,
-    );
+  function onPacketTimeout(conn: UwsgiConnection): void {
+    const socket = conn.socket;
+    if (conn.phase !== Phase.Packet || socket.destroyed) return;
+    drop(socket, `timeout: no complete uwsgi packet within ${readTimeoutMs} ms (${conn.received} bytes received)`);
   }
 
-  function onPacketError(this: UwsgiSocket): void {
-    stopReading(this);
-    this.destroy();
-  }
-
-  function onPacketTimeout(socket: UwsgiSocket): void {
-    const reading = socket[READING];
-    if (reading === undefined || socket.destroyed) return;
-    drop(socket, `timeout: no complete uwsgi packet within ${readTimeoutMs} ms (${reading.received} bytes received)`);
-  }
-
-  function dispatch(socket: net.Socket, packet: UwsgiPacket, rest: Buffer): void {
+  function dispatch(socket: UwsgiSocket, conn: UwsgiConnection, packet: UwsgiPacket, rest: Buffer): void {
     const m1 = packet.modifier1;
     if (m1 === 0 || m1 === 30) {
-      handOverToHttp(socket, packet, rest);
+      serveHttp(socket, conn, packet, rest);
       return;
     }
+    conn.phase = Phase.Elsewhere;
     const entry = modifiers.get(m1) ?? (m1 === 100 ? builtinPing : undefined);
     if (entry === undefined) {
       log(`uwsgi: -- unavailable modifier requested: ${m1} -- from ${peerOf(socket)}, closing the connection`);
       socket.destroy();
       return;
     }
+    socket.removeListener("data", onData);
     runModifier(socket, entry, packet, rest);
   }
 
-  function handOverToHttp(socket: UwsgiSocket, packet: UwsgiPacket, rest: Buffer): void {
+  function serveHttp(socket: UwsgiSocket, conn: UwsgiConnection, packet: UwsgiPacket, rest: Buffer): void {
+    const started = process.hrtime.bigint();
     let request: UwsgiHttpRequest;
     try {
-      request = buildRequestHead(decodeRequestEnv(packet.payload), packet.modifier1);
+      request = httpRequestOf(decodeRequestEnv(packet.payload), packet.modifier1);
     } catch (err) {
-      log(`uwsgi: ${describeError(err)} from ${peerOf(socket)}, closing the connection`);
-      socket.destroy();
+      drop(socket, describeError(err));
       return;
     }
-    socket[PENDING] = { http: request, packet, started: process.hrtime.bigint(), served: false, answered: false };
     if (request.remoteAddress !== undefined) {
       // the client as the front end saw it: net.Socket reads remoteAddress, remotePort and
       // remoteFamily from this cache (a plain field, so the socket keeps its fast shape)
@@ -259,47 +326,35 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
       };
     }
     if (request.https) socket.encrypted = true;
-    // the HTTP parser must see the synthesised head first, then the body bytes already read
-    socket.pause();
-    socket.unshift(rest.length > 0 ? Buffer.concat([request.head, rest]) : request.head);
-    http.emit("connection", socket);
-    socket.resume();
-  }
 
-  function serveHttpRequest(req: IncomingMessage, res: ServerResponse): void {
-    const socket = req.socket as UwsgiSocket;
-    const pending = socket[PENDING];
-    if (pending === undefined) {
-      socket.destroy();
-      return;
-    }
-    if (pending.served) {
-      // bytes after the announced body, parsed as another request: ignored (never served); the
-      // connection closes once the real response is out
-      log(`uwsgi: unexpected data after the request body from ${peerOf(socket)}, ignored`);
-      req.resume();
-      return;
-    }
-    pending.served = true;
+    const req = new IncomingMessage(socket) as NodeIncomingMessage;
+    req.method = request.method;
+    req.url = request.url;
+    req.httpVersionMajor = request.versionMajor;
+    req.httpVersionMinor = request.versionMinor;
+    req.httpVersion = request.httpVersion;
+    req._addHeaderLines(request.rawHeaders, request.rawHeaders.length);
+    req.upgrade = false;
+
+    const res = new ServerResponseWithOptions(req, { highWaterMark: socket.writableHighWaterMark }) as NodeServerResponse;
     // One response per connection, never chunked (nginx's uwsgi module does not de-chunk): the
     // body is delimited by Content-Length when Node knows it (`res.end(data)`), else by the
     // close. `_removedTE` / `_removedConnection` are what `res.removeHeader("transfer-encoding")`
     // / `("connection")` set: Node then falls back to a close-delimited body instead of chunking,
-    // and sends no Connection header (as uWSGI). Node is told to keep the connection so that it
-    // does not close it under a request body still arriving; closeAfterResponse() closes it.
-    const r = res as ServerResponse & { _removedTE?: boolean; _removedConnection?: boolean };
-    r.shouldKeepAlive = true;
-    r._removedConnection = true;
-    r.useChunkedEncodingByDefault = true;
-    r._removedTE = true;
-    res.once("finish", () => closeAfterResponse(req, socket));
-    const { http: request, packet } = pending;
-    if (req.httpVersion !== request.httpVersion) {
-      const [major, minor] = request.httpVersion.split(".").map(Number) as [number, number];
-      req.httpVersion = request.httpVersion;
-      req.httpVersionMajor = major;
-      req.httpVersionMinor = minor;
-    }
+    // and sends no Connection header (as uWSGI). The connection is closed by closeAfterResponse().
+    res.shouldKeepAlive = true;
+    res._removedConnection = true;
+    res.useChunkedEncodingByDefault = true;
+    res._removedTE = true;
+    res.assignSocket(socket);
+    res.on("finish", onResponseFinish);
+    if (socket.listenerCount("drain") === 0) socket.on("drain", onDrain);
+
+    conn.req = req;
+    conn.res = res;
+    conn.remaining = request.contentLength;
+    conn.phase = Phase.Body;
+
     const event: UwsgiRequestEvent = { modifier1: packet.modifier1, modifier2: packet.modifier2, env: request.env, req, res };
     let error: unknown;
     if (options.onResponse) {
@@ -309,7 +364,7 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
           ...event,
           status: res.statusCode,
           txBytes: socket.bytesWritten,
-          durationMicros: elapsedMicros(pending.started),
+          durationMicros: elapsedMicros(started),
           aborted: !res.writableFinished,
           ...(error === undefined ? {} : { error }),
         }),
@@ -329,23 +384,79 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
         socket.destroy();
       }
     }
+    // as Node's parser does: the body bytes already read, or the end of an empty body, are
+    // delivered after the application has had the request
+    if (conn.remaining > 0) {
+      if (rest.length > 0) pushBody(socket, conn, rest);
+    } else {
+      endBody(conn, req);
+      if (rest.length > 0) reportExtraBytes(socket, conn);
+    }
+  }
+
+  /** Body bytes: into the request up to CONTENT_LENGTH; the socket pauses while the request is full. */
+  function pushBody(socket: UwsgiSocket, conn: UwsgiConnection, chunk: Buffer): void {
+    const req = conn.req!;
+    let extra = false;
+    if (chunk.length >= conn.remaining) {
+      extra = chunk.length > conn.remaining;
+      if (extra) chunk = chunk.subarray(0, conn.remaining);
+      conn.remaining = 0;
+    } else {
+      conn.remaining -= chunk.length;
+    }
+    if (!req.destroyed && !req.push(chunk) && conn.remaining > 0) socket.pause(); // req._read() resumes it
+    if (conn.remaining === 0) {
+      endBody(conn, req);
+      if (extra) reportExtraBytes(socket, conn);
+    }
+  }
+
+  function endBody(conn: UwsgiConnection, req: IncomingMessage): void {
+    conn.phase = Phase.BodyDone;
+    req.complete = true;
+    if (!req.destroyed) req.push(null);
+  }
+
+  function reportExtraBytes(socket: UwsgiSocket, conn: UwsgiConnection): void {
+    if (conn.extraReported) return;
+    conn.extraReported = true;
+    // never served as another request; the connection closes once the response is out
+    log(`uwsgi: unexpected data after the request body from ${peerOf(socket)}, ignored`);
+  }
+
+  /** As Node's HTTP server: the socket drained, so the response that had to wait can go on. */
+  function onDrain(this: UwsgiSocket): void {
+    const res = (this as net.Socket & { _httpMessage?: NodeServerResponse | null })._httpMessage;
+    if (res == null || !res.writableNeedDrain) return;
+    if (kNeedDrain !== undefined) (res as unknown as Record<symbol, boolean>)[kNeedDrain] = false;
+    res.emit("drain");
   }
 
   /**
-   * Ends the connection once the response is out. If the application answered before reading
-   * the whole body (a 413, an auth failure), the rest is read and discarded first: closing with
-   * unread bytes resets the connection while the front end is still sending, and nginx answers
-   * 502 instead of the application's response. For a close-delimited response Node has already
-   * ended the socket and scheduled its destroy (`destroySoon`): that destroy is postponed too.
+   * The response is out: as Node's HTTP server, a body nobody reads is dumped, the response is
+   * detached from the socket and its 'close' emitted on the next tick, and the connection ends.
+   * If the application answered before the whole body arrived (a 413, an auth failure), the
+   * rest is read and discarded first: closing with unread bytes resets the connection while the
+   * front end is still sending, and nginx answers 502 instead of the application's response.
    */
-  function closeAfterResponse(req: IncomingMessage, socket: UwsgiSocket): void {
-    socket[PENDING]!.answered = true;
+  function onResponseFinish(this: NodeServerResponse): void {
+    const res = this;
+    const req = res.req as NodeIncomingMessage;
+    const socket = req.socket as UwsgiSocket;
+    const conn = socket[CONNECTION]!;
+    conn.answered = true;
+    if (!req._consuming && !req.readableFlowing) {
+      if (typeof req._dump === "function") req._dump();
+      else req.resume();
+    }
+    if (res.socket === socket) res.detachSocket(socket);
+    process.nextTick(emitResponseClose, res);
     if (socket.destroyed) return;
-    if (req.complete) {
+    if (conn.remaining === 0) {
       closeWhenWritten(socket);
       return;
     }
-    socket.removeListener("finish", socket.destroy);
     const timer = setTimeout(() => socket.destroy(), readTimeoutMs);
     const done = () => {
       clearTimeout(timer);
@@ -353,6 +464,7 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
     };
     req.once("end", done);
     req.once("close", done);
+    // the request may have been read to its limit by the app, which stopped: keep the bytes coming
     req.resume();
   }
 
@@ -369,7 +481,6 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
   function runModifier(socket: net.Socket, entry: ModifierEntry, packet: UwsgiPacket, rest: Buffer): void {
     socket.pause();
     if (rest.length > 0) socket.unshift(rest);
-    socket.on("error", () => socket.destroy());
     const started = process.hrtime.bigint();
     const event: UwsgiRequestEvent = { modifier1: packet.modifier1, modifier2: packet.modifier2, env: null };
     if (entry.accounted) options.onRequest?.(event);
@@ -409,6 +520,14 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
       finish(err ?? new Error("thrown"));
     }
   }
+}
+
+/** Node's HTTP server emits a finished response's 'close' on the next tick (its emitCloseNT). */
+function emitResponseClose(res: NodeServerResponse): void {
+  if (res._closed) return;
+  res.destroyed = true;
+  res._closed = true;
+  res.emit("close");
 }
 
 /** `address:port` of the connection's peer for log lines (the client's, once REMOTE_ADDR is known). */

@@ -1,8 +1,8 @@
-// Pure functions of the uwsgi protocol socket: vars -> environ -> HTTP request head.
+// Pure functions of the uwsgi protocol socket: vars -> environ -> the HTTP view of the request.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { decodeVars, encodeVars } from "../../src/protocol/packet.js";
-import { buildRequestHead } from "../../src/server/uwsgi-protocol/request-head.js";
+import { httpRequestOf } from "../../src/server/uwsgi-protocol/request-fields.js";
 import { decodeRequestEnv } from "../../src/server/uwsgi-protocol/request-env.js";
 import { mulberry32 } from "../support/mulberry32.js";
 
@@ -70,39 +70,48 @@ const NGINX_ENV = {
   SERVER_NAME: "", HTTP_HOST: "h", HTTP_USER_AGENT: "ua", HTTP_TRANSFER_ENCODING: "chunked", HTTP_X_A_B: "v",
 };
 
-test("request head: method, target, headers from HTTP_* and CONTENT_*, Transfer-Encoding dropped", () => {
-  const r = buildRequestHead({ ...NGINX_ENV });
-  assert.equal(
-    r.head.toString("latin1"),
-    "POST /p?a=1 HTTP/1.1\r\ncontent-type: text/plain\r\ncontent-length: 5\r\nhost: h\r\nuser-agent: ua\r\nx-a-b: v\r\n\r\n",
-  );
+test("request fields: method, target, headers from HTTP_* and CONTENT_*, Transfer-Encoding dropped", () => {
+  const r = httpRequestOf({ ...NGINX_ENV });
+  assert.equal(r.method, "POST");
+  assert.equal(r.url, "/p?a=1");
+  assert.deepEqual(r.rawHeaders, ["content-type", "text/plain", "content-length", "5", "host", "h", "user-agent", "ua", "x-a-b", "v"]);
+  assert.equal(r.contentLength, 5);
   assert.equal(r.httpVersion, "1.1");
+  assert.deepEqual([r.versionMajor, r.versionMinor], [1, 1]);
   assert.equal(r.remoteAddress, "::1");
   assert.equal(r.remotePort, 5000);
   assert.equal(r.https, false);
 });
 
-test("request head: empty CONTENT_TYPE/CONTENT_LENGTH are left out; latin1 bytes survive; odd targets are escaped", () => {
-  const r = buildRequestHead({ REQUEST_METHOD: "GET", REQUEST_URI: "/caf\u00e9 x", CONTENT_TYPE: "", CONTENT_LENGTH: "", HTTP_X: "\u00ff\t ok" });
-  assert.equal(r.head.toString("latin1"), "GET /caf%E9%20x HTTP/1.0\r\nx: \u00ff\t ok\r\n\r\n");
+test("request fields: empty CONTENT_TYPE/CONTENT_LENGTH are left out; latin1 bytes survive; odd targets are escaped", () => {
+  const r = httpRequestOf({ REQUEST_METHOD: "GET", REQUEST_URI: "/caf\u00e9 x", CONTENT_TYPE: "", CONTENT_LENGTH: "", HTTP_X: "\u00ff\t ok" });
+  assert.equal(r.url, "/caf%E9%20x");
+  assert.deepEqual(r.rawHeaders, ["x", "\u00ff\t ok"]);
+  assert.equal(r.contentLength, 0);
   assert.equal(r.httpVersion, "1.0");
 });
 
-test("request head: SERVER_PROTOCOL versions", () => {
+test("request fields: SERVER_PROTOCOL versions", () => {
   const version = (p?: string) => {
-    const r = buildRequestHead(p === undefined ? { PATH_INFO: "/" } : { PATH_INFO: "/", SERVER_PROTOCOL: p });
-    return [r.httpVersion, r.head.toString("latin1").split("\r\n")[0]];
+    const r = httpRequestOf(p === undefined ? { PATH_INFO: "/" } : { PATH_INFO: "/", SERVER_PROTOCOL: p });
+    return [r.httpVersion, r.versionMajor, r.versionMinor];
   };
-  assert.deepEqual(version("HTTP/1.1"), ["1.1", "GET / HTTP/1.1"]);
-  assert.deepEqual(version("HTTP/1.0"), ["1.0", "GET / HTTP/1.0"]);
-  assert.deepEqual(version("HTTP/2.0"), ["2.0", "GET / HTTP/1.1"]);
-  assert.deepEqual(version("HTTP/3.0"), ["3.0", "GET / HTTP/1.1"]);
-  assert.deepEqual(version(undefined), ["1.0", "GET / HTTP/1.0"]);
-  assert.deepEqual(version("garbage"), ["1.0", "GET / HTTP/1.0"]);
+  assert.deepEqual(version("HTTP/1.1"), ["1.1", 1, 1]);
+  assert.deepEqual(version("HTTP/1.0"), ["1.0", 1, 0]);
+  assert.deepEqual(version("HTTP/2.0"), ["2.0", 2, 0]);
+  assert.deepEqual(version("HTTP/3.0"), ["3.0", 3, 0]);
+  assert.deepEqual(version(undefined), ["1.0", 1, 0]);
+  assert.deepEqual(version("garbage"), ["1.0", 1, 0]);
 });
 
-test("request head: vars that cannot be HTTP are rejected with the var named", () => {
-  const bad = (env: Record<string, string>) => () => buildRequestHead({ PATH_INFO: "/", ...env });
+test("request fields: without REQUEST_URI the target is SCRIPT_NAME + PATH_INFO, escaped, + QUERY_STRING", () => {
+  assert.equal(httpRequestOf({ SCRIPT_NAME: "/app", PATH_INFO: "/a b?#%", QUERY_STRING: "q=1" }).url, "/app/a%20b%3F%23%25?q=1");
+  assert.equal(httpRequestOf({ PATH_INFO: "x" }).url, "/x");
+  assert.equal(httpRequestOf({}).url, "/");
+});
+
+test("request fields: vars that cannot be HTTP are rejected with the var named", () => {
+  const bad = (env: Record<string, string>) => () => httpRequestOf({ PATH_INFO: "/", ...env });
   assert.throws(bad({ REQUEST_METHOD: "G(T" }), { code: "UWSGI_ERR_PACKET_MALFORMED", message: /REQUEST_METHOD "G\(T"/ });
   assert.throws(bad({ "HTTP_A:B": "x" }), /var "HTTP_A:B" is not a valid HTTP header name/);
   assert.throws(bad({ HTTP_X: "a\nb" }), /var HTTP_X contains control characters/);
@@ -113,10 +122,10 @@ test("request head: vars that cannot be HTTP are rejected with the var named", (
   assert.throws(bad({ "HTTP_A:B": "x" }), /not a valid HTTP header name/);
 });
 
-test("request head: modifier1 30 strips SCRIPT_NAME from PATH_INFO; HTTPS=on/1 marks TLS", () => {
-  const r = buildRequestHead({ SCRIPT_NAME: "/app", PATH_INFO: "/app/x", REQUEST_URI: "/app/x", HTTPS: "1" }, 30);
+test("request fields: modifier1 30 strips SCRIPT_NAME from PATH_INFO; HTTPS=on/1 marks TLS", () => {
+  const r = httpRequestOf({ SCRIPT_NAME: "/app", PATH_INFO: "/app/x", REQUEST_URI: "/app/x", HTTPS: "1" }, 30);
   assert.equal(r.env.PATH_INFO, "/x");
   assert.equal(r.https, true);
-  const plain = buildRequestHead({ SCRIPT_NAME: "/app", PATH_INFO: "/other", REQUEST_URI: "/other" }, 30);
+  const plain = httpRequestOf({ SCRIPT_NAME: "/app", PATH_INFO: "/other", REQUEST_URI: "/other" }, 30);
   assert.equal(plain.env.PATH_INFO, "/other");
 });

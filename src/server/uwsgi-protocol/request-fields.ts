@@ -1,7 +1,8 @@
 /**
- * Turns the vars of a modifier1 0/30 uwsgi request into the HTTP/1.x request head Node's own
- * HTTP parser reads, so requests arriving over `--socket` get genuine `http.IncomingMessage` /
- * `http.ServerResponse` objects (Express and friends work unchanged).
+ * The HTTP view of a modifier1 0/30 uwsgi request: method, target, version and headers taken
+ * from its CGI vars, checked as strictly as Node's own HTTP parser checks a request head, so
+ * requests arriving over `--socket` become genuine `http.IncomingMessage` objects (Express and
+ * friends work unchanged) without a request head being written and parsed again.
  * @module
  */
 import { Buffer } from "node:buffer";
@@ -12,10 +13,19 @@ import { quoteBytes } from "../../protocol/packet.js";
 export interface UwsgiHttpRequest {
   /** The request as CGI variables (latin1 strings, as WSGI's environ), last duplicate wins. */
   env: Record<string, string>;
-  /** `METHOD target HTTP/1.x\r\nheaders\r\n\r\n`, latin1. */
-  head: Buffer;
+  /** REQUEST_METHOD (default GET). */
+  method: string;
+  /** The request target, as `req.url` reports it. */
+  url: string;
+  /** Header names (lowercase) and values, alternating, as `req.rawHeaders`. */
+  rawHeaders: string[];
   /** Version from SERVER_PROTOCOL (`1.1`, `1.0`, `2.0` ...), what `req.httpVersion` reports. */
   httpVersion: string;
+  /** Major and minor of {@link httpVersion}. */
+  versionMajor: number;
+  versionMinor: number;
+  /** CONTENT_LENGTH: the body's size in bytes (0 when absent or empty). */
+  contentLength: number;
   /** REMOTE_ADDR, if given. */
   remoteAddress?: string;
   /** REMOTE_PORT, if given and numeric. */
@@ -63,7 +73,7 @@ function headerNameOf(key: string): string | null {
  *
  * - method: REQUEST_METHOD (default GET); target: REQUEST_URI, else SCRIPT_NAME + PATH_INFO
  *   (percent-encoded) + `?` QUERY_STRING; bytes not allowed in a request line are
- *   percent-encoded;
+ *   percent-encoded, so `req.url` looks as it does on an HTTP socket;
  * - headers: every `HTTP_FOO_BAR` as `foo-bar`, plus CONTENT_TYPE and CONTENT_LENGTH (the body
  *   framing comes from CONTENT_LENGTH only: a forwarded Transfer-Encoding is dropped, the front
  *   end has already de-chunked the body);
@@ -72,26 +82,36 @@ function headerNameOf(key: string): string | null {
  * @throws UwsgiError UWSGI_ERR_PACKET_MALFORMED naming the var that cannot be expressed in HTTP
  *   (bad method token, header name, control characters in a value, non-numeric CONTENT_LENGTH).
  * @example
- * const { head, env } = buildRequestHead(decodeRequestEnv(packet.payload), packet.modifier1);
+ * const request = httpRequestOf(decodeRequestEnv(packet.payload), packet.modifier1);
+ * request.method; // "POST"
+ * request.rawHeaders; // ["content-type", "text/plain", "content-length", "5", "host", "example.org"]
  */
-export function buildRequestHead(env: Record<string, string>, modifier1 = 0): UwsgiHttpRequest {
+export function httpRequestOf(env: Record<string, string>, modifier1 = 0): UwsgiHttpRequest {
   const method = env.REQUEST_METHOD || "GET";
   if (!TOKEN.test(method)) throw malformed(`REQUEST_METHOD ${quoteBytes(Buffer.from(method, "latin1"))} is not an HTTP method token`);
 
-  let target = env.REQUEST_URI;
-  if (!target) {
+  let url = env.REQUEST_URI;
+  if (!url) {
     const path = (env.SCRIPT_NAME ?? "") + (env.PATH_INFO ?? "");
-    target = escapeTarget(path.startsWith("/") ? path : "/" + path, /[%?#]/);
-    if (env.QUERY_STRING) target += "?" + env.QUERY_STRING;
+    url = escapeTarget(path.startsWith("/") ? path : "/" + path, /[%?#]/);
+    if (env.QUERY_STRING) url += "?" + env.QUERY_STRING;
   }
-  if (NOT_URL_SAFE.test(target)) target = escapeTarget(target);
+  if (NOT_URL_SAFE.test(url)) url = escapeTarget(url);
 
   const protocol = env.SERVER_PROTOCOL;
-  const httpVersion = protocol === "HTTP/1.1" ? "1.1" : versionOf(protocol);
-  // HTTP/1.0 stays 1.0 (Node then never chunks nor keeps alive); anything newer is parsed as 1.1
-  const wireVersion = httpVersion === "1.0" || httpVersion === "0.9" ? "HTTP/1.0" : "HTTP/1.1";
+  let versionMajor = 1;
+  let versionMinor = 1;
+  let httpVersion = "1.1";
+  if (protocol !== "HTTP/1.1") {
+    // HTTP/1.0 when absent or unrecognised
+    const version = VERSION.exec(protocol ?? "");
+    versionMajor = version ? Number(version[1]) : 1;
+    versionMinor = version ? Number(version[2]) : 0;
+    httpVersion = `${versionMajor}.${versionMinor}`;
+  }
 
-  let head = `${method} ${target} ${wireVersion}\r\n`;
+  const rawHeaders: string[] = [];
+  let contentLength = 0;
   for (const key in env) {
     let name: string | null;
     const value = env[key]!;
@@ -105,6 +125,7 @@ export function buildRequestHead(env: Record<string, string>, modifier1 = 0): Uw
     } else if (key === "CONTENT_LENGTH") {
       if (value === "") continue;
       if (!/^\d{1,15}$/.test(value)) throw malformed(`CONTENT_LENGTH ${quoteBytes(Buffer.from(value, "latin1"))} is not a number`);
+      contentLength = Number(value);
       name = "content-length";
     } else {
       continue;
@@ -112,9 +133,8 @@ export function buildRequestHead(env: Record<string, string>, modifier1 = 0): Uw
     if (BAD_HEADER_VALUE.test(value)) {
       throw malformed(`var ${key} contains control characters that cannot travel in an HTTP header`);
     }
-    head += name + ": " + value + "\r\n";
+    rawHeaders.push(name, value);
   }
-  head += "\r\n";
 
   if (modifier1 === 30 && env.SCRIPT_NAME && env.PATH_INFO?.startsWith(env.SCRIPT_NAME)) {
     env.PATH_INFO = env.PATH_INFO.slice(env.SCRIPT_NAME.length);
@@ -122,18 +142,17 @@ export function buildRequestHead(env: Record<string, string>, modifier1 = 0): Uw
 
   const request: UwsgiHttpRequest = {
     env,
-    head: Buffer.from(head, "latin1"),
+    method,
+    url,
+    rawHeaders,
     httpVersion,
+    versionMajor,
+    versionMinor,
+    contentLength,
     https: env.HTTPS === "on" || env.HTTPS === "1",
   };
   if (env.REMOTE_ADDR) request.remoteAddress = env.REMOTE_ADDR;
   const port = Number(env.REMOTE_PORT);
   if (env.REMOTE_PORT && Number.isInteger(port)) request.remotePort = port;
   return request;
-}
-
-/** `1.0`, `2.0` ... from `HTTP/x.y`; HTTP/1.0 when absent or unrecognised. */
-function versionOf(protocol: string | undefined): string {
-  const version = VERSION.exec(protocol ?? "");
-  return version ? `${version[1]}.${version[2]}` : "1.0";
 }

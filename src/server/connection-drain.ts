@@ -16,14 +16,42 @@ import type { Socket } from "node:net";
 export const IDLE_GRACE_MS = 5000;
 const CHECK_MS = 50;
 
-const ACTIVE = Symbol("uwsgi-node.activeRequests");
-const IDLE_SINCE = Symbol("uwsgi-node.idleSince");
+const TRACKED = Symbol("uwsgi-node.trackedConnection");
 
-type Tracked = Socket & { [ACTIVE]?: number; [IDLE_SINCE]?: number };
+/**
+ * What the drain keeps per connection, in an intrusive doubly-linked list (a `Set` of sockets
+ * did the same job, but under load made the young generation promote over twice as many bytes
+ * per scavenge).
+ */
+class TrackedConnection {
+  readonly socket: Socket;
+  readonly drain: ConnectionDrain;
+  /** Requests in progress on the connection. */
+  active = 0;
+  /** `Date.now()` when the connection last became idle. */
+  idleSince: number;
+  prev: TrackedConnection | null = null;
+  next: TrackedConnection | null = null;
+
+  constructor(socket: Socket, drain: ConnectionDrain, now: number) {
+    this.socket = socket;
+    this.drain = drain;
+    this.idleSince = now;
+  }
+}
+
+type Tracked = Socket & { [TRACKED]?: TrackedConnection };
+
+/** The 'close' listener of every tracked socket. */
+function onTrackedClose(this: Tracked): void {
+  const tracked = this[TRACKED];
+  if (tracked !== undefined) tracked.drain.forget(tracked);
+}
 
 /** The open connections of one worker. */
 export class ConnectionDrain {
-  readonly #sockets = new Set<Tracked>();
+  #head: TrackedConnection | null = null;
+  #size = 0;
   #draining = false;
   #timer: NodeJS.Timeout | null = null;
   #onEmpty: (() => void) | null = null;
@@ -35,32 +63,46 @@ export class ConnectionDrain {
 
   /** Open connections. */
   get size(): number {
-    return this.#sockets.size;
+    return this.#size;
   }
 
   /** Starts tracking a new connection. */
   track(socket: Socket): void {
     const s = socket as Tracked;
-    s[ACTIVE] = 0;
-    s[IDLE_SINCE] = Date.now();
-    this.#sockets.add(s);
-    s.once("close", () => {
-      this.#sockets.delete(s);
-      if (this.#draining) this.#check();
-    });
+    if (s[TRACKED] !== undefined) return;
+    const tracked = new TrackedConnection(s, this, Date.now());
+    tracked.next = this.#head;
+    if (this.#head !== null) this.#head.prev = tracked;
+    this.#head = tracked;
+    this.#size++;
+    s[TRACKED] = tracked;
+    s.on("close", onTrackedClose);
+  }
+
+  /** Stops tracking a closed connection (its 'close' listener calls this). */
+  forget(tracked: TrackedConnection): void {
+    if (tracked.drain !== this || (tracked.prev === null && this.#head !== tracked)) return;
+    if (tracked.prev === null) this.#head = tracked.next;
+    else tracked.prev.next = tracked.next;
+    if (tracked.next !== null) tracked.next.prev = tracked.prev;
+    tracked.prev = null;
+    tracked.next = null;
+    this.#size--;
+    if (this.#draining) this.#check();
   }
 
   /** A request started on `socket`. */
   requestStarted(socket: Socket): void {
-    const s = socket as Tracked;
-    s[ACTIVE] = (s[ACTIVE] ?? 0) + 1;
+    const tracked = (socket as Tracked)[TRACKED];
+    if (tracked !== undefined) tracked.active++;
   }
 
   /** A request on `socket` is over. */
   requestEnded(socket: Socket): void {
-    const s = socket as Tracked;
-    s[ACTIVE] = Math.max(0, (s[ACTIVE] ?? 1) - 1);
-    s[IDLE_SINCE] = Date.now();
+    const tracked = (socket as Tracked)[TRACKED];
+    if (tracked === undefined) return;
+    if (tracked.active > 0) tracked.active--;
+    tracked.idleSince = Date.now();
     if (this.#draining) this.#check();
   }
 
@@ -75,15 +117,19 @@ export class ConnectionDrain {
 
   /** Drops every connection at once. */
   destroyAll(): void {
-    for (const s of this.#sockets) s.destroy();
+    for (let t = this.#head; t !== null; ) {
+      const next = t.next; // destroy() may unlink t before its 'close'
+      t.socket.destroy();
+      t = next;
+    }
   }
 
   #check(): void {
     const now = Date.now();
-    for (const s of this.#sockets) {
-      if ((s[ACTIVE] ?? 0) === 0 && now - (s[IDLE_SINCE] ?? 0) >= IDLE_GRACE_MS) s.destroy();
+    for (let t = this.#head; t !== null; t = t.next) {
+      if (t.active === 0 && now - t.idleSince >= IDLE_GRACE_MS) t.socket.destroy();
     }
-    if (this.#sockets.size === 0 && this.#onEmpty) {
+    if (this.#size === 0 && this.#onEmpty) {
       const done = this.#onEmpty;
       this.#onEmpty = null;
       if (this.#timer) clearInterval(this.#timer);

@@ -1,0 +1,85 @@
+// The graceful stop of a worker's connections: which connections close when, and when it is over.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { EventEmitter } from "node:events";
+import type { Socket } from "node:net";
+import { ConnectionDrain, IDLE_GRACE_MS } from "../../../src/server/connection-drain.js";
+
+/** A socket as far as the drain sees one: 'close' follows destroy() on the next tick. */
+class FakeSocket extends EventEmitter {
+  destroyed = false;
+  constructor(readonly name: string) {
+    super();
+  }
+  destroy(): this {
+    if (!this.destroyed) {
+      this.destroyed = true;
+      process.nextTick(() => this.emit("close"));
+    }
+    return this;
+  }
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+test("connection drain: tracks open connections until they close; tracking twice counts once", async () => {
+  const drain = new ConnectionDrain();
+  const sockets = ["a", "b", "c"].map((n) => new FakeSocket(n));
+  for (const s of sockets) drain.track(s as unknown as Socket);
+  drain.track(sockets[0] as unknown as Socket);
+  assert.equal(drain.size, 3);
+  sockets[1]!.destroy(); // the middle one
+  await tick();
+  assert.equal(drain.size, 2);
+  sockets[0]!.destroy(); // the first one
+  sockets[2]!.destroy();
+  await tick();
+  assert.equal(drain.size, 0);
+  assert.equal(drain.draining, false);
+});
+
+test("connection drain: busy and recently idle connections are kept, long idle ones closed; onEmpty once all are gone", async (t) => {
+  t.mock.timers.enable({ apis: ["Date", "setInterval"], now: 1_000_000 });
+  const drain = new ConnectionDrain();
+  const busy = new FakeSocket("busy");
+  const fresh = new FakeSocket("fresh");
+  const stale = new FakeSocket("stale");
+  for (const s of [stale, busy, fresh]) drain.track(s as unknown as Socket);
+  drain.requestStarted(busy as unknown as Socket);
+  drain.requestStarted(fresh as unknown as Socket);
+  t.mock.timers.tick(IDLE_GRACE_MS - 1000);
+  drain.requestEnded(fresh as unknown as Socket); // idle from now on
+  t.mock.timers.tick(1000); // stale has been idle for the whole grace period
+  let emptied = 0;
+  drain.drain(() => emptied++);
+  assert.equal(drain.draining, true);
+  assert.deepEqual([stale.destroyed, busy.destroyed, fresh.destroyed], [true, false, false]);
+  await tick();
+  assert.equal(drain.size, 2);
+  t.mock.timers.tick(IDLE_GRACE_MS);
+  assert.deepEqual([busy.destroyed, fresh.destroyed], [false, true]); // busy: a request is still running
+  drain.requestEnded(busy as unknown as Socket);
+  t.mock.timers.tick(IDLE_GRACE_MS);
+  assert.equal(busy.destroyed, true);
+  await tick();
+  assert.equal(drain.size, 0);
+  assert.equal(emptied, 1);
+  drain.drain(() => emptied++); // already draining: no second run
+  assert.equal(emptied, 1);
+});
+
+test("connection drain: destroyAll closes every connection, including ones a close removes from the list on the way", async () => {
+  const drain = new ConnectionDrain();
+  const sockets = Array.from({ length: 5 }, (_, i) => new FakeSocket(String(i)));
+  for (const s of sockets) drain.track(s as unknown as Socket);
+  // a socket whose destroy() closes synchronously unlinks itself while destroyAll walks the list
+  sockets[2]!.destroy = function (this: FakeSocket) {
+    this.destroyed = true;
+    this.emit("close");
+    return this;
+  };
+  drain.destroyAll();
+  assert.ok(sockets.every((s) => s.destroyed));
+  await tick();
+  assert.equal(drain.size, 0);
+});

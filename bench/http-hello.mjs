@@ -6,6 +6,7 @@
 //
 //   npm run build && node bench/http-hello.mjs [--duration 5] [--warmup 1] [--connections 64]
 //                                               [--workers 2] [--only node-cluster,uwsgi-node,uwsgi]
+//                                               [--modes http-keepalive,http-close,nginx]
 //                                               [--rounds 3] [--out bench/results/http-hello.md]
 //
 // Load generator: wrk if installed (apt-get install -y wrk), else bench/http-load-client.mjs.
@@ -26,6 +27,7 @@ const { values: opts } = parseArgs({
     connections: { type: "string", default: "64" },
     workers: { type: "string", default: "2" },
     only: { type: "string" },
+    modes: { type: "string" }, // http-keepalive,http-close,nginx (default: all)
     rounds: { type: "string", default: "1" }, // measure every case this many times, report the median
     out: { type: "string" }, // also write the report (markdown) to this file
   },
@@ -301,7 +303,9 @@ say(`- ${WORKERS} worker processes per server; ${DURATION} s per case after ${WA
 say("");
 
 const rows = [];
+const ONLY_MODES = opts.modes ? new Set(opts.modes.split(",")) : null;
 for (const mode of MODES) {
+  if (ONLY_MODES && !ONLY_MODES.has(mode.id)) continue;
   const cases = [];
   for (const backend of BACKENDS) {
     if (ONLY && !ONLY.has(backend.id)) continue;

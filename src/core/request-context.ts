@@ -46,6 +46,14 @@ export function runInRequest<T>(ctx: RequestContext, fn: () => T): T {
   return storage.run(ctx, fn);
 }
 
+/**
+ * Calls a request listener with `ctx` as the current request: `runInRequest` without a closure
+ * per request (the servers' hot path).
+ */
+export function serveInRequest<Req, Res, T>(ctx: RequestContext, listener: (req: Req, res: Res) => T, req: Req, res: Res): T {
+  return storage.run(ctx, listener, req, res);
+}
+
 /** The current request, or undefined outside one. */
 export function currentRequest(): RequestContext | undefined {
   return storage.getStore();

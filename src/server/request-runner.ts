@@ -7,7 +7,7 @@
 import { Buffer } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
-import { currentRequest, RequestContextBase, runInRequest, type RequestContext, type RequestTransport } from "../core/request-context.js";
+import { currentRequest, RequestContextBase, serveInRequest, type RequestContext, type RequestTransport } from "../core/request-context.js";
 import { cgiEnvOf, envSize } from "./cgi-env.js";
 import type { ConnectionDrain } from "./connection-drain.js";
 import { formatRequestLog } from "./request-log.js";
@@ -192,7 +192,7 @@ export function createRequestRunner(cfg: RunnerConfig): (req: IncomingMessage, r
     (res as ServerResponse & { [RECORD]?: RequestRecord })[RECORD] = record;
     res.on("close", closeRecord);
     try {
-      const result = cfg.ownContext ? runInRequest(ctx, () => app(req, res)) : app(req, res);
+      const result = cfg.ownContext ? serveInRequest(ctx, app, req, res) : app(req, res);
       if (result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function") {
         (result as PromiseLike<unknown>).then(undefined, (err: unknown) => record.fail(err));
       }

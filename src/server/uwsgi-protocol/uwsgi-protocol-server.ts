@@ -19,7 +19,7 @@ import { IncomingMessage, ServerResponse } from "node:http";
 import net from "node:net";
 import type { BytesLike } from "../../core/bytes.js";
 import { UwsgiError } from "../../errors.js";
-import { createRequestContext, runInRequest, type RequestContext, type RequestTransport } from "../../core/request-context.js";
+import { createRequestContext, serveInRequest, type RequestContext, type RequestTransport } from "../../core/request-context.js";
 import { PacketReader } from "../../protocol/packet-reader.js";
 import type { UwsgiPacket } from "../../protocol/packet.js";
 import { defaultModifierRegistry, type ModifierEntry, type ModifierRegistry, type ModifierRequest } from "./modifier-handlers.js";
@@ -373,7 +373,7 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
     options.onRequest?.(event);
     const context = makeContext({ env: request.env, socket, transport: { disconnect: () => socket.destroy() } });
     try {
-      runInRequest(context, () => listener(req, res));
+      serveInRequest(context, listener, req, res);
     } catch (err) {
       error = err;
       log(`uwsgi: unhandled exception serving ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

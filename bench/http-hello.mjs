@@ -313,30 +313,37 @@ for (const mode of MODES) {
     const avail = mode.nginx && !NGINX ? "nginx not installed" : backend.available();
     cases.push({ backend, note: avail === true ? null : `n/a: ${avail}`, runs: [] });
   }
-  // rounds alternate the servers, so a burst of load elsewhere on the machine hits all of them
+  // rounds alternate the servers (in reverse order every other round), so a burst of load
+  // elsewhere on the machine hits all of them; ratios are taken within a round
   for (let round = 0; round < ROUNDS; round++) {
-    for (const c of cases) {
+    const order = round % 2 === 0 ? cases : [...cases].reverse();
+    for (const c of order) {
       if (c.note) continue;
       try {
-        c.runs.push(await measure(mode, c.backend));
+        c.runs[round] = await measure(mode, c.backend);
       } catch (err) {
         c.note = `failed: ${err.message.split("\n")[0]}`;
         process.stderr.write(`${c.backend.label} failed:\n${err.message}\n`);
       }
     }
   }
-  let baseline = null;
+  const median = (values) => values[Math.floor((values.length - 1) / 2)];
+  const baseline = cases.find((c) => c.backend.id === "node-cluster" && !c.note) ?? null;
   for (const c of cases) {
-    const rates = c.runs.map((r) => r.rps).sort((a, b) => a - b);
-    const rps = c.note ? null : rates[Math.floor((rates.length - 1) / 2)];
-    if (c.backend.id === "node-cluster" && rps) baseline = rps;
+    const runs = c.runs.filter(Boolean);
+    const rates = runs.map((r) => r.rps).sort((a, b) => a - b);
+    const rps = c.note ? null : median(rates);
+    const ratios = [];
+    for (let i = 0; i < ROUNDS; i++) if (!c.note && baseline && c.runs[i] && baseline.runs[i]?.rps) ratios.push(c.runs[i].rps / baseline.runs[i].rps);
+    ratios.sort((a, b) => a - b);
     const row = {
       mode: mode.label,
       server: mode.nginx && c.backend.id === "node-cluster" ? `${c.backend.label} via proxy_pass` : mode.nginx ? `${c.backend.label} via uwsgi_pass` : c.backend.label,
       rps,
       spread: rates.length > 1 ? `${Math.round(rates[0])}-${Math.round(rates[rates.length - 1])}` : "",
-      ratio: rps && baseline ? rps / baseline : null,
-      errors: c.runs.reduce((n, r) => n + (r.errors ?? 0), 0),
+      ratio: ratios.length ? median(ratios) : null,
+      ratioSpread: ratios.length > 1 ? `${ratios[0].toFixed(2)}-${ratios[ratios.length - 1].toFixed(2)}` : "",
+      errors: runs.reduce((n, r) => n + (r.errors ?? 0), 0),
       note: c.note ?? "",
     };
     rows.push(row);
@@ -344,13 +351,22 @@ for (const mode of MODES) {
   }
 }
 
-const header = ["mode", "server", ROUNDS > 1 ? `req/s (median of ${ROUNDS})` : "req/s", ...(ROUNDS > 1 ? ["range"] : []), "vs node:cluster", "errors"];
+const header = [
+  "mode",
+  "server",
+  ROUNDS > 1 ? `req/s (median of ${ROUNDS})` : "req/s",
+  ...(ROUNDS > 1 ? ["range"] : []),
+  ROUNDS > 1 ? "vs node:cluster (median of in-round ratios)" : "vs node:cluster",
+  ...(ROUNDS > 1 ? ["ratio range"] : []),
+  "errors",
+];
 const table = rows.map((r) => [
   r.mode,
   r.server,
   r.rps ? Math.round(r.rps).toString() : r.note,
   ...(ROUNDS > 1 ? [r.spread] : []),
   r.ratio ? r.ratio.toFixed(2) : "",
+  ...(ROUNDS > 1 ? [r.ratioSpread] : []),
   r.rps ? String(r.errors ?? 0) : "",
 ]);
 const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));

@@ -22,13 +22,13 @@ const here = new URL(".", import.meta.url).pathname;
 const root = join(here, "..");
 const { values: opts } = parseArgs({
   options: {
-    duration: { type: "string", default: "5" }, // seconds (whole seconds with wrk)
+    duration: { type: "string", default: "2" }, // seconds per measurement (whole seconds with wrk)
     warmup: { type: "string", default: "1" },
     connections: { type: "string", default: "64" },
     workers: { type: "string", default: "2" },
     only: { type: "string" },
     modes: { type: "string" }, // http-keepalive,http-close,nginx (default: all)
-    rounds: { type: "string", default: "1" }, // measure every case this many times, report the median
+    rounds: { type: "string", default: "7" }, // measure every case this many times, report the median
     out: { type: "string" }, // also write the report (markdown) to this file
   },
 });
@@ -259,28 +259,31 @@ const MODES = [
   { id: "nginx", label: "nginx (client keep-alive) -> backend", proto: "uwsgi", keepAlive: true, nginx: true },
 ];
 
-async function measure(mode, backend) {
+/** Starts `backend` (and its nginx front in the nginx mode); resolves once it answers. */
+async function startCase(mode, backend) {
   // node:cluster has no uwsgi protocol: behind nginx it is reached with proxy_pass (HTTP)
   const proto = mode.nginx && backend.id === "node-cluster" ? "http" : mode.proto;
   const backendPort = await freePort();
-  const proc = backend.start(backendPort, proto, mode.keepAlive);
-  let front = null;
+  const procs = [backend.start(backendPort, proto, mode.keepAlive)];
   try {
-    await waitReady(backendPort, proto, proc, backend.label);
+    await waitReady(backendPort, proto, procs[0], backend.label);
     let port = backendPort;
     if (mode.nginx) {
       const dir = mkdtempSync(join(work, "nginx-"));
       port = await freePort();
       writeFileSync(join(dir, "nginx.conf"), nginxConfig(dir, port, backendPort, proto));
-      front = launch("nginx", NGINX, ["-p", dir, "-c", join(dir, "nginx.conf")]);
-      await waitReady(port, "http", front, "nginx");
+      procs.unshift(launch("nginx", NGINX, ["-p", dir, "-c", join(dir, "nginx.conf")]));
+      await waitReady(port, "http", procs[0], "nginx");
     }
-    if (WARMUP > 0) await load(port, mode.keepAlive, WARMUP);
-    return await load(port, mode.keepAlive, DURATION);
-  } finally {
-    if (front) await stop(front, "SIGTERM");
-    await stop(proc, "SIGINT");
+    return { port, procs };
+  } catch (err) {
+    await stopCase({ procs });
+    throw err;
   }
+}
+
+async function stopCase({ procs }) {
+  for (const proc of procs) await stop(proc, proc.child.spawnfile.endsWith("nginx") ? "SIGTERM" : "SIGINT");
 }
 
 const version = (cmd, args) => {
@@ -299,7 +302,7 @@ say("");
 say(`- machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} at start`);
 say(`- uwsgi: ${version(UWSGI, ["--version"])}; nginx: ${version(NGINX, ["-v"])}`);
 say(`- load: ${WRK ? `${version(WRK, ["--version"]).split(" [")[0]} -t2 -c${CONNECTIONS}` : `bench/http-load-client.mjs -c${CONNECTIONS} (wrk not installed)`}`);
-say(`- ${WORKERS} worker processes per server; ${DURATION} s per case after ${WARMUP} s warm-up${ROUNDS > 1 ? `, ${ROUNDS} rounds (servers alternate)` : ""}; loopback only`);
+say(`- ${WORKERS} worker processes per server; every server of a mode started once and warmed up ${WARMUP} s; ${ROUNDS} rounds of ${DURATION} s per server, servers alternating; loopback only`);
 say("");
 
 const rows = [];
@@ -313,20 +316,32 @@ for (const mode of MODES) {
     const avail = mode.nginx && !NGINX ? "nginx not installed" : backend.available();
     cases.push({ backend, note: avail === true ? null : `n/a: ${avail}`, runs: [] });
   }
-  // rounds alternate the servers (in reverse order every other round), so a burst of load
-  // elsewhere on the machine hits all of them; ratios are taken within a round
+  // Every server of the mode is started once and left idle while another is measured; rounds
+  // alternate them (in reverse order every other round) with short measurements, so a slow spell
+  // of the machine hits all of them, and ratios are taken within a round.
+  for (const c of cases) {
+    if (c.note) continue;
+    try {
+      c.running = await startCase(mode, c.backend);
+      if (WARMUP > 0) await load(c.running.port, mode.keepAlive, WARMUP);
+    } catch (err) {
+      c.note = `failed: ${err.message.split("\n")[0]}`;
+      process.stderr.write(`${c.backend.label} failed:\n${err.message}\n`);
+    }
+  }
   for (let round = 0; round < ROUNDS; round++) {
     const order = round % 2 === 0 ? cases : [...cases].reverse();
     for (const c of order) {
       if (c.note) continue;
       try {
-        c.runs[round] = await measure(mode, c.backend);
+        c.runs[round] = await load(c.running.port, mode.keepAlive, DURATION);
       } catch (err) {
         c.note = `failed: ${err.message.split("\n")[0]}`;
         process.stderr.write(`${c.backend.label} failed:\n${err.message}\n`);
       }
     }
   }
+  for (const c of cases) if (c.running) await stopCase(c.running);
   const median = (values) => values[Math.floor((values.length - 1) / 2)];
   const baseline = cases.find((c) => c.backend.id === "node-cluster" && !c.note) ?? null;
   for (const c of cases) {

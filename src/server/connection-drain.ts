@@ -23,11 +23,17 @@ const TRACKED = Symbol("uwsgi-node.trackedConnection");
  * did the same job, but under load made the young generation promote over twice as many bytes
  * per scavenge).
  */
-class TrackedConnection {
+export class TrackedConnection {
   readonly socket: Socket;
   readonly drain: ConnectionDrain;
   /** Requests in progress on the connection. */
   active = 0;
+  /**
+   * The socket's `bytesWritten` at the end of its last request (the request runner's, kept here
+   * so that the socket gets no property of ours after its first one: a socket whose shape changes
+   * in mid-life makes Node's own code on sockets polymorphic).
+   */
+  txMark = 0;
   /** `Date.now()` when the connection last became idle. */
   idleSince: number;
   prev: TrackedConnection | null = null;
@@ -66,10 +72,11 @@ export class ConnectionDrain {
     return this.#size;
   }
 
-  /** Starts tracking a new connection. */
-  track(socket: Socket): void {
+  /** Starts tracking a new connection (once; later calls return the same tracking). */
+  track(socket: Socket): TrackedConnection {
     const s = socket as Tracked;
-    if (s[TRACKED] !== undefined) return;
+    const known = s[TRACKED];
+    if (known !== undefined) return known;
     const tracked = new TrackedConnection(s, this, Date.now());
     tracked.next = this.#head;
     if (this.#head !== null) this.#head.prev = tracked;
@@ -77,6 +84,7 @@ export class ConnectionDrain {
     this.#size++;
     s[TRACKED] = tracked;
     s.on("close", onTrackedClose);
+    return tracked;
   }
 
   /** Stops tracking a closed connection (its 'close' listener calls this). */
@@ -91,16 +99,15 @@ export class ConnectionDrain {
     if (this.#draining) this.#check();
   }
 
-  /** A request started on `socket`. */
-  requestStarted(socket: Socket): void {
-    const tracked = (socket as Tracked)[TRACKED];
-    if (tracked !== undefined) tracked.active++;
+  /** A request started on `socket` (tracked from now on if it was not); hand its tracking back to {@link requestEnded}. */
+  requestStarted(socket: Socket): TrackedConnection {
+    const tracked = (socket as Tracked)[TRACKED] ?? this.track(socket);
+    tracked.active++;
+    return tracked;
   }
 
-  /** A request on `socket` is over. */
-  requestEnded(socket: Socket): void {
-    const tracked = (socket as Tracked)[TRACKED];
-    if (tracked === undefined) return;
+  /** A request on the connection is over. */
+  requestEnded(tracked: TrackedConnection): void {
     if (tracked.active > 0) tracked.active--;
     tracked.idleSince = Date.now();
     if (this.#draining) this.#check();

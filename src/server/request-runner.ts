@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import { currentRequest, RequestContextBase, serveInRequest, type RequestContext, type RequestTransport } from "../core/request-context.js";
 import { cgiEnvOf, envSize } from "./cgi-env.js";
-import type { ConnectionDrain } from "./connection-drain.js";
+import type { ConnectionDrain, TrackedConnection } from "./connection-drain.js";
 import { formatRequestLog } from "./request-log.js";
 import type { Flight, WorkerState } from "./worker-state.js";
 
@@ -86,10 +86,6 @@ function headStats(res: ServerResponse): [number, number] {
 
 /** Where a response keeps its request's record. */
 const RECORD = Symbol("uwsgi-node.request-record");
-/** Where a socket keeps its `bytesWritten` at the end of its last request. */
-const TX_MARK = Symbol("uwsgi-node.tx-mark");
-
-type MarkedSocket = IncomingMessage["socket"] & { [TX_MARK]?: number };
 
 /**
  * One request being served: its start, its context, and what happens when its response closes.
@@ -107,6 +103,7 @@ class RequestRecord implements Flight {
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
     readonly ctx: RequestContext,
+    readonly conn: TrackedConnection,
     readonly startMs: number,
     readonly t0: number,
   ) {}
@@ -128,14 +125,13 @@ class RequestRecord implements Flight {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    const { cfg, req, ctx } = this;
-    const socket = req.socket as MarkedSocket;
-    cfg.drain.requestEnded(socket);
+    const { cfg, req, ctx, conn } = this;
+    cfg.drain.requestEnded(conn);
     const micros = Math.round((performance.now() - this.t0) * 1000);
     // bytes this response wrote: the socket's total now minus its total at the end of the last one
-    const written = socket.bytesWritten;
-    const tx = Math.max(0, written - (socket[TX_MARK] ?? 0));
-    socket[TX_MARK] = written;
+    const written = req.socket.bytesWritten;
+    const tx = Math.max(0, written - conn.txMark);
+    conn.txMark = written;
     cfg.state.end(this, micros, tx, this.failed);
     if (cfg.logRequests || ctx.forceLog) this.#log(micros, tx);
     cfg.afterRequest();
@@ -184,10 +180,10 @@ export function createRequestRunner(cfg: RunnerConfig): (req: IncomingMessage, r
   return function runRequest(req: IncomingMessage, res: ServerResponse): void {
     const startMs = Date.now();
     const t0 = performance.now();
-    drain.requestStarted(req.socket);
+    const conn = drain.requestStarted(req.socket);
     if (drain.draining) res.shouldKeepAlive = false;
     const ctx = cfg.ownContext ? new HttpRequestContext(req, state.requests) : (currentRequest() ?? new HttpRequestContext(req, state.requests));
-    const record = new RequestRecord(cfg, req, res, ctx, startMs, t0);
+    const record = new RequestRecord(cfg, req, res, ctx, conn, startMs, t0);
     state.begin(record);
     (res as ServerResponse & { [RECORD]?: RequestRecord })[RECORD] = record;
     res.on("close", closeRecord);

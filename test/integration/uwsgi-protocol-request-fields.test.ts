@@ -91,6 +91,12 @@ test("request fields: empty CONTENT_TYPE/CONTENT_LENGTH are left out; latin1 byt
   assert.equal(r.httpVersion, "1.0");
 });
 
+test("request fields: spaces and tabs around a value are dropped from the header, as Node's parser does; uwsgi.env keeps them", () => {
+  const r = httpRequestOf({ HTTP_X_PAD: " \t a b \t", HTTP_X_PLAIN: "a b", HTTP_X_BLANK: "   " });
+  assert.deepEqual(r.rawHeaders, ["x-pad", "a b", "x-plain", "a b", "x-blank", ""]);
+  assert.equal(r.env.HTTP_X_PAD, " \t a b \t");
+});
+
 test("request fields: SERVER_PROTOCOL versions", () => {
   const version = (p?: string) => {
     const r = httpRequestOf(p === undefined ? { PATH_INFO: "/" } : { PATH_INFO: "/", SERVER_PROTOCOL: p });

@@ -38,6 +38,15 @@ const TOKEN = /^[!#$%&'*+.^`|~0-9A-Za-z-]+$/;
 const BAD_HEADER_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const NOT_URL_SAFE = /[^\x21-\x7e]/;
 const VERSION = /^HTTP\/(\d)\.(\d)$/;
+const OUTER_WHITESPACE = /^[ \t]+|[ \t]+$/g;
+
+/** The value starts or ends with a space or tab. */
+function isPadded(value: string): boolean {
+  if (value.length === 0) return false;
+  const first = value.charCodeAt(0);
+  const last = value.charCodeAt(value.length - 1);
+  return first === 0x20 || first === 0x09 || last === 0x20 || last === 0x09;
+}
 
 function malformed(detail: string): UwsgiError {
   return new UwsgiError("UWSGI_ERR_PACKET_MALFORMED", detail);
@@ -133,7 +142,8 @@ export function httpRequestOf(env: Record<string, string>, modifier1 = 0): Uwsgi
     if (BAD_HEADER_VALUE.test(value)) {
       throw malformed(`var ${key} contains control characters that cannot travel in an HTTP header`);
     }
-    rawHeaders.push(name, value);
+    // as Node's parser reads a header line: spaces and tabs around the value are not part of it
+    rawHeaders.push(name, isPadded(value) ? value.replace(OUTER_WHITESPACE, "") : value);
   }
 
   if (modifier1 === 30 && env.SCRIPT_NAME && env.PATH_INFO?.startsWith(env.SCRIPT_NAME)) {

@@ -325,7 +325,8 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
         ...(request.remotePort === undefined ? {} : { port: request.remotePort }),
       };
     }
-    if (request.https) socket.encrypted = true;
+    // always set (false too), so that every socket of this server gets the same shape
+    socket.encrypted = request.https;
 
     const req = new IncomingMessage(socket) as NodeIncomingMessage;
     req.method = request.method;

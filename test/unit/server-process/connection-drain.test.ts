@@ -45,10 +45,10 @@ test("connection drain: busy and recently idle connections are kept, long idle o
   const fresh = new FakeSocket("fresh");
   const stale = new FakeSocket("stale");
   for (const s of [stale, busy, fresh]) drain.track(s as unknown as Socket);
-  drain.requestStarted(busy as unknown as Socket);
-  drain.requestStarted(fresh as unknown as Socket);
+  const busyRequest = drain.requestStarted(busy as unknown as Socket);
+  const freshRequest = drain.requestStarted(fresh as unknown as Socket);
   t.mock.timers.tick(IDLE_GRACE_MS - 1000);
-  drain.requestEnded(fresh as unknown as Socket); // idle from now on
+  drain.requestEnded(freshRequest); // idle from now on
   t.mock.timers.tick(1000); // stale has been idle for the whole grace period
   let emptied = 0;
   drain.drain(() => emptied++);
@@ -58,7 +58,7 @@ test("connection drain: busy and recently idle connections are kept, long idle o
   assert.equal(drain.size, 2);
   t.mock.timers.tick(IDLE_GRACE_MS);
   assert.deepEqual([busy.destroyed, fresh.destroyed], [false, true]); // busy: a request is still running
-  drain.requestEnded(busy as unknown as Socket);
+  drain.requestEnded(busyRequest);
   t.mock.timers.tick(IDLE_GRACE_MS);
   assert.equal(busy.destroyed, true);
   await tick();
@@ -66,6 +66,20 @@ test("connection drain: busy and recently idle connections are kept, long idle o
   assert.equal(emptied, 1);
   drain.drain(() => emptied++); // already draining: no second run
   assert.equal(emptied, 1);
+});
+
+test("connection drain: a request on a connection nobody tracked yet tracks it", async () => {
+  const drain = new ConnectionDrain();
+  const socket = new FakeSocket("late");
+  const tracked = drain.requestStarted(socket as unknown as Socket);
+  assert.equal(drain.size, 1);
+  assert.equal(tracked.active, 1);
+  assert.equal(drain.track(socket as unknown as Socket), tracked);
+  drain.requestEnded(tracked);
+  assert.equal(tracked.active, 0);
+  socket.destroy();
+  await tick();
+  assert.equal(drain.size, 0);
 });
 
 test("connection drain: destroyAll closes every connection, including ones a close removes from the list on the way", async () => {

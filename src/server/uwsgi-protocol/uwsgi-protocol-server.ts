@@ -107,7 +107,6 @@ class UwsgiConnection implements DeadlineLinks {
   /** Body bytes still to come. */
   remaining = 0;
   req: IncomingMessage | null = null;
-  res: ServerResponse | null = null;
   /** The response is complete. */
   answered = false;
   /** Bytes after the body were reported. */
@@ -258,9 +257,9 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
     conn.received += chunk.length;
     let packet: UwsgiPacket | null = null;
     let rest: Buffer;
-    if (conn.reader === null && chunk.length >= 4 && chunk.length >= 4 + (chunk[1]! | (chunk[2]! << 8))) {
-      // the common case: the whole packet in the first read
-      const end = 4 + (chunk[1]! | (chunk[2]! << 8));
+    // the common case: the whole packet in the first read
+    const end = conn.reader === null && chunk.length >= 4 ? 4 + (chunk[1]! | (chunk[2]! << 8)) : -1;
+    if (end !== -1 && chunk.length >= end) {
       if (end - 4 > bufferSize) {
         drop(socket, new UwsgiError("UWSGI_ERR_PACKET_TOO_LARGE", end - 4, bufferSize).message);
         return;
@@ -352,7 +351,6 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
     if (socket.listenerCount("drain") === 0) socket.on("drain", onDrain);
 
     conn.req = req;
-    conn.res = res;
     conn.remaining = request.contentLength;
     conn.phase = Phase.Body;
 

@@ -4,6 +4,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import net from "node:net";
 import { currentRequest } from "../../src/core/request-context.js";
+import { uwsgi } from "../../src/uwsgi.js";
 import { encodePacket, encodeVars, encodeHeader } from "../../src/protocol/packet.js";
 import { ModifierRegistry } from "../../src/server/uwsgi-protocol/modifier-handlers.js";
 import {
@@ -556,6 +557,22 @@ test("uwsgi protocol: a request whose body the app never reads still ends ('clos
     for (let i = 0; i < 50 && closed.length === 0; i++) await new Promise((r2) => setTimeout(r2, 10));
     assert.deepEqual(closed, [true]);
     assert.deepEqual(srv.lines, []);
+  } finally {
+    await srv.close();
+  }
+});
+
+test("uwsgi protocol: uwsgi.disconnect() in the app closes the connection without a response; the server keeps serving", { timeout: 10_000 }, async () => {
+  const srv = await start((req, res) => {
+    if (req.url === "/drop") {
+      uwsgi.disconnect();
+      return;
+    }
+    res.end("kept");
+  });
+  try {
+    assert.equal((await exchange(srv.port, [request({ ...GET, REQUEST_URI: "/drop" })])).length, 0);
+    assert.equal(parseResponse(await exchange(srv.port, [request(GET)])).body.toString(), "kept");
   } finally {
     await srv.close();
   }

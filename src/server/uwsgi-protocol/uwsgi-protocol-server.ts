@@ -157,6 +157,17 @@ const elapsedMicros = (since: bigint) => Number((process.hrtime.bigint() - since
 
 const describeError = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
+/** `uwsgi.disconnect()` for a request on a uwsgi socket (a class: no closure per request). */
+class SocketTransport implements RequestTransport {
+  readonly #socket: net.Socket;
+  constructor(socket: net.Socket) {
+    this.#socket = socket;
+  }
+  disconnect(): void {
+    this.#socket.destroy();
+  }
+}
+
 /** What a request whose client went away is destroyed with, as Node's HTTP server does. */
 function abortedError(): Error {
   return Object.assign(new Error("aborted"), { code: "ECONNRESET" });
@@ -307,7 +318,10 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
   }
 
   function serveHttp(socket: UwsgiSocket, conn: UwsgiConnection, packet: UwsgiPacket, rest: Buffer): void {
-    const started = process.hrtime.bigint();
+    // the accounting hooks are optional (the worker accounts in its request runner): nothing of
+    // theirs is computed or allocated without them
+    const accounting = options.onRequest !== undefined || options.onResponse !== undefined;
+    const started = accounting ? process.hrtime.bigint() : 0n;
     let request: UwsgiHttpRequest;
     try {
       request = httpRequestOf(decodeRequestEnv(packet.payload), packet.modifier1);
@@ -354,13 +368,13 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
     conn.remaining = request.contentLength;
     conn.phase = Phase.Body;
 
-    const event: UwsgiRequestEvent = { modifier1: packet.modifier1, modifier2: packet.modifier2, env: request.env, req, res };
+    const event: UwsgiRequestEvent | null = accounting ? { modifier1: packet.modifier1, modifier2: packet.modifier2, env: request.env, req, res } : null;
     let error: unknown;
     if (options.onResponse) {
       const onResponse = options.onResponse;
       res.once("close", () =>
         onResponse({
-          ...event,
+          ...event!,
           status: res.statusCode,
           txBytes: socket.bytesWritten,
           durationMicros: elapsedMicros(started),
@@ -369,8 +383,8 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
         }),
       );
     }
-    options.onRequest?.(event);
-    const context = makeContext({ env: request.env, socket, transport: { disconnect: () => socket.destroy() } });
+    if (options.onRequest) options.onRequest(event!);
+    const context = makeContext({ env: request.env, socket, transport: new SocketTransport(socket) });
     try {
       serveInRequest(context, listener, req, res);
     } catch (err) {

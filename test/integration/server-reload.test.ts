@@ -37,13 +37,16 @@ function loadLoop(port: number, agent: Agent | undefined): { stop(): Promise<{ o
   };
 }
 
+/** A reload that never completes fails the test instead of stalling the suite (seen once under full-suite load). */
+const TEST_TIMEOUT_MS = 90_000;
+
 interface Info {
   is_a_reload: boolean;
   workers: Array<{ pid: number }>;
 }
 
 describe("server: graceful reload", () => {
-  it("SIGHUP under load replaces every worker with zero failed requests (keep-alive and new connections)", async () => {
+  it("SIGHUP under load replaces every worker with zero failed requests (keep-alive and new connections)", { timeout: TEST_TIMEOUT_MS }, async () => {
     const server = await startServer(["--http", "127.0.0.1:0", "--master", "-p", "2", "--disable-logging", fixtureApp("node-listener-app")]);
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
@@ -71,7 +74,7 @@ describe("server: graceful reload", () => {
     }
   });
 
-  it("--touch-chain-reload replaces the workers one at a time", async () => {
+  it("--touch-chain-reload replaces the workers one at a time", { timeout: TEST_TIMEOUT_MS }, async () => {
     const dir = tempDir();
     const touch = join(dir.path, "reload.touch");
     writeFileSync(touch, "");
@@ -98,7 +101,7 @@ describe("server: graceful reload", () => {
     }
   });
 
-  it("uwsgi.reload() from app code reloads the instance; uwsgi.stop() stops it", async () => {
+  it("uwsgi.reload() from app code reloads the instance; uwsgi.stop() stops it", { timeout: TEST_TIMEOUT_MS }, async () => {
     const server = await startServer(["--http", "127.0.0.1:0", "--disable-logging", fixtureApp("node-listener-app")]);
     try {
       const oldPid = (await httpRequest(server.port, "/pid")).body;

@@ -21,7 +21,7 @@ import type { BytesLike } from "../../core/bytes.js";
 import { UwsgiError } from "../../errors.js";
 import { createRequestContext, serveInRequest, type RequestContext, type RequestTransport } from "../../core/request-context.js";
 import { PacketReader } from "../../protocol/packet-reader.js";
-import type { UwsgiPacket } from "../../protocol/packet.js";
+import { decodePacket, type UwsgiPacket } from "../../protocol/packet.js";
 import { defaultModifierRegistry, type ModifierEntry, type ModifierRegistry, type ModifierRequest } from "./modifier-handlers.js";
 import { createPingHandler } from "./ping-handler.js";
 import { ReadDeadlines, type DeadlineLinks } from "./read-deadlines.js";
@@ -275,7 +275,7 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
         drop(socket, new UwsgiError("UWSGI_ERR_PACKET_TOO_LARGE", end - 4, bufferSize).message);
         return;
       }
-      packet = { modifier1: chunk[0]!, modifier2: chunk[3]!, payload: chunk.subarray(4, end) };
+      packet = decodePacket(chunk);
       rest = chunk.subarray(end);
     } else {
       const reader = (conn.reader ??= new PacketReader({ maxDatasize: bufferSize }));
@@ -355,14 +355,14 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
     // body is delimited by Content-Length when Node knows it (`res.end(data)`), else by the
     // close. `_removedTE` / `_removedConnection` are what `res.removeHeader("transfer-encoding")`
     // / `("connection")` set: Node then falls back to a close-delimited body instead of chunking,
-    // and sends no Connection header (as uWSGI). The connection is closed by closeAfterResponse().
+    // and sends no Connection header (as uWSGI). The connection is closed by onResponseFinish().
     res.shouldKeepAlive = true;
     res._removedConnection = true;
     res.useChunkedEncodingByDefault = true;
     res._removedTE = true;
     res.assignSocket(socket);
     res.on("finish", onResponseFinish);
-    if (socket.listenerCount("drain") === 0) socket.on("drain", onDrain);
+    socket.on("drain", onDrain);
 
     conn.req = req;
     conn.remaining = request.contentLength;

@@ -7,6 +7,7 @@
  * @module
  */
 import type { Socket } from "node:net";
+import { IntrusiveList } from "../core/intrusive-list.js";
 
 /**
  * How long a connection may stay idle once draining has started before it is closed (ms): Node's
@@ -19,9 +20,9 @@ const CHECK_MS = 50;
 const TRACKED = Symbol("uwsgi-node.trackedConnection");
 
 /**
- * What the drain keeps per connection, in an intrusive doubly-linked list (a `Set` of sockets
- * did the same job, but under load made the young generation promote over twice as many bytes
- * per scavenge).
+ * What the drain keeps per connection, in an {@link IntrusiveList} (a `Set` of sockets did the
+ * same job, but under load made the young generation promote over twice as many bytes per
+ * scavenge).
  */
 export class TrackedConnection {
   readonly socket: Socket;
@@ -56,8 +57,7 @@ function onTrackedClose(this: Tracked): void {
 
 /** The open connections of one worker. */
 export class ConnectionDrain {
-  #head: TrackedConnection | null = null;
-  #size = 0;
+  readonly #connections = new IntrusiveList<TrackedConnection>();
   #draining = false;
   #timer: NodeJS.Timeout | null = null;
   #onEmpty: (() => void) | null = null;
@@ -69,7 +69,7 @@ export class ConnectionDrain {
 
   /** Open connections. */
   get size(): number {
-    return this.#size;
+    return this.#connections.size;
   }
 
   /** Starts tracking a new connection (once; later calls return the same tracking). */
@@ -78,10 +78,7 @@ export class ConnectionDrain {
     const known = s[TRACKED];
     if (known !== undefined) return known;
     const tracked = new TrackedConnection(s, this, Date.now());
-    tracked.next = this.#head;
-    if (this.#head !== null) this.#head.prev = tracked;
-    this.#head = tracked;
-    this.#size++;
+    this.#connections.append(tracked);
     s[TRACKED] = tracked;
     s.on("close", onTrackedClose);
     return tracked;
@@ -89,13 +86,8 @@ export class ConnectionDrain {
 
   /** Stops tracking a closed connection (its 'close' listener calls this). */
   forget(tracked: TrackedConnection): void {
-    if (tracked.drain !== this || (tracked.prev === null && this.#head !== tracked)) return;
-    if (tracked.prev === null) this.#head = tracked.next;
-    else tracked.prev.next = tracked.next;
-    if (tracked.next !== null) tracked.next.prev = tracked.prev;
-    tracked.prev = null;
-    tracked.next = null;
-    this.#size--;
+    if (tracked.drain !== this || !this.#connections.has(tracked)) return;
+    this.#connections.remove(tracked);
     if (this.#draining) this.#check();
   }
 
@@ -124,8 +116,8 @@ export class ConnectionDrain {
 
   /** Drops every connection at once. */
   destroyAll(): void {
-    for (let t = this.#head; t !== null; ) {
-      const next = t.next; // destroy() may unlink t before its 'close'
+    for (let t = this.#connections.first; t !== null; ) {
+      const next = this.#connections.next(t); // destroy() may unlink t before its 'close'
       t.socket.destroy();
       t = next;
     }
@@ -133,10 +125,10 @@ export class ConnectionDrain {
 
   #check(): void {
     const now = Date.now();
-    for (let t = this.#head; t !== null; t = t.next) {
+    for (let t = this.#connections.first; t !== null; t = this.#connections.next(t)) {
       if (t.active === 0 && now - t.idleSince >= IDLE_GRACE_MS) t.socket.destroy();
     }
-    if (this.#size === 0 && this.#onEmpty) {
+    if (this.#connections.size === 0 && this.#onEmpty) {
       const done = this.#onEmpty;
       this.#onEmpty = null;
       if (this.#timer) clearInterval(this.#timer);

@@ -7,17 +7,16 @@
  * same worker (the CLI's and the app's) still share it.
  * @module
  */
+import { IntrusiveList, type ListLinks } from "../core/intrusive-list.js";
 import type { ChildIdentity, WorkerPlan } from "./child-environment.js";
 import type { WorkerCounters, WorkerRow } from "./ipc-messages.js";
 
 /**
- * A request being served, for the oldest-request (harakiri) check. The worker state links flights
- * through `prev`/`next` (in start order, so the oldest is the first): no allocation per request.
+ * A request being served, for the oldest-request (harakiri) check. The worker state keeps flights
+ * in an {@link IntrusiveList} (in start order, so the oldest is the first): no allocation per request.
  */
-export interface Flight {
+export interface Flight extends ListLinks {
   readonly startMs: number;
-  prev: Flight | null;
-  next: Flight | null;
 }
 
 /** State of the worker process running this code. */
@@ -49,9 +48,7 @@ export class WorkerState {
   appLoadMs = 0;
   /** Changes not yet reported to the master. */
   dirty = true;
-  #first: Flight | null = null;
-  #last: Flight | null = null;
-  #inFlight = 0;
+  readonly #flights = new IntrusiveList<Flight>();
 
   constructor(identity: ChildIdentity, plan: WorkerPlan) {
     this.identity = identity;
@@ -60,29 +57,18 @@ export class WorkerState {
 
   /** Requests in flight now. */
   get inFlight(): number {
-    return this.#inFlight;
+    return this.#flights.size;
   }
 
   /** Records the start of a request (`flight` must not be in flight already). */
   begin(flight: Flight): void {
-    flight.prev = this.#last;
-    flight.next = null;
-    if (this.#last) this.#last.next = flight;
-    else this.#first = flight;
-    this.#last = flight;
-    this.#inFlight++;
+    this.#flights.append(flight);
     this.dirty = true;
   }
 
   /** Records the end of a request begun with {@link WorkerState.begin}. */
   end(flight: Flight, micros: number, txBytes: number, failed: boolean): void {
-    const { prev, next } = flight;
-    if (prev) prev.next = next;
-    else if (this.#first === flight) this.#first = next;
-    if (next) next.prev = prev;
-    else if (this.#last === flight) this.#last = prev;
-    flight.prev = flight.next = null;
-    this.#inFlight--;
+    this.#flights.remove(flight);
     this.requests++;
     if (failed) this.exceptions++;
     this.tx += txBytes;
@@ -93,7 +79,7 @@ export class WorkerState {
 
   /** Start of the oldest request in flight (unix ms), 0 when idle. */
   oldestStart(): number {
-    return this.#first?.startMs ?? 0;
+    return this.#flights.first?.startMs ?? 0;
   }
 
   /** The slot's request total: processes before this one plus this one's live count. */
@@ -119,7 +105,7 @@ export class WorkerState {
       tx: this.tx,
       runningTime: this.runningTime,
       avgRt: this.avgRt,
-      inFlight: this.#inFlight,
+      inFlight: this.#flights.size,
       oldestStart: this.oldestStart(),
       accepting: this.accepting && !this.draining,
       rss: memory?.rss ?? 0,

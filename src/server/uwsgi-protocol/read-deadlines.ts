@@ -1,7 +1,7 @@
 /**
  * Deadlines for connections that must deliver something within a time limit (a uwsgi packet
  * within `--socket-timeout`). Every item gets the same time limit, so items expire in the order
- * they were added: they are kept in an intrusive doubly-linked list (the links live on the items
+ * they were added: they are kept in an {@link IntrusiveList} (the links live on the items
  * themselves), oldest first, and one unref'd sweep timer serves them all. Adding and removing
  * cost a few field writes: no timer, Map entry or allocation per connection.
  *
@@ -10,11 +10,10 @@
  * @module
  */
 import { performance } from "node:perf_hooks";
+import { IntrusiveList, type ListLinks } from "../../core/intrusive-list.js";
 
 /** The fields an item carries while it is tracked; initialise them to `null`, `null`, `0`. */
-export interface DeadlineLinks {
-  deadlinePrev: DeadlineLinks | null;
-  deadlineNext: DeadlineLinks | null;
+export interface DeadlineLinks extends ListLinks {
   /** `performance.now()` time the item expires at; 0 while not tracked. */
   deadlineAt: number;
 }
@@ -27,9 +26,7 @@ export interface DeadlineLinks {
  * deadlines.delete(conn); // once the packet is in
  */
 export class ReadDeadlines<T extends DeadlineLinks> {
-  #head: T | null = null;
-  #tail: T | null = null;
-  #size = 0;
+  readonly #items = new IntrusiveList<T>();
   readonly #timeoutMs: number;
   readonly #onExpire: (item: T) => void;
   #timer: NodeJS.Timeout | null = null;
@@ -45,19 +42,14 @@ export class ReadDeadlines<T extends DeadlineLinks> {
 
   /** Items being tracked. */
   get size(): number {
-    return this.#size;
+    return this.#items.size;
   }
 
   /** Starts the clock for `item` (restarts it if already tracked). */
   add(item: T): void {
     if (item.deadlineAt !== 0) this.delete(item);
     item.deadlineAt = performance.now() + this.#timeoutMs;
-    item.deadlinePrev = this.#tail;
-    item.deadlineNext = null;
-    if (this.#tail === null) this.#head = item;
-    else this.#tail.deadlineNext = item;
-    this.#tail = item;
-    this.#size++;
+    this.#items.append(item);
     if (this.#timer === null) {
       this.#timer = setInterval(() => this.#sweep(), Math.max(5, Math.floor(this.#timeoutMs / 4)));
       this.#timer.unref();
@@ -67,27 +59,19 @@ export class ReadDeadlines<T extends DeadlineLinks> {
   /** Forgets `item` (it delivered, or was closed); harmless if it is not tracked. */
   delete(item: T): void {
     if (item.deadlineAt === 0) return;
-    const prev = item.deadlinePrev as T | null;
-    const next = item.deadlineNext as T | null;
-    if (prev === null) this.#head = next;
-    else prev.deadlineNext = next;
-    if (next === null) this.#tail = prev;
-    else next.deadlinePrev = prev;
-    item.deadlinePrev = null;
-    item.deadlineNext = null;
+    this.#items.remove(item);
     item.deadlineAt = 0;
-    this.#size--;
   }
 
   #sweep(): void {
     const now = performance.now();
-    let item = this.#head;
+    let item = this.#items.first;
     while (item !== null && item.deadlineAt <= now) {
       this.delete(item);
       this.#onExpire(item);
-      item = this.#head;
+      item = this.#items.first;
     }
-    if (this.#size === 0 && this.#timer !== null) {
+    if (this.#items.size === 0 && this.#timer !== null) {
       clearInterval(this.#timer);
       this.#timer = null;
     }

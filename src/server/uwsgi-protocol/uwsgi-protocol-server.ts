@@ -112,8 +112,8 @@ class UwsgiConnection implements DeadlineLinks {
   /** Bytes after the body were reported. */
   extraReported = false;
   // the packet's read deadline (ReadDeadlines)
-  deadlinePrev: DeadlineLinks | null = null;
-  deadlineNext: DeadlineLinks | null = null;
+  prev: DeadlineLinks | null = null;
+  next: DeadlineLinks | null = null;
   deadlineAt = 0;
 
   constructor(socket: UwsgiSocket) {

@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import { ReadDeadlines, type DeadlineLinks } from "../../../src/server/uwsgi-protocol/read-deadlines.js";
 
 class Item implements DeadlineLinks {
-  deadlinePrev: DeadlineLinks | null = null;
-  deadlineNext: DeadlineLinks | null = null;
+  prev: DeadlineLinks | null = null;
+  next: DeadlineLinks | null = null;
   deadlineAt = 0;
   constructor(readonly name: string) {}
 }
@@ -25,7 +25,7 @@ test("read deadlines: items not removed in time expire once each, oldest first; 
   deadlines.delete(d); // the tail
   deadlines.delete(d); // twice: harmless
   assert.equal(deadlines.size, 2);
-  assert.deepEqual([b.deadlineAt, b.deadlinePrev, b.deadlineNext], [0, null, null]);
+  assert.deepEqual([b.deadlineAt, b.prev, b.next], [0, null, null]);
   await sleep(120);
   assert.deepEqual(expired, ["a", "c"]);
   assert.equal(deadlines.size, 0);

@@ -5,6 +5,7 @@
  * @module
  */
 import type { UwsgiModule } from "./api.js";
+import { trackRequests } from "./core/request-context.js";
 import { StubRuntime } from "./stub/stub-runtime.js";
 import { createStubModule } from "./stub/stub-module.js";
 
@@ -22,8 +23,8 @@ let stub: StubRuntime | null = null;
 
 async function selectBackend(): Promise<UwsgiModule> {
   if (underServer() && !stubForced()) {
-    const { createRuntimeBackend } = await import("./server/runtime-backend.js");
-    return createRuntimeBackend();
+    const { runtimeBackend } = await import("./server/runtime-backend.js");
+    return runtimeBackend();
   }
   stub = new StubRuntime();
   return createStubModule(stub);
@@ -38,6 +39,10 @@ async function selectBackend(): Promise<UwsgiModule> {
  * ```
  */
 export const uwsgi: UwsgiModule = await selectBackend();
+
+// Code that can read the current request (`uwsgi.env` ...) is loaded: from now on the request
+// context follows async code (a worker whose app never loads this module does not pay for it).
+trackRequests();
 
 /** The stub's runtime when the stub backend is live, else null (used by `uwsgi-node/testing`). */
 export function stubRuntime(): StubRuntime | null {

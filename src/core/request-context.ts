@@ -2,6 +2,16 @@
  * The current request, carried through async code with AsyncLocalStorage. The server's workers
  * enter a context for every request they serve; the stub's testing helpers can enter one too.
  * Request-scoped functions (`env`, `get_logvar`, `signal_wait`, `websocket_*` ...) read it.
+ *
+ * Carrying a context through async code is not free before Node 24: Node 20's AsyncLocalStorage
+ * runs an async hook for every timer, tick, promise and handle created while it is enabled (for
+ * a hello-world request that was a fifth of the worker's instructions). Only the `uwsgi` module
+ * reads the context, so a worker defers tracking ({@link deferRequestTracking}) until that module
+ * is loaded ({@link trackRequests}); until then the context is the current request only while the
+ * request listener runs synchronously, which is all the server itself needs.
+ *
+ * The carrier lives on `globalThis` under a registered symbol, so two copies of uwsgi-node in one
+ * process (the CLI's and the app's own) share one current request.
  * @module
  */
 import { AsyncLocalStorage } from "node:async_hooks";
@@ -39,11 +49,51 @@ export interface RequestTransport {
   readRaw?(maxBytes: number, timeoutMs: number): Promise<Buffer | null>;
 }
 
-const storage = new AsyncLocalStorage<RequestContext>();
+/** Where the current request is kept (one per process, see the module's notes). */
+interface ContextCarrier {
+  readonly storage: AsyncLocalStorage<RequestContext>;
+  /** True: contexts are entered in `storage` and follow async code. False: see `current`. */
+  tracking: boolean;
+  /** Tracking was asked for ({@link trackRequests}): a later deferral does not turn it off. */
+  wanted: boolean;
+  /** Without tracking: the request whose listener is running synchronously now. */
+  current: RequestContext | undefined;
+}
+
+const CARRIER = Symbol.for("uwsgi-node.request-context");
+const carrier: ContextCarrier = ((globalThis as Record<symbol, unknown>)[CARRIER] ??= {
+  storage: new AsyncLocalStorage<RequestContext>(),
+  tracking: true,
+  wanted: false,
+  current: undefined,
+}) as ContextCarrier;
+
+/**
+ * Stops carrying request contexts through async code until {@link trackRequests} is called
+ * (a worker does this before loading its app). Requests entered meanwhile are current only
+ * while their listener runs synchronously. No effect once tracking was asked for.
+ */
+export function deferRequestTracking(): void {
+  if (!carrier.wanted) carrier.tracking = false;
+}
+
+/**
+ * Carries request contexts through async code (awaits, timers, callbacks) from now on, for
+ * every request entered after this call. The `uwsgi` module calls it when it is loaded.
+ */
+export function trackRequests(): void {
+  carrier.wanted = true;
+  carrier.tracking = true;
+}
+
+/** True when request contexts follow async code (see {@link deferRequestTracking}). */
+export function tracksRequests(): boolean {
+  return carrier.tracking;
+}
 
 /** Runs `fn` with `ctx` as the current request. */
 export function runInRequest<T>(ctx: RequestContext, fn: () => T): T {
-  return storage.run(ctx, fn);
+  return serveInRequest(ctx, fn, undefined, undefined);
 }
 
 /**
@@ -51,12 +101,19 @@ export function runInRequest<T>(ctx: RequestContext, fn: () => T): T {
  * per request (the servers' hot path).
  */
 export function serveInRequest<Req, Res, T>(ctx: RequestContext, listener: (req: Req, res: Res) => T, req: Req, res: Res): T {
-  return storage.run(ctx, listener, req, res);
+  if (carrier.tracking) return carrier.storage.run(ctx, listener, req, res);
+  const outer = carrier.current;
+  carrier.current = ctx;
+  try {
+    return listener(req, res);
+  } finally {
+    carrier.current = outer;
+  }
 }
 
 /** The current request, or undefined outside one. */
 export function currentRequest(): RequestContext | undefined {
-  return storage.getStore();
+  return carrier.tracking ? (carrier.storage.getStore() ?? carrier.current) : carrier.current;
 }
 
 /**

@@ -99,11 +99,21 @@ function send(msg: WorkerMessage): void {
   if (process.connected) process.send!(msg);
 }
 
+const BACKEND = Symbol.for("uwsgi-node.runtime-backend");
+
 /**
- * Builds the `uwsgi` module of a server-spawned process (the facade calls it once).
+ * The `uwsgi` module of a server-spawned process: built on the first call, the same object after
+ * (also for a second copy of uwsgi-node in the process: it lives on `globalThis`), so the app's
+ * `uwsgi` and the worker's own setup (remote cache and RPC handlers, spooler, `post_fork_hook`)
+ * are one runtime.
  * @throws UwsgiError UWSGI_ERR_OPTION_VALUE when the master's options cannot be rebuilt.
  */
-export async function createRuntimeBackend(): Promise<UwsgiModule> {
+export function runtimeBackend(): UwsgiModule {
+  const slot = globalThis as Record<symbol, UwsgiModule | undefined>;
+  return (slot[BACKEND] ??= buildRuntimeBackend());
+}
+
+function buildRuntimeBackend(): UwsgiModule {
   const identity: ChildIdentity | null = readChildIdentity();
   if (!identity) throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "UWSGI_NODE_ROLE", "this process was not started by the uwsgi-node server");
   const rt = new StubRuntime();

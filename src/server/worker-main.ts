@@ -8,7 +8,7 @@
  */
 import { createServer as createHttpServer } from "node:http";
 import { createServer as createNetServer, type Server as NetServer } from "node:net";
-import { createRequestContext } from "../core/request-context.js";
+import { createRequestContext, deferRequestTracking } from "../core/request-context.js";
 import { processMemory } from "../module/process-memory.js";
 import { readChildIdentity } from "./child-environment.js";
 import { ConnectionDrain } from "./connection-drain.js";
@@ -16,6 +16,7 @@ import { isMasterMessage, type WorkerMessage } from "./ipc-messages.js";
 import { loadApp, type LoadedApp } from "./app-loader.js";
 import { LineBatcher } from "./line-batcher.js";
 import { createRequestRunner, type RunnerConfig } from "./request-runner.js";
+import { runtimeBackend } from "./runtime-backend.js";
 import { createUwsgiProtocolServer } from "./uwsgi-protocol/uwsgi-protocol-server.js";
 import { installWorkerState, WorkerState } from "./worker-state.js";
 
@@ -133,7 +134,10 @@ async function start(): Promise<void> {
   const t0 = Date.now();
   let app: LoadedApp;
   try {
-    const { uwsgi } = await import("../uwsgi.js");
+    // The request context follows async code only if the app loads the `uwsgi` module (which
+    // turns tracking back on): an app that cannot read it does not pay for it (request-context.ts).
+    deferRequestTracking();
+    const uwsgi = runtimeBackend();
     if (!plan.app) throw new Error("no app given");
     app = await loadApp(plan.app);
     if (typeof uwsgi.post_fork_hook === "function") await uwsgi.post_fork_hook();

@@ -6,9 +6,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { encodePacket, encodeVars } from "../../src/protocol/packet.js";
 
 /** The compiled CLI (build/src/cli.js). */
 export const CLI = fileURLToPath(new URL("../../src/cli.js", import.meta.url));
@@ -196,4 +198,17 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Sends one uwsgi request (modifier1 0) to 127.0.0.1:`port` and reads the raw reply until the server closes the connection. */
+export function uwsgiRequest(port: number, vars: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, "127.0.0.1");
+    const chunks: Buffer[] = [];
+    socket.on("data", (c: Buffer) => chunks.push(c));
+    socket.on("end", () => resolve(Buffer.concat(chunks).toString()));
+    socket.on("error", reject);
+    socket.setTimeout(10000, () => socket.destroy(new Error("uwsgi request timed out")));
+    socket.write(encodePacket(0, 0, encodeVars(vars)));
+  });
 }

@@ -9,20 +9,7 @@ import { request } from "node:http";
 import net from "node:net";
 import { join } from "node:path";
 import { encodePacket, encodeVars } from "../../src/protocol/packet.js";
-import { fixtureApp, httpRequest, startServer, tempDir, type TestServer } from "./server-harness.js";
-
-/** Sends one uwsgi request and reads the raw reply until the server closes the connection. */
-function uwsgiRequest(port: number, vars: Record<string, string>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, "127.0.0.1");
-    const chunks: Buffer[] = [];
-    socket.on("data", (c: Buffer) => chunks.push(c));
-    socket.on("end", () => resolve(Buffer.concat(chunks).toString()));
-    socket.on("error", reject);
-    socket.setTimeout(10000, () => socket.destroy(new Error("uwsgi request timed out")));
-    socket.write(encodePacket(0, 0, encodeVars(vars)));
-  });
-}
+import { fixtureApp, httpRequest, startServer, tempDir, uwsgiRequest, type TestServer } from "./server-harness.js";
 
 /** Reads the whole stats document. */
 function readStats(port: number): Promise<string> {

@@ -8,7 +8,7 @@
  */
 import { createServer as createHttpServer } from "node:http";
 import { createServer as createNetServer, type Server as NetServer } from "node:net";
-import { createRequestContext, deferRequestTracking } from "../core/request-context.js";
+import { deferRequestTracking } from "../core/request-context.js";
 import { processMemory } from "../module/process-memory.js";
 import { readChildIdentity } from "./child-environment.js";
 import { ConnectionDrain } from "./connection-drain.js";
@@ -177,7 +177,7 @@ async function start(): Promise<void> {
       server = createUwsgiProtocolServer(createRequestRunner({ ...base, ownContext: false }), {
         bufferSize: Math.min(plan.bufferSize, 65535),
         logger: (line) => process.stderr.write(line + "\n"),
-        createContext: (init) => createRequestContext(init, state.requests),
+        requestId: () => state.requests,
         getWarningMessage: () => state.warning || null,
       });
       server.on("connection", (socket) => drain.track(socket));

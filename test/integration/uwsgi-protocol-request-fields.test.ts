@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { decodeVars, encodeVars } from "../../src/protocol/packet.js";
 import { httpRequestOf } from "../../src/server/uwsgi-protocol/request-fields.js";
-import { decodeRequestEnv } from "../../src/server/uwsgi-protocol/request-env.js";
+import { decodeRequestEnv, decodeRequestVars } from "../../src/server/uwsgi-protocol/request-vars.js";
 import { mulberry32 } from "../support/mulberry32.js";
 
 
@@ -134,4 +134,45 @@ test("request fields: modifier1 30 strips SCRIPT_NAME from PATH_INFO; HTTPS=on/1
   assert.equal(r.https, true);
   const plain = httpRequestOf({ SCRIPT_NAME: "/app", PATH_INFO: "/other", REQUEST_URI: "/other" }, 30);
   assert.equal(plain.env.PATH_INFO, "/other");
+});
+
+test("request vars: the flat vars equal decodeVars' pairs, in packet order, duplicates kept", () => {
+  const rand = mulberry32(77);
+  for (let i = 0; i < 300; i++) {
+    const pairs: Array<[Buffer, Buffer]> = [];
+    for (let j = Math.floor(rand() * 10); j > 0; j--) {
+      pairs.push([Buffer.from(Array.from({ length: 1 + Math.floor(rand() * 20) }, () => Math.floor(rand() * 256))), Buffer.from(Array.from({ length: Math.floor(rand() * 40) }, () => Math.floor(rand() * 256)))]);
+      if (rand() < 0.2) pairs.push([pairs[pairs.length - 1]![0], Buffer.from("dup")]);
+    }
+    const payload = encodeVars(pairs);
+    assert.deepEqual(decodeRequestVars(payload), decodeVars(payload).flatMap(([k, v]) => [k.toString("latin1"), v.toString("latin1")]));
+  }
+});
+
+test("request fields: a duplicated var counts as in the environ: last value, place of the first", () => {
+  const vars = ["HTTP_HOST", "a", "CONTENT_LENGTH", "5", "HTTP_X", "bad\nvalue", "HTTP_ACCEPT", "*/*", "HTTP_HOST", "b", "HTTP_X", "fine", "REQUEST_METHOD", "G(T", "REQUEST_METHOD", "PUT"];
+  const r = httpRequestOf(vars);
+  assert.equal(r.method, "PUT");
+  assert.deepEqual(r.rawHeaders, ["host", "b", "content-length", "5", "x", "fine", "accept", "*/*"]);
+  assert.equal(r.contentLength, 5);
+  assert.deepEqual(r.env, { HTTP_HOST: "b", CONTENT_LENGTH: "5", HTTP_X: "fine", HTTP_ACCEPT: "*/*", REQUEST_METHOD: "PUT" });
+  // the same with an environ object, and a CONTENT_LENGTH emptied by its duplicate
+  assert.deepEqual(httpRequestOf(r.env).rawHeaders, r.rawHeaders);
+  const emptied = httpRequestOf(["CONTENT_LENGTH", "5", "CONTENT_TYPE", "text/plain", "CONTENT_LENGTH", ""]);
+  assert.deepEqual(emptied.rawHeaders, ["content-type", "text/plain"]);
+  assert.equal(emptied.contentLength, 0);
+  // duplicates are per request: the next request starts afresh
+  assert.deepEqual(httpRequestOf(["HTTP_HOST", "c"]).rawHeaders, ["host", "c"]);
+});
+
+test("request fields: duplicates are still merged once the header-name cache is full", () => {
+  const vars: string[] = [];
+  for (let i = 0; i < 1100; i++) vars.push(`HTTP_X_MANY_${i}`, String(i));
+  vars.push("HTTP_X_MANY_1099", "last", "HTTP_X_MANY_5", "five");
+  const r = httpRequestOf(vars);
+  assert.equal(r.rawHeaders.length, 2200);
+  assert.deepEqual(r.rawHeaders.slice(10, 12), ["x-many-5", "five"]);
+  assert.deepEqual(r.rawHeaders.slice(-2), ["x-many-1099", "last"]);
+  // a name first seen after the cache filled up is checked like any other
+  assert.throws(() => httpRequestOf(["HTTP_NEW:NAME", "x"]), /not a valid HTTP header name/);
 });

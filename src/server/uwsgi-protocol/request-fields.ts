@@ -8,31 +8,7 @@
 import { Buffer } from "node:buffer";
 import { UwsgiError } from "../../errors.js";
 import { quoteBytes } from "../../protocol/packet.js";
-
-/** A uwsgi request seen as HTTP. */
-export interface UwsgiHttpRequest {
-  /** The request as CGI variables (latin1 strings, as WSGI's environ), last duplicate wins. */
-  env: Record<string, string>;
-  /** REQUEST_METHOD (default GET). */
-  method: string;
-  /** The request target, as `req.url` reports it. */
-  url: string;
-  /** Header names (lowercase) and values, alternating, as `req.rawHeaders`. */
-  rawHeaders: string[];
-  /** Version from SERVER_PROTOCOL (`1.1`, `1.0`, `2.0` ...), what `req.httpVersion` reports. */
-  httpVersion: string;
-  /** Major and minor of {@link httpVersion}. */
-  versionMajor: number;
-  versionMinor: number;
-  /** CONTENT_LENGTH: the body's size in bytes (0 when absent or empty). */
-  contentLength: number;
-  /** REMOTE_ADDR, if given. */
-  remoteAddress?: string;
-  /** REMOTE_PORT, if given and numeric. */
-  remotePort?: number;
-  /** HTTPS is `on`/`1`: the client connection to the front end was TLS. */
-  https: boolean;
-}
+import { envOfVars } from "./request-vars.js";
 
 const TOKEN = /^[!#$%&'*+.^`|~0-9A-Za-z-]+$/;
 const BAD_HEADER_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
@@ -63,22 +39,107 @@ function escapeTarget(target: string, extra?: RegExp): string {
   return out;
 }
 
-/** HTTP_* var name → header name (or null when it is not a valid header name), for names seen. */
-const headerNames = new Map<string, string | null>();
-const HEADER_NAME_CACHE_MAX = 1024;
+/**
+ * What a var that becomes a header maps to: its header name (null when the var is not a valid
+ * header name), or nothing (`skip`: vars the front end's body framing makes meaningless).
+ * `stamp`/`index` find a duplicate of the var within one request without a lookup structure per
+ * request: the slot remembers the request it was last seen in and where its header went.
+ */
+interface HeaderSlot {
+  readonly name: string | null;
+  readonly skip: boolean;
+  /** Kept across requests (false once the cache is full: then duplicates are found by name). */
+  readonly cached: boolean;
+  stamp: number;
+  index: number;
+}
 
-function headerNameOf(key: string): string | null {
-  let name = headerNames.get(key);
-  if (name === undefined) {
+const slot = (name: string | null, skip = false, cached = true): HeaderSlot => ({ name, skip, cached, stamp: 0, index: 0 });
+const CONTENT_TYPE_SLOT = slot("content-type");
+const CONTENT_LENGTH_SLOT = slot("content-length");
+const SKIPPED_SLOT = slot(null, true);
+
+/** Header slots of the HTTP_* vars seen so far, by var name. */
+const headerSlots = new Map<string, HeaderSlot>([
+  ["HTTP_CONTENT_LENGTH", SKIPPED_SLOT],
+  ["HTTP_CONTENT_TYPE", SKIPPED_SLOT],
+  ["HTTP_TRANSFER_ENCODING", SKIPPED_SLOT],
+]);
+const HEADER_SLOTS_MAX = 1024;
+
+function headerSlotOf(key: string): HeaderSlot {
+  let found = headerSlots.get(key);
+  if (found === undefined) {
     const converted = key.slice(5).toLowerCase().replaceAll("_", "-");
-    name = TOKEN.test(converted) ? converted : null;
-    if (headerNames.size < HEADER_NAME_CACHE_MAX) headerNames.set(key, name);
+    const cached = headerSlots.size < HEADER_SLOTS_MAX;
+    found = slot(TOKEN.test(converted) ? converted : null, false, cached);
+    if (cached) headerSlots.set(key, found);
   }
-  return name;
+  return found;
+}
+
+/** Requests seen by {@link httpRequestOf}: the stamp of the current one in the header slots. */
+let requestSerial = 0;
+
+/**
+ * A uwsgi request seen as HTTP. `env` (the vars as an object) is built on first use: the server's
+ * hot path never needs it.
+ */
+export class UwsgiHttpRequest {
+  #env: Record<string, string> | null = null;
+
+  constructor(
+    /** The vars as decoded (`decodeRequestVars`): keys at even indexes, each followed by its value. */
+    readonly vars: readonly string[],
+    /** modifier1 of the packet (0, or 30 for SCRIPT_NAME stripping). */
+    readonly modifier1: number,
+    /** REQUEST_METHOD (default GET). */
+    readonly method: string,
+    /** The request target, as `req.url` reports it. */
+    readonly url: string,
+    /** Header names (lowercase) and values, alternating, as `req.rawHeaders`. */
+    readonly rawHeaders: string[],
+    /** Version from SERVER_PROTOCOL (`1.1`, `1.0`, `2.0` ...), what `req.httpVersion` reports. */
+    readonly httpVersion: string,
+    /** Major and minor of {@link httpVersion}. */
+    readonly versionMajor: number,
+    readonly versionMinor: number,
+    /** CONTENT_LENGTH: the body's size in bytes (0 when absent or empty). */
+    readonly contentLength: number,
+    /** REMOTE_ADDR, if given. */
+    readonly remoteAddress: string | undefined,
+    /** REMOTE_PORT, if given and numeric. */
+    readonly remotePort: number | undefined,
+    /** HTTPS is `on`/`1`: the client connection to the front end was TLS. */
+    readonly https: boolean,
+  ) {}
+
+  /**
+   * The request as CGI variables (latin1 strings, as WSGI's environ), last duplicate wins; with
+   * modifier1 30, SCRIPT_NAME is stripped from the front of PATH_INFO, as uWSGI does.
+   */
+  get env(): Record<string, string> {
+    if (this.#env === null) {
+      const env = envOfVars(this.vars);
+      if (this.modifier1 === 30 && env.SCRIPT_NAME && env.PATH_INFO?.startsWith(env.SCRIPT_NAME)) {
+        env.PATH_INFO = env.PATH_INFO.slice(env.SCRIPT_NAME.length);
+      }
+      this.#env = env;
+    }
+    return this.#env;
+  }
+}
+
+function varsOf(env: Readonly<Record<string, string>>): string[] {
+  const vars: string[] = [];
+  for (const key in env) vars.push(key, env[key]!);
+  return vars;
 }
 
 /**
- * Builds the HTTP view of a uwsgi request from its environ (see `decodeRequestEnv`).
+ * Builds the HTTP view of a uwsgi request from its vars (see `decodeRequestVars`; an environ
+ * object is accepted too). Duplicated vars count as in the environ: the last value wins, in the
+ * place of the first.
  *
  * - method: REQUEST_METHOD (default GET); target: REQUEST_URI, else SCRIPT_NAME + PATH_INFO
  *   (percent-encoded) + `?` QUERY_STRING; bytes not allowed in a request line are
@@ -86,28 +147,104 @@ function headerNameOf(key: string): string | null {
  * - headers: every `HTTP_FOO_BAR` as `foo-bar`, plus CONTENT_TYPE and CONTENT_LENGTH (the body
  *   framing comes from CONTENT_LENGTH only: a forwarded Transfer-Encoding is dropped, the front
  *   end has already de-chunked the body);
- * - modifier1 30 strips SCRIPT_NAME from the front of PATH_INFO in `env` (which is updated in
- *   place), as uWSGI does.
+ * - modifier1 30 strips SCRIPT_NAME from the front of PATH_INFO in `env`, as uWSGI does.
  * @throws UwsgiError UWSGI_ERR_PACKET_MALFORMED naming the var that cannot be expressed in HTTP
  *   (bad method token, header name, control characters in a value, non-numeric CONTENT_LENGTH).
  * @example
- * const request = httpRequestOf(decodeRequestEnv(packet.payload), packet.modifier1);
+ * const request = httpRequestOf(decodeRequestVars(packet.payload), packet.modifier1);
  * request.method; // "POST"
  * request.rawHeaders; // ["content-type", "text/plain", "content-length", "5", "host", "example.org"]
  */
-export function httpRequestOf(env: Record<string, string>, modifier1 = 0): UwsgiHttpRequest {
-  const method = env.REQUEST_METHOD || "GET";
-  if (!TOKEN.test(method)) throw malformed(`REQUEST_METHOD ${quoteBytes(Buffer.from(method, "latin1"))} is not an HTTP method token`);
+export function httpRequestOf(input: readonly string[] | Readonly<Record<string, string>>, modifier1 = 0): UwsgiHttpRequest {
+  const vars: readonly string[] = Array.isArray(input) ? input : varsOf(input as Readonly<Record<string, string>>);
+  let method = "";
+  let requestUri = "";
+  let protocol: string | undefined;
+  let scriptName = "";
+  let pathInfo = "";
+  let queryString = "";
+  let https = "";
+  let remoteAddress = "";
+  let remotePort = "";
+  // the vars that become headers, in the order of their first occurrence, with their last value
+  const keys: string[] = [];
+  const slots: HeaderSlot[] = [];
+  const values: string[] = [];
+  const stamp = ++requestSerial;
+  for (let i = 0; i < vars.length; i += 2) {
+    const key = vars[i]!;
+    const value = vars[i + 1]!;
+    let target: HeaderSlot;
+    if (key.length > 5 && key.charCodeAt(0) === 0x48 /* H */ && key.startsWith("HTTP_")) {
+      target = headerSlotOf(key);
+      if (target.skip) continue;
+    } else {
+      switch (key) {
+        case "REQUEST_METHOD":
+          method = value;
+          continue;
+        case "REQUEST_URI":
+          requestUri = value;
+          continue;
+        case "SERVER_PROTOCOL":
+          protocol = value;
+          continue;
+        case "SCRIPT_NAME":
+          scriptName = value;
+          continue;
+        case "PATH_INFO":
+          pathInfo = value;
+          continue;
+        case "QUERY_STRING":
+          queryString = value;
+          continue;
+        case "HTTPS":
+          https = value;
+          continue;
+        case "REMOTE_ADDR":
+          remoteAddress = value;
+          continue;
+        case "REMOTE_PORT":
+          remotePort = value;
+          continue;
+        case "CONTENT_TYPE":
+          target = CONTENT_TYPE_SLOT;
+          break;
+        case "CONTENT_LENGTH":
+          target = CONTENT_LENGTH_SLOT;
+          break;
+        default:
+          continue;
+      }
+    }
+    if (target.stamp === stamp) {
+      values[target.index] = value; // a duplicate: the last value wins
+      continue;
+    }
+    // a slot the cache had no room for is new to every request: look for a duplicate by name
+    const seen = target.cached ? -1 : keys.indexOf(key);
+    if (seen !== -1) {
+      values[seen] = value;
+      continue;
+    }
+    target.stamp = stamp;
+    target.index = keys.length;
+    keys.push(key);
+    slots.push(target);
+    values.push(value);
+  }
 
-  let url = env.REQUEST_URI;
+  method ||= "GET";
+  if (method !== "GET" && !TOKEN.test(method)) throw malformed(`REQUEST_METHOD ${quoteBytes(Buffer.from(method, "latin1"))} is not an HTTP method token`);
+
+  let url = requestUri;
   if (!url) {
-    const path = (env.SCRIPT_NAME ?? "") + (env.PATH_INFO ?? "");
+    const path = scriptName + pathInfo;
     url = escapeTarget(path.startsWith("/") ? path : "/" + path, /[%?#]/);
-    if (env.QUERY_STRING) url += "?" + env.QUERY_STRING;
+    if (queryString) url += "?" + queryString;
   }
   if (NOT_URL_SAFE.test(url)) url = escapeTarget(url);
 
-  const protocol = env.SERVER_PROTOCOL;
   let versionMajor = 1;
   let versionMinor = 1;
   let httpVersion = "1.1";
@@ -121,37 +258,29 @@ export function httpRequestOf(env: Record<string, string>, modifier1 = 0): Uwsgi
 
   const rawHeaders: string[] = [];
   let contentLength = 0;
-  for (const key in env) {
-    let name: string | null;
-    const value = env[key]!;
-    if (key.startsWith("HTTP_")) {
-      if (key === "HTTP_CONTENT_LENGTH" || key === "HTTP_CONTENT_TYPE" || key === "HTTP_TRANSFER_ENCODING") continue;
-      name = headerNameOf(key);
-      if (name === null) throw malformed(`var ${quoteBytes(Buffer.from(key, "latin1"))} is not a valid HTTP header name`);
-    } else if (key === "CONTENT_TYPE") {
+  for (let j = 0; j < keys.length; j++) {
+    const target = slots[j]!;
+    const value = values[j]!;
+    const name = target.name;
+    if (name === null) throw malformed(`var ${quoteBytes(Buffer.from(keys[j]!, "latin1"))} is not a valid HTTP header name`);
+    if (target === CONTENT_TYPE_SLOT) {
       if (value === "") continue;
-      name = "content-type";
-    } else if (key === "CONTENT_LENGTH") {
+    } else if (target === CONTENT_LENGTH_SLOT) {
       if (value === "") continue;
       if (!/^\d{1,15}$/.test(value)) throw malformed(`CONTENT_LENGTH ${quoteBytes(Buffer.from(value, "latin1"))} is not a number`);
       contentLength = Number(value);
-      name = "content-length";
-    } else {
-      continue;
     }
     if (BAD_HEADER_VALUE.test(value)) {
-      throw malformed(`var ${key} contains control characters that cannot travel in an HTTP header`);
+      throw malformed(`var ${keys[j]} contains control characters that cannot travel in an HTTP header`);
     }
     // as Node's parser reads a header line: spaces and tabs around the value are not part of it
     rawHeaders.push(name, isPadded(value) ? value.replace(OUTER_WHITESPACE, "") : value);
   }
 
-  if (modifier1 === 30 && env.SCRIPT_NAME && env.PATH_INFO?.startsWith(env.SCRIPT_NAME)) {
-    env.PATH_INFO = env.PATH_INFO.slice(env.SCRIPT_NAME.length);
-  }
-
-  const request: UwsgiHttpRequest = {
-    env,
+  const port = Number(remotePort);
+  return new UwsgiHttpRequest(
+    vars,
+    modifier1,
     method,
     url,
     rawHeaders,
@@ -159,10 +288,8 @@ export function httpRequestOf(env: Record<string, string>, modifier1 = 0): Uwsgi
     versionMajor,
     versionMinor,
     contentLength,
-    https: env.HTTPS === "on" || env.HTTPS === "1",
-  };
-  if (env.REMOTE_ADDR) request.remoteAddress = env.REMOTE_ADDR;
-  const port = Number(env.REMOTE_PORT);
-  if (env.REMOTE_PORT && Number.isInteger(port)) request.remotePort = port;
-  return request;
+    remoteAddress || undefined,
+    remotePort && Number.isInteger(port) ? port : undefined,
+    https === "on" || https === "1",
+  );
 }

@@ -19,14 +19,14 @@ import { IncomingMessage, ServerResponse } from "node:http";
 import net from "node:net";
 import type { BytesLike } from "../../core/bytes.js";
 import { UwsgiError } from "../../errors.js";
-import { createRequestContext, serveInRequest, type RequestContext, type RequestTransport } from "../../core/request-context.js";
+import { RequestContextBase, serveInRequest, type RequestContext, type RequestTransport } from "../../core/request-context.js";
 import { PacketReader } from "../../protocol/packet-reader.js";
 import { decodePacket, type UwsgiPacket } from "../../protocol/packet.js";
 import { defaultModifierRegistry, type ModifierEntry, type ModifierRegistry, type ModifierRequest } from "./modifier-handlers.js";
 import { createPingHandler } from "./ping-handler.js";
 import { ReadDeadlines, type DeadlineLinks } from "./read-deadlines.js";
 import { httpRequestOf, type UwsgiHttpRequest } from "./request-fields.js";
-import { decodeRequestEnv } from "./request-env.js";
+import { decodeRequestVars } from "./request-vars.js";
 
 /** The application: a plain Node request listener (an Express app is one). */
 export type UwsgiRequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -55,13 +55,6 @@ export interface UwsgiResponseEvent extends UwsgiRequestEvent {
   readonly error?: unknown;
 }
 
-/** What a request context is built from. */
-export interface UwsgiContextInit {
-  env: Record<string, string>;
-  socket: net.Socket;
-  transport: RequestTransport;
-}
-
 /** Settings of {@link createUwsgiProtocolServer}. */
 export interface UwsgiProtocolServerOptions {
   /** `--buffer-size`: the largest packet payload accepted (0..65535). */
@@ -74,15 +67,13 @@ export interface UwsgiProtocolServerOptions {
   onRequest?: (event: UwsgiRequestEvent) => void;
   /** Called once a request is over (not for ping). */
   onResponse?: (event: UwsgiResponseEvent) => void;
-  /** Builds the request context the application runs in; default {@link createRequestContext}. */
-  createContext?: (init: UwsgiContextInit) => RequestContext;
+  /** The request id (`uwsgi.request_id()`) of a request that starts now; default 0. */
+  requestId?: () => number;
   /** Handlers for other modifier1 values; default the process-wide registry. */
   modifiers?: ModifierRegistry;
   /** The warning message ping (modifier1 100) replies with, unless a ping handler is registered. */
   getWarningMessage?: () => BytesLike | null;
 }
-
-const CONNECTION = Symbol("uwsgi-node.uwsgiConnection");
 
 /** Where a connection is in its one request. */
 const enum Phase {
@@ -122,7 +113,12 @@ class UwsgiConnection implements DeadlineLinks {
 }
 
 type UwsgiSocket = net.Socket & {
-  [CONNECTION]?: UwsgiConnection;
+  /**
+   * The connection's state. A named property, not a symbol: V8 (Node 20) does not fold a symbol
+   * held in a module constant into the load, so every `socket[SYMBOL]` went through the generic
+   * keyed-load stub (over a hundred instructions), several times per request.
+   */
+  _uwsgiNodeConnection?: UwsgiConnection;
   encrypted?: boolean;
   /** net.Socket's cache behind remoteAddress/remotePort/remoteFamily. */
   _peername?: { address?: string; port?: number; family?: string };
@@ -168,6 +164,34 @@ class SocketTransport implements RequestTransport {
   }
 }
 
+/**
+ * The context of a request on a uwsgi socket: `env` is the packet's vars as an object, built on
+ * first use like the transport (most requests never ask for either).
+ */
+class UwsgiRequestContext extends RequestContextBase implements RequestContext {
+  #transport: RequestTransport | null = null;
+
+  constructor(
+    readonly request: UwsgiHttpRequest,
+    readonly socket: UwsgiSocket,
+    readonly requestId: number,
+  ) {
+    super();
+  }
+
+  get env(): Record<string, string> {
+    return this.request.env;
+  }
+
+  get contentLength(): number {
+    return this.request.contentLength;
+  }
+
+  get transport(): RequestTransport {
+    return (this.#transport ??= new SocketTransport(this.socket));
+  }
+}
+
 /** What a request whose client went away is destroyed with, as Node's HTTP server does. */
 function abortedError(): Error {
   return Object.assign(new Error("aborted"), { code: "ECONNRESET" });
@@ -191,7 +215,7 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
   const bufferSize = options.bufferSize;
   const modifiers = options.modifiers ?? defaultModifierRegistry;
   const builtinPing: ModifierEntry = { handler: createPingHandler(options.getWarningMessage), accounted: false };
-  const makeContext = options.createContext ?? ((init: UwsgiContextInit) => createRequestContext(init));
+  const requestId = options.requestId ?? (() => 0);
   // validates bufferSize once, with a coded error
   new PacketReader({ maxDatasize: bufferSize });
 
@@ -201,7 +225,7 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
 
   function accept(socket: UwsgiSocket): void {
     const conn = new UwsgiConnection(socket);
-    socket[CONNECTION] = conn;
+    socket._uwsgiNodeConnection = conn;
     socket.on("data", onData);
     socket.on("error", onError);
     socket.on("close", onClose);
@@ -209,7 +233,7 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
   }
 
   function onData(this: UwsgiSocket, chunk: Buffer): void {
-    const conn = this[CONNECTION]!;
+    const conn = this._uwsgiNodeConnection!;
     switch (conn.phase) {
       case Phase.Packet:
         readPacket(this, conn, chunk);
@@ -231,7 +255,7 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
   }
 
   function onClose(this: UwsgiSocket): void {
-    const conn = this[CONNECTION]!;
+    const conn = this._uwsgiNodeConnection!;
     if (conn.phase === Phase.Packet) {
       deadlines.delete(conn);
       conn.phase = Phase.Elsewhere;
@@ -257,7 +281,7 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
   }
 
   function drop(socket: UwsgiSocket, why: string): void {
-    const conn = socket[CONNECTION]!;
+    const conn = socket._uwsgiNodeConnection!;
     if (conn.phase === Phase.Packet) deadlines.delete(conn);
     conn.phase = Phase.Elsewhere;
     log(`uwsgi: ${why} from ${peerOf(socket)}, closing the connection`);
@@ -324,19 +348,17 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
     const started = accounting ? process.hrtime.bigint() : 0n;
     let request: UwsgiHttpRequest;
     try {
-      request = httpRequestOf(decodeRequestEnv(packet.payload), packet.modifier1);
+      request = httpRequestOf(decodeRequestVars(packet.payload), packet.modifier1);
     } catch (err) {
       drop(socket, describeError(err));
       return;
     }
-    if (request.remoteAddress !== undefined) {
+    const remoteAddress = request.remoteAddress;
+    if (remoteAddress !== undefined) {
       // the client as the front end saw it: net.Socket reads remoteAddress, remotePort and
       // remoteFamily from this cache (a plain field, so the socket keeps its fast shape)
-      socket._peername = {
-        address: request.remoteAddress,
-        family: net.isIPv6(request.remoteAddress) ? "IPv6" : "IPv4",
-        ...(request.remotePort === undefined ? {} : { port: request.remotePort }),
-      };
+      const family = remoteAddress.includes(":") ? "IPv6" : "IPv4";
+      socket._peername = request.remotePort === undefined ? { address: remoteAddress, family } : { address: remoteAddress, family, port: request.remotePort };
     }
     // always set (false too), so that every socket of this server gets the same shape
     socket.encrypted = request.https;
@@ -384,7 +406,7 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
       );
     }
     if (options.onRequest) options.onRequest(event!);
-    const context = makeContext({ env: request.env, socket, transport: new SocketTransport(socket) });
+    const context = new UwsgiRequestContext(request, socket, requestId());
     try {
       serveInRequest(context, listener, req, res);
     } catch (err) {
@@ -457,7 +479,7 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
     const res = this;
     const req = res.req as NodeIncomingMessage;
     const socket = req.socket as UwsgiSocket;
-    const conn = socket[CONNECTION]!;
+    const conn = socket._uwsgiNodeConnection!;
     conn.answered = true;
     if (!req._consuming && !req.readableFlowing) {
       if (typeof req._dump === "function") req._dump();

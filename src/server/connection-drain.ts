@@ -17,8 +17,6 @@ import { IntrusiveList } from "../core/intrusive-list.js";
 export const IDLE_GRACE_MS = 5000;
 const CHECK_MS = 50;
 
-const TRACKED = Symbol("uwsgi-node.trackedConnection");
-
 /**
  * What the drain keeps per connection, in an {@link IntrusiveList} (a `Set` of sockets did the
  * same job, but under load made the young generation promote over twice as many bytes per
@@ -37,6 +35,12 @@ export class TrackedConnection {
   txMark = 0;
   /** `Date.now()` when the connection last became idle. */
   idleSince: number;
+  /**
+   * The socket's handle, read once: `socket._handle` is a getter doing a symbol-keyed load that
+   * V8 leaves to the generic megamorphic stub, and the runner reads the bytes written after every
+   * request (see {@link bytesWrittenOf}).
+   */
+  readonly handle: { readonly bytesWritten?: number } | null;
   prev: TrackedConnection | null = null;
   next: TrackedConnection | null = null;
 
@@ -44,14 +48,36 @@ export class TrackedConnection {
     this.socket = socket;
     this.drain = drain;
     this.idleSince = now;
+    this.handle = (socket as Socket & { _handle?: TrackedConnection["handle"] })._handle ?? null;
   }
 }
 
-type Tracked = Socket & { [TRACKED]?: TrackedConnection };
+/**
+ * Bytes written to a tracked connection so far: what `socket.bytesWritten` returns, without its
+ * cost when nothing is buffered (the usual case once a response is over). The getter copies the
+ * write buffer into a new array and reads the handle through the `_handle` getter; with an empty
+ * buffer its answer is the handle's own count. A count not above `txMark` (a handle already
+ * released reads 0) takes the getter.
+ */
+export function bytesWrittenOf(tracked: TrackedConnection): number {
+  const socket = tracked.socket;
+  if (tracked.handle !== null && socket.writableLength === 0) {
+    const written = tracked.handle.bytesWritten;
+    if (typeof written === "number" && written > tracked.txMark) return written;
+  }
+  return socket.bytesWritten ?? tracked.txMark;
+}
+
+/**
+ * A socket with its tracking. A named property, not a symbol: V8 (Node 20) does not fold a symbol
+ * held in a module constant into the load, so `socket[SYMBOL]` on every request went through the
+ * generic keyed-load stub.
+ */
+type Tracked = Socket & { _uwsgiNodeTracking?: TrackedConnection };
 
 /** The 'close' listener of every tracked socket. */
 function onTrackedClose(this: Tracked): void {
-  const tracked = this[TRACKED];
+  const tracked = this._uwsgiNodeTracking;
   if (tracked !== undefined) tracked.drain.forget(tracked);
 }
 
@@ -75,11 +101,11 @@ export class ConnectionDrain {
   /** Starts tracking a new connection (once; later calls return the same tracking). */
   track(socket: Socket): TrackedConnection {
     const s = socket as Tracked;
-    const known = s[TRACKED];
+    const known = s._uwsgiNodeTracking;
     if (known !== undefined) return known;
     const tracked = new TrackedConnection(s, this, Date.now());
     this.#connections.append(tracked);
-    s[TRACKED] = tracked;
+    s._uwsgiNodeTracking = tracked;
     s.on("close", onTrackedClose);
     return tracked;
   }
@@ -93,15 +119,15 @@ export class ConnectionDrain {
 
   /** A request started on `socket` (tracked from now on if it was not); hand its tracking back to {@link requestEnded}. */
   requestStarted(socket: Socket): TrackedConnection {
-    const tracked = (socket as Tracked)[TRACKED] ?? this.track(socket);
+    const tracked = (socket as Tracked)._uwsgiNodeTracking ?? this.track(socket);
     tracked.active++;
     return tracked;
   }
 
-  /** A request on the connection is over. */
-  requestEnded(tracked: TrackedConnection): void {
+  /** A request on the connection is over (at `now`, `Date.now()` when not given). */
+  requestEnded(tracked: TrackedConnection, now: number = Date.now()): void {
     if (tracked.active > 0) tracked.active--;
-    tracked.idleSince = Date.now();
+    tracked.idleSince = now;
     if (this.#draining) this.#check();
   }
 

@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import { currentRequest, RequestContextBase, serveInRequest, type RequestContext, type RequestTransport } from "../core/request-context.js";
 import { cgiEnvOf, envSize } from "./cgi-env.js";
-import type { ConnectionDrain, TrackedConnection } from "./connection-drain.js";
+import { bytesWrittenOf, type ConnectionDrain, type TrackedConnection } from "./connection-drain.js";
 import { formatRequestLog } from "./request-log.js";
 import type { Flight, WorkerState } from "./worker-state.js";
 
@@ -34,41 +34,6 @@ export interface RunnerConfig {
   readonly afterRequest: () => void;
 }
 
-/**
- * The context of an HTTP request. `env` (the CGI variables), `contentLength`, the maps and the
- * transport are made on first use: most requests never ask, and building them (or touching
- * `req.headers`, which makes Node parse the raw headers into an object) is measurable
- * per-request work.
- */
-class HttpRequestContext extends RequestContextBase implements RequestContext {
-  #env: Record<string, string> | null = null;
-  #transport: RequestTransport | null = null;
-
-  constructor(
-    readonly req: IncomingMessage,
-    readonly requestId: number,
-  ) {
-    super();
-  }
-
-  get socket(): IncomingMessage["socket"] {
-    return this.req.socket;
-  }
-
-  get env(): Record<string, string> {
-    return (this.#env ??= cgiEnvOf(this.req));
-  }
-
-  get transport(): RequestTransport {
-    const socket = this.req.socket;
-    return (this.#transport ??= { disconnect: () => socket.destroy() });
-  }
-
-  get contentLength(): number {
-    return Number(this.req.headers["content-length"] ?? 0) || 0;
-  }
-}
-
 /** Reports an app failure on the worker's stderr (collected into the log by the master). */
 function reportFailure(req: IncomingMessage, err: unknown): void {
   const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
@@ -84,29 +49,60 @@ function headStats(res: ServerResponse): [number, number] {
   return [Math.max(0, lines - 2), Buffer.byteLength(head, "latin1")];
 }
 
-/** Where a response keeps its request's record. */
-const RECORD = Symbol("uwsgi-node.request-record");
+/**
+ * A response with its request's record. A named property, not a symbol: V8 (Node 20) does not
+ * fold a symbol held in a module constant into the store and load, so `res[SYMBOL]` went through
+ * the generic keyed-access stubs on every request.
+ */
+type RecordedResponse = ServerResponse & { _uwsgiNodeRequest?: RequestRecord };
 
 /**
  * One request being served: its start, its context, and what happens when its response closes.
- * Also the request's {@link Flight} in the worker state. One object per request and no closures:
- * this is on every request's path.
+ * Also the request's {@link Flight} in the worker state and, for HTTP, the request context
+ * itself (`env`, the transport and the maps made on first use: most requests never ask, and
+ * building them, or touching `req.headers`, which makes Node parse the raw headers into an
+ * object, is measurable work). One object per request and no closures: this is on every
+ * request's path.
  */
-class RequestRecord implements Flight {
+class RequestRecord extends RequestContextBase implements RequestContext, Flight {
   failed = false;
   closed = false;
   prev: Flight | null = null;
   next: Flight | null = null;
+  /** The request's context: this record (HTTP) or the one the transport entered (uwsgi protocol). */
+  readonly ctx: RequestContext;
+  #env: Record<string, string> | null = null;
+  #transport: RequestTransport | null = null;
 
   constructor(
     readonly cfg: RunnerConfig,
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
-    readonly ctx: RequestContext,
+    ctx: RequestContext | undefined,
     readonly conn: TrackedConnection,
+    readonly requestId: number,
     readonly startMs: number,
     readonly t0: number,
-  ) {}
+  ) {
+    super();
+    this.ctx = ctx ?? this;
+  }
+
+  get socket(): IncomingMessage["socket"] {
+    return this.req.socket;
+  }
+
+  get env(): Record<string, string> {
+    return (this.#env ??= cgiEnvOf(this.req));
+  }
+
+  get transport(): RequestTransport {
+    return (this.#transport ??= new SocketDisconnect(this.req.socket));
+  }
+
+  get contentLength(): number {
+    return Number(this.req.headers["content-length"] ?? 0) || 0;
+  }
 
   /** The app threw or its promise rejected. */
   fail(err: unknown): void {
@@ -125,11 +121,12 @@ class RequestRecord implements Flight {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    const { cfg, req, ctx, conn } = this;
-    cfg.drain.requestEnded(conn);
-    const micros = Math.round((performance.now() - this.t0) * 1000);
+    const { cfg, ctx, conn } = this;
+    const elapsed = performance.now() - this.t0;
+    cfg.drain.requestEnded(conn, this.startMs + Math.round(elapsed));
+    const micros = Math.round(elapsed * 1000);
     // bytes this response wrote: the socket's total now minus its total at the end of the last one
-    const written = req.socket.bytesWritten;
+    const written = bytesWrittenOf(conn);
     const tx = Math.max(0, written - conn.txMark);
     conn.txMark = written;
     cfg.state.end(this, micros, tx, this.failed);
@@ -165,13 +162,22 @@ class RequestRecord implements Flight {
   }
 }
 
+/** `uwsgi.disconnect()` of an HTTP request: drops its connection. */
+class SocketDisconnect implements RequestTransport {
+  constructor(readonly socket: IncomingMessage["socket"]) {}
+
+  disconnect(): void {
+    this.socket.destroy();
+  }
+}
+
 /**
  * The `close` listener of every response: one shared function (the record hangs on the response),
  * not a closure plus `once` wrapper per request. (Not a ServerResponse subclass overriding
  * `emit`: Express and others replace the response's prototype.)
  */
-function closeRecord(this: ServerResponse & { [RECORD]?: RequestRecord }): void {
-  this[RECORD]?.close();
+function closeRecord(this: RecordedResponse): void {
+  this._uwsgiNodeRequest?.close();
 }
 
 /** Creates the listener the HTTP (or uwsgi protocol) server calls for each request. */
@@ -182,13 +188,12 @@ export function createRequestRunner(cfg: RunnerConfig): (req: IncomingMessage, r
     const t0 = performance.now();
     const conn = drain.requestStarted(req.socket);
     if (drain.draining) res.shouldKeepAlive = false;
-    const ctx = cfg.ownContext ? new HttpRequestContext(req, state.requests) : (currentRequest() ?? new HttpRequestContext(req, state.requests));
-    const record = new RequestRecord(cfg, req, res, ctx, conn, startMs, t0);
+    const record = new RequestRecord(cfg, req, res, cfg.ownContext ? undefined : currentRequest(), conn, state.requests, startMs, t0);
     state.begin(record);
-    (res as ServerResponse & { [RECORD]?: RequestRecord })[RECORD] = record;
+    (res as RecordedResponse)._uwsgiNodeRequest = record;
     res.on("close", closeRecord);
     try {
-      const result = cfg.ownContext ? serveInRequest(ctx, app, req, res) : app(req, res);
+      const result = cfg.ownContext ? serveInRequest(record, app, req, res) : app(req, res);
       if (result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function") {
         (result as PromiseLike<unknown>).then(undefined, (err: unknown) => record.fail(err));
       }

@@ -97,3 +97,36 @@ test("connection drain: destroyAll closes every connection, including ones a clo
   await tick();
   assert.equal(drain.size, 0);
 });
+
+test("bytesWrittenOf: equals socket.bytesWritten on a real connection, across writes, while buffered and after destroy", async () => {
+  const { createServer, connect } = await import("node:net");
+  const { bytesWrittenOf } = await import("../../../src/server/connection-drain.js");
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as { port: number }).port;
+  const accepted = new Promise<Socket>((r) => server.once("connection", r));
+  const client = connect(port, "127.0.0.1");
+  client.resume();
+  const socket = await accepted;
+  try {
+    const drain = new ConnectionDrain();
+    const tracked = drain.track(socket);
+    assert.equal(bytesWrittenOf(tracked), 0);
+    await new Promise<void>((r) => socket.write("hello", () => r()));
+    assert.equal(bytesWrittenOf(tracked), 5);
+    tracked.txMark = 5;
+    // a write larger than the kernel takes at once stays buffered for a while: the getter's answer
+    const big = Buffer.alloc(8 * 1024 * 1024, 1);
+    const done = new Promise<void>((r) => socket.write(big, () => r()));
+    assert.equal(bytesWrittenOf(tracked), socket.bytesWritten);
+    await done;
+    assert.equal(bytesWrittenOf(tracked), 5 + big.length);
+    tracked.txMark = 5 + big.length;
+    socket.destroy();
+    await new Promise((r) => socket.once("close", r));
+    assert.equal(bytesWrittenOf(tracked), 5 + big.length, "after the handle is gone, the socket's own count");
+  } finally {
+    client.destroy();
+    server.close();
+  }
+});

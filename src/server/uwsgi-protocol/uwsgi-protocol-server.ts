@@ -143,11 +143,15 @@ type NodeServerResponse = ServerResponse & {
 /**
  * `ServerResponse`'s "a write returned false" flag. Node's `http.Server` clears it and emits
  * `drain` on the response when the socket drains; this module does the same. Found by its
- * description; `writableNeedDrain` (public) reads it.
+ * description on the first response that needs it (`writableNeedDrain`, public, reads it), not
+ * on a response built when the module loads: a throwaway ServerResponse with a socket that never
+ * connected leaves polymorphic feedback in Node's constructors for every response after it.
  */
-const kNeedDrain: symbol | undefined = Object.getOwnPropertySymbols(new ServerResponse(new IncomingMessage(new net.Socket()))).find(
-  (sym) => sym.description === "kNeedDrain",
-);
+let kNeedDrain: symbol | null | undefined;
+
+function needDrainSymbolOf(res: ServerResponse): symbol | null {
+  return (kNeedDrain ??= Object.getOwnPropertySymbols(res).find((sym) => sym.description === "kNeedDrain") ?? null);
+}
 
 const elapsedMicros = (since: bigint) => Number((process.hrtime.bigint() - since) / 1000n);
 
@@ -464,7 +468,8 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
   function onDrain(this: UwsgiSocket): void {
     const res = (this as net.Socket & { _httpMessage?: NodeServerResponse | null })._httpMessage;
     if (res == null || !res.writableNeedDrain) return;
-    if (kNeedDrain !== undefined) (res as unknown as Record<symbol, boolean>)[kNeedDrain] = false;
+    const needDrain = needDrainSymbolOf(res);
+    if (needDrain !== null) (res as unknown as Record<symbol, boolean>)[needDrain] = false;
     res.emit("drain");
   }
 

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// Hello-world throughput, side by side in one run: uwsgi-node vs bare node:cluster (shared
-// accept) vs real uWSGI (python3 plugin), each with the same number of worker processes, over
-// HTTP with and without client keep-alive, and behind nginx (uwsgi protocol for uwsgi-node and
-// uWSGI, proxy_pass for node:cluster). Prints a table with ratios to node:cluster.
+// Hello-world throughput, side by side in one run: uwsgi-node (with and without the app loading
+// the uwsgi module) vs bare node:cluster (shared accept) vs real uWSGI (python3 plugin), each
+// with the same number of worker processes, over HTTP with and without client keep-alive, and
+// behind nginx (uwsgi protocol for uwsgi-node and uWSGI, proxy_pass for node:cluster). Prints a
+// table with ratios to node:cluster.
 //
 //   npm run build && node bench/http-hello.mjs [--duration 5] [--warmup 1] [--connections 64]
-//                                               [--workers 2] [--only node-cluster,uwsgi-node,uwsgi]
+//                                               [--workers 2] [--only node-cluster,uwsgi-node,uwsgi-node-module,uwsgi-node-protocol,uwsgi]
 //                                               [--modes http-keepalive,http-close,nginx]
 //                                               [--rounds 3] [--out bench/results/http-hello.md]
 //
@@ -168,6 +169,24 @@ const BACKENDS = [
         WORKERS,
         "--module",
         join(here, "http-hello-app.mjs"),
+        "--disable-logging",
+        "--listen",
+        "1024",
+      ]),
+  },
+  {
+    id: "uwsgi-node-module",
+    label: "uwsgi-node, app loads the uwsgi module",
+    available: () => (CLI ? true : "not built (no dist/cli.js or build/src/cli.js)"),
+    start: (port, proto) =>
+      launch(`uwsgi-node-module-${proto}`, process.execPath, [
+        CLI,
+        proto === "uwsgi" ? "--socket" : "--http-socket",
+        `127.0.0.1:${port}`,
+        "--processes",
+        WORKERS,
+        "--module",
+        join(here, "http-hello-module-app.mjs"),
         "--disable-logging",
         "--listen",
         "1024",

@@ -114,7 +114,19 @@ export interface UwsgiModule {
   readonly buffer_size: number;
   /** Cores (threads/async slots) per worker, as in uWSGI: not the CPU count. */
   readonly cores: number;
-  /** CGI/uwsgi variables of the current request (empty outside a request). */
+  /**
+   * CGI/uwsgi variables of the current request (empty outside a request). The current request
+   * follows the app's async code (awaits, timers, callbacks) through `AsyncLocalStorage`, from the
+   * moment this module is loaded in the worker: import it when the app loads, not lazily inside a
+   * request handler (the request that loads it sees its variables only until its first await).
+   * @example
+   * ```ts
+   * app.get("/", async (req, res) => {
+   *   await db.query("...");
+   *   res.send(uwsgi.env.REMOTE_ADDR);
+   * });
+   * ```
+   */
   readonly env: Record<string, string>;
   /** Whether thread support is enabled (`--enable-threads`/`--threads`). */
   readonly has_threads: boolean;

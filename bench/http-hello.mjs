@@ -147,6 +147,28 @@ async function waitReady(port, proto, proc, what) {
 
 // --- servers -------------------------------------------------------------------------------------
 
+/** uwsgi-node's CLI serving `app` (a file of bench/). */
+function uwsgiNodeBackend(id, label, app) {
+  return {
+    id,
+    label,
+    available: () => (CLI ? true : "not built (no dist/cli.js or build/src/cli.js)"),
+    start: (port, proto) =>
+      launch(`${id}-${proto}`, process.execPath, [
+        CLI,
+        proto === "uwsgi" ? "--socket" : "--http-socket",
+        `127.0.0.1:${port}`,
+        "--processes",
+        WORKERS,
+        "--module",
+        join(here, app),
+        "--disable-logging",
+        "--listen",
+        "1024",
+      ]),
+  };
+}
+
 /** Each backend: how to start it speaking `proto` on `port`. */
 const BACKENDS = [
   {
@@ -156,42 +178,8 @@ const BACKENDS = [
     start: (port, proto) =>
       launch(`node-cluster-${proto}`, process.execPath, [join(here, "http-hello-cluster.mjs"), "--port", String(port), "--workers", WORKERS, "--proto", proto]),
   },
-  {
-    id: "uwsgi-node",
-    label: "uwsgi-node",
-    available: () => (CLI ? true : "not built (no dist/cli.js or build/src/cli.js)"),
-    start: (port, proto) =>
-      launch(`uwsgi-node-${proto}`, process.execPath, [
-        CLI,
-        proto === "uwsgi" ? "--socket" : "--http-socket",
-        `127.0.0.1:${port}`,
-        "--processes",
-        WORKERS,
-        "--module",
-        join(here, "http-hello-app.mjs"),
-        "--disable-logging",
-        "--listen",
-        "1024",
-      ]),
-  },
-  {
-    id: "uwsgi-node-module",
-    label: "uwsgi-node, app loads the uwsgi module",
-    available: () => (CLI ? true : "not built (no dist/cli.js or build/src/cli.js)"),
-    start: (port, proto) =>
-      launch(`uwsgi-node-module-${proto}`, process.execPath, [
-        CLI,
-        proto === "uwsgi" ? "--socket" : "--http-socket",
-        `127.0.0.1:${port}`,
-        "--processes",
-        WORKERS,
-        "--module",
-        join(here, "http-hello-module-app.mjs"),
-        "--disable-logging",
-        "--listen",
-        "1024",
-      ]),
-  },
+  uwsgiNodeBackend("uwsgi-node", "uwsgi-node", "http-hello-app.mjs"),
+  uwsgiNodeBackend("uwsgi-node-module", "uwsgi-node, app loads the uwsgi module", "http-hello-module-app.mjs"),
   {
     id: "uwsgi-node-protocol",
     label: "uwsgi-node protocol layer alone on node:cluster",

@@ -200,15 +200,23 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** Sends one uwsgi request (modifier1 0) to 127.0.0.1:`port` and reads the raw reply until the server closes the connection. */
-export function uwsgiRequest(port: number, vars: Record<string, string>): Promise<string> {
+/**
+ * Connects to 127.0.0.1:`port`, writes `bytes` (if any) and reads the raw reply until the server
+ * closes the connection (a stats document, a uwsgi response).
+ */
+export function readUntilClose(port: number, bytes?: Buffer): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, "127.0.0.1");
     const chunks: Buffer[] = [];
     socket.on("data", (c: Buffer) => chunks.push(c));
     socket.on("end", () => resolve(Buffer.concat(chunks).toString()));
     socket.on("error", reject);
-    socket.setTimeout(10000, () => socket.destroy(new Error("uwsgi request timed out")));
-    socket.write(encodePacket(0, 0, encodeVars(vars)));
+    socket.setTimeout(10000, () => socket.destroy(new Error(`no reply from port ${port} within 10 s`)));
+    if (bytes) socket.write(bytes);
   });
+}
+
+/** Sends one uwsgi request (modifier1 0) to 127.0.0.1:`port` and reads the raw reply until the server closes the connection. */
+export function uwsgiRequest(port: number, vars: Record<string, string>): Promise<string> {
+  return readUntilClose(port, encodePacket(0, 0, encodeVars(vars)));
 }

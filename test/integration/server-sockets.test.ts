@@ -6,21 +6,11 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { request } from "node:http";
-import net from "node:net";
 import { join } from "node:path";
-import { encodePacket, encodeVars } from "../../src/protocol/packet.js";
-import { fixtureApp, httpRequest, startServer, tempDir, uwsgiRequest, type TestServer } from "./server-harness.js";
+import { fixtureApp, httpRequest, readUntilClose, startServer, tempDir, uwsgiRequest, type TestServer } from "./server-harness.js";
 
 /** Reads the whole stats document. */
-function readStats(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, "127.0.0.1");
-    const chunks: Buffer[] = [];
-    socket.on("data", (c: Buffer) => chunks.push(c));
-    socket.on("end", () => resolve(Buffer.concat(chunks).toString()));
-    socket.on("error", reject);
-  });
-}
+const readStats = (port: number): Promise<string> => readUntilClose(port);
 
 describe("server: uwsgi protocol socket and stats server", () => {
   let server: TestServer;

@@ -60,6 +60,17 @@ interface ContextCarrier {
   current: RequestContext | undefined;
 }
 
+/** `uwsgi.disconnect()` for a request on a socket: drops the connection (a class: no closure per request). */
+export class SocketTransport implements RequestTransport {
+  readonly #socket: Duplex;
+  constructor(socket: Duplex) {
+    this.#socket = socket;
+  }
+  disconnect(): void {
+    this.#socket.destroy();
+  }
+}
+
 const CARRIER = Symbol.for("uwsgi-node.request-context");
 const carrier: ContextCarrier = ((globalThis as Record<symbol, unknown>)[CARRIER] ??= {
   storage: new AsyncLocalStorage<RequestContext>(),

@@ -7,7 +7,7 @@
 import { Buffer } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
-import { currentRequest, RequestContextBase, serveInRequest, type RequestContext, type RequestTransport } from "../core/request-context.js";
+import { currentRequest, RequestContextBase, serveInRequest, SocketTransport, type RequestContext, type RequestTransport } from "../core/request-context.js";
 import { cgiEnvOf, envSize } from "./cgi-env.js";
 import { bytesWrittenOf, type ConnectionDrain, type TrackedConnection } from "./connection-drain.js";
 import { formatRequestLog } from "./request-log.js";
@@ -97,7 +97,7 @@ class RequestRecord extends RequestContextBase implements RequestContext, Flight
   }
 
   get transport(): RequestTransport {
-    return (this.#transport ??= new SocketDisconnect(this.req.socket));
+    return (this.#transport ??= new SocketTransport(this.req.socket));
   }
 
   get contentLength(): number {
@@ -159,15 +159,6 @@ class RequestRecord extends RequestContextBase implements RequestContext, Flight
         headersBytes,
       }),
     );
-  }
-}
-
-/** `uwsgi.disconnect()` of an HTTP request: drops its connection. */
-class SocketDisconnect implements RequestTransport {
-  constructor(readonly socket: IncomingMessage["socket"]) {}
-
-  disconnect(): void {
-    this.socket.destroy();
   }
 }
 

@@ -19,7 +19,7 @@ import { IncomingMessage, ServerResponse } from "node:http";
 import net from "node:net";
 import type { BytesLike } from "../../core/bytes.js";
 import { UwsgiError } from "../../errors.js";
-import { RequestContextBase, serveInRequest, type RequestContext, type RequestTransport } from "../../core/request-context.js";
+import { RequestContextBase, serveInRequest, SocketTransport, type RequestContext, type RequestTransport } from "../../core/request-context.js";
 import { PacketReader } from "../../protocol/packet-reader.js";
 import { decodePacket, type UwsgiPacket } from "../../protocol/packet.js";
 import { defaultModifierRegistry, type ModifierEntry, type ModifierRegistry, type ModifierRequest } from "./modifier-handlers.js";
@@ -143,9 +143,8 @@ type NodeServerResponse = ServerResponse & {
 /**
  * `ServerResponse`'s "a write returned false" flag. Node's `http.Server` clears it and emits
  * `drain` on the response when the socket drains; this module does the same. Found by its
- * description on the first response that needs it (`writableNeedDrain`, public, reads it), not
- * on a response built when the module loads: a throwaway ServerResponse with a socket that never
- * connected leaves polymorphic feedback in Node's constructors for every response after it.
+ * description on the first response that needs it (`writableNeedDrain`, public, reads it), so
+ * loading the module (every worker does, HTTP-only ones too) builds no throwaway response.
  */
 let kNeedDrain: symbol | null | undefined;
 
@@ -156,17 +155,6 @@ function needDrainSymbolOf(res: ServerResponse): symbol | null {
 const elapsedMicros = (since: bigint) => Number((process.hrtime.bigint() - since) / 1000n);
 
 const describeError = (err: unknown) => (err instanceof Error ? err.message : String(err));
-
-/** `uwsgi.disconnect()` for a request on a uwsgi socket (a class: no closure per request). */
-class SocketTransport implements RequestTransport {
-  readonly #socket: net.Socket;
-  constructor(socket: net.Socket) {
-    this.#socket = socket;
-  }
-  disconnect(): void {
-    this.#socket.destroy();
-  }
-}
 
 /**
  * The context of a request on a uwsgi socket: `env` is the packet's vars as an object, built on

@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { createRequestRunner } from "../../../src/server/request-runner.js";
 import { ConnectionDrain } from "../../../src/server/connection-drain.js";
 import { WorkerState } from "../../../src/server/worker-state.js";
+import { currentRequest } from "../../../src/core/request-context.js";
 import type { ChildIdentity, WorkerPlan } from "../../../src/server/child-environment.js";
 
 function serve(app: (req: IncomingMessage, res: ServerResponse) => unknown) {
@@ -88,6 +89,31 @@ test("request runner: overlapping requests: the oldest start is the first still 
     assert.ok(errors.some((e) => /unhandled error serving GET \/throw: Error: boom/.test(e)));
   } finally {
     process.stderr.write = write;
+    server.close();
+  }
+});
+
+test("request runner: the request is its own context over HTTP: env, request id, and disconnect() drops the connection", async () => {
+  const seen: Array<{ path: string | undefined; id: number | undefined; length: number | undefined }> = [];
+  const { state, server } = serve((req, res) => {
+    const ctx = currentRequest();
+    seen.push({ path: ctx?.env.PATH_INFO, id: ctx?.requestId, length: ctx?.contentLength });
+    if (req.url === "/drop") ctx!.transport!.disconnect();
+    else res.end("kept");
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  try {
+    const port = (server.address() as AddressInfo).port;
+    assert.deepEqual(await get(port, "/keep"), { status: 200, body: "kept" });
+    await assert.rejects(get(port, "/drop"), /socket hang up|ECONNRESET/);
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(seen, [
+      { path: "/keep", id: 0, length: 0 },
+      { path: "/drop", id: 1, length: 0 },
+    ]);
+    assert.equal(state.requests, 2, "the dropped request ended too");
+    assert.equal(state.inFlight, 0);
+  } finally {
     server.close();
   }
 });

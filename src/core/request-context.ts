@@ -49,17 +49,6 @@ export interface RequestTransport {
   readRaw?(maxBytes: number, timeoutMs: number): Promise<Buffer | null>;
 }
 
-/** Where the current request is kept (one per process, see the module's notes). */
-interface ContextCarrier {
-  readonly storage: AsyncLocalStorage<RequestContext>;
-  /** True: contexts are entered in `storage` and follow async code. False: see `current`. */
-  tracking: boolean;
-  /** Tracking was asked for ({@link trackRequests}): a later deferral does not turn it off. */
-  wanted: boolean;
-  /** Without tracking: the request whose listener is running synchronously now. */
-  current: RequestContext | undefined;
-}
-
 /** `uwsgi.disconnect()` for a request on a socket: drops the connection (a class: no closure per request). */
 export class SocketTransport implements RequestTransport {
   readonly #socket: Duplex;
@@ -69,6 +58,17 @@ export class SocketTransport implements RequestTransport {
   disconnect(): void {
     this.#socket.destroy();
   }
+}
+
+/** Where the current request is kept (one per process, see the module's notes). */
+interface ContextCarrier {
+  readonly storage: AsyncLocalStorage<RequestContext>;
+  /** True: contexts are entered in `storage` and follow async code. False: see `current`. */
+  tracking: boolean;
+  /** Tracking was asked for ({@link trackRequests}): a later deferral does not turn it off. */
+  wanted: boolean;
+  /** Without tracking: the request whose listener is running synchronously now. */
+  current: RequestContext | undefined;
 }
 
 const CARRIER = Symbol.for("uwsgi-node.request-context");

@@ -3,7 +3,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { decodeVars, encodeVars } from "../../src/protocol/packet.js";
 import { httpRequestOf } from "../../src/server/uwsgi-protocol/request-fields.js";
-import { decodeRequestEnv, decodeRequestVars } from "../../src/server/uwsgi-protocol/request-vars.js";
+import { decodeRequestVars, envOfVars } from "../../src/server/uwsgi-protocol/request-vars.js";
+
+/** The environ the server builds from a payload on demand. */
+const decodeRequestEnv = (payload: Buffer): Record<string, string> => envOfVars(decodeRequestVars(payload));
 import { mulberry32 } from "../support/mulberry32.js";
 
 

@@ -58,14 +58,6 @@ export function envOfVars(vars: readonly string[]): Record<string, string> {
   return env;
 }
 
-/**
- * The environ object of `payload` (see {@link decodeRequestVars} and {@link envOfVars}).
- * @throws UwsgiError UWSGI_ERR_PACKET_MALFORMED naming the bad record.
- */
-export function decodeRequestEnv(payload: Buffer): Record<string, string> {
-  return envOfVars(decodeRequestVars(payload));
-}
-
 /** Throws the canonical error for a payload the fast decoder rejected. */
 function fail(payload: Buffer): never {
   decodeVars(payload); // throws UWSGI_ERR_PACKET_MALFORMED with the precise reason

@@ -1,4 +1,4 @@
-// The hello-world app every Node server in bench/http-hello.mjs serves: a plain (req, res) listener.
+// The hello-world app every Node server in bench/http-hello.bench.mjs serves: a plain (req, res) listener.
 const BODY = "Hello World\n";
 
 export default function hello(_req, res) {

@@ -1,4 +1,4 @@
-# The same hello world for real uWSGI (python3 plugin), used by bench/http-hello.mjs.
+# The same hello world for real uWSGI (python3 plugin), used by bench/http-hello.bench.mjs.
 BODY = b"Hello World\n"
 
 

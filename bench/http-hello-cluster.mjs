@@ -1,4 +1,4 @@
-// Baseline for bench/http-hello.mjs: bare node:cluster with shared accept (SCHED_NONE: every
+// Baseline for bench/http-hello.bench.mjs: bare node:cluster with shared accept (SCHED_NONE: every
 // worker accepts on the same listening socket, like uWSGI's workers).
 //   node bench/http-hello-cluster.mjs --port P --workers N [--proto http|uwsgi]
 // --proto uwsgi serves the uwsgi protocol with uwsgi-node's createUwsgiProtocolServer (from

@@ -1,4 +1,4 @@
-// A small bounded HTTP load client, used by bench/http-hello.mjs when wrk is not installed.
+// A small bounded HTTP load client, used by bench/http-hello.bench.mjs when wrk is not installed.
 //   node bench/http-load-client.mjs --url http://127.0.0.1:P/ --connections 64 --duration 5 --keepalive 1
 // Runs `connections` request loops for `duration` seconds and prints one JSON line:
 // { requests, errors, non2xx, seconds }. Loopback only; it stops by itself.

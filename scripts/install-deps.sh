@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what uwsgi-node's tests need on a fresh Debian/Ubuntu machine (run as root):
-# the Debian packages the tests start for real (uWSGI + python3 plugin, nginx, redis), then the
-# npm packages and the native addon (`npm ci` builds it with node-gyp against Node's headers).
+# the Debian packages the tests start for real (uWSGI + python3 plugin, nginx, redis; wrk for
+# `npm run bench`), then the npm packages and the native addon (`npm ci` builds it with node-gyp
+# against Node's headers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export DEBIAN_FRONTEND=noninteractive
-packages=(uwsgi-core uwsgi-plugin-python3 redis-server python3)
+packages=(uwsgi-core uwsgi-plugin-python3 redis-server python3 wrk)
 if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then packages+=(nginx-light); fi
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -5,18 +5,18 @@
 // behind nginx (uwsgi protocol for uwsgi-node and uWSGI, proxy_pass for node:cluster). Prints a
 // table with ratios to node:cluster.
 //
-//   npm run build && node bench/http-hello.mjs [--duration 5] [--warmup 1] [--connections 64]
+//   npm run build && node bench/http-hello.bench.mjs [--duration 5] [--warmup 1] [--connections 64]
 //                                               [--workers 2] [--only node-cluster,uwsgi-node,uwsgi-node-module,uwsgi-node-protocol,uwsgi]
 //                                               [--modes http-keepalive,http-close,nginx]
-//                                               [--rounds 3] [--out bench/results/http-hello.md]
+//                                               [--rounds 3] [--out FILE (default bench/results/http-hello.md)]
 //
 // Load generator: wrk if installed (apt-get install -y wrk), else bench/http-load-client.mjs.
 // Every server is started on a free loopback port and stopped (by pid) before the next one.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 
 const here = new URL(".", import.meta.url).pathname;
@@ -30,7 +30,7 @@ const { values: opts } = parseArgs({
     only: { type: "string" },
     modes: { type: "string" }, // http-keepalive,http-close,nginx (default: all)
     rounds: { type: "string", default: "7" }, // measure every case this many times, report the median
-    out: { type: "string" }, // also write the report (markdown) to this file
+    out: { type: "string", default: join(here, "results", "http-hello.md") }, // the report (markdown)
   },
 });
 const DURATION = Number(opts.duration);
@@ -304,7 +304,7 @@ const say = (text) => {
   report.push(text);
   console.log(text);
 };
-say(`Hello-world req/s, measured ${new Date().toISOString()} by bench/http-hello.mjs`);
+say(`Hello-world req/s, measured ${new Date().toISOString()} by bench/http-hello.bench.mjs`);
 say("");
 say(`- machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} at start`);
 say(`- uwsgi: ${version(UWSGI, ["--version"])}; nginx: ${version(NGINX, ["-v"])}`);
@@ -398,4 +398,5 @@ say("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
 for (const t of table) say(line(t));
 say("");
 say(`load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} at the end (other work on the machine skews the numbers; see the ranges)`);
-if (opts.out) writeFileSync(opts.out, report.join("\n") + "\n");
+mkdirSync(dirname(opts.out), { recursive: true });
+writeFileSync(opts.out, report.join("\n") + "\n");

@@ -1,27 +1,49 @@
 #!/usr/bin/env node
-// Shared cache benchmark, one run, side by side:
-//   uwsgi-node: the server's cache engine over shared memory, driven from 1 and 2 processes
-//   uWSGI:      Debian uWSGI's cache, driven by a Python loop inside 1 and 2 workers
-//   Redis:      redis-server through ioredis, one awaited command at a time, 1 and 2 processes
-// Same keys (16 bytes), values (64 bytes), 1000 keys. Prints ops/s and ratios, and writes
-// bench/results/cache-shared.md.  Needs: npm run build (root), npm install (bench/), uwsgi, redis-server.
+// The shared-memory API as apps call it, side by side in one run:
+//   uwsgi-node: the real server (dist/cli.js, 2 workers) running bench/shared-api-app.mjs, which
+//               calls `uwsgi.cache_get("key-...")` etc. in a loop inside its worker, with string
+//               keys and with Buffer keys;
+//   uWSGI:      Debian uWSGI 2.0 (python3 plugin, 2 workers) running bench/shared-api-app.py, the
+//               same loops through its Python API (str keys);
+//   Redis:      redis-server through ioredis, one awaited command at a time (get/update/inc only).
+// Every cache op (get, exists, update, set+del, inc, dec, mul, div, num, keys), metric op and
+// lock+unlock, at 1 and 2 processes (2: two loops run at once, in two different workers). 1000
+// keys of 14 characters, 64-byte Buffer values. The systems are started once; rounds interleave
+// them case by case; ratios are taken within a round, the median and range reported.
+//   npm run build && node bench/cache-shared.bench.mjs      (BENCH_MS per case, default 1000; BENCH_ROUNDS, default 3;
+//                                                            BENCH_OPS=get,inc to pick ops)
+// Writes bench/results/cache-shared.md. Needs uwsgi + python3 plugin, redis-server, bench/'s ioredis.
 import { spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, openSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { OptionSet } from "../dist/config/option-set.js";
-import { buildInstanceConfig } from "../dist/config/instance-config.js";
-import { createSharedEngines } from "../dist/server/shared-memory/shared-engines.js";
-import { systemClock } from "../dist/core/clock.js";
 
 const here = import.meta.dirname;
-const MS = Number(process.env.BENCH_MS ?? 2000);
+const root = join(here, "..");
+const MS = Number(process.env.BENCH_MS ?? 1000);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const KEYS = 1000;
-const OPS = ["get", "update", "inc"];
+const CACHE_OPS = ["get", "exists", "update", "set_del", "inc", "dec", "mul", "div", "num", "keys"];
+const OTHER_OPS = ["metric_get", "metric_set", "metric_inc", "metric_dec", "metric_mul", "metric_div", "lock_unlock"];
+const REDIS_OPS = new Set(["get", "update", "inc"]);
+const ALL_OPS = [...CACHE_OPS, ...OTHER_OPS];
+const OPS = process.env.BENCH_OPS ? process.env.BENCH_OPS.split(",").filter((o) => ALL_OPS.includes(o)) : ALL_OPS;
 const PROCS = [1, 2];
-const started = [];
+const CACHE = `name=default,items=${KEYS * 3 + 1},blocksize=64`;
+const CLI = [join(root, "dist", "cli.js"), join(root, "build", "src", "cli.js")].find((p) => existsSync(p));
+const work = mkdtempSync(join(tmpdir(), "uwsgi-node-bench-cache-"));
+const started = new Set();
+
+process.on("exit", () => {
+  for (const c of started) {
+    try {
+      process.kill(-c.pid, "SIGKILL"); // the process group we created for it
+    } catch {}
+  }
+  rmSync(work, { recursive: true, force: true });
+});
+process.on("SIGINT", () => process.exit(130));
 
 function freePort() {
   return new Promise((resolve) => {
@@ -32,126 +54,155 @@ function freePort() {
   });
 }
 
-function runChild(args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (c) => (out += c));
-    child.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out).ops) : reject(new Error(`${args[0]} exited ${code}`))));
-  });
+function launch(name, cmd, args) {
+  const log = join(work, `${name}.log`);
+  const fd = openSync(log, "a");
+  const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", fd, fd], detached: true });
+  started.add(child);
+  child.once("exit", () => started.delete(child));
+  return { child, log };
 }
 
-async function waitFor(check, what, ms = 10_000) {
+async function stop({ child }) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((r) => child.once("exit", r));
+  child.kill("SIGINT");
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {}
+  }, 5000);
+  await gone;
+  clearTimeout(timer);
+}
+
+async function waitFor(check, what, proc, ms = 30_000) {
   const until = Date.now() + ms;
   for (;;) {
+    if (proc && (proc.child.exitCode !== null || proc.child.signalCode !== null)) throw new Error(`${what} exited:\n${readFileSync(proc.log, "utf8").slice(-2000)}`);
     try {
       if (await check()) return;
     } catch {
       /* not yet */
     }
-    if (Date.now() > until) throw new Error(`${what} did not come up`);
+    if (Date.now() > until) throw new Error(`${what} did not come up${proc ? `:\n${readFileSync(proc.log, "utf8").slice(-2000)}` : ""}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
-// Each system is started once and exposes measure(op, processes) -> ops/s. Rounds interleave the
-// systems case by case (ours, uWSGI, Redis, next case ...), so a slow spell of this shared machine
-// hits all of them; each ratio is computed within a round and the median over rounds is reported.
-
-async function ours() {
-  const entries = [{ name: "cache2", value: `name=default,items=${KEYS * 2 + 1},blocksize=64` }];
-  const instance = `${process.pid}-bench`;
-  const engines = createSharedEngines(buildInstanceConfig(new OptionSet(entries)), instance, systemClock, "create");
-  const cache = engines.caches.byName(null);
-  for (let i = 0; i < KEYS; i++) cache.update(Buffer.from(`key-${String(i).padStart(12, "0")}`), Buffer.alloc(64, 0x61), 0);
-  return {
-    async measure(op, p) {
-      const counts = await Promise.all(Array.from({ length: p }, () => runChild([join(here, "cache-shared-child.mjs"), instance, JSON.stringify(entries), op, String(MS), String(KEYS)])));
-      return counts.reduce((a, b) => a + b, 0) / (MS / 1000);
-    },
-    async close() {
-      engines.unlink();
-    },
-  };
-}
-
-async function uwsgi() {
+/** A server running one of the fixture apps over HTTP: measure(op, processes, kind) -> calls/s. */
+async function appServer(name, start) {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "uwsgi-node-bench-"));
-  const proc = spawn("uwsgi", [
-    "--plugin", "python3", "--master", "--die-on-term", "--processes", "2", "--disable-logging",
-    "--http-socket", `127.0.0.1:${port}`, "--cache2", `name=default,items=${KEYS * 2 + 1},blocksize=64`,
-    "--wsgi-file", join(here, "cache-uwsgi-app.py"), "--harakiri", "0", "--pidfile", join(dir, "pid"),
-  ], { stdio: ["ignore", "ignore", "pipe"] });
-  started.push(proc);
-  let log = "";
-  proc.stderr.on("data", (c) => (log += c));
+  const proc = start(port);
   const get = async (q) => (await fetch(`http://127.0.0.1:${port}/?${q}`)).text();
-  try {
-    await waitFor(async () => (await get("op=setup&keys=" + KEYS)) === "ok", "uWSGI");
-  } catch (err) {
-    throw new Error(`${err.message}\n${log}`);
-  }
+  await waitFor(async () => (await get(`op=setup&keys=${KEYS}`)) === "ok", name, proc);
   return {
-    async measure(op, p) {
-      const counts = await Promise.all(Array.from({ length: p }, () => get(`op=${op}&ms=${MS}&keys=${KEYS}`).then(Number)));
-      return counts.reduce((a, b) => a + b, 0) / (MS / 1000);
+    async measure(op, p, kind = "string") {
+      // p loops at once must run in p different workers: a worker busy in one loop does not
+      // accept, so the next request goes to an idle one; checked by pid, retried if not.
+      for (let attempt = 0; ; attempt++) {
+        const runs = await Promise.all(Array.from({ length: p }, () => get(`op=${op}&kind=${kind}&ms=${MS}&keys=${KEYS}`).then(JSON.parse)));
+        if (new Set(runs.map((r) => r.pid)).size === p || attempt === 3) {
+          const ops = runs.reduce((a, r) => a + r.ops, 0);
+          return ops === 0 ? null : ops / (MS / 1000);
+        }
+      }
     },
-    async close() {
-      proc.kill("SIGINT");
-      await new Promise((r) => proc.once("exit", r));
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close: () => stop(proc),
   };
 }
+
+const ours = () =>
+  appServer("uwsgi-node", (port) =>
+    launch("uwsgi-node", process.execPath, [
+      CLI, "--http-socket", `127.0.0.1:${port}`, "--master", "--processes", "2", "--cache2", CACHE,
+      "--metric", "name=bench", "--disable-logging", "--module", join(here, "shared-api-app.mjs"),
+    ]),
+  );
+
+const uwsgi = () =>
+  appServer("uWSGI", (port) =>
+    launch("uwsgi", "uwsgi", [
+      "--plugin", "python3", "--master", "--processes", "2", "--disable-logging", "--http-socket", `127.0.0.1:${port}`,
+      "--cache2", CACHE, "--enable-metrics", "--metric", "name=bench", "--wsgi-file", join(here, "shared-api-app.py"),
+      "--harakiri", "0", "--pidfile", join(work, "uwsgi.pid"),
+    ]),
+  );
 
 async function redis() {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "uwsgi-node-bench-redis-"));
-  const proc = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir], { stdio: "ignore" });
-  started.push(proc);
-  await waitFor(() => spawnSync("redis-cli", ["-p", String(port), "ping"]).stdout?.toString().trim() === "PONG", "redis-server");
+  const dir = mkdtempSync(join(work, "redis-"));
+  const proc = launch("redis", "redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir]);
+  await waitFor(() => spawnSync("redis-cli", ["-p", String(port), "ping"]).stdout?.toString().trim() === "PONG", "redis-server", proc);
+  const child = (op) =>
+    new Promise((resolve, reject) => {
+      const c = spawn(process.execPath, [join(here, "cache-redis-child.mjs"), String(port), op, String(MS), String(KEYS)], { stdio: ["ignore", "pipe", "inherit"] });
+      let out = "";
+      c.stdout.on("data", (d) => (out += d));
+      c.on("exit", (code) => (code === 0 ? resolve(JSON.parse(out).ops) : reject(new Error(`redis child exited ${code}`))));
+    });
   return {
     async measure(op, p) {
-      const counts = await Promise.all(Array.from({ length: p }, () => runChild([join(here, "cache-redis-child.mjs"), String(port), op, String(MS), String(KEYS)])));
+      const counts = await Promise.all(Array.from({ length: p }, () => child(op)));
       return counts.reduce((a, b) => a + b, 0) / (MS / 1000);
     },
-    async close() {
-      proc.kill("SIGTERM");
-      await new Promise((r) => proc.once("exit", r));
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close: () => stop(proc),
   };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const fmt = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e3).toFixed(1)} k`);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const fmt = (n) => (n == null ? "n/a" : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e3).toFixed(1)} k`);
+const ratio = (xs) => {
+  const v = xs.filter((x) => Number.isFinite(x));
+  if (!v.length) return "n/a";
+  return `${median(v).toFixed(2)}x${v.length > 1 ? ` (${Math.min(...v).toFixed(2)}-${Math.max(...v).toFixed(2)})` : ""}`;
+};
 
+if (!CLI) throw new Error("uwsgi-node is not built: run npm run build");
 const systems = [];
 try {
-  const [o, u, r] = [await ours(), await uwsgi(), await redis()];
-  systems.push(o, u, r);
-  const runs = {}; // case -> [{ o, u, r }] per round
+  const o = await ours();
+  systems.push(o);
+  const u = await uwsgi();
+  systems.push(u);
+  const r = await redis();
+  systems.push(r);
+  const runs = {}; // case -> [{ s, b, u, r }] per round
   for (let round = 0; round < ROUNDS; round++) {
-    for (const op of OPS) for (const p of PROCS) {
-      const k = `${op}/${p}`;
-      (runs[k] ??= []).push({ o: await o.measure(op, p), u: await u.measure(op, p), r: await r.measure(op, p) });
+    for (const op of OPS) {
+      for (const p of PROCS) {
+        const m = { s: await o.measure(op, p, "string") };
+        if (CACHE_OPS.includes(op)) m.b = await o.measure(op, p, "buffer");
+        m.u = await u.measure(op, p);
+        if (REDIS_OPS.has(op)) m.r = await r.measure(op === "update" ? "update" : op, p);
+        (runs[`${op}/${p}`] ??= []).push(m);
+        process.stderr.write(`  round ${round + 1} ${op}/${p}: string ${fmt(m.s)}${m.b ? `, Buffer ${fmt(m.b)}` : ""}, uWSGI ${fmt(m.u)}${m.r ? `, Redis ${fmt(m.r)}` : ""}\n`);
+      }
     }
   }
   const rows = [];
-  for (const op of OPS) for (const p of PROCS) {
-    const rs = runs[`${op}/${p}`];
-    const vsU = rs.map((x) => x.o / x.u);
-    const vsR = rs.map((x) => x.o / x.r);
-    const range = ROUNDS > 1 ? ` (${Math.min(...vsU).toFixed(2)}-${Math.max(...vsU).toFixed(2)})` : "";
-    rows.push(`| ${op} | ${p} | ${fmt(median(rs.map((x) => x.o)))} | ${fmt(median(rs.map((x) => x.u)))} | ${fmt(median(rs.map((x) => x.r)))} | ${median(vsU).toFixed(2)}x${range} | ${median(vsR).toFixed(0)}x |`);
+  for (const op of OPS) {
+    for (const p of PROCS) {
+      const rs = runs[`${op}/${p}`];
+      const hasB = rs[0].b !== undefined;
+      const hasR = rs[0].r !== undefined;
+      rows.push(
+        `| ${op} | ${p} | ${fmt(median(rs.map((x) => x.s)))} | ${hasB ? fmt(median(rs.map((x) => x.b))) : "-"} | ${fmt(median(rs.map((x) => x.u ?? NaN)))} | ` +
+          `${ratio(rs.map((x) => x.s / x.u))} | ${hasB ? ratio(rs.map((x) => x.b / x.u)) : "-"} | ${hasR ? fmt(median(rs.map((x) => x.r))) : "-"} | ${hasR ? `${median(rs.map((x) => x.s / x.r)).toFixed(0)}x` : "-"} |`,
+      );
+    }
   }
+  const version = spawnSync("uwsgi", ["--version"], { encoding: "utf8" }).stdout.trim();
   const table = [
-    `Shared cache ops/s, ${MS} ms per case, ${KEYS} keys of 16 bytes, 64-byte values, ${cpus().length} CPUs, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
-    `${ROUNDS} round(s), the systems interleaved case by case; medians, ratios taken within each round (range in parentheses)`,
+    `Shared-memory API calls/s inside worker processes, measured ${new Date().toISOString()} by bench/cache-shared.bench.mjs`,
     "",
-    "| op | processes | uwsgi-node | uWSGI 2.0.21 (Python loop) | Redis (ioredis, awaited) | vs uWSGI | vs Redis |",
-    "|---|---|---|---|---|---|---|",
+    `- ${cpus().length} CPUs (${cpus()[0]?.model?.trim() ?? "?"}), node ${process.version}, uWSGI ${version} (python3), load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} at the end`,
+    `- ${MS} ms per case, ${ROUNDS} round(s), systems interleaved case by case; medians; ratios taken within each round (range in parentheses)`,
+    `- ${KEYS} keys of 14 characters, 64-byte Buffer values; uwsgi-node through \`uwsgi.*\` in the real server's workers (string keys / Buffer keys); uWSGI through its Python API (str keys); processes = loops running at once in different workers`,
+    "- set_del = cache_set of an absent key + cache_del of it (2 calls); lock_unlock = lock() + unlock() (2 calls); keys = one cache_keys() of 2000 items; mul/div on counters (they reach 0 and stay there)",
+    "",
+    "| op | processes | uwsgi-node, string keys | uwsgi-node, Buffer keys | uWSGI (Python) | string keys vs uWSGI | Buffer keys vs uWSGI | Redis (ioredis, awaited) | string keys vs Redis |",
+    "|---|---|---|---|---|---|---|---|---|",
     ...rows,
   ].join("\n");
   console.log(table);
@@ -159,5 +210,4 @@ try {
   writeFileSync(join(here, "results", "cache-shared.md"), `${table}\n`);
 } finally {
   for (const s of systems) await s.close().catch(() => {});
-  for (const p of started) if (p.exitCode === null && p.signalCode === null) p.kill("SIGKILL");
 }

@@ -110,7 +110,8 @@ export const OPTIONS: readonly OptionDef[] = [
   { name: "set", short: "S", arg: "required", multi: true, category: CONFIG, valueName: "NAME=VALUE", help: "set an option, or define a placeholder %(NAME) if NAME is not an option", validate: nameEqualsValue },
   { name: "set-placeholder", aliases: ["set-ph"], arg: "required", multi: true, category: CONFIG, valueName: "NAME=VALUE", help: "define the placeholder %(NAME) (NAME must not be an option)", validate: nameEqualsValue },
   { name: "declare-option", aliases: ["declare-option2"], arg: "required", multi: true, category: CONFIG, valueName: "NAME=TEMPLATE", help: "declare a custom option NAME expanding to \"opt1=value;opt2=value\" with $1..$9 taken from its space-separated value", validate: nameEqualsValue },
-  { name: "plugin", aliases: ["plugins"], arg: "required", multi: true, category: CONFIG, valueName: "NAMES", help: "accepted and ignored, so uWSGI config files that load plugins work unchanged" },
+  { name: "plugin", aliases: ["plugins"], arg: "required", multi: true, category: CONFIG, valueName: "NAMES", help: "cache, rpc, signal, spooler: serve remote cache/RPC/signal/spool requests (modifier1 111/173/110/17) on --socket, off by default; other names have no effect" },
+  { name: "remote-allow", arg: "required", multi: true, category: CONFIG, valueName: "PEERS", help: "peers allowed to use the remote operations enabled with --plugin: addresses, ADDR/PREFIX networks, loopback, unix (default: loopback,unix)" },
 
   // --- logging ---------------------------------------------------------------------------------
   { name: "logto", arg: "required", category: LOGGING, valueName: "FILE", help: "append the log to FILE instead of stderr" },

@@ -6,6 +6,7 @@
  */
 import type { SocketProto } from "./listen-address.js";
 import type { AppSpec } from "./server-settings.js";
+import type { RemoteAccess } from "./uwsgi-protocol/modifier-handlers.js";
 
 /** Kind of process the master spawns. */
 export type ChildRole = "worker" | "mule" | "spooler";
@@ -37,6 +38,8 @@ export interface WorkerPlan {
   readonly isReload: boolean;
   /** The config's magic variables (`uwsgi.magic_table`), one-letter keys. */
   readonly magicTable: Readonly<Record<string, string>>;
+  /** Remote operations served on uwsgi sockets, and to whom. */
+  readonly remote: RemoteAccess;
 }
 
 /** Everything a child learns from its environment. */

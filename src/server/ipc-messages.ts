@@ -23,6 +23,8 @@ export interface WorkerCounters {
   /** Bytes; 0 unless memory is reported (`--memory-report`, `--reload-on-rss`). */
   rss: number;
   vsz: number;
+  /** Remote-operation requests refused (disabled, or a peer not allowed). */
+  remoteRefused: number;
 }
 
 /** A row of the worker table the master sends to workers (the JSON form of `workers()`). */

@@ -152,6 +152,7 @@ export class Master {
     this.#state = "running";
     this.#log.line(`your server socket listen backlog is limited to ${s.listen} connections`);
     this.#log.line(`your mercy for graceful operations on workers is ${s.workerReloadMercy} seconds`);
+    for (const note of s.remote.notes) this.#log.line(note);
     this.#log.line(`spawned uWSGI master process (pid: ${process.pid})`);
     for (const slot of this.slots) slot.current = this.#spawn(slot, "first");
     this.#installSignals();
@@ -181,6 +182,7 @@ export class Master {
       startedOn: this.startedOn,
       isReload: this.#isReload,
       magicTable: this.#cfg.magicTable ?? {},
+      remote: { modifiers: s.remote.modifiers, allow: s.remote.allow },
     };
   }
 
@@ -326,7 +328,7 @@ export class Master {
     }
     const slot = proc.slot;
     slot.absorb(proc);
-    proc.counters = { ...proc.counters, requests: 0, exceptions: 0, tx: 0, runningTime: 0, inFlight: 0, oldestStart: 0 };
+    proc.counters = { ...proc.counters, requests: 0, exceptions: 0, tx: 0, runningTime: 0, inFlight: 0, oldestStart: 0, remoteRefused: 0 };
     this.#tableDirty = true;
     const lived = Date.now() - proc.spawnedAt;
     if (proc.stopRequestedAt && !proc.retireReason) {
@@ -574,6 +576,7 @@ export class Master {
       uid: process.getuid?.() ?? 0,
       gid: process.getgid?.() ?? 0,
       cwd,
+      remote_refused: this.slots.reduce((n, slot) => n + slot.totals().remoteRefused, 0),
       locks: this.#memory?.statsLocks() ?? [],
       caches: this.#memory?.statsCaches(),
       metrics: this.#memory?.statsMetrics(),

@@ -10,6 +10,7 @@ import type { OptionSet } from "../config/option-set.js";
 import { findOption } from "../config/option-lookup.js";
 import { optionBool, optionInt, optionString, optionStrings } from "../config/option-values.js";
 import { type ListenAddress, parseListenAddress, type SocketProto } from "./listen-address.js";
+import { readRemoteAccess, type RemoteAccessSettings } from "./remote/remote-access-settings.js";
 
 /** One socket to listen on. */
 export interface SocketSpec {
@@ -57,6 +58,8 @@ export interface ServerSettings {
   readonly memoryReport: boolean;
   /** Remove the pidfile and unix socket files at exit (`--vacuum`). */
   readonly vacuum: boolean;
+  /** Remote operations served on uwsgi sockets, and to whom (`--plugin`, `--remote-allow`). */
+  readonly remote: RemoteAccessSettings;
 }
 
 /** Socket options in the order uWSGI numbers them, with their protocol. */
@@ -147,5 +150,6 @@ export function readServerSettings(options: OptionSet, positional: readonly stri
     workerReloadMercy: intOf(options, "worker-reload-mercy", 60, 1),
     memoryReport: optionBool(options, "memory-report"),
     vacuum: optionBool(options, "vacuum"),
+    remote: readRemoteAccess(options),
   };
 }

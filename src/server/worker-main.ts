@@ -17,6 +17,7 @@ import { loadApp, type LoadedApp } from "./app-loader.js";
 import { LineBatcher } from "./line-batcher.js";
 import { createRequestRunner, type RunnerConfig } from "./request-runner.js";
 import { runtimeBackend } from "./runtime-backend.js";
+import { defaultModifierRegistry } from "./uwsgi-protocol/modifier-handlers.js";
 import { createUwsgiProtocolServer } from "./uwsgi-protocol/uwsgi-protocol-server.js";
 import { installWorkerState, WorkerState } from "./worker-state.js";
 
@@ -31,6 +32,8 @@ if (!identity || identity.role !== "worker" || !identity.plan) {
   process.exit(1);
 }
 const plan = identity.plan;
+// remote operations (cache, RPC, signals, spooling) only as the master's --plugin/--remote-allow say
+defaultModifierRegistry.setRemoteAccess(plan.remote);
 const state = new WorkerState(identity, plan);
 installWorkerState(state);
 process.title = `uwsgi-node worker ${identity.id}`;

@@ -10,6 +10,7 @@
 import { IntrusiveList, type ListLinks } from "../core/intrusive-list.js";
 import type { ChildIdentity, WorkerPlan } from "./child-environment.js";
 import type { WorkerCounters, WorkerRow } from "./ipc-messages.js";
+import { defaultModifierRegistry } from "./uwsgi-protocol/modifier-handlers.js";
 
 /**
  * A request being served, for the oldest-request (harakiri) check. The worker state keeps flights
@@ -110,6 +111,7 @@ export class WorkerState {
       accepting: this.accepting && !this.draining,
       rss: memory?.rss ?? 0,
       vsz: memory?.vsz ?? 0,
+      remoteRefused: defaultModifierRegistry.refused,
     };
   }
 }

@@ -11,7 +11,7 @@ import type { StatsWorker } from "./stats/stats-snapshot.js";
 
 /** Counters of a process that has not reported yet. */
 export function emptyCounters(): WorkerCounters {
-  return { requests: 0, exceptions: 0, tx: 0, runningTime: 0, avgRt: 0, inFlight: 0, oldestStart: 0, accepting: false, rss: 0, vsz: 0 };
+  return { requests: 0, exceptions: 0, tx: 0, runningTime: 0, avgRt: 0, inFlight: 0, oldestStart: 0, accepting: false, rss: 0, vsz: 0, remoteRefused: 0 };
 }
 
 /** One worker process, as the master sees it. */
@@ -65,7 +65,7 @@ export class WorkerSlot {
   /** During a reload: the process `current` replaces, serving until `current` is ready. */
   previous: WorkerProcess | null = null;
   /** Counters of processes that exited. */
-  readonly closed = { requests: 0, exceptions: 0, tx: 0, runningTime: 0 };
+  readonly closed = { requests: 0, exceptions: 0, tx: 0, runningTime: 0, remoteRefused: 0 };
   /** Processes spawned for this slot (uWSGI's raw respawn counter). */
   spawns = 0;
   harakiriCount = 0;
@@ -103,16 +103,18 @@ export class WorkerSlot {
     this.closed.exceptions += c.exceptions;
     this.closed.tx += c.tx;
     this.closed.runningTime += c.runningTime;
+    this.closed.remoteRefused += c.remoteRefused;
   }
 
   /** The slot's totals: exited processes plus the live ones. */
-  totals(): { requests: number; exceptions: number; tx: number; runningTime: number } {
+  totals(): { requests: number; exceptions: number; tx: number; runningTime: number; remoteRefused: number } {
     const t = { ...this.closed };
     for (const p of this.processes()) {
       t.requests += p.counters.requests;
       t.exceptions += p.counters.exceptions;
       t.tx += p.counters.tx;
       t.runningTime += p.counters.runningTime;
+      t.remoteRefused += p.counters.remoteRefused;
     }
     return t;
   }

@@ -41,7 +41,7 @@ describe("server: caches, metrics and locks shared by every worker", () => {
   before(async () => {
     server = await startServer([
       "--http", "127.0.0.1:0", "--socket", "127.0.0.1:0", "--stats", "127.0.0.1:0", "--stats-http",
-      "--master", "--processes", "2", "--disable-logging",
+      "--master", "--processes", "2", "--disable-logging", "--plugin", "cache",
       "--cache2", "name=default,items=100,blocksize=64", "--locks", "2", "--enable-metrics", "--metric", "name=jobs",
       fixtureApp("shared-state-app"),
     ]);

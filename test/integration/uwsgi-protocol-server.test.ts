@@ -416,6 +416,7 @@ test("uwsgi protocol: other modifiers go to registered handlers, which can read 
   registry.register(111, () => {
     throw new Error("cache handler broke");
   });
+  registry.setRemoteAccess({ modifiers: [111, 173], allow: ["loopback"] });
   const ends: UwsgiResponseEvent[] = [];
   const srv = await start((_req, res) => res.end(), { modifiers: registry, onResponse: (e) => ends.push(e) });
   try {
@@ -432,6 +433,57 @@ test("uwsgi protocol: other modifiers go to registered handlers, which can read 
   } finally {
     await srv.close();
   }
+});
+
+test("remote operations are refused unless enabled, then served only to allowed peers (counted, logged once per burst)", async () => {
+  const registry = new ModifierRegistry();
+  let served = 0;
+  for (const m1 of [17, 110, 111, 173]) registry.register(m1, ({ socket }) => void socket.write(`served ${m1} ${++served}`));
+  const srv = await start((_req, res) => res.end(), { modifiers: registry });
+  try {
+    for (const m1 of [17, 110, 111, 173]) assert.equal((await exchange(srv.port, [encodePacket(m1, 0, Buffer.from("k"))])).length, 0, `modifier1 ${m1} closed by default`);
+    assert.equal(served, 0);
+    assert.equal(registry.refused, 4);
+    assert.match(srv.lines.join("\n"), /-- unavailable modifier requested: 111 -- \(remote cache is disabled; enable it with --plugin cache\) from 127\.0\.0\.1:\d+/);
+    registry.setRemoteAccess({ modifiers: [111], allow: ["unix", "10.0.0.0/8"] });
+    assert.equal((await exchange(srv.port, [encodePacket(111, 0, Buffer.from("k"))])).length, 0, "loopback is not in this allow-list");
+    assert.match(srv.lines.join("\n"), /remote cache \(modifier1 111\) refused: the peer is not in --remote-allow \(unix, 10\.0\.0\.0\/8\) from 127\.0\.0\.1/);
+    registry.setRemoteAccess({ modifiers: [111], allow: ["127.0.0.1"] });
+    assert.equal((await exchange(srv.port, [encodePacket(111, 0, Buffer.from("k"))])).toString(), "served 111 1");
+    assert.equal((await exchange(srv.port, [encodePacket(173, 0, Buffer.from("k"))])).length, 0, "rpc still closed");
+    assert.equal(registry.refused, 6);
+    assert.throws(() => registry.setRemoteAccess({ modifiers: [42], allow: [] }), { code: "UWSGI_ERR_INVALID_ARGUMENT" });
+    // a client repeating a refused request cannot flood the log
+    const before = srv.lines.length;
+    for (let i = 0; i < 20; i++) await exchange(srv.port, [encodePacket(173, 0, Buffer.from("k"))]);
+    assert.ok(srv.lines.length - before <= 3, `${srv.lines.length - before} lines for 20 refusals`);
+    assert.equal(registry.refused, 26);
+  } finally {
+    await srv.close();
+  }
+});
+
+test("remote operations: UNIX socket clients are admitted by the 'unix' entry, not by an address", async (t) => {
+  const registry = new ModifierRegistry();
+  registry.register(173, ({ socket }) => void socket.write("rpc ok"));
+  const lines: string[] = [];
+  const server = createUwsgiProtocolServer((_req, res) => res.end(), { bufferSize: 4096, logger: (l) => lines.push(l), modifiers: registry });
+  const path = `/tmp/uwsgi-node-gate-${process.pid}.sock`;
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const ask = () =>
+    new Promise<string>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const sock = net.connect(path, () => sock.write(encodePacket(173, 0, Buffer.from("f"))));
+      sock.on("data", (c) => chunks.push(c));
+      sock.on("error", (err: NodeJS.ErrnoException) => (err.code === "ECONNRESET" ? resolve(Buffer.concat(chunks).toString()) : reject(err)));
+      sock.on("close", () => resolve(Buffer.concat(chunks).toString()));
+    });
+  registry.setRemoteAccess({ modifiers: [173], allow: ["loopback"] });
+  assert.equal(await ask(), "");
+  assert.match(lines.join("\n"), /refused: the peer is not in --remote-allow \(loopback\) from a unix socket client/);
+  registry.setRemoteAccess({ modifiers: [173], allow: ["unix"] });
+  assert.equal(await ask(), "rpc ok");
 });
 
 test("uwsgi protocol: concurrent connections are served independently", async () => {

@@ -138,6 +138,7 @@ export function renderStatsJson(snapshot: StatsSnapshot, options: StatsRenderOpt
       ["uid", s.uid],
       ["gid", s.gid],
       ["cwd", s.cwd],
+      ...(s.remote_refused === undefined ? [] : ([["remote_refused", s.remote_refused]] as const)),
     ],
     true,
   );

@@ -25,6 +25,8 @@ export interface StatsSnapshot {
   gid: number;
   /** Master's working directory. */
   cwd: string;
+  /** uwsgi-node: remote-operation requests refused (disabled, or a peer not allowed); omitted when undefined. */
+  remote_refused?: number;
   /** Attached daemons (`--attach-daemon`); the section is omitted when undefined. */
   daemons?: StatsDaemon[];
   /** Lock owners, in registration order. */

@@ -20,6 +20,7 @@ import net from "node:net";
 import type { BytesLike } from "../../core/bytes.js";
 import { UwsgiError } from "../../errors.js";
 import { RequestContextBase, serveInRequest, SocketTransport, type RequestContext, type RequestTransport } from "../../core/request-context.js";
+import { RateLimitedLog } from "../../core/rate-limited-log.js";
 import { PacketReader } from "../../protocol/packet-reader.js";
 import { decodePacket, type UwsgiPacket } from "../../protocol/packet.js";
 import { defaultModifierRegistry, type ModifierEntry, type ModifierRegistry, type ModifierRequest } from "./modifier-handlers.js";
@@ -211,6 +212,8 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
   // validates bufferSize once, with a coded error
   new PacketReader({ maxDatasize: bufferSize });
 
+  // lines a client can repeat at will (refused or unknown modifiers) are rate-limited
+  const limitedLog = new RateLimitedLog(log);
   const deadlines = new ReadDeadlines<UwsgiConnection>(readTimeoutMs, onPacketTimeout);
   const server = net.createServer({ noDelay: true }, accept);
   return server;
@@ -323,9 +326,14 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
       return;
     }
     conn.phase = Phase.Elsewhere;
-    const entry = modifiers.get(m1) ?? (m1 === 100 ? builtinPing : undefined);
+    const entry = modifiers.admit(m1, socket) ?? (m1 === 100 ? builtinPing : undefined);
     if (entry === undefined) {
-      log(`uwsgi: -- unavailable modifier requested: ${m1} -- from ${peerOf(socket)}, closing the connection`);
+      limitedLog.line(`unavailable:${m1}`, `uwsgi: -- unavailable modifier requested: ${m1} -- from ${peerOf(socket)}, closing the connection`);
+      socket.destroy();
+      return;
+    }
+    if ("refused" in entry) {
+      limitedLog.line(entry.key, `uwsgi: ${entry.reason} from ${peerOf(socket)}, closing the connection`);
       socket.destroy();
       return;
     }

@@ -1,10 +1,15 @@
 #!/usr/bin/env node
-// Builds the Node-API addon in native/ with node-gyp during `npm install`.
+// `npm install` of uwsgi-node: uses the prebuilt Node-API addon shipped in native/prebuilds/
+// (linux x64/arm64, glibc/musl) when one fits this machine, else builds native/ with node-gyp.
+// `--from-source` always builds. Without a fitting prebuild and without a compiler it warns and
+// exits 0: the install goes on, the stub and `uwsgi-node/testing` never need the addon, and the
+// server says at start that the addon is missing (UWSGI_ERR_NATIVE_UNAVAILABLE).
 // Linux only: elsewhere it explains why and exits 0, so the stub keeps working without the addon.
 // Offline by design: node-gyp is pointed at the running Node's own headers (include/node) when
 // they are installed, so it never downloads a header tarball.
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -20,9 +25,23 @@ if (!existsSync(join(nativeDir, "binding.gyp"))) {
 }
 
 function fail(reason) {
-  console.error(`uwsgi-node: cannot build the native addon: ${reason}`);
-  console.error("uwsgi-node: the server (shared caches, locks, signals between processes) needs it; the in-process stub does not.");
-  process.exit(1);
+  console.warn(`uwsgi-node: cannot build the native addon: ${reason}`);
+  console.warn("uwsgi-node: the server (shared caches, locks, signals between processes) needs it; the in-process stub does not.");
+  process.exit(0);
+}
+
+// A prebuild that fits (node-gyp-build's own choice: platform, arch, libc) means nothing to build.
+if (!process.argv.includes("--from-source") && existsSync(join(nativeDir, "prebuilds"))) {
+  try {
+    const found = createRequire(import.meta.url)("node-gyp-build").resolve(nativeDir);
+    if (!found.startsWith(join(nativeDir, "build"))) {
+      console.log(`uwsgi-node: using the prebuilt addon ${found.slice(root.length + 1)}`);
+      process.exit(0);
+    }
+  } catch {
+    const have = readdirSync(join(nativeDir, "prebuilds")).join(", ");
+    console.log(`uwsgi-node: no prebuilt addon for linux-${process.arch} here (have ${have}); building from source`);
+  }
 }
 
 function onPath(names) {

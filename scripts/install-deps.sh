@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 
 export DEBIAN_FRONTEND=noninteractive
 packages=(uwsgi-core uwsgi-plugin-python3 redis-server python3 wrk)
+# packaging (prebuilt addons for linux x64/arm64, glibc/musl; musl-dev:arm64 needs the arm64
+# architecture), promtool (prometheus), the terminal view's tmux test, the dashboard's browser test
+packages+=(build-essential gcc-aarch64-linux-gnu libc6-dev-arm64-cross musl-tools musl-dev:arm64 prometheus tmux chromium)
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then dpkg --add-architecture arm64; fi
 if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then packages+=(nginx-light); fi
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -17,7 +21,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # Debian starts the services it installs; the tests start their own on ephemeral ports.
-for svc in nginx redis-server; do
+for svc in nginx redis-server prometheus; do
   if pidof "$svc" >/dev/null 2>&1 && command -v service >/dev/null 2>&1; then service "$svc" stop >/dev/null 2>&1 || true; fi
 done
 

@@ -1,7 +1,9 @@
 /**
- * Loads the `uwsgi_native` Node-API addon (native/build/Release/uwsgi_native.node) built by
- * `npm install`. The addon is Linux-only; everything that can run without it (the stub) must
- * never call {@link loadNativeAddon}.
+ * Loads the `uwsgi_native` Node-API addon with node-gyp-build: a local build
+ * (native/build/Release/uwsgi_native.node, made by `npm install` when no prebuild fits) first,
+ * else the prebuilt binary shipped in the package (native/prebuilds/linux-{x64,arm64}/, glibc and
+ * musl). The addon is Linux-only and loaded on first use only: everything that can run without
+ * it (the stub, `uwsgi-node/testing`) never calls {@link loadNativeAddon}.
  * @module
  */
 import { existsSync, readFileSync } from "node:fs";
@@ -67,25 +69,23 @@ export const MUTEX_MAGIC = 0x75774d58 | 0;
 /** Lock word bits: owner id, holder known dead, someone may be waiting. */
 export const LOCK_BITS = { idMask: 0x1fffffff, ownerDied: 0x20000000, waiters: 0x40000000 } as const;
 
-/** The addon's file name under `native/build/Release/`. */
-const ADDON_FILE = "uwsgi_native.node";
-
 let loaded: NativeAddon | undefined;
 let failure: string | undefined;
 
 /**
- * Absolute path where the built addon is expected, under the uwsgi-node package root (found by
- * walking up from this module to the `package.json` named `uwsgi-node`, so it works from
- * `dist/native/` and from `build/src/native/`); undefined if no such package.json exists.
+ * The package's `native/` directory (holding `build/Release/` and `prebuilds/`), under the
+ * uwsgi-node package root found by walking up from this module to the `package.json` named
+ * `uwsgi-node` (so it works from `dist/native/` and from `build/src/native/`); undefined if no
+ * such package.json exists.
  */
-export function nativeAddonPath(): string | undefined {
+export function nativeDir(): string | undefined {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const manifest = join(dir, "package.json");
     if (existsSync(manifest)) {
       try {
         const { name } = JSON.parse(readFileSync(manifest, "utf8")) as { name?: unknown };
-        if (name === "uwsgi-node") return join(dir, "native", "build", "Release", ADDON_FILE);
+        if (name === "uwsgi-node") return join(dir, "native");
       } catch {
         // unreadable or not JSON: not ours, keep walking up
       }
@@ -126,14 +126,31 @@ export function nativeAvailable(): boolean {
   }
 }
 
+/**
+ * The addon file node-gyp-build picks (a local build, else the prebuild matching this platform,
+ * architecture and libc), or why there is none.
+ */
+export function nativeAddonPath(): string | { missing: string } {
+  const dir = nativeDir();
+  if (dir === undefined) return { missing: "cannot find the uwsgi-node package.json above this module" };
+  const require = createRequire(import.meta.url);
+  try {
+    return (require("node-gyp-build") as { resolve(dir: string): string }).resolve(dir);
+  } catch (err) {
+    return {
+      missing:
+        `no prebuilt binary fits this machine and none was built in ${dir}/build ` +
+        `(${(err as Error).message.split("\n")[0]}); build it with \`node scripts/build-native.mjs\` ` +
+        "in the package (it needs a C compiler, make and python3)",
+    };
+  }
+}
+
 /** Loads the addon, or returns why it cannot be loaded. */
 function load(): NativeAddon | string {
   if (process.platform !== "linux") return `it supports Linux only (this is ${process.platform})`;
   const path = nativeAddonPath();
-  if (path === undefined) return "cannot find the uwsgi-node package.json above this module";
-  if (!existsSync(path)) {
-    return `${path} was not built (run \`npm install\` or \`node scripts/build-native.mjs\`; it needs a C compiler, make and python3)`;
-  }
+  if (typeof path !== "string") return path.missing;
   try {
     return createRequire(import.meta.url)(path) as NativeAddon;
   } catch (err) {

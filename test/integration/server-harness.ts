@@ -69,9 +69,9 @@ export function runCli(args: string[], cwd?: string): Promise<{ code: number | n
  */
 export async function startServer(
   args: string[],
-  opts: { cwd?: string; waitReady?: boolean; env?: NodeJS.ProcessEnv; logFile?: string } = {},
+  opts: { cwd?: string; waitReady?: boolean; env?: NodeJS.ProcessEnv; logFile?: string; cli?: string } = {},
 ): Promise<TestServer> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], cwd: opts.cwd, env: opts.env ?? process.env });
+  const child = spawn(process.execPath, [opts.cli ?? CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], cwd: opts.cwd, env: opts.env ?? process.env });
   let captured = "";
   // with --logto the log goes to a file: read it instead
   const readLog = (): string => (opts.logFile && existsSync(opts.logFile) ? readFileSync(opts.logFile, "utf8") : "");

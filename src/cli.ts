@@ -22,6 +22,10 @@ import { LogSink } from "./server/log-sink.js";
 import { Master } from "./server/master.js";
 import { readServerSettings } from "./server/server-settings.js";
 import { VERSION_STRING } from "./server/server-version.js";
+import { runPidfileCommand } from "./server/control/control-commands.js";
+import { daemonize, readDaemonRequest, takeDaemonMarker } from "./server/control/daemonize.js";
+import { instanceEvents } from "./server/control/instance-events.js";
+import { readMasterFifos } from "./server/control/master-control.js";
 
 /** Applies `--env NAME=VALUE` (NAME alone removes the variable). */
 function applyEnv(options: OptionSet): void {
@@ -58,7 +62,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${VERSION_STRING}\n`);
       return 0;
     }
+    const pidfileCommand = runPidfileCommand(options);
+    if (pidfileCommand !== null) return pidfileCommand;
     for (const w of warnings) process.stderr.write(`uwsgi-node: ${w}\n`);
+    const daemonMarker = takeDaemonMarker();
+    const daemon = readDaemonRequest(options, process.cwd());
+    if (daemon && !daemonMarker) return await daemonize(fileURLToPath(import.meta.url), argv, daemon);
     applyEnv(options);
     applyChdir(options);
     const settings = readServerSettings(options, positional, process.cwd());
@@ -68,10 +77,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     master = new Master({
       settings,
       argv: optionSetToArgv(options),
-      log: new LogSink(settings.logto),
+      log: new LogSink(settings.logto ?? daemon?.logFile ?? null),
       workerEntry: fileURLToPath(new URL("./server/worker-main.js", import.meta.url)),
       version: VERSION_STRING,
       magicTable,
+      control: { masterFifo: readMasterFifos(options, process.cwd()), onEvent: instanceEvents({ daemonMarker }) },
     });
     await master.start();
   } catch (err) {

@@ -82,6 +82,11 @@ export const ERROR_CODES = {
   UWSGI_ERR_FD: { kind: "IOError", message: "file descriptor %s: %s" },
   UWSGI_ERR_NOT_IN_STUB: { kind: "RuntimeError", message: "%s works only with the stub backend (uwsgi.is_stub is false in this process)" },
 
+  // --- operating an instance (pidfiles, master FIFO, privileges, daemonizing) ------------------
+  UWSGI_ERR_PIDFILE: { kind: "IOError", message: "pidfile %s: %s" },
+  UWSGI_ERR_MASTER_FIFO: { kind: "IOError", message: "master fifo %s: %s" },
+  UWSGI_ERR_PRIVILEGES: { kind: "RuntimeError", message: "cannot drop privileges: %s" },
+
   // --- native addon and shared memory ----------------------------------------------------------
   UWSGI_ERR_NATIVE_UNAVAILABLE: { kind: "RuntimeError", message: "the uwsgi-node native addon is unavailable: %s" },
   UWSGI_ERR_SHM: { kind: "RuntimeError", message: "shared memory error: %s" },

@@ -691,6 +691,10 @@ static napi_value pid_alive(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* operating an instance: defined at the end of the file */
+static napi_value mkfifo_fn(napi_env env, napi_callback_info info);
+static napi_value notify_datagram(napi_env env, napi_callback_info info);
+
 /* ---------------------------------------------------------------------------------------- */
 
 NAPI_MODULE_INIT() {
@@ -701,7 +705,7 @@ NAPI_MODULE_INIT() {
       {"shmCreate", shm_create},     {"shmAttach", shm_attach},     {"shmUnlink", shm_unlink_fn},
       {"mapFile", map_file},         {"msync", msync_fn},           {"mutexSize", mutex_size},
       {"mutexInit", mutex_init},     {"mutexBind", mutex_bind},     {"pidAlive", pid_alive},
-      {"selfId", self_id},
+      {"selfId", self_id},           {"mkfifo", mkfifo_fn},         {"notifyDatagram", notify_datagram},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value fn;
@@ -712,4 +716,74 @@ NAPI_MODULE_INIT() {
     }
   }
   return exports;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* operating an instance: the master FIFO and systemd's notification socket                 */
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <stddef.h>
+
+/* mkfifo(path, mode) -> undefined: creates a named pipe (Node has no mkfifo). */
+static napi_value mkfifo_fn(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  char path[PATH_MAX];
+  double mode;
+  if (get_args(env, info, 2, argv, "mkfifo") || get_string(env, argv[0], path, sizeof path, "mkfifo", "path") ||
+      get_integer(env, argv[1], 0, 07777, &mode, "mkfifo", "mode")) {
+    return NULL;
+  }
+  if (path[0] == '\0') {
+    return throw_code(env, "EINVAL", "mkfifo", "path must not be empty");
+  }
+  if (mkfifo(path, (mode_t)mode) != 0) {
+    return throw_errno(env, "mkfifo", path, errno);
+  }
+  return NULL;
+}
+
+/*
+ * notifyDatagram(socketPath, message) -> undefined: sends one datagram to a UNIX datagram socket
+ * (systemd's NOTIFY_SOCKET; a leading '@' names an abstract socket), what sd_notify() does. Node's
+ * dgram module has no UNIX sockets.
+ */
+static napi_value notify_datagram(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  char path[sizeof(((struct sockaddr_un*)0)->sun_path) + 1];
+  char message[4096];
+  struct sockaddr_un addr;
+  socklen_t addr_len;
+  size_t path_len, message_len;
+  int fd, err;
+  if (get_args(env, info, 2, argv, "notifyDatagram") || get_string(env, argv[0], path, sizeof path, "notifyDatagram", "socketPath") ||
+      get_string(env, argv[1], message, sizeof message, "notifyDatagram", "message")) {
+    return NULL;
+  }
+  path_len = strlen(path);
+  message_len = strlen(message);
+  if (path_len == 0 || path_len > sizeof addr.sun_path) {
+    return throw_code(env, "EINVAL", "notifyDatagram", "socketPath must have 1 to %d bytes", (int)sizeof addr.sun_path);
+  }
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  memcpy(addr.sun_path, path, path_len);
+  if (path[0] == '@') {
+    addr.sun_path[0] = '\0';
+  }
+  addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + path_len + (path[0] == '@' ? 0 : 1));
+  if (addr_len > sizeof addr) {
+    addr_len = sizeof addr;
+  }
+  fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    return throw_errno(env, "notifyDatagram", "socket", errno);
+  }
+  if (sendto(fd, message, message_len, MSG_NOSIGNAL, (struct sockaddr*)&addr, addr_len) < 0) {
+    err = errno;
+    close(fd);
+    return throw_errno(env, "notifyDatagram", path, err);
+  }
+  close(fd);
+  return NULL;
 }

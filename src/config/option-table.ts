@@ -60,6 +60,7 @@ const SIGNALS = "Signals, timers and cron";
 const RPC = "RPC";
 const WEBSOCKETS = "WebSockets";
 const GENERAL = "General";
+const OPERATING = "Operating a running instance";
 
 const int = nonNegativeInt;
 const flag = flagValue;
@@ -86,14 +87,21 @@ export const OPTIONS: readonly OptionDef[] = [
   { name: "processes", aliases: ["workers"], short: "p", arg: "required", category: PROCESSES, valueName: "N", help: "number of worker processes", validate: int },
   { name: "threads", arg: "required", category: PROCESSES, valueName: "N", help: "requests each worker may run concurrently (implies --enable-threads)", validate: int },
   { name: "enable-threads", short: "T", arg: "none", category: PROCESSES, help: "enable thread support in the workers (implied by --threads)", validate: flag },
-  { name: "lazy-apps", arg: "none", category: PROCESSES, help: "load the application in each worker instead of once in the master", validate: flag },
-  { name: "die-on-term", arg: "none", category: PROCESSES, help: "exit on SIGTERM instead of reloading (and reload on SIGQUIT)", validate: flag },
+  { name: "lazy-apps", arg: "none", category: PROCESSES, help: "no effect: every worker always loads the app itself (there is no copy-on-write preloading in the master), which is what this asks uWSGI for", validate: flag },
+  { name: "die-on-term", arg: "none", category: PROCESSES, help: "no effect: SIGTERM always stops the instance gracefully here (uWSGI without it reloads on SIGTERM); SIGQUIT stays an immediate stop", validate: flag },
   { name: "harakiri", short: "t", arg: "required", category: PROCESSES, valueName: "SECONDS", help: "kill and respawn a worker whose request runs longer than this", validate: int },
   { name: "max-requests", short: "R", arg: "required", category: PROCESSES, valueName: "N", help: "recycle a worker after it has handled N requests", validate: int },
   { name: "reload-on-rss", arg: "required", category: PROCESSES, valueName: "MB", help: "recycle a worker whose resident memory exceeds this many megabytes", validate: int },
   { name: "touch-reload", arg: "required", multi: true, impliesMaster: true, category: PROCESSES, valueName: "FILE", help: "reload the instance when FILE is modified or touched" },
   { name: "touch-chain-reload", arg: "required", multi: true, impliesMaster: true, category: PROCESSES, valueName: "FILE", help: "reload the workers one after another when FILE is modified or touched" },
   { name: "pidfile", arg: "required", category: PROCESSES, valueName: "FILE", help: "write the master's pid to FILE" },
+
+  // --- operating a running instance -------------------------------------------------------------
+  { name: "daemonize", arg: "required", category: OPERATING, valueName: "LOGFILE", help: "run in the background (new session, no terminal) at once, appending the log to LOGFILE" },
+  { name: "daemonize2", arg: "required", category: OPERATING, valueName: "LOGFILE", help: "like --daemonize, but the command returns only once every worker is ready (exit code of the daemon if it fails to start)" },
+  { name: "reload", arg: "required", category: OPERATING, valueName: "PIDFILE", help: "gracefully reload the instance whose master pid is in PIDFILE (SIGHUP), then exit; exit code 1 if the pidfile is stale" },
+  { name: "stop", arg: "required", category: OPERATING, valueName: "PIDFILE", help: "gracefully stop the instance whose master pid is in PIDFILE (SIGINT), then exit; exit code 1 if the pidfile is stale" },
+  { name: "master-fifo", arg: "required", multi: true, category: OPERATING, valueName: "PATH", help: "create a FIFO the master reads commands from: r/w reload, R/W brutal reload, c chain reload, q/Q stop, s stats to the log, l/L log reopen, +/- workers (cheaper), 0-9 switch to the Nth --master-fifo" },
 
   // --- application -----------------------------------------------------------------------------
   { name: "module", aliases: ["wsgi"], short: "w", arg: "required", category: APP, valueName: "MODULE", help: "load the application from a module (path or package name, optionally MODULE:CALLABLE)" },

@@ -44,6 +44,10 @@ export interface NativeAddon {
   selfId(): number;
   /** True when a process with this pid exists (`kill(pid, 0)`). */
   pidAlive(pid: number): boolean;
+  /** Creates a named pipe at `path` with permission bits `mode` (the master FIFO). */
+  mkfifo(path: string, mode: number): void;
+  /** Sends `message` as one datagram to the UNIX datagram socket `socketPath` (`@name`: abstract), as sd_notify() does. */
+  notifyDatagram(socketPath: string, message: string): void;
 }
 
 /**

@@ -26,6 +26,10 @@ import { PROMETHEUS_CONTENT_TYPE } from "./shared-memory/prometheus-text.js";
 import type { StatsSnapshot } from "./stats/stats-snapshot.js";
 import { TouchWatcher } from "./touch-watcher.js";
 import { WorkerProcess, WorkerSlot } from "./worker-table.js";
+import { fifoCommands } from "./control/fifo-commands.js";
+import type { MasterControl } from "./control/master-control.js";
+import { MasterFifo } from "./control/master-fifo.js";
+import { renderStatsJson } from "./stats/stats-document.js";
 
 /** Exit code when no worker could load the app at startup (uWSGI's UWSGI_FAILED_APP_CODE). */
 export const FAILED_APP_EXIT_CODE = 22;
@@ -56,6 +60,8 @@ export interface MasterConfig {
   /** Stats document rendering switches. */
   readonly statsNoCores?: boolean;
   readonly statsNoMetrics?: boolean;
+  /** Master FIFO and instance events (control/master-control.ts). */
+  readonly control?: MasterControl;
 }
 
 type MasterState = "idle" | "running" | "stopping" | "done";
@@ -76,6 +82,7 @@ export class Master {
   /** Caches, metrics and locks shared with every worker. */
   #memory: InstanceMemory | null = null;
   #touch: TouchWatcher[] = [];
+  #fifo: MasterFifo | null = null;
   #tick: NodeJS.Timeout | null = null;
   #lastTick = Date.now();
   #tableDirty = true;
@@ -148,6 +155,15 @@ export class Master {
         this.#memory?.close();
         throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "pidfile", `cannot write ${s.pidfile}: ${(err as Error).message}`);
       }
+    }
+    try {
+      const fifos = this.#cfg.control?.masterFifo ?? [];
+      if (fifos.length) this.#fifo = new MasterFifo(fifos, fifoCommands(this), (line) => this.#log.line(line));
+    } catch (err) {
+      for (const sock of this.sockets) sock.close();
+      await this.#stats?.close();
+      this.#memory?.close();
+      throw err;
     }
     this.#state = "running";
     this.#log.line(`your server socket listen backlog is limited to ${s.listen} connections`);
@@ -297,11 +313,13 @@ export class Master {
     }
     if (this.#reloadWaiting.delete(slot) && this.#reloadWaiting.size === 0 && !this.#chainQueue) {
       this.#log.line(`*** graceful reload complete: ${this.slots.length} worker(s) serving ***`);
+      this.#cfg.control?.onEvent?.("reloaded", `${this.slots.length} worker(s) serving`);
     }
     if (this.#chainQueue && slot.current === proc) this.#chainNext();
     if (!this.#announcedReady && this.slots.every((s) => s.current?.ready)) {
       this.#announcedReady = true;
       this.#log.line(`*** uwsgi-node is ready: ${this.slots.length} worker(s) serving on ${this.sockets.map((s) => s.name).join(", ")} ***`);
+      this.#cfg.control?.onEvent?.("ready", `${this.slots.length} worker(s) serving`);
     }
     this.#pushTable();
   }
@@ -393,6 +411,7 @@ export class Master {
       return;
     }
     this.#log.line(why ?? (chain ? "chain reload starting..." : "...gracefully reloading workers..."));
+    this.#cfg.control?.onEvent?.("reloading", chain ? "chain reload" : "graceful reload");
     this.#isReload = true;
     if (chain) {
       this.#chainQueue = [...this.slots];
@@ -408,6 +427,7 @@ export class Master {
     if (!next) {
       this.#chainQueue = null;
       this.#log.line("chain reload complete");
+      this.#cfg.control?.onEvent?.("reloaded", `${this.slots.length} worker(s) serving`);
       return;
     }
     this.#replace(next);
@@ -435,6 +455,56 @@ export class Master {
     slot.current = this.#spawn(slot, "reload");
   }
 
+  /** Brutal reload (master FIFO `R`/`W`): every worker is killed at once and a new one spawned in its place. */
+  brutalReload(why: string): void {
+    if (this.#state !== "running") return;
+    this.#log.line(why);
+    this.#cfg.control?.onEvent?.("reloading", "brutal reload");
+    this.#isReload = true;
+    this.#chainQueue = null;
+    for (const slot of this.slots) {
+      if (slot.respawnTimer) {
+        clearTimeout(slot.respawnTimer);
+        slot.respawnTimer = null;
+      }
+      for (const proc of slot.processes()) {
+        if (slot.current === proc) slot.current = null;
+        if (slot.previous === proc) slot.previous = null;
+        slot.draining.add(proc);
+        proc.stopping = true;
+        proc.child.kill("SIGKILL");
+      }
+      slot.backoff.reset();
+      this.#reloadWaiting.add(slot);
+      slot.current = this.#spawn(slot, "reload");
+    }
+  }
+
+  /** The stats document (master FIFO `s` writes it to the log). */
+  statsJson(): string {
+    return renderStatsJson(this.statsSnapshot(), { minified: true });
+  }
+
+  /**
+   * Master FIFO `l` (reopen) and `L` (rotate): the log file's reopen/rotation belong to the log
+   * sink; until it offers `reopen(rotate)` the command says so in the log.
+   */
+  reopenLog(rotate: boolean): void {
+    const sink = this.#log as LogSink & { reopen?: (rotate: boolean) => void };
+    if (typeof sink.reopen === "function") sink.reopen(rotate);
+    else this.#log.line(`master fifo ${rotate ? "L" : "l"}: the log sink cannot reopen its file in this build`);
+  }
+
+  /** Master FIFO `+`/`-`: more or fewer workers, in cheaper mode only. */
+  changeWorkers(delta: 1 | -1): void {
+    this.#log.line(`master fifo ${delta > 0 ? "+" : "-"}: not in cheaper mode (--cheaper), the worker count is fixed`);
+  }
+
+  /** Writes one line to the instance log. */
+  log(line: string): void {
+    this.#log.line(line);
+  }
+
   // ------------------------------------------------------------------ stopping ---------------
 
   /**
@@ -451,6 +521,7 @@ export class Master {
     this.#state = "stopping";
     if (why) this.#log.line(why);
     if (first) {
+      this.#cfg.control?.onEvent?.("stopping", graceful ? "graceful stop" : "immediate stop");
       for (const w of this.#touch) w.close();
       this.#chainQueue = null;
     }
@@ -473,6 +544,7 @@ export class Master {
     this.#state = "done";
     if (this.#tick) clearInterval(this.#tick);
     for (const [sig, fn] of this.#signalHandlers) process.off(sig, fn);
+    this.#fifo?.close();
     for (const sock of this.sockets) {
       if (sock.address.kind === "tcp" || this.#cfg.settings.vacuum) sock.close();
     }

@@ -26,6 +26,7 @@ import { runPidfileCommand } from "./server/control/control-commands.js";
 import { daemonize, readDaemonRequest, takeDaemonMarker } from "./server/control/daemonize.js";
 import { instanceEvents } from "./server/control/instance-events.js";
 import { readMasterFifos } from "./server/control/master-control.js";
+import { applyUmask, readPrivileges } from "./server/privileges.js";
 
 /** Applies `--env NAME=VALUE` (NAME alone removes the variable). */
 function applyEnv(options: OptionSet): void {
@@ -71,6 +72,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     applyEnv(options);
     applyChdir(options);
     const settings = readServerSettings(options, positional, process.cwd());
+    const privileges = readPrivileges(options);
+    applyUmask(privileges);
     if (!settings.app) throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "module", "no app given: pass the app file (uwsgi-node --http :8080 app.js) or --module FILE");
     if (!existsSync(settings.app.path)) throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "module", `no such file: ${settings.app.path}`);
     process.title = "uwsgi-node master";
@@ -81,6 +84,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       workerEntry: fileURLToPath(new URL("./server/worker-main.js", import.meta.url)),
       version: VERSION_STRING,
       magicTable,
+      privileges,
       control: { masterFifo: readMasterFifos(options, process.cwd()), onEvent: instanceEvents({ daemonMarker }) },
     });
     await master.start();

@@ -79,6 +79,10 @@ export const OPTIONS: readonly OptionDef[] = [
   { name: "listen", short: "l", arg: "required", category: SOCKETS, valueName: "N", help: "listen queue (backlog) size of the sockets", validate: int },
   { name: "socket-timeout", short: "z", arg: "required", category: SOCKETS, valueName: "SECONDS", help: "timeout of internal socket operations (default 4)", validate: int },
   { name: "chmod-socket", short: "C", arg: "optional", category: SOCKETS, valueName: "MODE", help: "chmod UNIX sockets: bare or 1 for 666, or three octal digits (--chmod-socket=660)", validate: socketMode },
+  { name: "chown-socket", arg: "required", category: SOCKETS, valueName: "USER[:GROUP]", help: "chown UNIX sockets (names or numbers) after binding them, before dropping privileges" },
+  { name: "uid", arg: "required", category: SOCKETS, valueName: "USER", help: "after binding the sockets, the master (and so every worker) switches to USER (name or number); with --gid unset, to the user's primary group too" },
+  { name: "gid", arg: "required", category: SOCKETS, valueName: "GROUP", help: "after binding the sockets, the master (and so every worker) switches to GROUP (name or number)" },
+  { name: "umask", arg: "required", category: SOCKETS, valueName: "MASK", help: "set the umask (octal, e.g. 027) before any socket or file is created" },
   { name: "vacuum", arg: "none", category: SOCKETS, help: "remove the UNIX sockets and pidfile this instance created when it exits", validate: flag },
   { name: "buffer-size", short: "b", arg: "required", category: SOCKETS, valueName: "BYTES", help: "maximum size of a request's uwsgi packet / HTTP header block (default 4096, max 65535)", validate: intAtMost(65535) },
 
@@ -199,9 +203,7 @@ export const OPTIONS: readonly OptionDef[] = [
  * cosmetic, or about privileges/accept serialisation that a Node server handles differently.
  */
 export const IGNORED_UWSGI_OPTIONS: ReadonlyMap<string, OptionArg> = new Map<string, OptionArg>([
-  // privileges: uwsgi-node runs as the user that starts it
-  ["uid", "required"],
-  ["gid", "required"],
+  // the master always drops privileges itself, right after binding (workers are its children)
   ["master-as-root", "none"],
   // accept() serialisation
   ["thunder-lock", "none"],

@@ -30,6 +30,7 @@ import { fifoCommands } from "./control/fifo-commands.js";
 import type { MasterControl } from "./control/master-control.js";
 import { MasterFifo } from "./control/master-fifo.js";
 import { renderStatsJson } from "./stats/stats-document.js";
+import { dropPrivileges, setSocketPermissions, type Privileges } from "./privileges.js";
 
 /** Exit code when no worker could load the app at startup (uWSGI's UWSGI_FAILED_APP_CODE). */
 export const FAILED_APP_EXIT_CODE = 22;
@@ -62,6 +63,8 @@ export interface MasterConfig {
   readonly statsNoMetrics?: boolean;
   /** Master FIFO and instance events (control/master-control.ts). */
   readonly control?: MasterControl;
+  /** `--uid`/`--gid`/`--chown-socket`/`--chmod-socket` (privileges.ts); the umask is applied before. */
+  readonly privileges?: Privileges;
 }
 
 type MasterState = "idle" | "running" | "stopping" | "done";
@@ -118,7 +121,6 @@ export class Master {
     if (s.sockets.length === 0) {
       throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "http", "no socket to serve on: give --http, --http-socket or --socket");
     }
-    this.#memory = InstanceMemory.create(this.#cfg.argv, String(process.pid), (line) => this.#log.line(line));
     try {
       for (const [i, spec] of s.sockets.entries()) {
         const address = spec.address.kind === "tcp" ? { ...spec.address, host: await resolveListenHost(spec.option, spec.address.host) } : spec.address;
@@ -127,6 +129,7 @@ export class Master {
         const kind = sock.address.kind === "tcp" ? "TCP" : "UNIX";
         this.#log.line(`uwsgi socket ${i} bound to ${kind} address ${sock.name} fd ${sock.fd} (${sock.proto})`);
       }
+      if (this.#cfg.privileges) setSocketPermissions(this.sockets, this.#cfg.privileges);
       if (s.stats) {
         this.#stats = await startStatsServer(s.stats, () => this.statsSnapshot(), {
           http: s.statsHttp,
@@ -157,6 +160,9 @@ export class Master {
       }
     }
     try {
+      // bind first (as root if started so), then drop: memory, fifo and workers belong to --uid
+      if (this.#cfg.privileges) dropPrivileges(this.#cfg.privileges, (line) => this.#log.line(line));
+      this.#memory = InstanceMemory.create(this.#cfg.argv, String(process.pid), (line) => this.#log.line(line));
       const fifos = this.#cfg.control?.masterFifo ?? [];
       if (fifos.length) this.#fifo = new MasterFifo(fifos, fifoCommands(this), (line) => this.#log.line(line));
     } catch (err) {

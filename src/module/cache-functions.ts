@@ -45,61 +45,73 @@ function expiresArg(expires: number | null | undefined): number {
   return expires;
 }
 
-function operandArg(value: number | bigint): bigint {
+function operandArg(value: number | bigint): number | bigint {
   if (typeof value === "bigint") return value;
   if (!Number.isInteger(value)) throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "value", `expected an integer, got ${value}`);
-  return BigInt(value);
+  return value;
 }
 
-/** Builds the cache functions. `caches` is read on every call so a reconfigured stub is seen. */
+/** The cache a local call uses; with no such cache, still checks the key's type (as a call with one would). */
+function noCache(key: BytesLike): void {
+  toBuffer(key, "key");
+}
+
+/**
+ * Builds the cache functions. `caches` is read on every call so a reconfigured stub is seen.
+ * Local calls hand keys to the engine as they come (a string key is encoded into the engine's
+ * scratch area, no Buffer per call: `cache-key.ts`); only remote calls build Buffers.
+ */
 export function cacheFunctions(caches: () => CacheRegistry, remote: () => RemoteCache): Pick<UwsgiModule, CacheFunctionName> {
-  const local = (cache: string | null | undefined): CacheEngine | null => caches().byName(cache ?? null);
+  const local = (cache: string | null | undefined): CacheEngine | null => caches().byName(cache);
 
   function math(op: MathOp, fallback: number) {
     return (key: BytesLike, value: number = fallback, expires?: number | null, cache?: string | null): boolean | Promise<boolean> => {
-      const k = toBuffer(key, "key");
       const operand = operandArg(value);
       const exp = expiresArg(expires);
       const r = parseRemoteCacheName(cache);
-      if (r) return remote().math(r.address, r.name, op, k, operand, exp);
-      return local(cache)?.math(op, k, operand, exp) ?? false;
+      if (r) return remote().math(r.address, r.name, op, toBuffer(key, "key"), BigInt(operand), exp);
+      const c = local(cache);
+      if (!c) return (noCache(key), false);
+      return c.math(op, key, operand, exp);
     };
   }
 
   /** `cache_set` (never overwrites) or `cache_update` (creates or overwrites). */
   function store(update: boolean) {
     return (key: BytesLike, value: BytesLike, expires?: number | null, cache?: string | null): boolean | Promise<boolean> => {
-      const k = toBuffer(key, "key");
-      const v = toBuffer(value, "value");
+      const v = value instanceof Uint8Array ? value : toBuffer(value, "value");
       const exp = expiresArg(expires);
       const r = parseRemoteCacheName(cache);
-      if (r) return remote().set(r.address, r.name, k, v, exp, update);
+      if (r) return remote().set(r.address, r.name, toBuffer(key, "key"), toBuffer(v), exp, update);
       const c = local(cache);
-      if (!c) return false;
-      return update ? c.update(k, v, exp) : c.set(k, v, exp);
+      if (!c) return (noCache(key), false);
+      return update ? c.update(key, v, exp) : c.set(key, v, exp);
     };
   }
 
   const fns = {
     cache_get(key: BytesLike, cache?: string | null) {
-      const k = toBuffer(key, "key");
       const r = parseRemoteCacheName(cache);
-      if (r) return remote().get(r.address, r.name, k);
-      return local(cache)?.get(k) ?? null;
+      if (r) return remote().get(r.address, r.name, toBuffer(key, "key"));
+      const c = local(cache);
+      if (!c) return (noCache(key), null);
+      return c.get(key);
     },
     cache_set: store(false),
     cache_update: store(true),
     cache_del(key: BytesLike, cache?: string | null) {
-      const k = toBuffer(key, "key");
       const r = parseRemoteCacheName(cache);
-      if (r) return remote().del(r.address, r.name, k);
-      return local(cache)?.del(k) ?? false;
+      if (r) return remote().del(r.address, r.name, toBuffer(key, "key"));
+      const c = local(cache);
+      if (!c) return (noCache(key), false);
+      return c.del(key);
     },
     cache_exists(key: BytesLike, cache?: string | null) {
-      const k = toBuffer(key, "key");
       const r = parseRemoteCacheName(cache);
-      if (r) return remote().exists(r.address, r.name, k);
-      return local(cache)?.exists(k) ?? false;
+      if (r) return remote().exists(r.address, r.name, toBuffer(key, "key"));
+      const c = local(cache);
+      if (!c) return (noCache(key), false);
+      return c.exists(key);
     },
     cache_clear(cache?: string | null) {
       const r = parseRemoteCacheName(cache);
@@ -111,11 +123,11 @@ export function cacheFunctions(caches: () => CacheRegistry, remote: () => Remote
     cache_mul: math("mul", 2),
     cache_div: math("div", 2),
     cache_num(key: BytesLike, cache?: string | null) {
-      const k = toBuffer(key, "key");
       const r = parseRemoteCacheName(cache);
-      if (r) return remote().num(r.address, r.name, k);
+      if (r) return remote().num(r.address, r.name, toBuffer(key, "key"));
       const c = local(cache);
-      return c ? Number(c.num(k)) : 0;
+      if (!c) return (noCache(key), 0);
+      return Number(c.num(key));
     },
     cache_keys(cache?: string | null): Buffer[] {
       const c = local(cache);

@@ -47,25 +47,23 @@ import { Buffer } from "node:buffer";
 import { UwsgiError } from "../../errors.js";
 import type { Clock } from "../../core/clock.js";
 import { unixSeconds } from "../../core/clock.js";
-import type { Mutex } from "../../core/mutex.js";
+import type { BytesLike } from "../../core/bytes.js";
 import { BlockBitmap } from "./block-bitmap.js";
 import { BucketChains, CHAIN_CORRUPT } from "./bucket-chains.js";
-import { ITEM, ITEM_FLAG, META_F64, META_U32, SHARD_LINE_BYTES, cacheLayout, type CacheLayout } from "./cache-layout.js";
+import { CacheKey } from "./cache-key.js";
+import { ITEM, ITEM_FLAG, META_F64, META_U32, cacheLayout, type CacheLayout } from "./cache-layout.js";
+import { CacheLocking, NEEDS_REPAIR, type CacheLocks } from "./cache-locking.js";
 import { CacheMeta } from "./cache-meta.js";
 import { maxItemSizeOf, validateCacheOptions, type CacheOptions } from "./cache-options.js";
 import { rebuildCacheMeta } from "./cache-rebuild.js";
 import { CacheSlots } from "./cache-slots.js";
-import { bigIntToCounter, counterMath, counterToBigInt, type CacheMathOp, type CounterHalves } from "./counter-math.js";
+import { bigIntToCounter, counterMath, counterToBigInt, mathOperand, type CacheMathOp, type CounterHalves } from "./counter-math.js";
 import { cacheHashFunction, type CacheHashFunction } from "./hash.js";
+import { LOCK_FREE_READS, LOCKED, LockFreeReader, READ_COUNTER, READ_EXISTS, READ_VALUE } from "./lock-free-read.js";
 import { LruList } from "./lru-list.js";
 
 export type { CacheMathOp } from "./counter-math.js";
-
-/** The mutexes guarding one cache: `shards.length` must equal `cacheRegionSizes(opts).shardCount`. */
-export interface CacheLocks {
-  shards: Mutex[];
-  global: Mutex;
-}
+export type { CacheLocks } from "./cache-locking.js";
 
 /**
  * How the engine treats the regions it is given: `init` formats fresh memory, `attach` joins
@@ -92,37 +90,11 @@ export interface CacheStats {
   last_modified_at: number;
 }
 
-/** Thrown inside an operation to back out and repair; never escapes the engine. */
-const NEEDS_REPAIR = Symbol("cache needs repair");
 /** Returned by a store attempt that needs the whole cache (full-cache handling). */
 const FULL = Symbol("cache full");
 /** Repairs in a row after which an operation gives up (a rebuild that does not stick is a bug). */
 const MAX_REPAIRS = 8;
-/** Returned by a lock-free read that must be redone with the shard mutex held. */
-const LOCKED = Symbol("take the lock");
-/** Lock-free attempts (odd sequence numbers included) before a read takes the shard mutex. */
-const OPTIMISTIC_TRIES = 8;
-/** #findFree: a chain that cannot be right (a torn read, or corruption the locked path will repair). */
-const TORN = -1;
-/** #findFree: the key's item has expired (the locked path deletes it). */
-const EXPIRED = -2;
-/** What #readFree reads. */
-const READ_VALUE = 0;
-const READ_EXISTS = 1;
-const READ_COUNTER = 2;
-/** Values larger than this are copied only once the sequence number says the header was stable. */
-const CHECK_BEFORE_COPY = 4096;
-const SHARD_LINE_WORDS = SHARD_LINE_BYTES / 4;
-/** Looks at a busy shard's sequence number (a few ns each) before blocking on its mutex. */
-const LOCK_SPINS = 200;
-/**
- * Lock-free reads rely on x86-64's total store order (stores become visible in program order,
- * loads are not reordered with loads); on other CPUs every read takes the shard mutex.
- */
-const LOCK_FREE_READS = process.arch === "x64";
 
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 const MATH_FLAG: Record<CacheMathOp, number> = { inc: ITEM_FLAG.inc, dec: ITEM_FLAG.dec, mul: ITEM_FLAG.mul, div: ITEM_FLAG.div };
 
 function relativeExpiry(expires: number | undefined): number {
@@ -166,39 +138,31 @@ export class CacheEngine {
    * redone because a writer was at work (`retries`) and reads that took the shard mutex after
    * all (`fallbacks`). Diagnostics only; never reset.
    */
-  readonly optimisticReads = { retries: 0, fallbacks: 0 };
+  get optimisticReads(): { readonly retries: number; readonly fallbacks: number } {
+    return this.#reader.stats;
+  }
 
   readonly #layout: CacheLayout;
   readonly #meta: CacheMeta;
   readonly #slots: CacheSlots;
   readonly #chains: BucketChains;
   readonly #lru: LruList;
-  readonly #locks: CacheLocks;
+  readonly #locks: CacheLocking;
+  readonly #reader: LockFreeReader;
+  /** The key of the operation in progress (see `cache-key.ts`). */
+  readonly #key: CacheKey;
   readonly #clock: Clock;
   readonly #hash: CacheHashFunction;
   readonly #maxItemSize: number;
   readonly #shardMask: number;
   readonly #hashsize: number;
   readonly #keysize: number;
-  readonly #items: number;
-  readonly #blocks: number;
-  /** Bytes of the value blocks (blocks × blocksize). */
-  readonly #valueBytes: number;
-  /** The meta region's u32 view (sequence numbers, buckets, repair flag). */
-  readonly #u32: Uint32Array;
-  /** Index in {@link #u32} of shard 0's sequence number. */
-  readonly #seqBase: number;
   /** Whether get/exists/num try a lock-free read first. */
   readonly #lockFree: boolean;
   /** `mathInitial` as counter halves. */
   readonly #initial: CounterHalves = { low: 0, high: 0 };
   /** Scratch result of counter arithmetic (no allocation per operation). */
   readonly #result: CounterHalves = { low: 0, high: 0 };
-  // The locks this engine holds right now: one shard, or shards 0..#allShards-1 (whole-cache
-  // operations), plus maybe the global mutex (always taken last, released first).
-  #shard = -1;
-  #allShards = 0;
-  #globalHeld = false;
 
   /**
    * @param opts the cache's options (validated again here).
@@ -225,21 +189,18 @@ export class CacheEngine {
     this.options = opts;
     this.#layout = layout;
     this.#meta = new CacheMeta(regions.meta, layout, opts);
-    this.#slots = new CacheSlots(regions.data, layout, opts.blocksize);
+    this.#maxItemSize = maxItemSizeOf(opts);
+    this.#slots = new CacheSlots(regions.data, layout, opts.blocksize, opts.blocks, this.#maxItemSize);
     this.#chains = new BucketChains(this.#meta, this.#slots, opts.items);
     this.#lru = new LruList(this.#meta, this.#slots);
-    this.#locks = locks;
+    this.#locks = new CacheLocking(locks, this.#meta);
+    this.#reader = new LockFreeReader(this.#meta, this.#slots, clock, opts.items);
+    this.#key = new CacheKey(opts.keysize);
     this.#clock = clock;
     this.#hash = cacheHashFunction(opts.hash);
-    this.#maxItemSize = maxItemSizeOf(opts);
     this.#shardMask = layout.shardCount - 1;
     this.#hashsize = opts.hashsize;
     this.#keysize = opts.keysize;
-    this.#items = opts.items;
-    this.#blocks = opts.blocks;
-    this.#valueBytes = opts.blocks * opts.blocksize;
-    this.#u32 = this.#meta.u32;
-    this.#seqBase = this.#meta.seqIndex(0);
     this.#lockFree = LOCK_FREE_READS && !opts.purgeLru;
     bigIntToCounter(BigInt.asIntN(64, opts.mathInitial), this.#initial);
     if (mode === "attach") {
@@ -264,35 +225,43 @@ export class CacheEngine {
    * cache.get(Buffer.from("k")); // Buffer or null
    * ```
    */
-  get(key: Buffer): Buffer | null {
-    const h = this.#hash(key);
+  get(key: BytesLike): Buffer | null {
+    const k = this.#key;
+    k.load(key);
+    const len = k.length;
+    if (len > this.#keysize) {
+      // No item can have this key.
+      this.#meta.count(0, 1);
+      return null;
+    }
+    const h = this.#hash(k.bytes, len);
     const b = h % this.#hashsize;
     const s = b & this.#shardMask;
     if (this.#lockFree) {
-      const r = this.#readFree(key, h, b, s, READ_VALUE);
+      const r = this.#reader.read(k.bytes, len, h, b, s, READ_VALUE);
       if (r !== LOCKED) return r as Buffer | null;
     }
     for (let attempt = 0; ; attempt++) {
       try {
-        this.#lockShard(s);
-        const slot = this.#lookup(key, h, b, s, -1);
+        this.#locks.lockShard(s);
+        const slot = this.#lookup(h, b, s, -1);
         if (slot === 0) {
           this.#meta.count(s, 1);
           return null;
         }
         if (this.options.purgeLru) {
-          this.#needGlobal();
+          this.#locks.needGlobal();
           this.#lru.touch(slot);
         }
         const vs = this.#slots.low(slot, ITEM.valsize);
         const fb = this.#slots.low(slot, ITEM.firstBlock);
-        if (!this.#valueFits(fb, vs)) this.#corrupt();
+        if (!this.#slots.valueFits(fb, vs)) this.#corrupt();
         this.#countHit(slot, s);
         return this.#slots.copyValue(fb, vs);
       } catch (err) {
         this.#backOut(err, attempt);
       } finally {
-        this.#releaseAll();
+        this.#locks.releaseAll();
       }
     }
   }
@@ -304,22 +273,26 @@ export class CacheEngine {
    * cache.exists(Buffer.from("k")); // boolean
    * ```
    */
-  exists(key: Buffer): boolean {
-    const h = this.#hash(key);
+  exists(key: BytesLike): boolean {
+    const k = this.#key;
+    k.load(key);
+    const len = k.length;
+    if (len > this.#keysize) return false;
+    const h = this.#hash(k.bytes, len);
     const b = h % this.#hashsize;
     const s = b & this.#shardMask;
     if (this.#lockFree) {
-      const r = this.#readFree(key, h, b, s, READ_EXISTS);
+      const r = this.#reader.read(k.bytes, len, h, b, s, READ_EXISTS);
       if (r !== LOCKED) return r as boolean;
     }
     for (let attempt = 0; ; attempt++) {
       try {
-        this.#lockShard(s);
-        return this.#lookup(key, h, b, s, -1) !== 0;
+        this.#locks.lockShard(s);
+        return this.#lookup(h, b, s, -1) !== 0;
       } catch (err) {
         this.#backOut(err, attempt);
       } finally {
-        this.#releaseAll();
+        this.#locks.releaseAll();
       }
     }
   }
@@ -333,19 +306,22 @@ export class CacheEngine {
    * cache.expiresAt(Buffer.from("k")); // now + 60
    * ```
    */
-  expiresAt(key: Buffer): number {
-    const h = this.#hash(key);
+  expiresAt(key: BytesLike): number {
+    const k = this.#key;
+    k.load(key);
+    if (k.length > this.#keysize) return 0;
+    const h = this.#hash(k.bytes, k.length);
     const b = h % this.#hashsize;
     const s = b & this.#shardMask;
     for (let attempt = 0; ; attempt++) {
       try {
-        this.#lockShard(s);
-        const slot = this.#lookup(key, h, b, s, -1);
+        this.#locks.lockShard(s);
+        const slot = this.#lookup(h, b, s, -1);
         return slot === 0 ? 0 : this.#slots.get(slot, ITEM.expires);
       } catch (err) {
         this.#backOut(err, attempt);
       } finally {
-        this.#releaseAll();
+        this.#locks.releaseAll();
       }
     }
   }
@@ -361,7 +337,7 @@ export class CacheEngine {
    * cache.set(Buffer.from("k"), Buffer.from("other"));  // false, "v" kept
    * ```
    */
-  set(key: Buffer, value: Buffer, expires?: number): boolean {
+  set(key: BytesLike, value: Uint8Array, expires?: number): boolean {
     return this.#store(key, value, null, 0, 0n, relativeExpiry(expires), false);
   }
 
@@ -376,7 +352,7 @@ export class CacheEngine {
    * cache.update(Buffer.from("k"), Buffer.from("v2"), 30); // true
    * ```
    */
-  update(key: Buffer, value: Buffer, expires?: number): boolean {
+  update(key: BytesLike, value: Uint8Array, expires?: number): boolean {
     return this.#store(key, value, null, 0, 0n, relativeExpiry(expires), true);
   }
 
@@ -388,23 +364,26 @@ export class CacheEngine {
    * cache.del(Buffer.from("k")); // true
    * ```
    */
-  del(key: Buffer): boolean {
-    const h = this.#hash(key);
+  del(key: BytesLike): boolean {
+    const k = this.#key;
+    k.load(key);
+    if (k.length > this.#keysize) return false;
+    const h = this.#hash(k.bytes, k.length);
     const b = h % this.#hashsize;
     const s = b & this.#shardMask;
     for (let attempt = 0; ; attempt++) {
       try {
-        this.#lockShard(s);
+        this.#locks.lockShard(s);
         const now = unixSeconds(this.#clock);
-        const slot = this.#lookup(key, h, b, s, now);
+        const slot = this.#lookup(h, b, s, now);
         if (slot === 0) return false;
-        this.#needGlobal();
+        this.#locks.needGlobal();
         this.#deleteSlot(slot, b, s, now);
         return true;
       } catch (err) {
         this.#backOut(err, attempt);
       } finally {
-        this.#releaseAll();
+        this.#locks.releaseAll();
       }
     }
   }
@@ -418,7 +397,7 @@ export class CacheEngine {
    */
   clear(): boolean {
     return this.#op(() => {
-      this.#lockAll(true);
+      this.#locks.lockAll(true);
       this.#clearLocked(unixSeconds(this.#clock));
       return true;
     });
@@ -431,26 +410,22 @@ export class CacheEngine {
    * toward zero and division by 0 gives 0 (and succeeds).
    * @returns false when the cache cannot hold an 8-byte value (max item size < 8), for a bad key,
    *   or when full.
-   * @throws UwsgiError UWSGI_ERR_INVALID_ARGUMENT for an unknown op, an operand outside int64 or a
-   *   bad `expires`.
+   * @param operand a signed 64-bit integer: a bigint, or a number that is an integer (no BigInt is
+   *   built for a safe integer).
+   * @throws UwsgiError UWSGI_ERR_INVALID_ARGUMENT for an unknown op, an operand that is not an
+   *   integer or lies outside int64, or a bad `expires`.
    * @example
    * ```ts
    * cache.math("inc", Buffer.from("hits"), 1n); // true
-   * cache.num(Buffer.from("hits"));             // 1n
+   * cache.math("inc", "hits", 1);               // true
+   * cache.num(Buffer.from("hits"));             // 2n
    * ```
    */
-  math(op: CacheMathOp, key: Buffer, operand: bigint, expires?: number): boolean {
+  math(op: CacheMathOp, key: BytesLike, operand: bigint | number, expires?: number): boolean {
     if (op !== "inc" && op !== "dec" && op !== "mul" && op !== "div") {
       throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "op", `expected inc, dec, mul or div, got ${String(op)}`);
     }
-    if (typeof operand !== "bigint") throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "operand", `expected a signed 64-bit bigint, got ${String(operand)}`);
-    let n = Number(operand);
-    if (!Number.isSafeInteger(n)) {
-      if (operand < INT64_MIN || operand > INT64_MAX) {
-        throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "operand", `expected a signed 64-bit bigint, got ${String(operand)}`);
-      }
-      n = NaN;
-    }
+    const n = mathOperand(operand);
     return this.#store(key, null, op, n, operand, relativeExpiry(expires), true);
   }
 
@@ -462,18 +437,26 @@ export class CacheEngine {
    * cache.num(Buffer.from("hits")); // 0n when absent
    * ```
    */
-  num(key: Buffer): bigint {
-    const h = this.#hash(key);
+  num(key: BytesLike): bigint {
+    const k = this.#key;
+    k.load(key);
+    const len = k.length;
+    if (len > this.#keysize) {
+      // No item can have this key.
+      this.#meta.count(0, 1);
+      return 0n;
+    }
+    const h = this.#hash(k.bytes, len);
     const b = h % this.#hashsize;
     const s = b & this.#shardMask;
     if (this.#lockFree) {
-      const r = this.#readFree(key, h, b, s, READ_COUNTER);
+      const r = this.#reader.read(k.bytes, len, h, b, s, READ_COUNTER);
       if (r !== LOCKED) return r as bigint;
     }
     for (let attempt = 0; ; attempt++) {
       try {
-        this.#lockShard(s);
-        const slot = this.#lookup(key, h, b, s, -1);
+        this.#locks.lockShard(s);
+        const slot = this.#lookup(h, b, s, -1);
         if (slot === 0) {
           this.#meta.count(s, 1);
           return 0n;
@@ -481,13 +464,13 @@ export class CacheEngine {
         const slots = this.#slots;
         const fb = slots.low(slot, ITEM.firstBlock);
         const vs = slots.low(slot, ITEM.valsize);
-        if (!this.#valueFits(fb, vs)) this.#corrupt();
+        if (!slots.valueFits(fb, vs)) this.#corrupt();
         this.#countHit(slot, s);
         return vs === 8 ? counterToBigInt(slots.counterLow(fb), slots.counterHigh(fb)) : 0n;
       } catch (err) {
         this.#backOut(err, attempt);
       } finally {
-        this.#releaseAll();
+        this.#locks.releaseAll();
       }
     }
   }
@@ -501,7 +484,7 @@ export class CacheEngine {
    */
   keys(): Buffer[] {
     return this.#op(() => {
-      this.#lockAll(false);
+      this.#locks.lockAll(false);
       const now = unixSeconds(this.#clock);
       const out: Buffer[] = [];
       const slots = this.#slots;
@@ -583,114 +566,14 @@ export class CacheEngine {
     return this.#maxItemSize;
   }
 
-  // --- locking --------------------------------------------------------------------------------
-
-  /** Called right after taking a lock: flags a repair if its owner died; backs out if a repair is pending. */
-  #locked(recovered: boolean): void {
-    const u = this.#meta.u32;
-    if (recovered) Atomics.store(u, META_U32.repair, 1);
-    if (u[META_U32.repair] !== 0) throw NEEDS_REPAIR;
-  }
-
-  // Plain stores suffice for the sequence numbers: only the shard mutex holder writes them, and
-  // lock-free readers exist only on x86-64, where stores become visible in program order.
-
-  /** Makes shard `s`'s sequence number odd (its mutex is held): lock-free readers hold off. */
-  #seqEnter(s: number): void {
-    const u = this.#u32;
-    const i = this.#seqBase + s * SHARD_LINE_WORDS;
-    const v = u[i]!;
-    // Already odd when the previous holder died in the middle of a change.
-    if ((v & 1) === 0) u[i] = v + 1;
-  }
-
-  /** Makes shard `s`'s sequence number even again, and different: readers that overlapped retry. */
-  #seqExit(s: number): void {
-    const u = this.#u32;
-    const i = this.#seqBase + s * SHARD_LINE_WORDS;
-    u[i] = (u[i]! | 1) + 1;
-  }
-
-  /**
-   * Takes shard `s`'s mutex (the only lock held so far). When another process is at work in the
-   * shard (odd sequence number), first waits a little for it in user space: a critical section
-   * lasts a fraction of a microsecond, sleeping in the kernel and being woken costs several.
-   * `tryLock` is used only once the number is even, i.e. when no change can be half-done, so a
-   * dead owner it may silently take over needs no repair (one that died mid-change leaves the
-   * number odd: `lock()` then reports it).
-   */
-  #lockShard(s: number): void {
-    const m = this.#locks.shards[s]!;
-    const u = this.#u32;
-    const i = this.#seqBase + s * SHARD_LINE_WORDS;
-    if ((u[i]! & 1) !== 0) {
-      for (let spin = 0; spin < LOCK_SPINS; spin++) {
-        if ((Atomics.load(u, i) & 1) === 0 && m.tryLock()) {
-          this.#shard = s;
-          this.#seqEnter(s);
-          this.#locked(false);
-          return;
-        }
-      }
-    }
-    const recovered = m.lock();
-    this.#shard = s;
-    this.#seqEnter(s);
-    this.#locked(recovered);
-  }
-
-  /** Takes every shard mutex in ascending order, then (if `global`) the global one. */
-  #lockAll(global: boolean): void {
-    const shards = this.#locks.shards;
-    for (let s = 0; s < shards.length; s++) {
-      const recovered = shards[s]!.lock();
-      this.#allShards = s + 1;
-      this.#seqEnter(s);
-      this.#locked(recovered);
-    }
-    if (global) this.#needGlobal();
-  }
-
-  #needGlobal(): void {
-    if (this.#globalHeld) return;
-    const recovered = this.#locks.global.lock();
-    this.#globalHeld = true;
-    this.#locked(recovered);
-  }
-
-  /** Releases the global mutex and keeps the shard(s). */
-  #releaseGlobal(): void {
-    this.#globalHeld = false;
-    this.#locks.global.unlock();
-  }
-
-  /**
-   * Releases every lock held, in reverse order of acquisition, making the shards' sequence
-   * numbers even again unless `keepOdd` (an operation cut short by an unexpected error leaves its
-   * shards to the locked paths until their next writer, like a writer that died).
-   */
-  #releaseAll(keepOdd = false): void {
-    if (this.#globalHeld) this.#releaseGlobal();
-    const shards = this.#locks.shards;
-    if (this.#shard >= 0) {
-      const s = this.#shard;
-      this.#shard = -1;
-      if (!keepOdd) this.#seqExit(s);
-      shards[s]!.unlock();
-    }
-    while (this.#allShards > 0) {
-      const s = --this.#allShards;
-      if (!keepOdd) this.#seqExit(s);
-      shards[s]!.unlock();
-    }
-  }
+  // --- backing out and repairing ------------------------------------------------------------
 
   /**
    * The `catch` of every locked operation: releases the locks, rethrows anything but a repair
    * request, and otherwise repairs so that the caller can retry (attempt `attempt`).
    */
   #backOut(err: unknown, attempt: number): void {
-    this.#releaseAll(err !== NEEDS_REPAIR);
+    this.#locks.releaseAll(err !== NEEDS_REPAIR);
     if (err !== NEEDS_REPAIR) throw err;
     if (attempt >= MAX_REPAIRS) throw new UwsgiError("UWSGI_ERR_CACHE_REGION", this.options.name, "the shared region stays inconsistent after repeated repairs");
     this.#repair();
@@ -704,7 +587,7 @@ export class CacheEngine {
       } catch (err) {
         this.#backOut(err, attempt);
       } finally {
-        this.#releaseAll();
+        this.#locks.releaseAll();
       }
     }
   }
@@ -713,21 +596,14 @@ export class CacheEngine {
   #repair(): void {
     const u = this.#meta.u32;
     try {
-      const shards = this.#locks.shards;
-      for (let s = 0; s < shards.length; s++) {
-        if (shards[s]!.lock()) Atomics.store(u, META_U32.repair, 1);
-        this.#allShards = s + 1;
-        this.#seqEnter(s);
-      }
-      if (this.#locks.global.lock()) Atomics.store(u, META_U32.repair, 1);
-      this.#globalHeld = true;
+      this.#locks.lockForRepair();
       if (Atomics.load(u, META_U32.repair) !== 0) {
         const r = rebuildCacheMeta(this.options, this.#layout, this.#meta, this.#slots, this.#hash, unixSeconds(this.#clock));
         Atomics.store(u, META_U32.repair, 0);
         this.onLog?.(`[uwsgi-cache] cache "${this.options.name}" rebuilt after a process died holding its lock: ${r.restored} items kept, ${r.dropped} dropped`);
       }
     } finally {
-      this.#releaseAll();
+      this.#locks.releaseAll();
     }
   }
 
@@ -737,109 +613,22 @@ export class CacheEngine {
     throw NEEDS_REPAIR;
   }
 
-  // --- lock-free reads ------------------------------------------------------------------------
-
-  /**
-   * get (`what` READ_VALUE), exists (READ_EXISTS) or num (READ_COUNTER) without any mutex, under
-   * shard `s`'s sequence number; LOCKED when the read must be done with the mutex held instead.
-   */
-  #readFree(key: Buffer, h: number, b: number, s: number, what: number): Buffer | boolean | bigint | null | typeof LOCKED {
-    const u = this.#u32;
-    const si = this.#seqBase + s * SHARD_LINE_WORDS;
-    const slots = this.#slots;
-    if (key.length > this.#keysize) {
-      // No item can have this key.
-      if (what === READ_EXISTS) return false;
-      this.#meta.count(s, 1);
-      return what === READ_VALUE ? null : 0n;
-    }
-    for (let attempt = 0; attempt < OPTIMISTIC_TRIES; attempt++) {
-      const seq = Atomics.load(u, si);
-      // Odd: a writer is at work (or died at work: the locked path recovers).
-      if ((seq & 1) !== 0) {
-        this.optimisticReads.retries++;
-        continue;
-      }
-      if (u[META_U32.repair] !== 0) break;
-      const slot = this.#findFree(key, h, b);
-      let value: Buffer | null = null;
-      let counter = false;
-      let low = 0;
-      let high = 0;
-      let fits = true;
-      if (slot > 0 && what !== READ_EXISTS) {
-        const vs = slots.low(slot, ITEM.valsize);
-        const fb = slots.low(slot, ITEM.firstBlock);
-        fits = this.#valueFits(fb, vs);
-        if (what === READ_VALUE) {
-          // A huge torn length must not cost a huge allocation: check the header held still first.
-          if (fits && vs > CHECK_BEFORE_COPY && Atomics.load(u, si) !== seq) fits = false;
-          if (fits) value = slots.copyValue(fb, vs);
-        } else if (vs === 8) {
-          if (fits) {
-            counter = true;
-            low = slots.counterLow(fb);
-            high = slots.counterHigh(fb);
-          }
-        }
-      }
-      if (Atomics.load(u, si) !== seq) {
-        this.optimisticReads.retries++;
-        continue;
-      }
-      // Stable but impossible: corruption (the locked path repairs it); or an expired item (the
-      // locked path deletes it).
-      if (slot < 0 || !fits) break;
-      if (what === READ_EXISTS) return slot !== 0;
-      this.#meta.count(s, slot === 0 ? 1 : 0);
-      if (what === READ_VALUE) return value;
-      return counter ? counterToBigInt(low, high) : 0n;
-    }
-    this.optimisticReads.fallbacks++;
-    return LOCKED;
-  }
-
-  /** Whether a value of `length` bytes at block `firstBlock` is possible (a header read may be torn or corrupt). */
-  #valueFits(firstBlock: number, length: number): boolean {
-    return length > 0 && length <= this.#maxItemSize && firstBlock < this.#blocks && firstBlock * this.options.blocksize + length <= this.#valueBytes;
-  }
-
-  /**
-   * Lock-free lookup: the slot of a live `key` in bucket `b`, 0 when absent, {@link EXPIRED} or
-   * {@link TORN}. Every index is checked before use and every loop is bounded, so whatever a
-   * concurrent writer leaves half-done, this neither throws nor spins.
-   */
-  #findFree(key: Buffer, h: number, b: number): number {
-    const slots = this.#slots;
-    const items = this.#items;
-    const len = key.length;
-    let slot = this.#meta.bucket(b);
-    for (let rounds = 0; slot !== 0; rounds++) {
-      if (slot >= items || rounds >= items) return TORN;
-      if (slots.low(slot, ITEM.hash) === h && slots.low(slot, ITEM.keysize) === len && slots.keyEquals(slot, key)) {
-        const e = slots.get(slot, ITEM.expires);
-        return e !== 0 && e <= unixSeconds(this.#clock) ? EXPIRED : slot;
-      }
-      slot = slots.low(slot, ITEM.next);
-    }
-    return 0;
-  }
-
   // --- operations with their locks held -------------------------------------------------------
 
   /**
-   * Slot of a live `key` in bucket `b` (shard `s` held), else 0; an expired item found is deleted.
+   * Slot of the live current key (hash `h`) in bucket `b` (shard `s` held), else 0; an expired item found is deleted.
    * `now` may be -1: the clock is then read only if the item has an expiry.
    */
-  #lookup(key: Uint8Array, h: number, b: number, s: number, now: number): number {
-    if (key.length > this.#keysize) return 0;
-    const slot = this.#chains.find(key, h, b);
+  #lookup(h: number, b: number, s: number, now: number): number {
+    const k = this.#key;
+    if (k.length > this.#keysize) return 0;
+    const slot = this.#chains.find(k.bytes, k.length, h, b);
     if (slot === CHAIN_CORRUPT) this.#corrupt();
     if (slot === 0) return 0;
     const e = this.#slots.get(slot, ITEM.expires);
     if (e !== 0 && now < 0) now = unixSeconds(this.#clock);
     if (e !== 0 && e <= now) {
-      this.#needGlobal();
+      this.#locks.needGlobal();
       this.#deleteSlot(slot, b, s, now);
       return 0;
     }
@@ -870,38 +659,39 @@ export class CacheEngine {
    * `value` is the bytes to store, or null for math (`op`, with the operand as a number `n` when
    * it is a safe integer, else NaN, and as `operand`).
    */
-  #store(key: Buffer, value: Buffer | null, op: CacheMathOp | null, n: number, operand: bigint, relExpires: number, update: boolean): boolean {
+  #store(key: BytesLike, value: Uint8Array | null, op: CacheMathOp | null, n: number, operand: bigint | number, relExpires: number, update: boolean): boolean {
+    const k = this.#key;
+    k.load(key);
     const length = value === null ? 8 : value.length;
-    if (key.length === 0 || length === 0 || key.length > this.#keysize || length > this.#maxItemSize) return false;
-    const h = this.#hash(key);
+    if (k.length === 0 || length === 0 || k.length > this.#keysize || length > this.#maxItemSize) return false;
+    const h = this.#hash(k.bytes, k.length);
     const b = h % this.#hashsize;
     const s = b & this.#shardMask;
     for (let exclusive = false; ; exclusive = true) {
       for (let attempt = 0; ; attempt++) {
         try {
-          if (exclusive) this.#lockAll(true);
-          else this.#lockShard(s);
-          const r = this.#storeLocked(key, h, b, s, value, op, n, operand, relExpires, update, exclusive);
+          if (exclusive) this.#locks.lockAll(true);
+          else this.#locks.lockShard(s);
+          const r = this.#storeLocked(h, b, s, value, op, n, operand, relExpires, update, exclusive);
           if (r !== FULL) return r;
           break;
         } catch (err) {
           this.#backOut(err, attempt);
         } finally {
-          this.#releaseAll();
+          this.#locks.releaseAll();
         }
       }
     }
   }
 
   #storeLocked(
-    key: Buffer,
     h: number,
     b: number,
     s: number,
-    value: Buffer | null,
+    value: Uint8Array | null,
     op: CacheMathOp | null,
     n: number,
-    operand: bigint,
+    operand: bigint | number,
     relExpires: number,
     update: boolean,
     exclusive: boolean,
@@ -911,13 +701,13 @@ export class CacheEngine {
     const now = relExpires !== 0 || o.lastmod || o.sweepOnFull > 0 ? unixSeconds(this.#clock) : -1;
     const expires = relExpires === 0 ? 0 : Math.min(now + relExpires, Number.MAX_SAFE_INTEGER);
     const j = exclusive ? this.#layout.shardCount : s;
-    const slot = this.#lookup(key, h, b, s, now);
+    const slot = this.#lookup(h, b, s, now);
     const slots = this.#slots;
     if (slot !== 0) {
       if (!update) return false;
       const fb = slots.low(slot, ITEM.firstBlock);
       const vs = slots.low(slot, ITEM.valsize);
-      if (!this.#valueFits(fb, vs)) this.#corrupt();
+      if (!this.#slots.valueFits(fb, vs)) this.#corrupt();
       if (op === null) return this.#overwrite(slot, value, expires, j, now, exclusive);
       if (vs === 8) {
         if (this.#meta.bitmap === null) return this.#mathInPlace(slot, fb, op, n, operand, j, now);
@@ -935,7 +725,7 @@ export class CacheEngine {
     }
     if (op !== null) counterMath(op, this.#initial.low, this.#initial.high, n, operand, this.#result);
     const flags = op !== null ? ITEM_FLAG.update | ITEM_FLAG.math | ITEM_FLAG.fixExpire | MATH_FLAG[op] : update ? ITEM_FLAG.update : 0;
-    return this.#insert(key, h, b, value, expires, flags, j, now, exclusive);
+    return this.#insert(h, b, value, expires, flags, j, now, exclusive);
   }
 
   /**
@@ -943,14 +733,14 @@ export class CacheEngine {
    * keeps the current expiry (math). `undoLow`/`undoHigh` (an 8-byte counter's old value, -1:
    * none) make the journal entry restore that value instead of dropping the item.
    */
-  #overwrite(slot: number, value: Buffer | null, expires: number, j: number, now: number, exclusive: boolean, undoLow = -1, undoHigh = 0): boolean | typeof FULL {
+  #overwrite(slot: number, value: Uint8Array | null, expires: number, j: number, now: number, exclusive: boolean, undoLow = -1, undoHigh = 0): boolean | typeof FULL {
     const o = this.options;
     const slots = this.#slots;
     const meta = this.#meta;
     const bitmap = meta.bitmap;
     const length = value === null ? 8 : value.length;
     if (bitmap) {
-      this.#needGlobal();
+      this.#locks.needGlobal();
       const count = BlockBitmap.blocksFor(length, o.blocksize);
       const fb = bitmap.find(count, meta.u32[META_U32.bitmapPos]!);
       if (fb < 0) {
@@ -970,7 +760,7 @@ export class CacheEngine {
       bitmap.unmark(oldFb, oldCount);
     } else {
       // Expiry notes and lastModified need no global mutex: only the LRU list does.
-      if (o.purgeLru) this.#needGlobal();
+      if (o.purgeLru) this.#locks.needGlobal();
       meta.setJournal(j, slot);
       this.#writeValue(slots.low(slot, ITEM.firstBlock), value);
       slots.set(slot, ITEM.valsize, length);
@@ -990,7 +780,7 @@ export class CacheEngine {
    * value before either half is written, and a repair puts it back and keeps the item, so a
    * counter whose writer died holds either its old or its new value.
    */
-  #mathInPlace(slot: number, fb: number, op: CacheMathOp, n: number, operand: bigint, j: number, now: number): boolean {
+  #mathInPlace(slot: number, fb: number, op: CacheMathOp, n: number, operand: bigint | number, j: number, now: number): boolean {
     const o = this.options;
     const slots = this.#slots;
     const meta = this.#meta;
@@ -999,7 +789,7 @@ export class CacheEngine {
     const r = this.#result;
     counterMath(op, low, high, n, operand, r);
     if (o.purgeLru) {
-      this.#needGlobal();
+      this.#locks.needGlobal();
       this.#lru.touch(slot);
     }
     meta.setCounterJournal(j, slot, low, high);
@@ -1009,13 +799,13 @@ export class CacheEngine {
     return true;
   }
 
-  /** Stores a new item in a free slot (and blocks); FULL when there is no room and we are not exclusive. */
-  #insert(key: Uint8Array, h: number, b: number, value: Buffer | null, expires: number, flags: number, j: number, now: number, exclusive: boolean): boolean | typeof FULL {
+  /** Stores the current key as a new item in a free slot (and blocks); FULL when there is no room and we are not exclusive. */
+  #insert(h: number, b: number, value: Uint8Array | null, expires: number, flags: number, j: number, now: number, exclusive: boolean): boolean | typeof FULL {
     const o = this.options;
     const meta = this.#meta;
     const slots = this.#slots;
     const length = value === null ? 8 : value.length;
-    this.#needGlobal();
+    this.#locks.needGlobal();
     if (meta.freeCount === 0) {
       if (!exclusive) return FULL;
       this.#cacheFull(now);
@@ -1041,23 +831,24 @@ export class CacheEngine {
     meta.u32[META_U32.nItems]!++;
     if (expires !== 0) meta.noteExpiry(expires);
     if (o.lastmod) meta.f64[META_F64.lastModified] = now;
-    if (!exclusive) this.#releaseGlobal();
+    if (!exclusive) this.#locks.releaseGlobal();
     slots.set(slot, ITEM.flags, flags);
     slots.set(slot, ITEM.expires, expires);
     slots.set(slot, ITEM.hash, h);
     slots.set(slot, ITEM.hits, 0);
-    slots.writeKey(slot, key);
+    const k = this.#key;
+    slots.writeKey(slot, k.bytes, k.length);
     this.#writeValue(fb, value);
     slots.set(slot, ITEM.firstBlock, fb);
     slots.set(slot, ITEM.valsize, length);
-    slots.set(slot, ITEM.keysize, key.length);
+    slots.set(slot, ITEM.keysize, k.length);
     this.#chains.append(slot, b);
     meta.setJournal(j, 0);
     return true;
   }
 
   /** Writes `value`, or (null) the counter in {@link #result}, at block `firstBlock`. */
-  #writeValue(firstBlock: number, value: Buffer | null): void {
+  #writeValue(firstBlock: number, value: Uint8Array | null): void {
     if (value === null) this.#slots.writeCounter(firstBlock, this.#result.low, this.#result.high);
     else this.#slots.writeValue(firstBlock, value);
   }
@@ -1069,7 +860,7 @@ export class CacheEngine {
     const slots = this.#slots;
     const fb = slots.get(slot, ITEM.firstBlock);
     const vs = slots.get(slot, ITEM.valsize);
-    if (!this.#valueFits(fb, vs)) this.#corrupt();
+    if (!this.#slots.valueFits(fb, vs)) this.#corrupt();
     meta.setJournal(j, slot);
     this.#chains.unlink(slot, b);
     slots.clearItem(slot);
@@ -1115,7 +906,7 @@ export class CacheEngine {
 
   /** Deletes the expired items of shard `s`; returns how many and the earliest expiry left there. */
   #sweepShard(s: number, now: number): { freed: number; min: number } {
-    this.#lockShard(s);
+    this.#locks.lockShard(s);
     const slots = this.#slots;
     let freed = 0;
     let min = 0;
@@ -1127,7 +918,7 @@ export class CacheEngine {
           min = earliest(min, e);
           return;
         }
-        this.#needGlobal();
+        this.#locks.needGlobal();
         this.#deleteSlot(slot, b, s, now);
         freed++;
       });

@@ -101,7 +101,7 @@ export function rebuildCacheMeta(
     if (ok) {
       const key = slots.keyView(i, ks);
       h = hash(key);
-      ok = chains.find(key, h, h % hashsize) === 0;
+      ok = chains.find(key, ks, h, h % hashsize) === 0;
     }
     if (!ok) {
       slots.clearItem(i);

@@ -18,19 +18,33 @@ export class CacheSlots {
   readonly #slotBytes: number;
   readonly #blocksOffset: number;
   readonly #blocksize: number;
+  readonly #blocks: number;
+  readonly #maxItemSize: number;
+  /** Bytes of the value blocks (blocks × blocksize). */
+  readonly #valueBytes: number;
 
   /**
    * @param data the data region (at least `layout.dataBytes` long).
    * @param layout the cache's layout.
    * @param blocksize bytes per value block.
+   * @param blocks number of value blocks.
+   * @param maxItemSize the largest value the cache accepts.
    */
-  constructor(data: ArrayBuffer, layout: CacheLayout, blocksize: number) {
+  constructor(data: ArrayBuffer, layout: CacheLayout, blocksize: number, blocks: number, maxItemSize: number) {
     this.#view = new DataView(data, 0, layout.dataBytes);
     this.#bytes = Buffer.from(data, 0, layout.dataBytes);
     this.#words = new Int32Array(data, 0, layout.dataBytes >> 2);
     this.#slotBytes = layout.slotBytes;
     this.#blocksOffset = layout.blocksOffset;
     this.#blocksize = blocksize;
+    this.#blocks = blocks;
+    this.#maxItemSize = maxItemSize;
+    this.#valueBytes = blocks * blocksize;
+  }
+
+  /** Whether a value of `length` bytes at block `firstBlock` is possible (a header read may be torn or corrupt). */
+  valueFits(firstBlock: number, length: number): boolean {
+    return length > 0 && length <= this.#maxItemSize && firstBlock < this.#blocks && firstBlock * this.#blocksize + length <= this.#valueBytes;
   }
 
   /** Reads a u64 header field (exact up to 2^53). */
@@ -70,10 +84,9 @@ export class CacheSlots {
     this.#bytes.fill(0, off, off + ITEM_HEADER_BYTES);
   }
 
-  /** True when the slot holds exactly `key` (the caller has checked hash and keysize). */
-  keyEquals(slot: number, key: Uint8Array): boolean {
+  /** True when the slot holds exactly `key[0..len)` (the caller has checked hash and keysize). */
+  keyEquals(slot: number, key: Uint8Array, len: number): boolean {
     const off = slot * this.#slotBytes + ITEM.key;
-    const len = key.length;
     if (len > 32) return this.#bytes.compare(key, 0, len, off, off + len) === 0;
     // Short keys: a plain loop beats the native call.
     const bytes = this.#bytes;
@@ -81,9 +94,15 @@ export class CacheSlots {
     return true;
   }
 
-  /** Stores `key` in the slot's key area. */
-  writeKey(slot: number, key: Uint8Array): void {
-    this.#bytes.set(key, slot * this.#slotBytes + ITEM.key);
+  /** Stores `key[0..len)` in the slot's key area. */
+  writeKey(slot: number, key: Uint8Array, len: number): void {
+    const off = slot * this.#slotBytes + ITEM.key;
+    const bytes = this.#bytes;
+    if (len > 32) {
+      bytes.set(len === key.length ? key : key.subarray(0, len), off);
+      return;
+    }
+    for (let i = 0; i < len; i++) bytes[off + i] = key[i]!;
   }
 
   /** A copy of the slot's key (`keysize` bytes). */

@@ -14,7 +14,13 @@ export interface CounterHalves {
   high: number;
 }
 
+import { UwsgiError } from "../../errors.js";
+
 const TWO_32 = 4294967296;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+/** Dividends up to this size divide exactly as numbers (the quotient's rounding cannot cross an integer). */
+const EXACT_DIVIDEND = 2 ** 52;
 /** High halves in [-2^21, 2^21) keep `high * 2^32 + low` within ±2^53, i.e. exact as a number. */
 const SAFE_HIGH = 0x200000;
 
@@ -30,6 +36,31 @@ export function bigIntToCounter(n: bigint, out: CounterHalves): void {
   out.high = Number(BigInt.asIntN(32, n >> 32n));
 }
 
+/**
+ * Checks a math operand and returns it as a number when it is a safe integer, else NaN (the
+ * arithmetic then uses it as a bigint). No BigInt is built for a number.
+ * @throws UwsgiError UWSGI_ERR_INVALID_ARGUMENT for a non-integer or a value outside int64.
+ * @example
+ * ```ts
+ * mathOperand(5);       // 5
+ * mathOperand(2n ** 60n); // NaN (used as a bigint)
+ * ```
+ */
+export function mathOperand(operand: bigint | number): number {
+  if (typeof operand === "number") {
+    if (Number.isSafeInteger(operand)) return operand;
+    if (Number.isInteger(operand) && operand >= -(2 ** 63) && operand < 2 ** 63) return NaN;
+    throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "operand", `expected a signed 64-bit integer, got ${String(operand)}`);
+  }
+  if (typeof operand !== "bigint") throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "operand", `expected a signed 64-bit bigint, got ${String(operand)}`);
+  const n = Number(operand);
+  if (Number.isSafeInteger(n)) return n;
+  if (operand < INT64_MIN || operand > INT64_MAX) {
+    throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "operand", `expected a signed 64-bit bigint, got ${String(operand)}`);
+  }
+  return NaN;
+}
+
 function applyBig(op: CacheMathOp, a: bigint, b: bigint): bigint {
   let r: bigint;
   if (op === "inc") r = a + b;
@@ -43,23 +74,30 @@ function applyBig(op: CacheMathOp, a: bigint, b: bigint): bigint {
  * `out = (low, high) <op> operand`, wrapping at 64 bits; division truncates toward zero and
  * division by zero gives 0.
  * @param n the operand as a number when it is a safe integer, else NaN (then `operand` is used).
- * @param operand the operand as a signed 64-bit bigint.
+ * @param operand the operand as a signed 64-bit integer (bigint, or an integer number).
  * @example
  * ```ts
  * const out = { low: 0, high: 0 };
  * counterMath("inc", 0xffffffff, 0, 1, 1n, out); // out = { low: 0, high: 1 }
  * ```
  */
-export function counterMath(op: CacheMathOp, low: number, high: number, n: number, operand: bigint, out: CounterHalves): void {
-  if (op !== "div" && n === n && high >= -SAFE_HIGH && high < SAFE_HIGH) {
+export function counterMath(op: CacheMathOp, low: number, high: number, n: number, operand: bigint | number, out: CounterHalves): void {
+  if (n === n && high >= -SAFE_HIGH && high < SAFE_HIGH) {
     const v = high * TWO_32 + low;
-    // Inputs are exact; a result within ±(2^53 - 1) is exact too, a larger one is not safe.
-    const r = op === "inc" ? v + n : op === "dec" ? v - n : v * n;
+    let r: number;
+    if (op === "div") {
+      // Division by 0 gives 0; a quotient of a dividend within ±2^52 is exact when truncated.
+      r = n === 0 ? 0 : v >= -EXACT_DIVIDEND && v <= EXACT_DIVIDEND ? Math.trunc(v / n) : NaN;
+      if (r === 0) r = 0; // no -0
+    } else {
+      // Inputs are exact; a result within ±(2^53 - 1) is exact too, a larger one is not safe.
+      r = op === "inc" ? v + n : op === "dec" ? v - n : v * n;
+    }
     if (Number.isSafeInteger(r)) {
       out.low = r >>> 0;
       out.high = Math.floor(r / TWO_32);
       return;
     }
   }
-  bigIntToCounter(applyBig(op, counterToBigInt(low, high), operand), out);
+  bigIntToCounter(applyBig(op, counterToBigInt(low, high), typeof operand === "bigint" ? operand : BigInt(operand)), out);
 }

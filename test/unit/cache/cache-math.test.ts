@@ -118,7 +118,22 @@ test("math is refused when an 8-byte value does not fit, and validates its argum
   assert.equal(ok.math("inc", B(""), 1n), false, "empty key");
   assert.throws(() => ok.math("pow" as "inc", B("k"), 1n), (err) => isUwsgiError(err, "UWSGI_ERR_INVALID_ARGUMENT") && err.message.includes("op"));
   assert.throws(() => ok.math("inc", B("k"), 2n ** 63n), (err) => isUwsgiError(err, "UWSGI_ERR_INVALID_ARGUMENT") && err.message.includes("operand"));
-  assert.throws(() => ok.math("inc", B("k"), 1 as unknown as bigint), (err) => isUwsgiError(err, "UWSGI_ERR_INVALID_ARGUMENT"));
+  assert.throws(() => ok.math("inc", B("k"), 1.5), (err) => isUwsgiError(err, "UWSGI_ERR_INVALID_ARGUMENT") && err.message.includes("operand"));
+  assert.throws(() => ok.math("inc", B("k"), "1" as unknown as bigint), (err) => isUwsgiError(err, "UWSGI_ERR_INVALID_ARGUMENT"));
+  assert.throws(() => ok.math("inc", B("k"), 2 ** 64), (err) => isUwsgiError(err, "UWSGI_ERR_INVALID_ARGUMENT") && err.message.includes("operand"));
+});
+
+test("math takes integer numbers as operands as well as bigints (no BigInt per call)", () => {
+  const { cache } = cacheOf("name=m,items=10,blocksize=8");
+  assert.equal(cache.math("inc", "k", 5), true);
+  assert.equal(cache.math("mul", "k", 3), true);
+  assert.equal(cache.num("k"), 15n);
+  assert.equal(cache.math("div", "k", -4), true);
+  assert.equal(cache.num("k"), -3n, "division truncates toward zero");
+  assert.equal(cache.math("inc", "k", 2 ** 60), true, "an integer number beyond 2^53 is used exactly, as a bigint");
+  assert.equal(cache.num("k"), 2n ** 60n - 3n);
+  assert.equal(cache.math("div", "k", 0), true);
+  assert.equal(cache.num("k"), 0n, "division by zero gives 0");
 });
 
 test("math on bitmap caches reads the old value before moving it to new blocks (uWSGI bitmap math bug)", () => {

@@ -39,6 +39,16 @@ test("counter math: carries into the high half, crosses zero, wraps at 64 bits",
   assert.equal(run("div", -7n, 2n), -3n, "division truncates toward zero");
   assert.equal(run("div", 7n, 0n), 0n);
   assert.equal(run("inc", 5n, 2n ** 62n), 2n ** 62n + 5n, "an operand beyond 2^53");
+  assert.equal(run("div", -1n, 3n), 0n, "a zero quotient");
+  assert.equal(Object.is(Number(run("div", -1n, 3n)), 0), true);
+});
+
+test("counter division as numbers stays exact at the edge of the number fast path (2^52)", () => {
+  for (const a of [2n ** 52n, 2n ** 52n - 1n, -(2n ** 52n), 2n ** 52n + 1n, 2n ** 53n - 1n, -(2n ** 53n) + 1n]) {
+    for (const b of [1n, -1n, 2n, 3n, 7n, 2n ** 26n + 1n, 2n ** 52n - 1n, 2n ** 52n, -(2n ** 51n) - 3n]) {
+      assert.equal(run("div", a, b), reference("div", a, b), `${a} / ${b}`);
+    }
+  }
 });
 
 test("counter math agrees with BigInt arithmetic on random operands", () => {

@@ -62,6 +62,7 @@ export const ERROR_CODES = {
   UWSGI_ERR_MULE_INVALID: { kind: "ValueError", message: "invalid mule %s" },
   UWSGI_ERR_FARM_UNKNOWN: { kind: "ValueError", message: "unknown farm %s" },
   UWSGI_ERR_NOT_IN_MULE: { kind: "ValueError", message: "you can receive mule messages only in a mule !!!" },
+  UWSGI_ERR_MULE_MSG_TOO_LARGE: { kind: "ValueError", message: "mule message of %s bytes is larger than --mule-msg-size (%s bytes)" },
 
   // --- uwsgi protocol --------------------------------------------------------------------------
   UWSGI_ERR_PACKET_MALFORMED: { kind: "ValueError", message: "malformed uwsgi packet: %s" },

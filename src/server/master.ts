@@ -9,10 +9,11 @@
  */
 import { fork, type StdioOptions } from "node:child_process";
 import { unlinkSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { constants } from "node:os";
 import type { Readable } from "node:stream";
 import { UwsgiError } from "../errors.js";
-import { childEnvironment, type WorkerPlan } from "./child-environment.js";
+import { childEnvironment, type ChildRole, type WorkerPlan } from "./child-environment.js";
 import { isWorkerMessage, type MasterMessage, type WorkerMessage } from "./ipc-messages.js";
 import { resolveListenHost } from "./listen-address.js";
 import { listenQueueLength } from "./listen-queue.js";
@@ -31,6 +32,8 @@ import type { MasterControl } from "./control/master-control.js";
 import { MasterFifo } from "./control/master-fifo.js";
 import { renderStatsJson } from "./stats/stats-document.js";
 import { dropPrivileges, setSocketPermissions, type Privileges } from "./privileges.js";
+import { BusServer } from "./process-bus/bus-server.js";
+import { InstanceMules, mulePlanOf } from "./mules/instance-mules.js";
 
 /** Exit code when no worker could load the app at startup (uWSGI's UWSGI_FAILED_APP_CODE). */
 export const FAILED_APP_EXIT_CODE = 22;
@@ -86,6 +89,9 @@ export class Master {
   #memory: InstanceMemory | null = null;
   #touch: TouchWatcher[] = [];
   #fifo: MasterFifo | null = null;
+  /** The unix socket children reach the master on (mule messages, RPC). */
+  #bus: BusServer | null = null;
+  #mules: InstanceMules | null = null;
   #tick: NodeJS.Timeout | null = null;
   #lastTick = Date.now();
   #tableDirty = true;
@@ -163,11 +169,23 @@ export class Master {
       // bind first (as root if started so), then drop: memory, fifo and workers belong to --uid
       if (this.#cfg.privileges) dropPrivileges(this.#cfg.privileges, (line) => this.#log.line(line));
       this.#memory = InstanceMemory.create(this.#cfg.argv, String(process.pid), (line) => this.#log.line(line));
+      this.#bus = await BusServer.listen();
+      const mulePlan = mulePlanOf(this.#memory.config);
+      if (mulePlan) {
+        this.#mules = new InstanceMules(mulePlan, this.#bus, {
+          log: this.#log,
+          entry: fileURLToPath(new URL("./mules/mule-main.js", import.meta.url)),
+          execArgv: WORKER_EXEC_ARGV,
+          env: (id) => ({ ...process.env, ...this.#childEnv("mule", id) }),
+          onExit: (pid) => this.#memory?.engines.releaseLocksOf(pid),
+        });
+      }
       const fifos = this.#cfg.control?.masterFifo ?? [];
       if (fifos.length) this.#fifo = new MasterFifo(fifos, fifoCommands(this), (line) => this.#log.line(line));
     } catch (err) {
       for (const sock of this.sockets) sock.close();
       await this.#stats?.close();
+      await this.#bus?.close();
       this.#memory?.close();
       throw err;
     }
@@ -177,6 +195,7 @@ export class Master {
     for (const note of s.remote.notes) this.#log.line(note);
     this.#log.line(`spawned uWSGI master process (pid: ${process.pid})`);
     for (const slot of this.slots) slot.current = this.#spawn(slot, "first");
+    this.#mules?.start();
     this.#installSignals();
     if (s.touchReload.length) this.#touch.push(new TouchWatcher(s.touchReload, (p) => this.reload(false, `*** ${p} has been touched... grace them all !!! ***`)));
     if (s.touchChainReload.length) this.#touch.push(new TouchWatcher(s.touchChainReload, (p) => this.reload(true, `*** ${p} has been touched... chain reload !!! ***`)));
@@ -208,6 +227,14 @@ export class Master {
     };
   }
 
+  /** The environment variables that tell a child who it is and what the instance is. */
+  #childEnv(role: ChildRole, id: number): Record<string, string> {
+    return {
+      ...childEnvironment({ role, id, masterPid: process.pid, instance: String(process.pid), argv: this.#cfg.argv, plan: this.#plan() }),
+      ...this.#mules?.childEnv(),
+    };
+  }
+
   #spawn(slot: WorkerSlot, why: "first" | "respawn" | "reload"): WorkerProcess {
     const stdio: StdioOptions = ["ignore", "pipe", "pipe", "ipc", ...this.sockets.map((s) => s.fd)];
     const env = {
@@ -215,14 +242,7 @@ export class Master {
       // after each one, so idle workers get their share of new (keep-alive) connections
       UV_TCP_SINGLE_ACCEPT: "1",
       ...process.env,
-      ...childEnvironment({
-        role: "worker",
-        id: slot.id,
-        masterPid: process.pid,
-        instance: String(process.pid),
-        argv: this.#cfg.argv,
-        plan: this.#plan(),
-      }),
+      ...this.#childEnv("worker", slot.id),
     };
     const child = fork(this.#cfg.workerEntry, [], { stdio, env, execArgv: WORKER_EXEC_ARGV });
     const proc = new WorkerProcess(child, slot, Date.now());
@@ -419,6 +439,7 @@ export class Master {
     this.#log.line(why ?? (chain ? "chain reload starting..." : "...gracefully reloading workers..."));
     this.#cfg.control?.onEvent?.("reloading", chain ? "chain reload" : "graceful reload");
     this.#isReload = true;
+    this.#mules?.reload();
     if (chain) {
       this.#chainQueue = [...this.slots];
       this.#chainNext();
@@ -541,12 +562,14 @@ export class Master {
         else if (!proc.exited) proc.child.kill("SIGKILL");
       }
     }
+    this.#mules?.stop(graceful, () => this.#checkFinished());
     this.#checkFinished();
   }
 
   #checkFinished(): void {
     if (this.#state !== "stopping") return;
     if (this.slots.some((s) => s.processes().some((p) => !p.exited))) return;
+    if (this.#mules && !this.#mules.finished) return;
     this.#state = "done";
     if (this.#tick) clearInterval(this.#tick);
     for (const [sig, fn] of this.#signalHandlers) process.off(sig, fn);
@@ -563,7 +586,7 @@ export class Master {
       }
     }
     this.#memory?.close();
-    void (this.#stats?.close() ?? Promise.resolve()).finally(() => {
+    void Promise.all([this.#stats?.close(), this.#bus?.close()]).finally(() => {
       this.#log.line("goodbye to uWSGI.");
       this.#resolveDone(this.#exitCode);
     });

@@ -18,6 +18,7 @@ import { LineBatcher } from "./line-batcher.js";
 import { createRequestRunner, type RunnerConfig } from "./request-runner.js";
 import { runtimeBackend } from "./runtime-backend.js";
 import { defaultModifierRegistry } from "./uwsgi-protocol/modifier-handlers.js";
+import { attachServerMules } from "./mules/server-mules.js";
 import { createUwsgiProtocolServer } from "./uwsgi-protocol/uwsgi-protocol-server.js";
 import { installWorkerState, WorkerState } from "./worker-state.js";
 
@@ -141,6 +142,7 @@ async function start(): Promise<void> {
     // turns tracking back on): an app that cannot read it does not pay for it (request-context.ts).
     deferRequestTracking();
     const uwsgi = runtimeBackend();
+    attachServerMules(uwsgi);
     if (!plan.app) throw new Error("no app given");
     app = await loadApp(plan.app);
     if (typeof uwsgi.post_fork_hook === "function") await uwsgi.post_fork_hook();

@@ -1,0 +1,208 @@
+/**
+ * A child's side of mule messaging, over the process bus: `mule_msg`/`farm_msg` from any process,
+ * and in a mule the receiving end (`mule_get_msg`, `farm_get_msg` and the message loop). It is
+ * the server's {@link MuleTransport}.
+ *
+ * A mule grants the master {@link MULE_PREFETCH} credits and keeps what it is handed in a local
+ * buffer; a message counts as taken (acknowledged to the master, in one write before the code
+ * sees it) only when `mule_get_msg` returns it or the loop passes it to `mule_msg_hook`. What a
+ * mule was handed but had not taken goes back to the master's queue if it dies.
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import type { FarmConfig, MuleConfig } from "../../config/instance-config.js";
+import { UwsgiError } from "../../errors.js";
+import type { MuleTarget, MuleTransport } from "../../module/mule-functions.js";
+import type { RoleKind } from "../../module/process-role.js";
+import { connectBus } from "../process-bus/bus-client.js";
+import type { BusConnection } from "../process-bus/bus-connection.js";
+import { Channel, Frame } from "../process-bus/bus-frames.js";
+import { FRAME_HEADER_BYTES } from "../process-bus/frame-codec.js";
+import { FILTER_FARMS, FILTER_OWN, encodeBusy, encodeCredit, encodeSendHead, encodeTaken } from "./mule-frames.js";
+import { MULE_PREFETCH, MULE_SENDER_BUFFER_BYTES } from "./mule-limits.js";
+
+/** A message handed to this mule, not yet taken. */
+interface Delivered {
+  readonly id: number;
+  readonly bit: number;
+  readonly msg: Buffer;
+}
+
+interface Waiter {
+  readonly filter: number;
+  readonly resolve: (msg: Buffer | null) => void;
+  timer: NodeJS.Timeout | null;
+}
+
+/** What the client needs to know about its process and instance. */
+export interface MuleClientOptions {
+  readonly masterPid: number;
+  readonly role: RoleKind;
+  /** Worker, mule or spooler id. */
+  readonly id: number;
+  readonly mules: readonly MuleConfig[];
+  readonly farms: readonly FarmConfig[];
+  /** Largest message (`--mule-msg-size`). */
+  readonly maxMessageBytes: number;
+  readonly log: (line: string) => void;
+}
+
+/** Mule messaging of one process. */
+export class MuleClient implements MuleTransport {
+  #conn: BusConnection | null = null;
+  readonly #buffer: Delivered[] = [];
+  #waiters: Waiter[] = [];
+  #filter = 0;
+  #granted = false;
+  #busySince = 0;
+  #reportedBusy = 0;
+  #busyTimer: NodeJS.Timeout | null = null;
+  /** Called when the connection to the master is lost (the master is gone). */
+  onMasterLost: (() => void) | null = null;
+
+  constructor(private readonly opts: MuleClientOptions) {}
+
+  mules(): readonly MuleConfig[] {
+    return this.opts.mules;
+  }
+
+  farms(): readonly FarmConfig[] {
+    return this.opts.farms;
+  }
+
+  #connection(): BusConnection {
+    if (this.#conn && !this.#conn.closed) return this.#conn;
+    const { masterPid, role, id } = this.opts;
+    this.#conn = connectBus(
+      masterPid,
+      { channel: Channel.MULES, role, id, pid: process.pid },
+      (type, body) => {
+        if (type === Frame.MULE_DELIVER && body.length >= 5) this.#onDeliver(body.readUInt32LE(0), body[4]!, body.subarray(5));
+      },
+      () => this.onMasterLost?.(),
+    );
+    return this.#conn;
+  }
+
+  /**
+   * Queues `message` for `target` at the master.
+   * @returns false when this process already has {@link MULE_SENDER_BUFFER_BYTES} waiting for the master.
+   * @throws UwsgiError UWSGI_ERR_MULE_MSG_TOO_LARGE beyond `--mule-msg-size`.
+   */
+  send(target: MuleTarget, message: Buffer): boolean {
+    if (message.length > this.opts.maxMessageBytes) {
+      throw new UwsgiError("UWSGI_ERR_MULE_MSG_TOO_LARGE", message.length, this.opts.maxMessageBytes);
+    }
+    const conn = this.#connection();
+    if (conn.pendingBytes > MULE_SENDER_BUFFER_BYTES) {
+      this.opts.log(`*** MULE MSG QUEUE IS FULL: ${conn.pendingBytes} bytes wait for the master (limit ${MULE_SENDER_BUFFER_BYTES}) ***`);
+      return false;
+    }
+    // One copy: the caller may reuse its buffer once mule_msg returns.
+    const head = encodeSendHead(target);
+    const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + head.length + message.length);
+    frame.writeUInt32LE(head.length + message.length, 0);
+    frame[4] = Frame.MULE_SEND;
+    head.copy(frame, FRAME_HEADER_BYTES);
+    message.copy(frame, FRAME_HEADER_BYTES + head.length);
+    conn.sendRaw(frame);
+    return true;
+  }
+
+  // ---------------------------------------------------------------- receiving (mules only) ----
+
+  /** Tells the master which queues this mule reads; the first call grants the prefetch credits. */
+  #want(filter: number): void {
+    if (this.#granted && this.#filter === filter) return;
+    this.#filter = filter;
+    this.#connection().send(Frame.MULE_CREDIT, encodeCredit(filter, this.#granted ? 0 : MULE_PREFETCH));
+    this.#granted = true;
+  }
+
+  #onDeliver(id: number, bit: number, msg: Buffer): void {
+    const item: Delivered = { id, bit, msg };
+    const w = this.#waiters.find((x) => x.filter & bit);
+    if (w) {
+      this.#take([item]);
+      this.#settle(w, msg);
+      return;
+    }
+    this.#buffer.push(item);
+  }
+
+  /** Acknowledges `items` to the master before any code sees them. */
+  #take(items: readonly Delivered[]): void {
+    const conn = this.#connection();
+    conn.send(Frame.MULE_TAKEN, encodeTaken(items.map((d) => d.id)));
+    conn.flush();
+  }
+
+  #settle(w: Waiter, msg: Buffer | null): void {
+    this.#waiters = this.#waiters.filter((x) => x !== w);
+    if (w.timer) clearTimeout(w.timer);
+    w.resolve(msg);
+  }
+
+  /** Takes up to `max` buffered messages matching `filter`. */
+  #takeBuffered(filter: number, max: number): Delivered[] {
+    const out: Delivered[] = [];
+    for (let i = 0; i < this.#buffer.length && out.length < max; ) {
+      if (this.#buffer[i]!.bit & filter) out.push(this.#buffer.splice(i, 1)[0]!);
+      else i++;
+    }
+    if (out.length) this.#take(out);
+    return out;
+  }
+
+  receive(_muleId: number, opts: { farms: boolean; farmsOnly: boolean; timeoutMs: number | null }): Promise<Buffer | null> {
+    const filter = opts.farmsOnly ? FILTER_FARMS : opts.farms ? FILTER_OWN | FILTER_FARMS : FILTER_OWN;
+    this.#want(filter);
+    const [got] = this.#takeBuffered(filter, 1);
+    if (got) return Promise.resolve(got.msg);
+    return new Promise((resolve) => {
+      const w: Waiter = { filter, resolve, timer: null };
+      if (opts.timeoutMs !== null) w.timer = setTimeout(() => this.#settle(w, null), opts.timeoutMs);
+      this.#waiters.push(w);
+    });
+  }
+
+  /**
+   * The message loop's receive: waits for messages of the mule's own, shared and farm queues and
+   * takes up to `max` of them at once.
+   */
+  async receiveBatch(max: number): Promise<Buffer[]> {
+    const filter = FILTER_OWN | FILTER_FARMS;
+    this.#want(filter);
+    const got = this.#takeBuffered(filter, max);
+    if (got.length) return got.map((d) => d.msg);
+    const one = await new Promise<Buffer | null>((resolve) => this.#waiters.push({ filter, resolve, timer: null }));
+    return one ? [one] : [];
+  }
+
+  // ---------------------------------------------------------------- mule harakiri -------------
+
+  /**
+   * Marks this mule busy (a message or signal handler runs) or idle, for `--mule-harakiri`. Going
+   * from idle to busy is reported at once (a handler that blocks the event loop is still seen);
+   * later starts and going idle are reported within 200 ms.
+   */
+  setBusy(busy: boolean): void {
+    const now = busy ? Date.now() : 0;
+    const wasIdle = this.#busySince === 0;
+    this.#busySince = now;
+    if (busy && wasIdle) this.#reportBusy();
+    if (!this.#busyTimer) {
+      this.#busyTimer = setInterval(() => {
+        if (this.#reportedBusy !== this.#busySince) this.#reportBusy();
+      }, 200);
+      this.#busyTimer.unref();
+    }
+  }
+
+  #reportBusy(): void {
+    this.#reportedBusy = this.#busySince;
+    const conn = this.#connection();
+    conn.send(Frame.MULE_BUSY, encodeBusy(this.#busySince));
+    conn.flush();
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * Entry point of a mule process (forked by the master after the workers). It builds the `uwsgi`
+ * module for its role (mule N: `mule_id()` is N, `worker_id()` 0), imports the app (for the
+ * handlers and `uwsgi.mule_msg_hook` it sets; a mule serves no requests), runs
+ * `uwsgi.post_fork_hook`, then either
+ * - runs its program (`--mule=FILE`, or `--mule=FILE:EXPORT` to call that export): when the
+ *   module's evaluation (or the export's promise) ends, the mule exits and the master respawns
+ *   it, as uWSGI does; or
+ * - runs the message loop: every message of its own queue, the shared queue and its farms' goes
+ *   to `uwsgi.mule_msg_hook` (awaited, one at a time), or is logged as
+ *   `*** mule N received a X bytes message ***` when no hook is set.
+ * SIGTERM (reload, stop) lets a message being handled by the loop finish; the mule then exits
+ * (a programmed mule exits at once).
+ * @module
+ */
+import { existsSync } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { UwsgiModule } from "../../api.js";
+import { readChildIdentity } from "../child-environment.js";
+import { runtimeBackend } from "../runtime-backend.js";
+import { readMulePlan } from "./mule-plan.js";
+import { attachServerMules, serverMuleClient } from "./server-mules.js";
+
+/** Messages the loop takes at once while the hook answers synchronously. */
+const LOOP_BATCH = 256;
+
+const identity = readChildIdentity();
+const plan = readMulePlan();
+if (!identity || identity.role !== "mule" || !plan) {
+  process.stderr.write("uwsgi-node: the mule entry must be started by the uwsgi-node master\n");
+  process.exit(1);
+}
+const muleId = identity.id;
+const config = plan.mules.find((m) => m.id === muleId);
+process.title = `uwsgi-node mule ${muleId}`;
+
+let stopping = false;
+let handling = false;
+process.on("SIGTERM", () => {
+  stopping = true;
+  if (!handling) process.exit(0);
+});
+process.on("SIGINT", () => undefined);
+process.on("SIGHUP", () => undefined);
+// The master is gone: nobody will respawn us.
+process.on("disconnect", () => process.exit(0));
+process.stdout.on("error", () => undefined);
+process.stderr.on("error", () => undefined);
+
+function describe(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}
+
+/** Splits `FILE:EXPORT` (the export part is an identifier, so `C:\x` style paths survive). */
+function programSpec(program: string): { path: string; exportName: string | null } {
+  const m = /^(.*):([A-Za-z_$][\w$]*)$/.exec(program);
+  const [path, exportName] = m && !existsSync(program) ? [m[1]!, m[2]!] : [program, null];
+  return { path: isAbsolute(path) ? path : resolve(path), exportName };
+}
+
+async function runProgram(program: string): Promise<void> {
+  const { path, exportName } = programSpec(program);
+  const mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  if (exportName !== null) {
+    const fn = mod[exportName];
+    if (typeof fn !== "function") throw new Error(`mule ${muleId}: ${path} exports no function ${JSON.stringify(exportName)}`);
+    await (fn as () => unknown)();
+  }
+}
+
+async function messageLoop(uwsgi: UwsgiModule): Promise<never> {
+  const client = serverMuleClient()!;
+  const harakiri = plan!.harakiri > 0;
+  let batch = LOOP_BATCH;
+  for (;;) {
+    const messages = await client.receiveBatch(batch);
+    handling = true;
+    for (const msg of messages) {
+      if (harakiri) client.setBusy(true);
+      const hook = uwsgi.mule_msg_hook;
+      if (typeof hook !== "function") {
+        process.stdout.write(`*** mule ${muleId} received a ${msg.length} bytes message ***\n`);
+        continue;
+      }
+      try {
+        const r = hook(msg) as unknown;
+        if (r && typeof (r as Promise<unknown>).then === "function") {
+          // An async hook: take one message at a time, so a mule that dies loses at most one.
+          batch = 1;
+          await r;
+        } else {
+          batch = LOOP_BATCH;
+        }
+      } catch (err) {
+        process.stderr.write(`mule ${muleId}: mule_msg_hook failed: ${describe(err)}\n`);
+      }
+    }
+    handling = false;
+    if (harakiri) client.setBusy(false);
+    if (stopping) process.exit(0);
+  }
+}
+
+async function main(): Promise<void> {
+  const uwsgi = runtimeBackend();
+  attachServerMules(uwsgi);
+  serverMuleClient()!.onMasterLost = () => process.exit(0);
+  const app = identity!.plan?.app;
+  if (app) await import(pathToFileURL(app.path).href);
+  if (typeof uwsgi.post_fork_hook === "function") await uwsgi.post_fork_hook();
+  if (config?.program) {
+    await runProgram(config.program);
+    process.exit(0);
+  }
+  await messageLoop(uwsgi);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`mule ${muleId}: ${describe(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,93 @@
+/**
+ * One end of a process-bus connection: frames in, frames out. Frames written in the same tick
+ * leave in one `writev` (the socket is corked until the next tick), so a loop of small messages
+ * costs one system call per tick, not one per message.
+ * @module
+ */
+import type { Buffer } from "node:buffer";
+import type { Socket } from "node:net";
+import { FrameReader, frameHeader } from "./frame-codec.js";
+
+/** A framed connection. */
+export class BusConnection {
+  #corked = false;
+  #closed = false;
+  readonly #uncork = (): void => {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.socket.uncork();
+  };
+
+  /**
+   * @param onFrame receives each frame (the body is a view: copy what outlives the call).
+   * @param onClose called once when the connection ends for any reason.
+   */
+  constructor(
+    readonly socket: Socket,
+    onFrame: (type: number, body: Buffer) => void,
+    onClose: () => void,
+  ) {
+    const reader = new FrameReader(onFrame, () => socket.destroy());
+    socket.on("data", (chunk: Buffer) => reader.push(chunk));
+    socket.on("error", () => undefined);
+    socket.on("close", () => {
+      this.#closed = true;
+      onClose();
+    });
+  }
+
+  get closed(): boolean {
+    return this.#closed || this.socket.destroyed;
+  }
+
+  /** Bytes written but not yet handed to the kernel. */
+  get pendingBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  /** Sends a frame of `type` whose body is the concatenation of `parts` (not copied). */
+  send(type: number, ...parts: Buffer[]): void {
+    if (this.closed) return;
+    if (!this.#corked) {
+      this.#corked = true;
+      this.socket.cork();
+      process.nextTick(this.#uncork);
+    }
+    let len = 0;
+    for (const p of parts) len += p.length;
+    this.socket.write(frameHeader(type, len));
+    for (const p of parts) if (p.length > 0) this.socket.write(p);
+  }
+
+  /** Sends an already framed buffer (it is not copied). */
+  sendRaw(frame: Buffer): void {
+    if (this.closed) return;
+    if (!this.#corked) {
+      this.#corked = true;
+      this.socket.cork();
+      process.nextTick(this.#uncork);
+    }
+    this.socket.write(frame);
+  }
+
+  /** Hands what was sent in this tick to the kernel now. */
+  flush(): void {
+    if (this.#corked) {
+      this.#corked = false;
+      this.socket.uncork();
+    }
+  }
+
+  /** Stops reading (backpressure towards the peer). */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}

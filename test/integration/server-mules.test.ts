@@ -35,7 +35,7 @@ describe("server: mules and farms", { timeout: TIMEOUT_MS }, () => {
   before(async () => {
     // Mules 1 and 3 have a hook, mule 2 none; farm "pair" is mules 1 and 3; mule 4 is programmed.
     server = await startServer([
-      "--http", "127.0.0.1:0", "--processes", "2", "--disable-logging",
+      "--http", "127.0.0.1:0", "--processes", "1", "--disable-logging",
       "--mules", "3", "--farm", "pair:1,3", `--mule=${fixtureApp("programmed-mule")}`,
       fixtureApp("mule-app"),
     ]);

@@ -148,6 +148,19 @@ export interface UwsgiModule {
   readonly opt: Record<string, OptValue>;
   /** Called in every worker, mule and spooler after it is spawned. */
   post_fork_hook: (() => unknown) | null;
+  /**
+   * Called in a worker before it exits on a graceful stop, a reload or recycling, once its
+   * requests are done and after the process's SIGTERM listeners and the app's own close (see
+   * docs/production.md); a returned promise is awaited, within `--worker-reload-mercy`. Not
+   * called on an immediate stop, a harakiri or a crash.
+   * @example
+   * ```ts
+   * uwsgi.atexit = async () => {
+   *   await pool.end();
+   * };
+   * ```
+   */
+  atexit?: (() => unknown) | null;
   /** File descriptors of the listening sockets. */
   readonly sockets: number[];
   /**

@@ -29,6 +29,8 @@ export interface LoadedApp {
   readonly kind: "node-listener" | "fetch-function" | "fetch-object" | "koa" | "fastify" | "http-server";
   /** Name of the export used (`*` for the module namespace). */
   readonly exportName: string;
+  /** The app's own close, run before the worker exits (lifecycle/shutdown-hooks.ts): Fastify's `close()`, an `http.Server`'s `close()`. */
+  readonly close?: () => Promise<unknown>;
 }
 
 type Obj = Record<string, unknown>;
@@ -63,7 +65,13 @@ async function asApp(value: unknown, exportName: string, option: string): Promis
   }
   if (value instanceof HttpServer) {
     const server = value;
-    return { listener: (req: IncomingMessage, res: ServerResponse) => server.emit("request", req, res), kind: "http-server", exportName };
+    return {
+      listener: (req: IncomingMessage, res: ServerResponse) => server.emit("request", req, res),
+      kind: "http-server",
+      exportName,
+      // never listening, so close() only emits 'close' (the callback's ERR_SERVER_NOT_RUNNING is expected)
+      close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    };
   }
   if (typeof value === "object" && value !== null) {
     const obj = value as Obj;
@@ -74,7 +82,7 @@ async function asApp(value: unknown, exportName: string, option: string): Promis
     if (typeof obj.routing === "function" && typeof obj.ready === "function") {
       await (obj.ready as () => Promise<unknown>).call(obj);
       const routing = obj.routing as NodeListener;
-      return { listener: (req, res) => routing.call(obj, req, res), kind: "fastify", exportName };
+      return { listener: (req, res) => routing.call(obj, req, res), kind: "fastify", exportName, close: () => (obj.close as () => Promise<unknown>).call(obj) };
     }
   }
   throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", option, `export ${JSON.stringify(exportName)} is not an app (got ${value === null ? "null" : typeof value})`);

@@ -21,6 +21,7 @@ import { defaultModifierRegistry } from "./uwsgi-protocol/modifier-handlers.js";
 import { attachServerMules } from "./mules/server-mules.js";
 import { createUwsgiProtocolServer } from "./uwsgi-protocol/uwsgi-protocol-server.js";
 import { installWorkerState, WorkerState } from "./worker-state.js";
+import { runShutdownHooks } from "./lifecycle/shutdown-hooks.js";
 
 /** Exit code of a worker whose app failed to load (uWSGI's UWSGI_FAILED_APP_CODE). */
 const FAILED_APP_EXIT_CODE = 22;
@@ -51,6 +52,9 @@ const requestLog = new LineBatcher((text) => process.stdout.write(text));
 const drain = new ConnectionDrain();
 const servers: NetServer[] = [];
 let exiting = false;
+/** The loaded app and the module object it sees, for the shutdown hooks. */
+let loaded: { app: LoadedApp; module: object } | null = null;
+let sigtermDelivered = false;
 
 function exit(code: number): void {
   if (exiting) return;
@@ -66,7 +70,11 @@ function shutdown(): void {
   state.draining = true;
   for (const s of servers) s.close();
   report(true);
-  drain.drain(() => exit(0));
+  // requests done: the app's SIGTERM listeners, close() and uwsgi.atexit run, then the worker exits
+  drain.drain(() => {
+    const hooks = { appClose: loaded?.app.close ?? null, module: loaded?.module ?? null, ownSigterm: onSigterm, sigtermDelivered };
+    void runShutdownHooks(hooks, (line) => process.stderr.write(line + "\n")).then(() => exit(0));
+  });
   setTimeout(() => {
     drain.destroyAll();
     exit(0);
@@ -122,7 +130,11 @@ process.on("disconnect", shutdown);
 // process group, so workers leave those signals to the master.
 process.on("SIGINT", () => undefined);
 process.on("SIGHUP", () => undefined);
-process.on("SIGTERM", shutdown);
+function onSigterm(): void {
+  sigtermDelivered = true;
+  shutdown();
+}
+process.on("SIGTERM", onSigterm);
 // Output goes to the master through pipes; if it is gone, requests in flight still finish.
 process.stdout.on("error", () => undefined);
 process.stderr.on("error", () => undefined);
@@ -150,6 +162,7 @@ async function start(): Promise<void> {
     failStartup(err);
     return;
   }
+  loaded = { app, module: runtimeBackend() };
   const loadMs = Date.now() - t0;
   state.appLoadMs = Date.now();
   process.stdout.write(`Node app 0 (mountpoint='') ready in ${Math.round(loadMs / 1000)} seconds pid: ${process.pid} (default app: ${app.kind}, export ${app.exportName})\n`);

@@ -16,6 +16,11 @@ import { isUwsgiError } from "uwsgi-node";
 try { uwsgi.lock(99); } catch (err) { if (isUwsgiError(err, "UWSGI_ERR_LOCK_INVALID")) { /* ... */ } }
 \`\`\`
 
+Match on \`code\` (\`isUwsgiError(err, "UWSGI_ERR_...")\` or \`err.code\`), never on the message, which may
+gain detail. \`isUwsgiError\` and \`instanceof UwsgiError\` recognise errors from any copy of the
+package (a global \`npx uwsgi-node\` beside the app's own dependency): the class is branded with
+\`Symbol.for("uwsgi-node.error")\` and checked through \`Symbol.hasInstance\`.
+
 This file is generated from \`src/errors.ts\` by \`node scripts/generate-error-docs.mjs\`; a test checks
 that it lists every code.
 

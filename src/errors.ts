@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   UWSGI_ERR_CACHE_UNAVAILABLE: { kind: "ValueError", message: "no local uWSGI cache available%s" },
   UWSGI_ERR_CACHE_OPTION: { kind: "ValueError", message: "invalid cache option %s: %s" },
   UWSGI_ERR_CACHE_REGION: { kind: "RuntimeError", message: "cache %s: %s" },
+  UWSGI_ERR_CACHE_NONE_CONFIGURED: { kind: "ValueError", message: "%s: no cache is configured (start the server with --cache2 name=default,items=N, or call configure([\"--cache2\", ...]) from uwsgi-node/testing)" },
 
   // --- metrics -------------------------------------------------------------------------------
   UWSGI_ERR_METRIC_OPTION: { kind: "ValueError", message: "invalid metric option %s: %s" },
@@ -47,6 +48,9 @@ export const ERROR_CODES = {
   UWSGI_ERR_FILE_MONITOR_ADD: { kind: "ValueError", message: "unable to add file monitor: %s" },
   UWSGI_ERR_SIGNAL_REMOTE_REJECTED: { kind: "ValueError", message: "node %s rejected signal %s" },
   UWSGI_ERR_SIGNAL_REMOTE_UNREACHABLE: { kind: "IOError", message: "unable to deliver signal %s to node %s" },
+
+  // --- remote nodes (cache, rpc clients) -----------------------------------------------------
+  UWSGI_ERR_REMOTE_UNREACHABLE: { kind: "IOError", message: "node %s is unreachable (%s): %s" },
 
   // --- rpc -----------------------------------------------------------------------------------
   UWSGI_ERR_RPC_REGISTER: { kind: "ValueError", message: "unable to register rpc function %s: %s" },
@@ -97,10 +101,31 @@ export const ERROR_CODES = {
 /** A stable uwsgi-node error code. */
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-/** Error thrown by uwsgi-node. `code` is stable across releases; `kind` is the matching Python exception. */
+/**
+ * Marks uwsgi-node errors across copies of the package (a global `npx uwsgi-node` server and the
+ * app's local dependency each load their own `errors.js`): `Symbol.for` gives every copy the same
+ * key, so `instanceof UwsgiError` and {@link isUwsgiError} recognise an error made by any copy.
+ */
+const UWSGI_ERROR = Symbol.for("uwsgi-node.error");
+
+/**
+ * Error thrown by uwsgi-node. `code` is stable across releases (see docs/errors.md): match on it,
+ * not on the message; `kind` is the matching Python exception. `instanceof UwsgiError` holds for
+ * errors from any copy of the package (undici's pattern: `Symbol.for` + `Symbol.hasInstance`).
+ * @example
+ * ```ts
+ * try {
+ *   uwsgi.lock(99);
+ * } catch (err) {
+ *   if (isUwsgiError(err, "UWSGI_ERR_LOCK_INVALID")) console.log(err.code, err.message);
+ *   else throw err;
+ * }
+ * ```
+ */
 export class UwsgiError extends Error {
   readonly code: ErrorCode;
   readonly kind: PythonErrorKind;
+  readonly [UWSGI_ERROR] = true;
 
   constructor(code: ErrorCode, ...details: unknown[]) {
     const spec: ErrorSpec = ERROR_CODES[code];
@@ -111,9 +136,22 @@ export class UwsgiError extends Error {
     this.code = code;
     this.kind = spec.kind;
   }
+
+  /** True for a uwsgi-node error from any copy of the package (subclasses keep the ordinary check). */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (this !== UwsgiError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === "object" && value !== null && (value as { [UWSGI_ERROR]?: unknown })[UWSGI_ERROR] === true;
+  }
 }
 
-/** True when `err` is a {@link UwsgiError}, optionally with the given code. */
+/**
+ * True when `err` is a {@link UwsgiError} (from any copy of the package), optionally with the
+ * given code.
+ * @example
+ * ```ts
+ * if (isUwsgiError(err, "UWSGI_ERR_CACHE_UNAVAILABLE")) console.warn("configure a cache: --cache2 name=default,items=100");
+ * ```
+ */
 export function isUwsgiError(err: unknown, code?: ErrorCode): err is UwsgiError {
   return err instanceof UwsgiError && (code === undefined || err.code === code);
 }

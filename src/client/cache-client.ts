@@ -1,6 +1,7 @@
 /**
  * Cache operations on another node with uWSGI's "magic" cache protocol (modifier1 111,
- * modifier2 17). A miss, a refusal and an unreachable node all read as a failed operation.
+ * modifier2 17). A miss or a refusal reads as a failed operation (`null`, `false`, 0); a node
+ * that cannot be reached or does not answer in time rejects with UWSGI_ERR_REMOTE_UNREACHABLE.
  *
  * Math (`inc`/`dec`/`mul`/`div`) is sent as its own command with the 8-byte operand, and done
  * atomically by the node that owns the cache. uWSGI's client sends it as a plain `update` of
@@ -13,6 +14,7 @@ import { CacheMagicResponseReader } from "../protocol/response-reader.js";
 import type { RemoteCache } from "../module/cache-functions.js";
 import { encodeCacheMathRequest, type CacheMathOp } from "../protocol/cache-math-messages.js";
 import { exchange } from "./uwsgi-exchange.js";
+import { throwIfUnreachable } from "./remote-failure.js";
 
 /** The client side of remote caches. */
 export class CacheClient implements RemoteCache {
@@ -20,6 +22,7 @@ export class CacheClient implements RemoteCache {
 
   async #send(address: string, request: Buffer): Promise<CacheMagicResponse | null> {
     const reply = await exchange(address, request, new CacheMagicResponseReader(), this.timeoutMs());
+    throwIfUnreachable(address, reply);
     return reply.ok && reply.value.ok ? reply.value : null;
   }
 

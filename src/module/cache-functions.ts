@@ -51,9 +51,13 @@ function operandArg(value: number | bigint): number | bigint {
   return value;
 }
 
-/** The cache a local call uses; with no such cache, still checks the key's type (as a call with one would). */
-function noCache(key: BytesLike): void {
+/**
+ * A local call found no cache: still checks the key's type (as a call with one would); an
+ * unknown name among configured caches is a miss (uWSGI's None), no cache at all a coded error.
+ */
+function noCache(key: BytesLike, registry: CacheRegistry, fn: CacheFunctionName): void {
   toBuffer(key, "key");
+  if (registry.names().length === 0) throw new UwsgiError("UWSGI_ERR_CACHE_NONE_CONFIGURED", `uwsgi.${fn}()`);
 }
 
 /**
@@ -71,7 +75,7 @@ export function cacheFunctions(caches: () => CacheRegistry, remote: () => Remote
       const r = parseRemoteCacheName(cache);
       if (r) return remote().math(r.address, r.name, op, toBuffer(key, "key"), BigInt(operand), exp);
       const c = local(cache);
-      if (!c) return (noCache(key), false);
+      if (!c) return (noCache(key, caches(), `cache_${op}`), false);
       return c.math(op, key, operand, exp);
     };
   }
@@ -84,7 +88,7 @@ export function cacheFunctions(caches: () => CacheRegistry, remote: () => Remote
       const r = parseRemoteCacheName(cache);
       if (r) return remote().set(r.address, r.name, toBuffer(key, "key"), toBuffer(v), exp, update);
       const c = local(cache);
-      if (!c) return (noCache(key), false);
+      if (!c) return (noCache(key, caches(), update ? "cache_update" : "cache_set"), false);
       return update ? c.update(key, v, exp) : c.set(key, v, exp);
     };
   }
@@ -94,7 +98,7 @@ export function cacheFunctions(caches: () => CacheRegistry, remote: () => Remote
       const r = parseRemoteCacheName(cache);
       if (r) return remote().get(r.address, r.name, toBuffer(key, "key"));
       const c = local(cache);
-      if (!c) return (noCache(key), null);
+      if (!c) return (noCache(key, caches(), "cache_get"), null);
       return c.get(key);
     },
     cache_set: store(false),
@@ -103,20 +107,22 @@ export function cacheFunctions(caches: () => CacheRegistry, remote: () => Remote
       const r = parseRemoteCacheName(cache);
       if (r) return remote().del(r.address, r.name, toBuffer(key, "key"));
       const c = local(cache);
-      if (!c) return (noCache(key), false);
+      if (!c) return (noCache(key, caches(), "cache_del"), false);
       return c.del(key);
     },
     cache_exists(key: BytesLike, cache?: string | null) {
       const r = parseRemoteCacheName(cache);
       if (r) return remote().exists(r.address, r.name, toBuffer(key, "key"));
       const c = local(cache);
-      if (!c) return (noCache(key), false);
+      if (!c) return (noCache(key, caches(), "cache_exists"), false);
       return c.exists(key);
     },
     cache_clear(cache?: string | null) {
       const r = parseRemoteCacheName(cache);
       if (r) return remote().clear(r.address, r.name);
-      return local(cache)?.clear() ?? false;
+      const c = local(cache);
+      if (!c && caches().names().length === 0) throw new UwsgiError("UWSGI_ERR_CACHE_NONE_CONFIGURED", "uwsgi.cache_clear()");
+      return c?.clear() ?? false;
     },
     cache_inc: math("inc", 1),
     cache_dec: math("dec", 1),
@@ -126,11 +132,12 @@ export function cacheFunctions(caches: () => CacheRegistry, remote: () => Remote
       const r = parseRemoteCacheName(cache);
       if (r) return remote().num(r.address, r.name, toBuffer(key, "key"));
       const c = local(cache);
-      if (!c) return (noCache(key), 0);
+      if (!c) return (noCache(key, caches(), "cache_num"), 0);
       return Number(c.num(key));
     },
     cache_keys(cache?: string | null): Buffer[] {
       const c = local(cache);
+      if (!c && caches().names().length === 0) throw new UwsgiError("UWSGI_ERR_CACHE_NONE_CONFIGURED", "uwsgi.cache_keys()");
       if (!c) throw new UwsgiError("UWSGI_ERR_CACHE_UNAVAILABLE", cache ? ` (no cache named ${JSON.stringify(cache)})` : "");
       return c.keys();
     },

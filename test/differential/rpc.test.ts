@@ -42,9 +42,8 @@ test("rpc: an empty-bytes return and an unknown function give None", async () =>
   const { theirs } = await both(uwsgiInstance(), [
     ["call", b("r_empty"), b("x")],
     ["call", b("r_nosuchfunction")],
-    ["call", b("r_echo@127.0.0.1:1")],
   ]);
-  assert.deepEqual(theirs, [null, null, null]);
+  assert.deepEqual(theirs, [null, null]);
 });
 
 test("rpc: re-registering a name replaces the function", async () => {
@@ -87,6 +86,14 @@ test("rpc: string function names and arguments are accepted (uWSGI py3: str rais
   const why = table(ops, theirs, ours);
   assert.ok(isRaised(theirs[0]) && theirs[0].message === "unable to call rpc function", why);
   assert.deepEqual(ours, [Buffer.from("echo:s")], why);
+});
+
+test("rpc: an unreachable node rejects with UWSGI_ERR_REMOTE_UNREACHABLE (uWSGI: None, like a miss)", async () => {
+  const ops: Op[] = [["call", b("r_echo@127.0.0.1:1")]];
+  const { theirs, ours } = await sideBySide(uwsgiInstance(), ops);
+  const why = table(ops, theirs, ours);
+  assert.deepEqual(theirs, [null], why);
+  assert.ok(isRaised(ours[0]) && /node 127\.0\.0\.1:1 is unreachable/.test(ours[0].message), why);
 });
 
 // Last: fills the table.

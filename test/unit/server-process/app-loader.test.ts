@@ -75,6 +75,42 @@ describe("app loader", () => {
     const path = moduleFile("export const x = 1;");
     await assert.rejects(loadApp({ path, callable: "handler" }), (e) => isUwsgiError(e, "UWSGI_ERR_OPTION_VALUE") && /option callable: .* has no export named "handler"/.test(e.message));
     await assert.rejects(loadApp({ path, callable: null }), /exports no app/);
-    await assert.rejects(loadApp({ path, callable: "x" }), /export "x" is not an app/);
+    await assert.rejects(loadApp({ path, callable: "x" }), /the export "x" is a number \(1\)/);
+  });
+});
+
+describe("app loader: telling apps apart", () => {
+  it("regression: a wrapper (...args) => app(...args) was taken for a fetch handler; a rest parameter makes it a Node listener", async () => {
+    const w = await loadApp({ path: moduleFile('const inner = (req, res) => res.end("wrapped " + req.url);\nexport default (...args) => inner(...args);'), callable: null });
+    assert.equal(w.kind, "node-listener");
+    assert.equal(await get(w.listener), "wrapped /p?q=1");
+    const r = await loadApp({ path: moduleFile('export default function (req, ...rest) { rest[0].end("rest"); }'), callable: null });
+    assert.equal(r.kind, "node-listener");
+    assert.equal(await get(r.listener), "rest");
+  });
+
+  it("counts declared parameters, not fn.length: defaults and destructuring count", async () => {
+    const d = await loadApp({ path: moduleFile('export default (req, res = null, /* a, b */ extra = [1, 2]) => res.end("defaults");'), callable: null });
+    assert.equal(d.kind, "node-listener", "(req, res = null) has fn.length 1 but declares 2");
+    assert.equal(await get(d.listener), "defaults");
+    const f = await loadApp({ path: moduleFile('export default async ({ url } = {}) => new Response("fetch " + new URL(url).pathname);'), callable: null });
+    assert.equal(f.kind, "fetch-function");
+    assert.equal(await get(f.listener), "fetch /p");
+    const bare = await loadApp({ path: moduleFile('export default request => new Response("bare");'), callable: null });
+    assert.equal(bare.kind, "fetch-function");
+  });
+
+  it("refuses what is not an app, naming what was found", async () => {
+    const cases: Array<[string, string | null, RegExp]> = [
+      ['export default () => "hi";', null, /option module: the default export is a function of 0 declared parameters: \(\) => "hi"; export a \(req, res\) listener/],
+      ['export default class App { handle() {} }', null, /the default export is a class \(class App/],
+      ['export const app = { listen() {}, routes: [] };', null, /the export "app" is an object with keys listen, routes; /],
+      ['export default 42;', null, /the default export is a number \(42\)/],
+      ['export const handler = "x";', "handler", /option callable: the export "handler" is a string/],
+      ['export const helper = 1; export const other = 2;', null, /exports no app \(its exports: helper, other\): export default/],
+    ];
+    for (const [source, callable, message] of cases) {
+      await assert.rejects(loadApp({ path: moduleFile(source), callable }), (e) => isUwsgiError(e, "UWSGI_ERR_OPTION_VALUE") && message.test(e.message), source);
+    }
   });
 });

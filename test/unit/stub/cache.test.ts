@@ -267,14 +267,25 @@ describe("stub cache: unknown caches and no caches", () => {
     assert.throws(() => uwsgi.cache_keys("main@127.0.0.1:1"), code("UWSGI_ERR_CACHE_UNAVAILABLE"));
   });
 
-  test("with no cache configured every call is a miss and cache_keys throws", () => {
+  test("regression: without any cache configured cache_inc silently returned false; every local call now throws UWSGI_ERR_CACHE_NONE_CONFIGURED", () => {
     configure([]);
-    assert.equal(uwsgi.cache_set("k", "v"), false);
-    assert.equal(uwsgi.cache_get("k"), null);
-    assert.equal(uwsgi.cache_inc("k"), false);
-    assert.equal(uwsgi.cache_num("k"), 0);
-    assert.equal(uwsgi.cache_clear(), false);
-    assert.throws(() => uwsgi.cache_keys(), code("UWSGI_ERR_CACHE_UNAVAILABLE"));
+    const calls: Array<[string, () => unknown]> = [
+      ["cache_set", () => uwsgi.cache_set("k", "v")],
+      ["cache_update", () => uwsgi.cache_update("k", "v")],
+      ["cache_get", () => uwsgi.cache_get("k")],
+      ["cache_del", () => uwsgi.cache_del("k")],
+      ["cache_exists", () => uwsgi.cache_exists("k")],
+      ["cache_inc", () => uwsgi.cache_inc("k")],
+      ["cache_dec", () => uwsgi.cache_dec("k")],
+      ["cache_mul", () => uwsgi.cache_mul("k")],
+      ["cache_div", () => uwsgi.cache_div("k")],
+      ["cache_num", () => uwsgi.cache_num("k")],
+      ["cache_clear", () => uwsgi.cache_clear()],
+      ["cache_keys", () => uwsgi.cache_keys()],
+    ];
+    for (const [name, call] of calls) {
+      assert.throws(call, { code: "UWSGI_ERR_CACHE_NONE_CONFIGURED", message: new RegExp(`^uwsgi\\.${name}\\(\\): no cache is configured \\(start the server with --cache2`) }, name);
+    }
   });
 
   test("configure drops the data of the previous configuration", () => {
@@ -304,19 +315,21 @@ describe("stub cache: the legacy --cache N", () => {
 });
 
 describe("stub cache: remote names", () => {
-  test("name@host:port on a closed port fails quietly: null / false / 0, never a throw", async () => {
-    const remote = `main@127.0.0.1:${await closedPort()}` as const;
-    assert.equal(await uwsgi.cache_get("k", remote), null);
-    assert.equal(await uwsgi.cache_set("k", "v", 0, remote), false);
-    assert.equal(await uwsgi.cache_update("k", "v", 10, remote), false);
-    assert.equal(await uwsgi.cache_del("k", remote), false);
-    assert.equal(await uwsgi.cache_exists("k", remote), false);
-    assert.equal(await uwsgi.cache_clear(remote), false);
-    assert.equal(await uwsgi.cache_inc("k", 1, 0, remote), false);
-    assert.equal(await uwsgi.cache_dec("k", 1, 0, remote), false);
-    assert.equal(await uwsgi.cache_mul("k", 2, 0, remote), false);
-    assert.equal(await uwsgi.cache_div("k", 2, 0, remote), false);
-    assert.equal(await uwsgi.cache_num("k", remote), 0);
+  test("regression: an unreachable node read as a miss; name@host:port on a closed port rejects with UWSGI_ERR_REMOTE_UNREACHABLE", async () => {
+    const port = await closedPort();
+    const remote = `main@127.0.0.1:${port}` as const;
+    const unreachable = { code: "UWSGI_ERR_REMOTE_UNREACHABLE", message: new RegExp(`^node 127\\.0\\.0\\.1:${port} is unreachable \\(unreachable\\): connect ECONNREFUSED`) };
+    await assert.rejects(uwsgi.cache_get("k", remote), unreachable);
+    await assert.rejects(uwsgi.cache_set("k", "v", 0, remote), unreachable);
+    await assert.rejects(uwsgi.cache_update("k", "v", 10, remote), unreachable);
+    await assert.rejects(uwsgi.cache_del("k", remote), unreachable);
+    await assert.rejects(uwsgi.cache_exists("k", remote), unreachable);
+    await assert.rejects(uwsgi.cache_clear(remote), unreachable);
+    await assert.rejects(uwsgi.cache_inc("k", 1, 0, remote), unreachable);
+    await assert.rejects(uwsgi.cache_dec("k", 1, 0, remote), unreachable);
+    await assert.rejects(uwsgi.cache_mul("k", 2, 0, remote), unreachable);
+    await assert.rejects(uwsgi.cache_div("k", 2, 0, remote), unreachable);
+    await assert.rejects(uwsgi.cache_num("k", remote), unreachable);
   });
 
   test("a remote name returns a Promise and never touches the local cache of that name", async () => {
@@ -324,14 +337,14 @@ describe("stub cache: remote names", () => {
     uwsgi.cache_set("k", "local");
     const pending = uwsgi.cache_get("k", remote);
     assert.ok(pending instanceof Promise);
-    assert.equal(await pending, null);
-    assert.equal(await uwsgi.cache_update("k", "remote", 0, remote), false);
+    await assert.rejects(pending, code("UWSGI_ERR_REMOTE_UNREACHABLE"));
+    await assert.rejects(uwsgi.cache_update("k", "remote", 0, remote), code("UWSGI_ERR_REMOTE_UNREACHABLE"));
     assert.deepEqual(uwsgi.cache_get("k"), b("local"));
   });
 
-  test("@host:port (empty name) is the remote default cache and fails quietly too", async () => {
+  test("@host:port (empty name) is the remote default cache and an unreachable one rejects too", async () => {
     const remote = `@127.0.0.1:${await closedPort()}` as const;
-    assert.equal(await uwsgi.cache_get("k", remote), null);
+    await assert.rejects(uwsgi.cache_get("k", remote), code("UWSGI_ERR_REMOTE_UNREACHABLE"));
   });
 
   test("a name ending in @ has no address: coded error", () => {

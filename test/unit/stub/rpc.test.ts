@@ -227,14 +227,21 @@ describe("stub rpc: remote", () => {
     assert.ok(r?.equals(big));
   });
 
-  test("a closed port gives null, never a throw", async () => {
-    assert.equal(await uwsgi.rpc(`127.0.0.1:${await closedPort()}`, "hello", "a"), null);
+  test("regression: an unreachable node read as null; a closed port rejects with UWSGI_ERR_REMOTE_UNREACHABLE", async () => {
+    const port = await closedPort();
+    await assert.rejects(uwsgi.rpc(`127.0.0.1:${port}`, "hello", "a"), { code: "UWSGI_ERR_REMOTE_UNREACHABLE", message: new RegExp(`^node 127\\.0\\.0\\.1:${port} is unreachable \\(unreachable\\)`) });
   });
 
-  test("a node that never answers gives null after --socket-timeout", async () => {
+  test("a node that closes without a reply (unknown function) is a miss: null", async () => {
+    node = new RpcNode(() => null);
+    assert.equal(await uwsgi.rpc(await node.start(), "nope"), null);
+    assert.equal(node.requests.length, 1);
+  });
+
+  test("a node that never answers rejects with UWSGI_ERR_REMOTE_UNREACHABLE (timeout) after --socket-timeout", async () => {
     configure(["--socket-timeout", "1"]);
     node = new RpcNode(() => "hang");
-    assert.equal(await uwsgi.rpc(await node.start(), "f"), null);
+    await assert.rejects(uwsgi.rpc(await node.start(), "f"), { code: "UWSGI_ERR_REMOTE_UNREACHABLE", message: /is unreachable \(timeout\): no answer within --socket-timeout/ });
     assert.equal(node.requests.length, 1);
   });
 
@@ -246,8 +253,8 @@ describe("stub rpc: remote", () => {
     assert.equal(node.requests.length, 1);
   });
 
-  test("call(\"func@closed-port\") gives null", async () => {
-    assert.equal(await uwsgi.call(`hello@127.0.0.1:${await closedPort()}`), null);
+  test("call(\"func@closed-port\") rejects with UWSGI_ERR_REMOTE_UNREACHABLE", async () => {
+    await assert.rejects(uwsgi.call(`hello@127.0.0.1:${await closedPort()}`), code("UWSGI_ERR_REMOTE_UNREACHABLE"));
   });
 
   test("a request over 64 KiB is refused with a coded error before connecting", async () => {

@@ -92,6 +92,10 @@ export const ERROR_CODES = {
   UWSGI_ERR_MASTER_FIFO: { kind: "IOError", message: "master fifo %s: %s" },
   UWSGI_ERR_PRIVILEGES: { kind: "RuntimeError", message: "cannot drop privileges: %s" },
 
+  // --- legions ---------------------------------------------------------------------------------
+  UWSGI_ERR_LEGION_OPTION: { kind: "ValueError", message: "invalid legion option --%s: %s" },
+  UWSGI_ERR_LEGION_PACKET: { kind: "ValueError", message: "invalid legion announce: %s" },
+
   // --- native addon and shared memory ----------------------------------------------------------
   UWSGI_ERR_NATIVE_UNAVAILABLE: { kind: "RuntimeError", message: "the uwsgi-node native addon is unavailable: %s" },
   UWSGI_ERR_SHM: { kind: "RuntimeError", message: "shared memory error: %s" },

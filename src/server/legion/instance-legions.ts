@@ -1,0 +1,101 @@
+/**
+ * The master's legions: one {@link LegionMember} per `--legion`/`--legion-mcast`, started after
+ * the workers, stopped (death hooks, `dead` announce) when the instance stops. What every
+ * process may read (`i_am_the_lord`, `lord_scroll`, `scrolls`) is published as
+ * {@link PublishedLegion}s whenever it changes.
+ * @module
+ */
+import type { OptionSet } from "../../config/option-set.js";
+import { readLegionGlobals, readLegions } from "../../config/legion-options.js";
+import type { LegionView } from "../../engines/legion/legion-state.js";
+import { LegionMember, type LegionMemberHost } from "./legion-member.js";
+
+/** A legion as children see it: plain JSON, shipped over IPC. */
+export interface PublishedLegion {
+  readonly name: string;
+  readonly lord: boolean;
+  /** base64, or null when no Lord scroll is known. */
+  readonly lordScroll: string | null;
+  /** base64 each: this node's scroll first, then the members' in join order. */
+  readonly scrolls: readonly string[];
+}
+
+/** The `legions` list of the stats document, as uWSGI 2.0 emits it. */
+export interface StatsLegion {
+  legion: string;
+  addr: string;
+  uuid: string;
+  valor: number;
+  checksum: number;
+  quorum: number;
+  i_am_the_lord: number;
+  lord_valor: number;
+  lord_uuid: string;
+  nodes: string[];
+  members: Array<{ name: string; uuid: string; valor: number; checksum: number; last_seen: number }>;
+}
+
+/** Every legion of the instance. */
+export class InstanceLegions {
+  private constructor(readonly members: readonly LegionMember[]) {}
+
+  /**
+   * Reads the legion options; nothing runs until {@link start}.
+   * @throws UwsgiError UWSGI_ERR_LEGION_OPTION naming the option at fault.
+   */
+  static fromOptions(options: OptionSet, host: LegionMemberHost): InstanceLegions {
+    const globals = readLegionGlobals(options);
+    return new InstanceLegions(readLegions(options).map((cfg) => new LegionMember(cfg, globals, host)));
+  }
+
+  get empty(): boolean {
+    return this.members.length === 0;
+  }
+
+  async start(): Promise<void> {
+    for (const m of this.members) await m.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.members.map((m) => m.stop()));
+  }
+
+  /** True while this instance is Lord of `name` (for `--legion-cron`). */
+  isLord(name: string): boolean {
+    return this.members.some((m) => m.name === name && m.state.lordSince > 0);
+  }
+
+  /** What children may read. */
+  published(): PublishedLegion[] {
+    return this.members.map((m) => publish(m.view()));
+  }
+
+  /** The stats document's `legions`. */
+  stats(): StatsLegion[] {
+    return this.members.map((m) => {
+      const v = m.view();
+      return {
+        legion: v.name,
+        addr: m.config.addr,
+        uuid: v.uuid,
+        valor: v.valor,
+        checksum: v.checksum,
+        quorum: v.quorum,
+        i_am_the_lord: v.lordSince,
+        lord_valor: v.lordValor,
+        lord_uuid: v.lordUuid.toString("latin1"),
+        nodes: [...m.config.nodeTexts],
+        members: v.members.map((n) => ({ name: n.name, uuid: n.uuid, valor: n.valor, checksum: n.checksum, last_seen: n.lastSeen })),
+      };
+    });
+  }
+}
+
+function publish(v: LegionView): PublishedLegion {
+  return {
+    name: v.name,
+    lord: v.lordSince > 0,
+    lordScroll: v.lordScroll && v.lordScroll.length > 0 ? v.lordScroll.toString("base64") : null,
+    scrolls: v.scrolls.map((s) => s.toString("base64")),
+  };
+}

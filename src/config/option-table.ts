@@ -60,6 +60,7 @@ const SIGNALS = "Signals, timers and cron";
 const RPC = "RPC";
 const WEBSOCKETS = "WebSockets";
 const GENERAL = "General";
+const LEGIONS = "Legions";
 const OPERATING = "Operating a running instance";
 
 const int = nonNegativeInt;
@@ -195,6 +196,26 @@ export const OPTIONS: readonly OptionDef[] = [
   { name: "websockets-ping-freq", aliases: ["websocket-ping-freq"], arg: "required", category: WEBSOCKETS, valueName: "SECONDS", help: "send an automatic ping this often", validate: int },
   { name: "websockets-pong-tolerance", aliases: ["websocket-pong-tolerance"], arg: "required", category: WEBSOCKETS, valueName: "SECONDS", help: "drop a connection whose pong is this late", validate: int },
   { name: "websockets-max-size", aliases: ["websocket-max-size"], arg: "required", category: WEBSOCKETS, valueName: "KB", help: "largest accepted message in kilobytes (default 1024)", validate: int },
+
+  // --- legions -------------------------------------------------------------------------------
+  { name: "legion", arg: "required", multi: true, impliesMaster: true, category: LEGIONS, valueName: "\"NAME HOST:PORT VALOR ALGO:SECRET[ IV]\"", help: "join legion NAME: bind UDP HOST:PORT, announce with valor VALOR (0 = arbiter), encrypted with an OpenSSL cipher (uWSGI's wire format)" },
+  { name: "legion-mcast", arg: "required", multi: true, impliesMaster: true, category: LEGIONS, valueName: "\"NAME GROUP:PORT VALOR ALGO:SECRET[ IV]\"", help: "join legion NAME over a multicast group (bind, join and announce to GROUP:PORT)" },
+  { name: "legion-node", arg: "required", multi: true, category: LEGIONS, valueName: "\"NAME HOST:PORT\"", help: "send the announces of legion NAME to the UDP peer HOST:PORT" },
+  { name: "legion-quorum", arg: "required", multi: true, category: LEGIONS, valueName: "\"NAME N\"", help: "votes needed to elect the Lord of legion NAME (default 0: a lone node elects itself)" },
+  { name: "legion-scroll", arg: "required", multi: true, category: LEGIONS, valueName: "\"NAME TEXT\"", help: "the scroll this node announces in legion NAME (uwsgi.scrolls / uwsgi.lord_scroll)" },
+  { name: "legion-lord", arg: "required", multi: true, category: LEGIONS, valueName: "\"NAME ACTION\"", help: "run ACTION (cmd:CMD, exec:CMD, signal:N, log:TEXT) when this node becomes Lord" },
+  { name: "legion-unlord", arg: "required", multi: true, category: LEGIONS, valueName: "\"NAME ACTION\"", help: "run ACTION (cmd:CMD, exec:CMD, signal:N, log:TEXT) when this node stops being Lord" },
+  { name: "legion-setup", arg: "required", multi: true, category: LEGIONS, valueName: "\"NAME ACTION\"", help: "run ACTION (cmd:CMD, exec:CMD, signal:N, log:TEXT) when the legion starts" },
+  { name: "legion-death", arg: "required", multi: true, category: LEGIONS, valueName: "\"NAME ACTION\"", help: "run ACTION (cmd:CMD, exec:CMD, signal:N, log:TEXT) when the instance stops" },
+  { name: "legion-join", arg: "required", multi: true, category: LEGIONS, valueName: "\"NAME ACTION\"", help: "run ACTION (cmd:CMD, exec:CMD, signal:N, log:TEXT) when the legion first reaches quorum" },
+  { name: "legion-node-joined", arg: "required", multi: true, category: LEGIONS, valueName: "\"NAME ACTION\"", help: "run ACTION (cmd:CMD, exec:CMD, signal:N, log:TEXT) when a node joins" },
+  { name: "legion-node-left", arg: "required", multi: true, category: LEGIONS, valueName: "\"NAME ACTION\"", help: "run ACTION (cmd:CMD, exec:CMD, signal:N, log:TEXT) when a node leaves (silent past --legion-tolerance)" },
+  { name: "legion-freq", arg: "required", category: LEGIONS, valueName: "SECONDS", help: "seconds between announces (default 3)", validate: int },
+  { name: "legion-tolerance", arg: "required", category: LEGIONS, valueName: "SECONDS", help: "seconds of silence after which a node leaves the legion (default 15)", validate: int },
+  { name: "legion-skew-tolerance", arg: "required", category: LEGIONS, valueName: "SECONDS", help: "announces whose clock is older than this are refused (default 60, uWSGI's code default)", validate: int },
+  { name: "legion-death-on-lord-error", arg: "required", category: LEGIONS, valueName: "SECONDS", help: "when a lord hook fails, announce death and stay out of the legion for SECONDS", validate: int },
+  { name: "legion-scroll-max-size", arg: "required", category: LEGIONS, valueName: "BYTES", help: "largest Lord scroll kept (default 4096)", validate: int },
+  { name: "legion-scroll-list-max-size", arg: "required", category: LEGIONS, valueName: "BYTES", help: "largest scroll list kept (default 32768)", validate: int },
 ];
 
 /**

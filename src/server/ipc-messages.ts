@@ -3,6 +3,7 @@
  * counters in batches (a few times a second at most), never once per request.
  * @module
  */
+import type { PublishedLegion } from "./legion/instance-legions.js";
 
 /** A worker's counters since it was spawned. */
 export interface WorkerCounters {
@@ -63,7 +64,7 @@ export type WorkerMessage =
 /** Master → worker. */
 export type MasterMessage =
   | { t: "stop" }
-  | { t: "table"; rows: WorkerRow[]; logsize: number; warning: string };
+  | { t: "table"; rows: WorkerRow[]; logsize: number; warning: string; legions: PublishedLegion[] };
 
 /** True when `value` looks like a message of ours (IPC also carries user messages). */
 export function isWorkerMessage(value: unknown): value is WorkerMessage {

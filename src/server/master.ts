@@ -34,6 +34,8 @@ import { renderStatsJson } from "./stats/stats-document.js";
 import { dropPrivileges, setSocketPermissions, type Privileges } from "./privileges.js";
 import { BusServer } from "./process-bus/bus-server.js";
 import { InstanceMules, mulePlanOf } from "./mules/instance-mules.js";
+import { parseArgv } from "../config/argv-parser.js";
+import { InstanceLegions } from "./legion/instance-legions.js";
 
 /** Exit code when no worker could load the app at startup (uWSGI's UWSGI_FAILED_APP_CODE). */
 export const FAILED_APP_EXIT_CODE = 22;
@@ -92,6 +94,9 @@ export class Master {
   /** The unix socket children reach the master on (mule messages, RPC). */
   #bus: BusServer | null = null;
   #mules: InstanceMules | null = null;
+  /** `--legion`s this instance belongs to. */
+  #legions: InstanceLegions | null = null;
+  #legionsPush: NodeJS.Immediate | null = null;
   #tick: NodeJS.Timeout | null = null;
   #lastTick = Date.now();
   #tableDirty = true;
@@ -127,6 +132,18 @@ export class Master {
     if (s.sockets.length === 0) {
       throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "http", "no socket to serve on: give --http, --http-socket or --socket");
     }
+    this.#legions = InstanceLegions.fromOptions(parseArgv([...this.#cfg.argv], { raw: true }).options, {
+      log: (line) => this.#log.line(line),
+      raiseSignal: (num) => {
+        throw new UwsgiError("UWSGI_ERR_SIGNAL_INVALID", String(num), "the master cannot route signals from legion hooks yet");
+      },
+      changed: () => {
+        this.#legionsPush ??= setImmediate(() => {
+          this.#legionsPush = null;
+          this.#pushTable();
+        });
+      },
+    });
     try {
       for (const [i, spec] of s.sockets.entries()) {
         const address = spec.address.kind === "tcp" ? { ...spec.address, host: await resolveListenHost(spec.option, spec.address.host) } : spec.address;
@@ -149,7 +166,9 @@ export class Master {
         });
         this.#log.line(`*** Stats server enabled on ${this.#stats.address} fd: 0 ***`);
       }
+      await this.#legions.start();
     } catch (err) {
+      await this.#legions.stop();
       for (const sock of this.sockets) sock.close();
       await this.#stats?.close();
       this.#memory?.close();
@@ -586,7 +605,8 @@ export class Master {
       }
     }
     this.#memory?.close();
-    void Promise.all([this.#stats?.close(), this.#bus?.close()]).finally(() => {
+    if (this.#legionsPush) clearImmediate(this.#legionsPush);
+    void Promise.all([this.#stats?.close(), this.#bus?.close(), this.#legions?.stop()]).finally(() => {
       this.#log.line("goodbye to uWSGI.");
       this.#resolveDone(this.#exitCode);
     });
@@ -653,7 +673,7 @@ export class Master {
     this.#tableDirty = false;
     const cwd = process.cwd();
     const rows = this.slots.map((s) => s.row(cwd));
-    const msg: MasterMessage = { t: "table", rows, logsize: this.#log.size, warning: this.#warning };
+    const msg: MasterMessage = { t: "table", rows, logsize: this.#log.size, warning: this.#warning, legions: this.#legions?.published() ?? [] };
     for (const slot of this.slots) {
       for (const proc of slot.processes()) if (proc.ready) this.#send(proc, msg);
     }
@@ -690,6 +710,7 @@ export class Master {
         can_offload: 0,
       })),
       workers,
+      legions: this.#legions && !this.#legions.empty ? this.#legions.stats() : undefined,
     };
   }
 

@@ -40,6 +40,8 @@ import { parseListenAddress } from "./listen-address.js";
 import { listenQueueLength } from "./listen-queue.js";
 import { VERSION_INFO, VERSION_STRING } from "./server-version.js";
 import { workerState, type WorkerState } from "./worker-state.js";
+import { legionFunctions } from "../module/legion-functions.js";
+import { legionReading } from "./legion/legion-readings.js";
 
 function appInfo(row: WorkerRow, requests: number, exceptions: number): WorkerInfo["apps"] {
   if (row.pid === 0) return [];
@@ -146,6 +148,7 @@ function buildRuntimeBackend(): UwsgiModule {
     version_info: { get: () => Object.freeze([VERSION_INFO[0], VERSION_INFO[1], VERSION_INFO[2], VERSION_INFO[3], Buffer.from(VERSION_INFO[4])]), enumerable: true },
     sockets: { get: () => (plan?.sockets ?? []).map((s) => s.fd), enumerable: true },
     magic_table: { get: () => Object.fromEntries(Object.entries(plan?.magicTable ?? {}).map(([k, v]) => [k, Buffer.from(v)])), enumerable: true },
+    ...Object.fromEntries(Object.entries(legionFunctions(legionReading)).map(([k, f]) => [k, fn(f)])),
     worker_id: fn(() => (identity.role === "worker" ? identity.id : 0)),
     mule_id: fn(() => (identity.role === "mule" ? identity.id : 0)),
     masterpid: fn(() => identity.masterPid),

@@ -17,6 +17,7 @@ import { loadApp, type LoadedApp } from "./app-loader.js";
 import { LineBatcher } from "./line-batcher.js";
 import { createRequestRunner, type RunnerConfig } from "./request-runner.js";
 import { runtimeBackend } from "./runtime-backend.js";
+import { updateLegionReadings } from "./legion/legion-readings.js";
 import { defaultModifierRegistry } from "./uwsgi-protocol/modifier-handlers.js";
 import { attachServerMules } from "./mules/server-mules.js";
 import { createUwsgiProtocolServer } from "./uwsgi-protocol/uwsgi-protocol-server.js";
@@ -119,6 +120,7 @@ process.on("message", (msg: unknown) => {
   if (!isMasterMessage(msg)) return;
   if (msg.t === "stop") shutdown();
   else if (msg.t === "table") {
+    updateLegionReadings(msg.legions);
     state.rows = msg.rows;
     state.logsize = msg.logsize;
     state.warning = msg.warning;

@@ -8,6 +8,7 @@
 import type { OptionSet } from "../../config/option-set.js";
 import { readLegionGlobals, readLegions } from "../../config/legion-options.js";
 import type { LegionView } from "../../engines/legion/legion-state.js";
+import type { StatsLegion } from "../stats/stats-snapshot.js";
 import { LegionMember, type LegionMemberHost } from "./legion-member.js";
 
 /** A legion as children see it: plain JSON, shipped over IPC. */
@@ -18,21 +19,6 @@ export interface PublishedLegion {
   readonly lordScroll: string | null;
   /** base64 each: this node's scroll first, then the members' in join order. */
   readonly scrolls: readonly string[];
-}
-
-/** The `legions` list of the stats document, as uWSGI 2.0 emits it. */
-export interface StatsLegion {
-  legion: string;
-  addr: string;
-  uuid: string;
-  valor: number;
-  checksum: number;
-  quorum: number;
-  i_am_the_lord: number;
-  lord_valor: number;
-  lord_uuid: string;
-  nodes: string[];
-  members: Array<{ name: string; uuid: string; valor: number; checksum: number; last_seen: number }>;
 }
 
 /** Every legion of the instance. */

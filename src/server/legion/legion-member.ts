@@ -230,7 +230,7 @@ export class LegionMember {
     let ok = true;
     const phase = event.replace("-", "_");
     for (const hook of this.#cfg.hooks[event]) {
-      this.#host.log(`[uwsgi-legion] (phase: ${phase} legion: ${this.#cfg.name}) calling ${hookText(hook)}`);
+      this.#host.log(`[uwsgi-legion] (phase: ${phase} legion: ${this.#cfg.name}) calling ${hook.text}`);
       const code = await this.#runHook(hook);
       if (code !== 0) {
         ok = false;
@@ -276,10 +276,6 @@ export class LegionMember {
     socket.close();
     this.#socket = null;
   }
-}
-
-function hookText(hook: LegionHook): string {
-  return hook.text;
 }
 
 function uuidText(uuid: Buffer): string {

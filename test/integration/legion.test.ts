@@ -1,0 +1,165 @@
+/**
+ * Legions across real processes: three uwsgi-node instances and one real uWSGI 2.0.21 in one UDP
+ * legion on loopback elect one Lord, seen the same from all four; the Lord's SIGKILL elects the
+ * next one within the tolerance; no sample shows two Lords; workers read the legion through the
+ * module.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { eventually } from "../support/eventually.js";
+import { fixtureApp, httpRequest, readUntilClose, startServer, type TestServer } from "./server-harness.js";
+
+const PY_APP = fileURLToPath(new URL("../../../test/fixtures/legion-app.py", import.meta.url));
+const FREQ = 1;
+const TOLERANCE = 3;
+
+function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function freeUdpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createSocket("udp4");
+    s.once("error", reject);
+    s.bind(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface StatsLegion {
+  uuid: string;
+  valor: number;
+  checksum: number;
+  i_am_the_lord: number;
+  lord_valor: number;
+  lord_uuid: string;
+  members: Array<{ valor: number }>;
+}
+
+async function legionOf(statsPort: number): Promise<StatsLegion> {
+  const doc = JSON.parse(await readUntilClose(statsPort)) as { legions?: StatsLegion[] };
+  const l = doc.legions?.[0];
+  if (!l) throw new Error("no legion in the stats document");
+  return l;
+}
+
+function legionArgs(name: string, port: number, valor: number, peers: number[]): string[] {
+  return [
+    "--legion", `lg 127.0.0.1:${port} ${valor} aes-128-cbc:s3cret`,
+    ...peers.flatMap((p) => ["--legion-node", `lg 127.0.0.1:${p}`]),
+    "--legion-scroll", `lg scroll-${name}`,
+    "--legion-freq", String(FREQ),
+    "--legion-tolerance", String(TOLERANCE),
+  ];
+}
+
+test("legion: three uwsgi-node instances and a real uWSGI elect one Lord, and the next one when it dies", { timeout: 120_000 }, async () => {
+  const udp = await Promise.all([0, 1, 2, 3].map(() => freeUdpPort()));
+  const stats = await Promise.all([0, 1, 2, 3].map(() => freeTcpPort()));
+  const uwsgiHttp = await freeTcpPort();
+  const valors = [10, 30, 20, 25];
+  const names = ["A", "B", "C", "D"];
+  const peers = (i: number) => udp.filter((_, j) => j !== i);
+  const ours: TestServer[] = [];
+  let real: ChildProcess | null = null;
+  let realLog = "";
+  try {
+    for (const i of [0, 1, 2]) {
+      ours.push(
+        await startServer(["--http", "127.0.0.1:0", "--processes", "1", "--stats", `127.0.0.1:${stats[i]}`, ...legionArgs(names[i]!, udp[i]!, valors[i]!, peers(i)), fixtureApp("legion-app")]),
+      );
+    }
+    real = spawn("uwsgi", [
+      "--plugin", "python3", "--master", "--die-on-term", "--processes", "1",
+      "--http-socket", `127.0.0.1:${uwsgiHttp}`, "--wsgi-file", PY_APP,
+      "--stats", `127.0.0.1:${stats[3]}`,
+      ...legionArgs("D", udp[3]!, 25, peers(3)),
+    ], { stdio: ["ignore", "pipe", "pipe"] });
+    real.stdout!.on("data", (c: Buffer) => (realLog += c.toString()));
+    real.stderr!.on("data", (c: Buffer) => (realLog += c.toString()));
+
+    const all = () => Promise.all(stats.map((p) => legionOf(p)));
+    // B (valor 30) is Lord, and all four agree on it.
+    const lordUuid = (await legionOf(stats[1]!)).uuid;
+    await eventually(async () => {
+      const ls = await all();
+      const agreed = ls.every((l) => l.lord_valor === 30 && l.lord_uuid === lordUuid && l.members.length === 3 && l.checksum === ls[0]!.checksum);
+      return agreed && ls.filter((l) => l.i_am_the_lord > 0).length === 1 && ls[1]!.i_am_the_lord > 0;
+    }, 30_000, `all four nodes to agree on B as Lord; uWSGI log:\n${realLog}`);
+
+    // What workers read: the real uWSGI's and ours agree on the Lord's scroll; own scroll first.
+    // workers see the master's view one IPC message later
+    const a = await eventually(async () => {
+      const r = JSON.parse((await httpRequest(ours[0]!.port, "/")).body);
+      return r.scrolls?.length === 4 ? r : null;
+    }, 5000, "A's worker to see four scrolls");
+    assert.equal(a.lord, false);
+    assert.equal(a.lordScroll, "scroll-B");
+    assert.equal(a.scrolls[0], "scroll-A");
+    assert.deepEqual([...a.scrolls].sort(), ["scroll-A", "scroll-B", "scroll-C", "scroll-D"]);
+    assert.deepEqual(a.unknown, [false, null, null]);
+    const b = JSON.parse((await httpRequest(ours[1]!.port, "/")).body);
+    assert.equal(b.lord, true);
+    assert.equal(b.lordScroll, "scroll-B");
+    const d = JSON.parse((await httpRequest(uwsgiHttp, "/")).body);
+    assert.equal(d.lord, false);
+    assert.equal(d.lordScroll, "scroll-B");
+    assert.equal(d.scrolls[0], "scroll-D");
+
+    // The Lord dies: D (valor 25, the real uWSGI) takes over within the tolerance and a cycle or two,
+    // and no sample ever shows two Lords.
+    process.kill(ours[1]!.pid, "SIGKILL");
+    const killedAt = Date.now();
+    const survivors = [stats[0]!, stats[2]!, stats[3]!];
+    const dUuid = (await legionOf(stats[3]!)).uuid;
+    let tookOver = 0;
+    await eventually(async () => {
+      const ls = await Promise.all(survivors.map((p) => legionOf(p)));
+      assert.ok(ls.filter((l) => l.i_am_the_lord > 0).length <= 1, "never two Lords at once");
+      const agreed = ls.every((l) => l.lord_valor === 25 && l.lord_uuid === dUuid && l.members.length === 2 && l.checksum === ls[0]!.checksum);
+      if (agreed && ls[2]!.i_am_the_lord > 0) tookOver = Date.now();
+      return tookOver;
+    }, 30_000, "D to become Lord after B died");
+    const seconds = (tookOver - killedAt) / 1000;
+    assert.ok(seconds <= TOLERANCE + 2 * FREQ + 3, `failover took ${seconds.toFixed(1)} s (tolerance ${TOLERANCE} s, freq ${FREQ} s)`);
+    const a2 = await eventually(async () => {
+      const r = JSON.parse((await httpRequest(ours[0]!.port, "/")).body);
+      return r.scrolls?.length === 3 ? r : null;
+    }, 5000, "A's worker to see three scrolls");
+    assert.equal(a2.lordScroll, "scroll-D");
+    assert.deepEqual([...a2.scrolls].sort(), ["scroll-A", "scroll-C", "scroll-D"]);
+  } finally {
+    for (const s of ours) await s.stop("SIGKILL");
+    if (real && real.exitCode === null) {
+      const exited = new Promise((r) => real!.once("exit", r));
+      real.kill("SIGKILL");
+      await exited;
+    }
+  }
+});
+
+test("legion: a bad legion option stops the server with a coded error naming it", async () => {
+  const { runCli } = await import("./server-harness.js");
+  const r = await runCli(["--http", "127.0.0.1:0", "--legion", "lg /tmp/sock 10 aes-128-cbc:x", fixtureApp("legion-app")]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /legion.*unix datagram address/);
+  const r2 = await runCli(["--http", "127.0.0.1:0", "--legion-node", "nope 127.0.0.1:1", fixtureApp("legion-app")]);
+  assert.equal(r2.code, 1);
+  assert.match(r2.stderr, /unknown legion: nope/);
+  const r3 = await runCli(["--http", "127.0.0.1:0", "--legion", "lg 127.0.0.1:0 1 nocipher:x", fixtureApp("legion-app")]);
+  assert.equal(r3.code, 1);
+  assert.match(r3.stderr, /unable to find algorithm\/cipher "nocipher"/);
+});

@@ -23,6 +23,7 @@ const here = import.meta.dirname;
 const root = join(here, "..");
 const MS = Number(process.env.BENCH_MS ?? 1000);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+const WARMUP_MS = Math.min(300, MS);
 const KEYS = 1000;
 const CACHE_OPS = ["get", "exists", "update", "set_del", "inc", "dec", "mul", "div", "num", "keys"];
 const OTHER_OPS = ["metric_get", "metric_set", "metric_inc", "metric_dec", "metric_mul", "metric_div", "lock_unlock"];
@@ -90,21 +91,25 @@ async function waitFor(check, what, proc, ms = 30_000) {
   }
 }
 
-/** A server running one of the fixture apps over HTTP: measure(op, processes, kind) -> calls/s. */
+/**
+ * A server running one of the fixture apps over HTTP: measure(op, processes, kind) ->
+ * { wall: calls/s, cpu: calls per CPU-second summed over the processes }, null when unsupported.
+ */
 async function appServer(name, start) {
   const port = await freePort();
   const proc = start(port);
   const get = async (q) => (await fetch(`http://127.0.0.1:${port}/?${q}`)).text();
   await waitFor(async () => (await get(`op=setup&keys=${KEYS}`)) === "ok", name, proc);
   return {
-    async measure(op, p, kind = "string") {
+    async measure(op, p, kind = "string", ms = MS) {
       // p loops at once must run in p different workers: a worker busy in one loop does not
       // accept, so the next request goes to an idle one; checked by pid, retried if not.
       for (let attempt = 0; ; attempt++) {
-        const runs = await Promise.all(Array.from({ length: p }, () => get(`op=${op}&kind=${kind}&ms=${MS}&keys=${KEYS}`).then(JSON.parse)));
+        const runs = await Promise.all(Array.from({ length: p }, () => get(`op=${op}&kind=${kind}&ms=${ms}&keys=${KEYS}`).then(JSON.parse)));
         if (new Set(runs.map((r) => r.pid)).size === p || attempt === 3) {
           const ops = runs.reduce((a, r) => a + r.ops, 0);
-          return ops === 0 ? null : ops / (MS / 1000);
+          if (ops === 0) return null;
+          return { wall: ops / (ms / 1000), cpu: runs.reduce((a, r) => a + r.ops / r.cpu, 0) };
         }
       }
     },
@@ -144,14 +149,16 @@ async function redis() {
   return {
     async measure(op, p) {
       const counts = await Promise.all(Array.from({ length: p }, () => child(op)));
-      return counts.reduce((a, b) => a + b, 0) / (MS / 1000);
+      return { wall: counts.reduce((a, b) => a + b, 0) / (MS / 1000) };
     },
     close: () => stop(proc),
   };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
-const fmt = (n) => (n == null ? "n/a" : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e3).toFixed(1)} k`);
+const fmt = (n) => (n == null || !Number.isFinite(n) ? "n/a" : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e3).toFixed(1)} k`);
+const cpuOf = (m) => m?.cpu ?? NaN;
+const wallOf = (m) => m?.wall ?? NaN;
 const ratio = (xs) => {
   const v = xs.filter((x) => Number.isFinite(x));
   if (!v.length) return "n/a";
@@ -167,6 +174,12 @@ try {
   systems.push(u);
   const r = await redis();
   systems.push(r);
+  // Warm-up: every loop once in every worker (V8 compiles each op's loop, with string and with
+  // Buffer keys, before it is measured; the first run of a loop costs up to twice as much CPU).
+  for (const op of OPS) {
+    for (const kind of CACHE_OPS.includes(op) ? ["string", "buffer"] : ["string"]) await o.measure(op, 2, kind, WARMUP_MS);
+    await u.measure(op, 2, "string", WARMUP_MS);
+  }
   const runs = {}; // case -> [{ s, b, u, r }] per round
   for (let round = 0; round < ROUNDS; round++) {
     for (const op of OPS) {
@@ -176,7 +189,7 @@ try {
         m.u = await u.measure(op, p);
         if (REDIS_OPS.has(op)) m.r = await r.measure(op === "update" ? "update" : op, p);
         (runs[`${op}/${p}`] ??= []).push(m);
-        process.stderr.write(`  round ${round + 1} ${op}/${p}: string ${fmt(m.s)}${m.b ? `, Buffer ${fmt(m.b)}` : ""}, uWSGI ${fmt(m.u)}${m.r ? `, Redis ${fmt(m.r)}` : ""}\n`);
+        process.stderr.write(`  round ${round + 1} ${op}/${p} (per CPU-second): string ${fmt(cpuOf(m.s))}${m.b ? `, Buffer ${fmt(cpuOf(m.b))}` : ""}, uWSGI ${fmt(cpuOf(m.u))}${m.r ? `, Redis ${fmt(wallOf(m.r))}/s` : ""}\n`);
       }
     }
   }
@@ -186,9 +199,11 @@ try {
       const rs = runs[`${op}/${p}`];
       const hasB = rs[0].b !== undefined;
       const hasR = rs[0].r !== undefined;
+      const both = (get) => `${fmt(median(rs.map((x) => cpuOf(get(x)))))} (${fmt(median(rs.map((x) => wallOf(get(x)))))})`;
       rows.push(
-        `| ${op} | ${p} | ${fmt(median(rs.map((x) => x.s)))} | ${hasB ? fmt(median(rs.map((x) => x.b))) : "-"} | ${fmt(median(rs.map((x) => x.u ?? NaN)))} | ` +
-          `${ratio(rs.map((x) => x.s / x.u))} | ${hasB ? ratio(rs.map((x) => x.b / x.u)) : "-"} | ${hasR ? fmt(median(rs.map((x) => x.r))) : "-"} | ${hasR ? `${median(rs.map((x) => x.s / x.r)).toFixed(0)}x` : "-"} |`,
+        `| ${op} | ${p} | ${both((x) => x.s)} | ${hasB ? both((x) => x.b) : "-"} | ${both((x) => x.u)} | ` +
+          `${ratio(rs.map((x) => cpuOf(x.s) / cpuOf(x.u)))} | ${hasB ? ratio(rs.map((x) => cpuOf(x.b) / cpuOf(x.u))) : "-"} | ` +
+          `${ratio(rs.map((x) => wallOf(x.s) / wallOf(x.u)))} | ${hasR ? fmt(median(rs.map((x) => wallOf(x.r)))) : "-"} | ${hasR ? `${median(rs.map((x) => wallOf(x.s) / wallOf(x.r))).toFixed(0)}x` : "-"} |`,
       );
     }
   }
@@ -201,8 +216,10 @@ try {
     `- ${KEYS} keys of 14 characters, 64-byte Buffer values; uwsgi-node through \`uwsgi.*\` in the real server's workers (string keys / Buffer keys); uWSGI through its Python API (str keys); processes = loops running at once in different workers`,
     "- set_del = cache_set of an absent key + cache_del of it (2 calls); lock_unlock = lock() + unlock() (2 calls); keys = one cache_keys() of 2000 items; mul/div on counters (they reach 0 and stay there)",
     "",
-    "| op | processes | uwsgi-node, string keys | uwsgi-node, Buffer keys | uWSGI (Python) | string keys vs uWSGI | Buffer keys vs uWSGI | Redis (ioredis, awaited) | string keys vs Redis |",
-    "|---|---|---|---|---|---|---|---|---|",
+    "- rates: calls per CPU-second of the processes making them, summed over the processes (the calls per wall-clock second in parentheses). On a machine shared with other work the wall-clock rate depends on how much CPU each loop got; CPU time does not (much), so the ratios to uWSGI compare CPU rates; the wall-clock ratio is given too. Redis: wall-clock rates (its time is spent in redis-server).",
+    "",
+    "| op | processes | uwsgi-node, string keys | uwsgi-node, Buffer keys | uWSGI (Python) | string keys vs uWSGI | Buffer keys vs uWSGI | string keys vs uWSGI, wall-clock | Redis (ioredis, awaited) | string keys vs Redis, wall-clock |",
+    "|---|---|---|---|---|---|---|---|---|---|",
     ...rows,
   ].join("\n");
   console.log(table);

@@ -1,6 +1,6 @@
 // The uwsgi-node side of bench/cache-shared.bench.mjs: an app run by the real server that calls the
 // public API (`uwsgi.cache_get(...)` etc.) in a loop inside its worker, as apps call it.
-//   GET /?op=get&kind=string|buffer&ms=N&keys=K  ->  {"ops": <calls done in N ms>, "pid": <worker pid>}
+//   GET /?op=get&kind=string|buffer&ms=N&keys=K  ->  {"ops": <calls done in N ms>, "cpu": <CPU seconds used>, "pid": <worker pid>}
 //   GET /?op=setup&keys=K                        ->  stores the K keys (64-byte values) and the counters
 // The loop checks the clock every 1000 calls (as the Python side does).
 import { existsSync } from "node:fs";
@@ -72,8 +72,14 @@ function loopOf(op) {
   return fn;
 }
 
+/** Calls made and the CPU seconds this process spent making them (all its threads: GC included). */
 function run(op, kind, ms, n) {
-  return loopOf(op)(uwsgi, value, keysOf(n, kind), n, ms);
+  const fn = loopOf(op);
+  const keys = keysOf(n, kind);
+  const before = process.cpuUsage();
+  const ops = fn(uwsgi, value, keys, n, ms);
+  const cpu = process.cpuUsage(before);
+  return { ops, cpu: (cpu.user + cpu.system) / 1e6 };
 }
 
 export default function app(req, res) {
@@ -86,7 +92,7 @@ export default function app(req, res) {
     for (const k of s.keys) uwsgi.cache_update(k, value);
     body = "ok";
   } else {
-    body = JSON.stringify({ ops: run(q.get("op"), q.get("kind") ?? "string", Number(q.get("ms") ?? 1000), n), pid: process.pid });
+    body = JSON.stringify({ ...run(q.get("op"), q.get("kind") ?? "string", Number(q.get("ms") ?? 1000), n), pid: process.pid });
   }
   res.writeHead(200, { "Content-Type": "text/plain", "Content-Length": Buffer.byteLength(body) });
   res.end(body);

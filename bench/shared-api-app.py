@@ -1,6 +1,6 @@
 # The uWSGI side of bench/cache-shared.bench.mjs: the same loops as shared-api-app.mjs, calling
 # uWSGI's Python API inside its worker with str keys (as Python apps do).
-#   GET /?op=get&ms=N&keys=K  ->  {"ops": <calls done in N ms>, "pid": <worker pid>}
+#   GET /?op=get&ms=N&keys=K  ->  {"ops": <calls done in N ms>, "cpu": <CPU seconds used>, "pid": <worker pid>}
 import json
 import os
 import time
@@ -78,10 +78,11 @@ def application(environ, start_response):
             uwsgi.cache_update(k, VALUE)
         body = b"ok"
     else:
+        cpu0 = time.process_time()  # CPU seconds of this process, all threads (as process.cpuUsage())
         try:
             ops = make_loop(op)(keys, counters, fresh, n, time.monotonic() + ms / 1000.0)
         except AttributeError:  # a function this uWSGI's Python API lacks
             ops = 0
-        body = json.dumps({"ops": ops, "pid": os.getpid()}).encode()
+        body = json.dumps({"ops": ops, "cpu": time.process_time() - cpu0, "pid": os.getpid()}).encode()
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
     return [body]

@@ -2,59 +2,14 @@
 // separately, the uwsgi protocol server alone in this process.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createUwsgiProtocolServer } from "../../src/server/uwsgi-protocol/uwsgi-protocol-server.js";
 import nginxBackendApp from "../fixtures/nginx/nginx-backend-app.js";
 import { startServer } from "./server-harness.js";
-
-const NGINX = "/usr/sbin/nginx";
-
-// What Debian's /etc/nginx/uwsgi_params holds, for machines without it.
-const INLINE_UWSGI_PARAMS = `
-uwsgi_param QUERY_STRING $query_string; uwsgi_param REQUEST_METHOD $request_method;
-uwsgi_param CONTENT_TYPE $content_type; uwsgi_param CONTENT_LENGTH $content_length;
-uwsgi_param REQUEST_URI $request_uri; uwsgi_param PATH_INFO $document_uri;
-uwsgi_param DOCUMENT_ROOT $document_root; uwsgi_param SERVER_PROTOCOL $server_protocol;
-uwsgi_param REQUEST_SCHEME $scheme; uwsgi_param HTTPS $https if_not_empty;
-uwsgi_param REMOTE_ADDR $remote_addr; uwsgi_param REMOTE_PORT $remote_port;
-uwsgi_param SERVER_PORT $server_port; uwsgi_param SERVER_NAME $server_name;
-uwsgi_param HTTP_HOST $host;`;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number, deadlineMs: number, died: () => string | null): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  for (;;) {
-    const why = died();
-    if (why !== null) throw new Error(why);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, "127.0.0.1", () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on("error", () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`nginx did not listen on 127.0.0.1:${port} within ${deadlineMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { startNginx } from "../support/nginx.js";
 
 /** A uwsgi-node backend speaking the uwsgi protocol on a loopback port. */
 interface Backend {
@@ -86,68 +41,6 @@ async function startInProcess(): Promise<Backend> {
     port: (server.address() as net.AddressInfo).port,
     problems: () => lines,
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-/** nginx in a temp dir, proxying `uwsgi_pass` to `upstream`; stopped by pid. */
-async function startNginx(upstream: number): Promise<{ port: number; errors(): string[]; stop(): Promise<void> }> {
-  assert.ok(existsSync(NGINX), `nginx is required for this test: install it with "apt-get install -y nginx" (${NGINX} is missing)`);
-  const dir = mkdtempSync(join(tmpdir(), "uwsgi-node-nginx-"));
-  const port = await freePort();
-  const params = existsSync("/etc/nginx/uwsgi_params") ? "include /etc/nginx/uwsgi_params;" : INLINE_UWSGI_PARAMS;
-  writeFileSync(
-    join(dir, "nginx.conf"),
-    `daemon off;
-master_process off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  client_max_body_size 64m;
-  keepalive_requests 1000;
-  server {
-    listen 127.0.0.1:${port};
-    location / {
-      ${params}
-      uwsgi_pass 127.0.0.1:${upstream};
-    }
-  }
-}
-`,
-  );
-  const stderr: Buffer[] = [];
-  const child: ChildProcess = spawn(NGINX, ["-p", dir, "-c", join(dir, "nginx.conf")], { stdio: ["ignore", "ignore", "pipe"] });
-  child.stderr!.on("data", (c: Buffer) => stderr.push(c));
-  let exited: string | null = null;
-  child.on("exit", (code, signal) => {
-    exited = `nginx exited early (code ${code}, signal ${signal}): ${Buffer.concat(stderr).toString()}`;
-  });
-  const stop = async () => {
-    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-      const gone = new Promise((r) => child.once("exit", r));
-      process.kill(child.pid, "SIGTERM");
-      await gone;
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await waitForPort(port, 10_000, () => exited);
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-  return {
-    port,
-    // only real failures: nginx also warns when it buffers big bodies to its temp files
-    errors: () => readFileSync(join(dir, "error.log"), "utf8").split("\n").filter((l) => /\[(error|crit|alert|emerg)\]/.test(l)),
-    stop,
   };
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what uwsgi-node's tests need on a fresh Debian/Ubuntu machine (run as root):
 # the Debian packages the tests start for real (uWSGI + python3 plugin, nginx, redis; wrk for
-# `npm run bench`), then the npm packages and the native addon (`npm ci` builds it with node-gyp
+# `npm run bench`; iproute2 and util-linux for the network-namespace and PID-namespace tests), then the npm packages and the native addon (`npm ci` builds it with node-gyp
 # against Node's headers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,8 @@ packages=(uwsgi-core uwsgi-plugin-python3 redis-server python3 wrk)
 # architecture), promtool (prometheus), the terminal view's tmux test, the dashboard's browser test
 packages+=(build-essential gcc-aarch64-linux-gnu libc6-dev-arm64-cross musl-tools musl-dev:arm64 prometheus tmux chromium)
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then dpkg --add-architecture arm64; fi
+# ip netns (remote-access allow-list test) and unshare (PID-namespace isolation test)
+packages+=(iproute2 util-linux)
 if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then packages+=(nginx-light); fi
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

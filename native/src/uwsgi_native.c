@@ -16,6 +16,7 @@
  *     releaseDead(pid)           -> slots marked as held by a dead owner (the master, on a child's exit)
  *   selfId()                     -> this thread's id (gettid), the owner id locks record
  *   pidAlive(pid)                -> boolean (kill(pid, 0))
+ *   flockTry(fd)                 -> boolean (flock LOCK_EX|LOCK_NB: false when held elsewhere)
  *
  * Every mapping is an external ArrayBuffer whose finalizer munmaps it. Errors are thrown as JS
  * Errors whose `code` is the errno name (or EINVAL / SIZE_MISMATCH for bad arguments) and whose
@@ -696,6 +697,32 @@ static napi_value mkfifo_fn(napi_env env, napi_callback_info info);
 static napi_value notify_datagram(napi_env env, napi_callback_info info);
 
 /* ---------------------------------------------------------------------------------------- */
+/* instance ownership: flock(2) on an owner file, which survives PID namespaces               */
+
+#include <sys/file.h>
+
+/*
+ * flockTry(fd) -> boolean: takes an exclusive flock on fd without waiting; false when another open
+ * file description holds it (EWOULDBLOCK). The lock lives as long as the descriptor, in whatever
+ * PID namespace its holder runs, and goes with the holder's death.
+ */
+static napi_value flock_try(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  napi_value result;
+  double fd;
+  if (get_args(env, info, 1, argv, "flockTry") || get_integer(env, argv[0], 0, INT32_MAX, &fd, "flockTry", "fd")) {
+    return NULL;
+  }
+  int rc;
+  do {
+    rc = flock((int)fd, LOCK_EX | LOCK_NB);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0 && errno != EWOULDBLOCK) return throw_errno(env, "flock", "owner file", errno);
+  CHECK_NAPI(env, napi_get_boolean(env, rc == 0, &result));
+  return result;
+}
+
+/* ---------------------------------------------------------------------------------------- */
 
 NAPI_MODULE_INIT() {
   static const struct {
@@ -706,6 +733,7 @@ NAPI_MODULE_INIT() {
       {"mapFile", map_file},         {"msync", msync_fn},           {"mutexSize", mutex_size},
       {"mutexInit", mutex_init},     {"mutexBind", mutex_bind},     {"pidAlive", pid_alive},
       {"selfId", self_id},           {"mkfifo", mkfifo_fn},         {"notifyDatagram", notify_datagram},
+      {"flockTry", flock_try},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value fn;

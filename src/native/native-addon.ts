@@ -48,6 +48,11 @@ export interface NativeAddon {
   mkfifo(path: string, mode: number): void;
   /** Sends `message` as one datagram to the UNIX datagram socket `socketPath` (`@name`: abstract), as sd_notify() does. */
   notifyDatagram(socketPath: string, message: string): void;
+  /**
+   * Takes an exclusive `flock` on `fd` without waiting: false when another open file description
+   * holds it. The lock goes with the descriptor (or its holder's death), in any PID namespace.
+   */
+  flockTry(fd: number): boolean;
 }
 
 /**

@@ -1,10 +1,10 @@
 /**
  * Named POSIX shared-memory regions (`/dev/shm/...`) mapped as ArrayBuffers, the per-instance
  * naming scheme `/uwsgi-node.<instance>.<what>`, and removal of regions left behind by killed
- * instances.
+ * instances (judged by a lock on their owner record, see `InstanceOwner`).
  * @module
  */
-import { readFileSync, readdirSync, statSync, unlinkSync } from "node:fs";
+import { closeSync, openSync, readdirSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { UwsgiError } from "../errors.js";
 import { loadNativeAddon } from "./native-addon.js";
@@ -16,11 +16,13 @@ export const REGION_PREFIX = "uwsgi-node.";
 /** Where Linux exposes POSIX shared-memory objects. */
 export const SHM_DIR = "/dev/shm";
 
-/** `<pid>` or `<pid>-<tag>`: the instance part of a region name; the pid is the master's. */
-const INSTANCE_RE = /^[1-9]\d*(?:-[A-Za-z0-9_]+)?$/;
+/** The instance part of a region name (a random id, see `InstanceOwner`). */
+const INSTANCE_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const WHAT_RE = /^[A-Za-z0-9_.-]+$/;
-/** A directory entry in {@link SHM_DIR} that one of our instances created; group 1 is its pid. */
-const OURS_RE = /^uwsgi-node\.([1-9]\d*)(?:-[A-Za-z0-9_]+)?\.[A-Za-z0-9_.-]+$/;
+/** The `what` of an instance's owner record. */
+const OWNER_WHAT = "owner";
+/** A directory entry in {@link SHM_DIR} of the form one of our instances creates; group 1 is its instance id. */
+const OURS_RE = /^uwsgi-node\.([A-Za-z0-9_-]{1,64})\.[A-Za-z0-9_.-]+$/;
 
 /**
  * A named shared-memory region mapped read/write into this process. Every process that creates
@@ -105,32 +107,48 @@ function unlinkName(name: string): boolean {
 
 /**
  * The region name for one shared structure of one server instance: `/uwsgi-node.<instance>.<what>`.
- * `instanceId` is the master's pid, optionally followed by `-tag` (what `UWSGI_NODE_INSTANCE`
- * holds); the pid is how {@link cleanupStaleRegions} recognises a dead instance's leftovers.
+ * `instanceId` is the instance's random id (what `UWSGI_NODE_INSTANCE` holds, see
+ * `InstanceOwner`): letters, digits, `_` and `-`, never the master's pid, so two instances
+ * sharing /dev/shm never share a name even when both masters are pid 1 in their PID namespaces.
+ * `what` may not be `owner` (the owner record's name).
  * @throws UwsgiError UWSGI_ERR_INVALID_ARGUMENT for a malformed instance id or `what`.
  * @example
  * ```ts
- * regionName(4242, "cache.default"); // "/uwsgi-node.4242.cache.default"
+ * regionName("k3v9x0d2a7mq", "cache.default"); // "/uwsgi-node.k3v9x0d2a7mq.cache.default"
  * ```
  */
 export function regionName(instanceId: string | number, what: string): string {
   const instance = String(instanceId);
   if (!INSTANCE_RE.test(instance)) {
-    throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "instanceId", `expected <pid> or <pid>-<tag>, got ${JSON.stringify(instance)}`);
+    throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "instanceId", `expected 1-64 letters, digits, '_' or '-', got ${JSON.stringify(instance)}`);
   }
-  if (!WHAT_RE.test(what)) {
-    throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "what", `expected letters, digits, '.', '_' or '-', got ${JSON.stringify(what)}`);
+  if (!WHAT_RE.test(what) || what === OWNER_WHAT) {
+    throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "what", `expected letters, digits, '.', '_' or '-' (not "${OWNER_WHAT}"), got ${JSON.stringify(what)}`);
   }
   const name = `/${REGION_PREFIX}${instance}.${what}`;
   if (name.length > 255) throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "what", `region name ${name} is longer than 255 characters`);
   return name;
 }
 
+/** The owner record of an instance in `dir`: `uwsgi-node.<id>.owner`. */
+export function ownerPath(dir: string, instanceId: string): string {
+  return join(dir, `${REGION_PREFIX}${instanceId}.${OWNER_WHAT}`);
+}
+
+/** Prefix of an owner record being claimed (not yet visible under its final name). */
+export const CLAIM_PREFIX = ".uwsgi-node-claim.";
+
+/** A claim file older than this whose lock is free was left by a process that died claiming. */
+const CLAIM_GRACE_MS = 10_000;
+
 /**
- * Unlinks regions left behind by instances that no longer run: entries `uwsgi-node.<pid>[-tag].*`
- * in {@link SHM_DIR} whose pid is dead, or alive but started after the region was created (the pid
- * was reused). Other names are never touched. Works without the addon.
- * @returns the names removed, e.g. `["/uwsgi-node.4242.cache.default"]`.
+ * Unlinks the regions of instances that no longer run. An instance is judged by its owner record
+ * `uwsgi-node.<id>.owner`, a file its master holds an exclusive `flock` on for its whole life: if
+ * the lock can be taken, the master is gone (the kernel drops the lock with its last descriptor,
+ * whatever PID namespace it ran in), and every `uwsgi-node.<id>.*` entry is removed, the owner
+ * record last. Instances whose record is locked, and names without an owner record (not made by
+ * an instance, e.g. a test's own regions), are never touched. Never judged by pid.
+ * @returns the names removed (regions and owner records), e.g. `["/uwsgi-node.k3v9.cache.0.data", "/uwsgi-node.k3v9.owner"]`.
  * @example
  * ```ts
  * for (const name of cleanupStaleRegions()) console.log(`removed stale region ${name}`);
@@ -143,57 +161,74 @@ export function cleanupStaleRegions(dir: string = SHM_DIR): string[] {
   } catch {
     return [];
   }
-  const removed: string[] = [];
+  const byInstance = new Map<string, string[]>();
   for (const entry of entries) {
     const match = OURS_RE.exec(entry);
-    if (!match) continue;
-    const path = join(dir, entry);
+    if (!match) {
+      if (entry.startsWith(CLAIM_PREFIX)) removeAbandonedClaim(join(dir, entry));
+      continue;
+    }
+    let list = byInstance.get(match[1]!);
+    if (!list) byInstance.set(match[1]!, (list = []));
+    list.push(entry);
+  }
+  const removed: string[] = [];
+  for (const [id, names] of byInstance) {
+    const owner = `${REGION_PREFIX}${id}.${OWNER_WHAT}`;
+    if (!names.includes(owner)) continue;
+    const lock = lockIfAbandoned(join(dir, owner));
+    if (lock === null) continue;
     try {
-      if (!isStale(Number(match[1]), statSync(path))) continue;
-      unlinkSync(path);
-      removed.push(`/${entry}`);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw shmError(err);
+      for (const entry of names) {
+        if (entry !== owner && unlinkQuietly(join(dir, entry))) removed.push(`/${entry}`);
+      }
+      if (unlinkQuietly(join(dir, owner))) removed.push(`/${owner}`);
+    } finally {
+      closeSync(lock);
     }
   }
   return removed;
 }
 
-/** Slack for comparing a process start time (1 s resolution) with a file time. */
-const CLOCK_SLACK_MS = 2000;
-
-function isStale(pid: number, region: { mtimeMs: number; ctimeMs: number; birthtimeMs: number }): boolean {
-  if (!pidAlive(pid)) return true;
-  const started = processStartMs(pid);
-  // The earliest of the file's times: birth time where the filesystem records it, else mtime/ctime.
-  const created = Math.min(region.mtimeMs, region.ctimeMs, region.birthtimeMs > 0 ? region.birthtimeMs : Infinity);
-  return started !== undefined && started > created + CLOCK_SLACK_MS;
+/** Opens `path` and takes its lock: the descriptor (holding the lock) when nobody held it, else null. */
+function lockIfAbandoned(path: string): number | null {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw shmError(err);
+  }
+  let taken = false;
+  try {
+    taken = loadNativeAddon().flockTry(fd);
+  } catch (err) {
+    closeSync(fd);
+    throw shmError(err);
+  }
+  if (taken) return fd;
+  closeSync(fd);
+  return null;
 }
 
-/** True when a process with this pid exists (EPERM means it exists but is not ours to signal). */
-export function pidAlive(pid: number): boolean {
+function removeAbandonedClaim(path: string): void {
   try {
-    process.kill(pid, 0);
+    if (Date.now() - statSync(path).mtimeMs < CLAIM_GRACE_MS) return;
+  } catch {
+    return;
+  }
+  const lock = lockIfAbandoned(path);
+  if (lock === null) return;
+  unlinkQuietly(path);
+  closeSync(lock);
+}
+
+function unlinkQuietly(path: string): boolean {
+  try {
+    unlinkSync(path);
     return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/** Linux's fixed USER_HZ: /proc/<pid>/stat start times are in these ticks. */
-const USER_HZ = 100;
-
-/** When `pid` started (epoch ms, ~10 ms resolution plus boot-time rounding), from /proc. */
-function processStartMs(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the parenthesised command name; starttime is field 22 overall.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ticks = Number(fields[19]);
-    const btime = /^btime (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"));
-    if (!btime || !Number.isFinite(ticks)) return undefined;
-    return Number(btime[1]) * 1000 + (ticks * 1000) / USER_HZ;
-  } catch {
-    return undefined;
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw shmError(err);
   }
 }

@@ -187,7 +187,7 @@ export class Master {
     try {
       // bind first (as root if started so), then drop: memory, fifo and workers belong to --uid
       if (this.#cfg.privileges) dropPrivileges(this.#cfg.privileges, (line) => this.#log.line(line));
-      this.#memory = InstanceMemory.create(this.#cfg.argv, String(process.pid), (line) => this.#log.line(line));
+      this.#memory = InstanceMemory.create(this.#cfg.argv, (line) => this.#log.line(line));
       this.#bus = await BusServer.listen();
       const mulePlan = mulePlanOf(this.#memory.config);
       if (mulePlan) {
@@ -249,7 +249,7 @@ export class Master {
   /** The environment variables that tell a child who it is and what the instance is. */
   #childEnv(role: ChildRole, id: number): Record<string, string> {
     return {
-      ...childEnvironment({ role, id, masterPid: process.pid, instance: String(process.pid), argv: this.#cfg.argv, plan: this.#plan() }),
+      ...childEnvironment({ role, id, masterPid: process.pid, instance: this.#memory!.instance, argv: this.#cfg.argv, plan: this.#plan() }),
       ...this.#mules?.childEnv(),
     };
   }

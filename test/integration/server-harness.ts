@@ -4,12 +4,13 @@
  * captured, and a small HTTP client. Every server is stopped by pid; temp dirs are removed.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cleanupStaleRegions } from "../../src/native/shared-region.js";
 import { encodePacket, encodeVars } from "../../src/protocol/packet.js";
 
 /** The compiled CLI (build/src/cli.js). */
@@ -20,9 +21,12 @@ export function fixtureApp(name: string): string {
   return fileURLToPath(new URL(`../fixtures/apps/${name}.js`, import.meta.url));
 }
 
-/** Removes the shared-memory regions of the (dead) instance whose master had `pid`. */
-export function removeRegionsOf(pid: number): void {
-  for (const name of readdirSync("/dev/shm")) if (name.startsWith(`uwsgi-node.${pid}.`)) rmSync(join("/dev/shm", name), { force: true });
+/**
+ * Removes the shared-memory regions of instances whose master is gone (a SIGKILLed master cannot):
+ * judged by their owner records' locks, so the regions of servers other tests run are never touched.
+ */
+export function removeDeadInstancesRegions(): void {
+  cleanupStaleRegions();
 }
 
 /** A temporary directory removed by `cleanup()`. */
@@ -69,9 +73,12 @@ export function runCli(args: string[], cwd?: string): Promise<{ code: number | n
  */
 export async function startServer(
   args: string[],
-  opts: { cwd?: string; waitReady?: boolean; env?: NodeJS.ProcessEnv; logFile?: string; cli?: string } = {},
+  opts: { cwd?: string; waitReady?: boolean; env?: NodeJS.ProcessEnv; logFile?: string; cli?: string; wrap?: readonly string[] } = {},
 ): Promise<TestServer> {
-  const child = spawn(process.execPath, [opts.cli ?? CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], cwd: opts.cwd, env: opts.env ?? process.env });
+  // `wrap` runs the CLI under another command (e.g. `unshare --pid --fork`); `pid` is then the wrapper's
+  const cliArgs = [process.execPath, opts.cli ?? CLI, ...args];
+  const command = opts.wrap ? [...opts.wrap, ...cliArgs] : cliArgs;
+  const child = spawn(command[0]!, command.slice(1), { stdio: ["ignore", "pipe", "pipe"], cwd: opts.cwd, env: opts.env ?? process.env });
   let captured = "";
   // with --logto the log goes to a file: read it instead
   const readLog = (): string => (opts.logFile && existsSync(opts.logFile) ? readFileSync(opts.logFile, "utf8") : "");
@@ -93,8 +100,8 @@ export async function startServer(
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on("exit", (code, signal) => {
       if (poll) clearInterval(poll);
-      // A master that was SIGKILLed cannot remove its shared memory; do it for it (its pid is dead).
-      removeRegionsOf(child.pid!);
+      // A master that was SIGKILLed cannot remove its shared memory; do it for it (its lock is free).
+      removeDeadInstancesRegions();
       text = captured + readLog();
       for (const w of [...waiters]) w();
       resolve({ code, signal });

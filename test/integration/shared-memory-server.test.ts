@@ -135,9 +135,10 @@ describe("server: caches, metrics and locks shared by every worker", () => {
   });
 
   it("removes its shared memory regions when it stops", async () => {
-    const pid = server.pid;
-    assert.ok(readdirSync("/dev/shm").some((n) => n.startsWith(`uwsgi-node.${pid}.`)));
+    const id = (await server.waitForLog(/\(instance id ([0-9a-f]{16})\)/))[1]!;
+    assert.ok(readdirSync("/dev/shm").some((n) => n.startsWith(`uwsgi-node.${id}.cache.`)));
+    assert.ok(readdirSync("/dev/shm").includes(`uwsgi-node.${id}.owner`));
     await server.stop();
-    assert.deepEqual(readdirSync("/dev/shm").filter((n) => n.startsWith(`uwsgi-node.${pid}.`)), []);
+    assert.deepEqual(readdirSync("/dev/shm").filter((n) => n.startsWith(`uwsgi-node.${id}.`)), []);
   });
 });

@@ -1,6 +1,7 @@
 /**
- * The master's side of the instance's shared memory: it creates the regions before forking
- * (after removing regions left by dead instances), sweeps expired cache items, writes store
+ * The master's side of the instance's shared memory: it claims a random instance id (whose
+ * owner record it keeps locked, see `InstanceOwner`), creates the regions before forking (after
+ * removing regions left by dead instances), sweeps expired cache items, writes store
  * files back, keeps the built-in metrics from its worker table (on the master's tick), feeds the stats document and
  * the Prometheus endpoint, and removes the regions when the instance stops.
  * @module
@@ -13,6 +14,7 @@ import type { MetricSpec } from "../../engines/metrics/metric-options.js";
 import { metricTypeCode } from "../../engines/metrics/metric-options.js";
 import { LockTable } from "../../engines/locks/lock-table.js";
 import { cleanupStaleRegions } from "../../native/shared-region.js";
+import { InstanceOwner } from "../../native/instance-owner.js";
 import type { StatsCache, StatsLock, StatsMetric, StatsWorker } from "../stats/stats-snapshot.js";
 import { instanceMetricSpecs, workerMetricName } from "./builtin-metrics.js";
 import { renderPrometheusText } from "./prometheus-text.js";
@@ -31,19 +33,33 @@ export class InstanceMemory {
   private constructor(
     readonly config: InstanceConfig,
     readonly engines: SharedEngines,
+    readonly owner: InstanceOwner,
   ) {}
 
+  /** The instance id children attach with (`UWSGI_NODE_INSTANCE`). */
+  get instance(): string {
+    return this.owner.id;
+  }
+
   /**
-   * Creates the instance's regions from the master's effective argv.
+   * Claims an instance id and creates the instance's regions from the master's effective argv.
    * @param log where stale-region removal and cache events are reported.
    * @throws UwsgiError when the memory cannot be had or a cache option is wrong.
    */
-  static create(argv: readonly string[], instance: string, log: (line: string) => void): InstanceMemory {
+  static create(argv: readonly string[], log: (line: string) => void): InstanceMemory {
     for (const name of cleanupStaleRegions()) log(`removed shared memory region ${name} left by a dead instance`);
     const options = parseArgv([...argv], { raw: true }).options;
     const config = buildInstanceConfig(options);
-    const engines = createSharedEngines(config, instance, systemClock, "create", instanceMetrics(config));
-    const memory = new InstanceMemory(config, engines);
+    const owner = InstanceOwner.claim();
+    let engines: SharedEngines;
+    try {
+      engines = createSharedEngines(config, owner.id, systemClock, "create", instanceMetrics(config));
+    } catch (err) {
+      owner.release();
+      throw err;
+    }
+    const memory = new InstanceMemory(config, engines, owner);
+    log(`shared memory of this instance: ${owner.path.replace(/owner$/, "*")} (instance id ${owner.id})`);
     for (const cache of engines.caches.all()) {
       cache.onLog = log;
       if (cache.restored > 0) log(`[uwsgi-cache] restored ${cache.restored} items of cache "${cache.options.name}"`);
@@ -133,5 +149,6 @@ export class InstanceMemory {
     for (const t of this.#timers) clearInterval(t);
     if (this.config.caches.some((c) => c.store)) this.engines.sync(false);
     this.engines.unlink();
+    this.owner.release();
   }
 }

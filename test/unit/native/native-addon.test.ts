@@ -12,7 +12,7 @@ test("native addon: node-gyp-build finds a local build or this machine's prebuil
   assert.equal(nativeAvailable(), true);
   const addon = loadNativeAddon();
   assert.equal(loadNativeAddon(), addon, "loaded once and cached");
-  for (const fn of ["shmCreate", "shmAttach", "shmUnlink", "mapFile", "msync", "mutexSize", "mutexInit", "mutexBind", "selfId", "pidAlive"]) {
+  for (const fn of ["shmCreate", "shmAttach", "shmUnlink", "mapFile", "msync", "mutexSize", "mutexInit", "mutexBind", "selfId", "pidAlive", "flockTry"]) {
     assert.equal(typeof (addon as unknown as Record<string, unknown>)[fn], "function", fn);
   }
 });
@@ -75,6 +75,26 @@ test("native addon: a lock held by a dead id is taken over (slow paths) and rele
   assert.equal(area.releaseDead(me), 0, "a live pid's locks are left alone");
   assert.equal(area.lockSlow(1, me), true);
   area.unlockSlow(1, me);
+});
+
+test("native addon: flockTry takes an exclusive lock once per open file description, free again after close", async () => {
+  const addon = loadNativeAddon();
+  const { closeSync, openSync, rmSync } = await import("node:fs");
+  const path = `/dev/shm/uwsgi-node-flock-test-${process.pid}`;
+  const a = openSync(path, "w");
+  const b = openSync(path, "r");
+  try {
+    assert.equal(addon.flockTry(a), true);
+    assert.equal(addon.flockTry(a), true, "the holder may take it again");
+    assert.equal(addon.flockTry(b), false, "another open file description may not");
+    closeSync(a);
+    assert.equal(addon.flockTry(b), true, "closing the holder's descriptor frees it");
+    assert.throws(() => addon.flockTry(-1), { code: "EINVAL" });
+    assert.throws(() => addon.flockTry(1 << 20), { code: "EBADF" });
+  } finally {
+    closeSync(b);
+    rmSync(path);
+  }
 });
 
 test("native addon: pidAlive tells live from dead pids", () => {

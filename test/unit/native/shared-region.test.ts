@@ -74,7 +74,8 @@ test("shared region: bad names and sizes are coded errors naming the problem", (
 test("shared region: regionName builds /uwsgi-node.<instance>.<what> and validates both parts", () => {
   assert.equal(regionName(4242, "cache.default"), "/uwsgi-node.4242.cache.default");
   assert.equal(regionName("4242-t1", "locks"), "/uwsgi-node.4242-t1.locks");
-  for (const bad of ["", "abc", "0", "12/3", "12.3", "-1"]) {
+  assert.equal(regionName("0123456789abcdef", "locks"), "/uwsgi-node.0123456789abcdef.locks");
+  for (const bad of ["", "12/3", "12.3", "a b", "x".repeat(65)]) {
     assert.throws(() => regionName(bad, "x"), (err) => isUwsgiError(err, "UWSGI_ERR_INVALID_ARGUMENT") && /instanceId/.test(err.message), bad);
   }
   for (const bad of ["", "a/b", "a b"]) {

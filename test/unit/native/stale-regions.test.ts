@@ -1,56 +1,65 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cleanupStaleRegions, pidAlive } from "../../../src/native/shared-region.js";
+import { InstanceOwner } from "../../../src/native/instance-owner.js";
+import { CLAIM_PREFIX, cleanupStaleRegions, regionName } from "../../../src/native/shared-region.js";
 
-const dir = mkdtempSync(join(tmpdir(), "uwsgi-node-stale-"));
+// a tmpfs directory like /dev/shm (flock works on it), private to this test
+const dir = mkdtempSync(join("/dev/shm", "uwsgi-node-stale-test-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A pid that belonged to a process which has already exited. */
-function deadPid(): number {
-  const done = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
-  const pid = Number(done.stdout);
-  assert.ok(pid > 0 && !pidAlive(pid));
-  return pid;
-}
-
-test("stale regions: removes only uwsgi-node.<dead pid>.* entries and reports them", () => {
-  const dead = deadPid();
+test("stale regions: an instance whose owner record nobody locks is removed, owner record last; never judged by pid", () => {
+  const live = InstanceOwner.claim(dir);
   const names = {
-    deadPlain: `uwsgi-node.${dead}.cache.default`,
-    deadTagged: `uwsgi-node.${dead}-t1.locks`,
-    alive: `uwsgi-node.${process.pid}.cache.default`,
-    notOurs: [`other.${dead}.x`, `uwsgi-node-x.${dead}.y`, `uwsgi-node.${dead}`, `uwsgi-node.abc.x`, `xuwsgi-node.${dead}.z`, `uwsgi-node.${dead}.a b`],
+    // a dead instance: its owner record exists but no process holds its lock
+    dead: ["uwsgi-node.0123456789abcdef.cache.0.data", "uwsgi-node.0123456789abcdef.locks"],
+    deadOwner: "uwsgi-node.0123456789abcdef.owner",
+    live: [`uwsgi-node.${live.id}.cache.0.data`, `uwsgi-node.${live.id}.metrics`],
+    // no owner record: not made by an instance (a test's own regions, an older version's): left alone,
+    // even when the "pid" in the name is dead or 1
+    ownerless: ["uwsgi-node.1.cache.0.data", "uwsgi-node.99999999.locks", `uwsgi-node.${process.pid}-it.x`],
+    notOurs: ["other.0123456789abcdef.x", "uwsgi-node-x.0123456789abcdef.y", "uwsgi-node.0123456789abcdef", "xuwsgi-node.1.z", "uwsgi-node.1.a b"],
   };
-  for (const name of [names.deadPlain, names.deadTagged, names.alive, ...names.notOurs]) writeFileSync(join(dir, name), "x");
-  const removed = cleanupStaleRegions(dir).sort();
-  assert.deepEqual(removed, [`/${names.deadPlain}`, `/${names.deadTagged}`].sort());
-  assert.deepEqual(readdirSync(dir).sort(), [names.alive, ...names.notOurs].sort());
-  assert.deepEqual(cleanupStaleRegions(dir), [], "nothing left to remove");
+  for (const name of [...names.dead, names.deadOwner, ...names.live, ...names.ownerless, ...names.notOurs]) writeFileSync(join(dir, name), "x");
+  const removed = cleanupStaleRegions(dir);
+  assert.deepEqual(removed, [...names.dead.map((n) => `/${n}`), `/${names.deadOwner}`]);
+  assert.deepEqual(readdirSync(dir).sort(), [`uwsgi-node.${live.id}.owner`, ...names.live, ...names.ownerless, ...names.notOurs].sort());
+  assert.deepEqual(cleanupStaleRegions(dir), [], "a live owner's lock keeps its regions");
+  live.release();
+  assert.equal(existsSync(join(dir, `uwsgi-node.${live.id}.owner`)), false);
+  assert.deepEqual(cleanupStaleRegions(dir), [], "regions without an owner record are never removed");
   for (const name of readdirSync(dir)) rmSync(join(dir, name));
 });
 
-test("stale regions: a region older than the live process now holding its pid is stale (pid reuse)", async () => {
-  const sleeper = spawn(process.execPath, ["-e", "setInterval(() => {}, 60000)"], { stdio: "ignore" });
+test("stale regions: instance ids are random (never the pid), region names reject 'owner'", () => {
+  const a = InstanceOwner.claim(dir);
+  const b = InstanceOwner.claim(dir);
   try {
-    const pid = sleeper.pid!;
-    const old = join(dir, `uwsgi-node.${pid}.cache`);
-    writeFileSync(old, "x");
-    const anHourAgo = new Date(Date.now() - 3600_000);
-    utimesSync(old, anHourAgo, anHourAgo); // created long before this process started
-    const fresh = join(dir, `uwsgi-node.${process.pid}.cache`);
-    writeFileSync(fresh, "x"); // created after its (live) owner started
-    assert.deepEqual(cleanupStaleRegions(dir), [`/uwsgi-node.${pid}.cache`]);
-    assert.equal(existsSync(old), false);
-    assert.equal(existsSync(fresh), true);
-    rmSync(fresh);
+    assert.match(a.id, /^[0-9a-f]{16}$/);
+    assert.notEqual(a.id, b.id);
+    assert.notEqual(a.id, String(process.pid));
+    assert.throws(() => regionName(a.id, "owner"), { code: "UWSGI_ERR_INVALID_ARGUMENT" });
+    assert.throws(() => regionName("a/b", "x"), { code: "UWSGI_ERR_INVALID_ARGUMENT" });
+    assert.equal(regionName(a.id, "locks"), `/uwsgi-node.${a.id}.locks`);
   } finally {
-    process.kill(sleeper.pid!, "SIGKILL");
-    await new Promise((resolve) => sleeper.once("exit", resolve));
+    a.release();
+    b.release();
   }
+  assert.deepEqual(readdirSync(dir), [], "claims leave nothing behind once released");
+});
+
+test("stale regions: a claim abandoned mid-way (old, unlocked) is removed; a fresh one is left to its claimer", () => {
+  const old = join(dir, `${CLAIM_PREFIX}aaaa`);
+  const fresh = join(dir, `${CLAIM_PREFIX}bbbb`);
+  writeFileSync(old, "");
+  writeFileSync(fresh, "");
+  const aMinuteAgo = new Date(Date.now() - 60_000);
+  utimesSync(old, aMinuteAgo, aMinuteAgo);
+  assert.deepEqual(cleanupStaleRegions(dir), []);
+  assert.equal(existsSync(old), false);
+  assert.equal(existsSync(fresh), true);
+  rmSync(fresh);
 });
 
 test("stale regions: a missing directory yields nothing", () => {

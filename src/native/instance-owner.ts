@@ -18,9 +18,15 @@ import { loadNativeAddon } from "./native-addon.js";
 import { shmError } from "./native-error.js";
 import { CLAIM_PREFIX, SHM_DIR, ownerPath } from "./shared-region.js";
 
-/** A new instance id: 16 random lowercase hex digits (64 bits). */
+/**
+ * A new instance id: 16 random lowercase hex digits (64 bits), never all decimal digits, so it can
+ * never be read as a pid (what older versions put in region names).
+ */
 export function newInstanceId(): string {
-  return randomBytes(8).toString("hex");
+  for (;;) {
+    const id = randomBytes(8).toString("hex");
+    if (!/^\d+$/.test(id)) return id;
+  }
 }
 
 /** An instance's claim on its id, held by its master. */
@@ -55,7 +61,8 @@ export class InstanceOwner {
       const path = ownerPath(dir, id);
       let fd: number;
       try {
-        fd = openSync(claim, "wx", 0o600);
+        // readable by all: other users' instances may test the lock (they cannot remove it: sticky /dev/shm)
+        fd = openSync(claim, "wx", 0o644);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === "EEXIST") continue;
         throw shmError(err);

@@ -147,7 +147,8 @@ const CLAIM_GRACE_MS = 10_000;
  * the lock can be taken, the master is gone (the kernel drops the lock with its last descriptor,
  * whatever PID namespace it ran in), and every `uwsgi-node.<id>.*` entry is removed, the owner
  * record last. Instances whose record is locked, and names without an owner record (not made by
- * an instance, e.g. a test's own regions), are never touched. Never judged by pid.
+ * an instance, e.g. a test's own regions), are never touched, nor are entries this user may not
+ * open or remove (another user's instance in the sticky /dev/shm). Never judged by pid.
  * @returns the names removed (regions and owner records), e.g. `["/uwsgi-node.k3v9.cache.0.data", "/uwsgi-node.k3v9.owner"]`.
  * @example
  * ```ts
@@ -196,7 +197,8 @@ function lockIfAbandoned(path: string): number | null {
   try {
     fd = openSync(path, "r");
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    // gone meanwhile, or another user's instance: not ours to judge
+    if (NOT_OURS.has((err as NodeJS.ErrnoException).code ?? "")) return null;
     throw shmError(err);
   }
   let taken = false;
@@ -223,12 +225,15 @@ function removeAbandonedClaim(path: string): void {
   closeSync(lock);
 }
 
+/** Errors that mean "leave this entry alone": gone already, or another user's (sticky /dev/shm). */
+const NOT_OURS = new Set(["ENOENT", "EACCES", "EPERM"]);
+
 function unlinkQuietly(path: string): boolean {
   try {
     unlinkSync(path);
     return true;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+    if (NOT_OURS.has((err as NodeJS.ErrnoException).code ?? "")) return false;
     throw shmError(err);
   }
 }

@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { alive, eventually, fixtureApp, httpRequest, removeRegionsOf, runCli, startServer, tempDir, type TestServer } from "./server-harness.js";
+import { alive, eventually, fixtureApp, httpRequest, removeDeadInstancesRegions, runCli, startServer, tempDir, type TestServer } from "./server-harness.js";
 
 interface Info {
   pid: number;
@@ -19,7 +19,7 @@ async function killDaemon(pid: number): Promise<void> {
   if (!alive(pid)) return;
   process.kill(pid, "SIGKILL");
   await eventually(() => !alive(pid), 5000, `daemon ${pid} to die`);
-  removeRegionsOf(pid);
+  removeDeadInstancesRegions();
 }
 
 describe("server: operating a running instance", () => {

@@ -188,7 +188,7 @@ export class Master {
       // bind first (as root if started so), then drop: memory, fifo and workers belong to --uid
       if (this.#cfg.privileges) dropPrivileges(this.#cfg.privileges, (line) => this.#log.line(line));
       this.#memory = InstanceMemory.create(this.#cfg.argv, (line) => this.#log.line(line));
-      this.#bus = await BusServer.listen();
+      this.#bus = await BusServer.listen(this.#memory.instance);
       const mulePlan = mulePlanOf(this.#memory.config);
       if (mulePlan) {
         this.#mules = new InstanceMules(mulePlan, this.#bus, {

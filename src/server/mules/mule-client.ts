@@ -37,6 +37,8 @@ interface Waiter {
 /** What the client needs to know about its process and instance. */
 export interface MuleClientOptions {
   readonly masterPid: number;
+  /** The instance id (`UWSGI_NODE_INSTANCE`): the bus is found by it. */
+  readonly instance: string;
   readonly role: RoleKind;
   /** Worker, mule or spooler id. */
   readonly id: number;
@@ -72,9 +74,9 @@ export class MuleClient implements MuleTransport {
 
   #connection(): BusConnection {
     if (this.#conn && !this.#conn.closed) return this.#conn;
-    const { masterPid, role, id } = this.opts;
+    const { instance, role, id } = this.opts;
     this.#conn = connectBus(
-      masterPid,
+      instance,
       { channel: Channel.MULES, role, id, pid: process.pid },
       (type, body) => {
         if (type === Frame.MULE_DELIVER && body.length >= 5) this.#onDeliver(body.readUInt32LE(0), body[4]!, body.subarray(5));

@@ -21,6 +21,7 @@ export function serverMuleClient(): MuleClient | null {
     identity && plan && plan.mules.length > 0
       ? new MuleClient({
           masterPid: identity.masterPid,
+          instance: identity.instance,
           role: identity.role,
           id: identity.id,
           mules: plan.mules,

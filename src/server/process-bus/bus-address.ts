@@ -6,9 +6,13 @@
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-/** The bus address of the instance whose master has pid `masterPid`. */
-export function busAddress(masterPid: number, platform: NodeJS.Platform = process.platform): string {
-  const name = `uwsgi-node-bus-${masterPid}`;
+/**
+ * The bus address of one instance, keyed by its instance id (`UWSGI_NODE_INSTANCE`): unique even
+ * for instances in separate PID namespaces sharing a network namespace, whose masters may both be
+ * pid 1 (a pid key let one instance's children reach the other's master).
+ */
+export function busAddress(instance: string | number, platform: NodeJS.Platform = process.platform): string {
+  const name = `uwsgi-node-bus-${instance}`;
   return platform === "linux" ? `\0${name}` : join(tmpdir(), `${name}.sock`);
 }
 

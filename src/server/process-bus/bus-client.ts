@@ -8,14 +8,14 @@ import { busAddress } from "./bus-address.js";
 import { BusConnection } from "./bus-connection.js";
 import { Frame, encodeHello, type BusPeer } from "./bus-frames.js";
 
-/** Opens the `peer.channel` connection to the master with pid `masterPid`. */
+/** Opens the `peer.channel` connection to the master of instance `instance` (its id, see `busAddress`). */
 export function connectBus(
-  masterPid: number,
+  instance: string | number,
   peer: BusPeer,
   onFrame: (type: number, body: Buffer) => void,
   onClose: () => void,
 ): BusConnection {
-  const socket = connect({ path: busAddress(masterPid), noDelay: true });
+  const socket = connect({ path: busAddress(instance), noDelay: true });
   const conn = new BusConnection(socket, onFrame, onClose);
   conn.send(Frame.HELLO, encodeHello(peer));
   return conn;

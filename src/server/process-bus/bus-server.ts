@@ -26,9 +26,9 @@ export class BusServer {
     private readonly server: Server,
   ) {}
 
-  /** Listens at the bus address of this master. */
-  static async listen(masterPid: number = process.pid): Promise<BusServer> {
-    const address = busAddress(masterPid);
+  /** Listens at the bus address of instance `instance` (its id, see `busAddress`). */
+  static async listen(instance: string | number = process.pid): Promise<BusServer> {
+    const address = busAddress(instance);
     if (busAddressIsFile(address)) {
       try {
         unlinkSync(address);

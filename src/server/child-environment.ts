@@ -32,6 +32,8 @@ export interface WorkerPlan {
   readonly logto: string | null;
   readonly workerReloadMercy: number;
   readonly memoryReport: boolean;
+  /** Sample the Node runtime (event loop, heap, GC) for the stats server (`--stats` is set). */
+  readonly runtimeMetrics: boolean;
   /** Unix seconds the instance started. */
   readonly startedOn: number;
   /** True for processes spawned by a reload (uwsgi.is_a_reload()). */

@@ -4,6 +4,7 @@
  * @module
  */
 import type { PublishedLegion } from "./legion/instance-legions.js";
+import type { RuntimeSample } from "./observability/runtime-sample.js";
 
 /** A worker's counters since it was spawned. */
 export interface WorkerCounters {
@@ -26,6 +27,8 @@ export interface WorkerCounters {
   vsz: number;
   /** Remote-operation requests refused (disabled, or a peer not allowed). */
   remoteRefused: number;
+  /** Node runtime figures, when the instance has a stats server. */
+  runtime?: RuntimeSample;
 }
 
 /** A row of the worker table the master sends to workers (the JSON form of `workers()`). */

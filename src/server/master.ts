@@ -23,7 +23,9 @@ import type { LogSink } from "./log-sink.js";
 import type { ServerSettings } from "./server-settings.js";
 import { startStatsServer, type StatsServer } from "./stats/stats-server.js";
 import { InstanceMemory } from "./shared-memory/instance-memory.js";
-import { PROMETHEUS_CONTENT_TYPE } from "./shared-memory/prometheus-text.js";
+import { statsHttpRoutes } from "./observability/stats-routes.js";
+import { RuntimeSampler } from "./observability/runtime-sample.js";
+import { renderPrometheusText, type ProcessRuntime } from "./observability/prometheus-text.js";
 import type { StatsSnapshot } from "./stats/stats-snapshot.js";
 import { TouchWatcher } from "./touch-watcher.js";
 import { WorkerProcess, WorkerSlot } from "./worker-table.js";
@@ -87,6 +89,8 @@ export class Master {
   #isReload = false;
   #exitCode = 0;
   #stats: StatsServer | null = null;
+  /** The master's own Node runtime figures, sampled when there is a stats server. */
+  #runtime: RuntimeSampler | null = null;
   /** Caches, metrics and locks shared with every worker. */
   #memory: InstanceMemory | null = null;
   #touch: TouchWatcher[] = [];
@@ -115,6 +119,17 @@ export class Master {
     this.#log = cfg.log;
     this.slots = Array.from({ length: cfg.settings.processes }, (_, i) => new WorkerSlot(i + 1));
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
+  }
+
+  /** `/metrics`: uWSGI's metrics and the Node runtime of the master and the serving workers. */
+  #prometheus(): string {
+    const processes: ProcessRuntime[] = [];
+    if (this.#runtime) processes.push({ role: "master", id: 0, sample: this.#runtime.sample() });
+    for (const slot of this.slots) {
+      const sample = slot.serving?.counters.runtime;
+      if (sample) processes.push({ role: "worker", id: slot.id, sample });
+    }
+    return this.#memory?.prometheus(processes) ?? renderPrometheusText([], processes);
   }
 
   /** The stats server's address once it listens. */
@@ -154,15 +169,14 @@ export class Master {
       }
       if (this.#cfg.privileges) setSocketPermissions(this.sockets, this.#cfg.privileges);
       if (s.stats) {
+        this.#runtime = new RuntimeSampler();
         this.#stats = await startStatsServer(s.stats, () => this.statsSnapshot(), {
           http: s.statsHttp,
           minified: s.statsMinified,
           noCores: this.#cfg.statsNoCores ?? false,
           noMetrics: this.#cfg.statsNoMetrics ?? false,
           logger: (line) => this.#log.line(line),
-          routes: {
-            "/metrics": () => ({ contentType: PROMETHEUS_CONTENT_TYPE, body: this.#memory?.prometheus() ?? "" }),
-          },
+          routes: statsHttpRoutes({ prometheus: () => this.#prometheus() }),
         });
         this.#log.line(`*** Stats server enabled on ${this.#stats.address} fd: 0 ***`);
       }
@@ -239,6 +253,7 @@ export class Master {
       logto: s.logto,
       workerReloadMercy: s.workerReloadMercy,
       memoryReport: s.memoryReport,
+      runtimeMetrics: s.stats !== null,
       startedOn: this.startedOn,
       isReload: this.#isReload,
       magicTable: this.#cfg.magicTable ?? {},

@@ -11,6 +11,7 @@ import { currentRequest, RequestContextBase, serveInRequest, SocketTransport, ty
 import { cgiEnvOf, envSize } from "./cgi-env.js";
 import { bytesWrittenOf, type ConnectionDrain, type TrackedConnection } from "./connection-drain.js";
 import { formatRequestLog } from "./request-log.js";
+import { requestChannels } from "./observability/request-channels.js";
 import type { Flight, WorkerState } from "./worker-state.js";
 
 /** A Node request listener: what the worker serves. */
@@ -108,6 +109,7 @@ class RequestRecord extends RequestContextBase implements RequestContext, Flight
   fail(err: unknown): void {
     const { req, res } = this;
     this.failed = true;
+    if (requestChannels.error.hasSubscribers) requestChannels.error.publish({ request: req, response: res, requestId: this.requestId, error: err });
     reportFailure(req, err);
     if (!res.headersSent) {
       res.writeHead(500, { "Content-Type": "text/plain", "Content-Length": 21 });
@@ -130,6 +132,9 @@ class RequestRecord extends RequestContextBase implements RequestContext, Flight
     const tx = Math.max(0, written - conn.txMark);
     conn.txMark = written;
     cfg.state.end(this, micros, tx, this.failed);
+    if (requestChannels.end.hasSubscribers) {
+      requestChannels.end.publish({ request: this.req, response: this.res, requestId: this.requestId, durationSeconds: elapsed / 1000, failed: this.failed });
+    }
     if (cfg.logRequests || ctx.forceLog) this.#log(micros, tx);
     cfg.afterRequest();
   }
@@ -183,6 +188,7 @@ export function createRequestRunner(cfg: RunnerConfig): (req: IncomingMessage, r
     state.begin(record);
     (res as RecordedResponse)._uwsgiNodeRequest = record;
     res.on("close", closeRecord);
+    if (requestChannels.start.hasSubscribers) requestChannels.start.publish({ request: req, response: res, requestId: record.requestId });
     try {
       const result = cfg.ownContext ? serveInRequest(record, app, req, res) : app(req, res);
       if (result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function") {

@@ -6,6 +6,7 @@
  * master is gone.
  * @module
  */
+import { RuntimeSampler } from "./observability/runtime-sample.js";
 import { createServer as createHttpServer } from "node:http";
 import { createServer as createNetServer, type Server as NetServer } from "node:net";
 import { deferRequestTracking } from "../core/request-context.js";
@@ -38,6 +39,7 @@ const plan = identity.plan;
 // remote operations (cache, RPC, signals, spooling) only as the master's --plugin/--remote-allow say
 defaultModifierRegistry.setRemoteAccess(plan.remote);
 const state = new WorkerState(identity, plan);
+const runtime = plan.runtimeMetrics ? new RuntimeSampler() : null;
 installWorkerState(state);
 process.title = `uwsgi-node worker ${identity.id}`;
 
@@ -98,7 +100,7 @@ function report(force = false): void {
   if (!force && !state.dirty && now - lastReport < heartbeat) return;
   state.dirty = false;
   lastReport = now;
-  send({ t: "stats", ...state.counters(memory) });
+  send({ t: "stats", ...state.counters(memory), ...(runtime ? { runtime: runtime.sample() } : {}) });
 }
 
 let lastRssCheck = 0;

@@ -17,7 +17,7 @@ import { cleanupStaleRegions } from "../../native/shared-region.js";
 import { InstanceOwner } from "../../native/instance-owner.js";
 import type { StatsCache, StatsLock, StatsMetric, StatsWorker } from "../stats/stats-snapshot.js";
 import { instanceMetricSpecs, workerMetricName } from "./builtin-metrics.js";
-import { renderPrometheusText } from "./prometheus-text.js";
+import { renderPrometheusText, type ProcessRuntime } from "../observability/prometheus-text.js";
 import { createSharedEngines, type SharedEngines } from "./shared-engines.js";
 
 /** The metric specs every process of an instance uses, in the same order. */
@@ -136,10 +136,9 @@ export class InstanceMemory {
     return m.snapshot().map((s) => ({ name: s.name, type: metricTypeCode(s.type), oid: s.oid, value: Number(s.value) }));
   }
 
-  /** Every metric in Prometheus text format (empty with metrics disabled). */
-  prometheus(): string {
-    if (!this.engines.metrics) return "";
-    return renderPrometheusText(this.engines.metrics.snapshot());
+  /** Every metric (none with metrics disabled) and the processes' Node runtime, in Prometheus text format. */
+  prometheus(processes: readonly ProcessRuntime[] = []): string {
+    return renderPrometheusText(this.engines.metrics?.snapshot() ?? [], processes);
   }
 
   /** Stops the timers, writes store files back and removes the region names. */

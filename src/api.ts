@@ -449,24 +449,50 @@ export interface UwsgiModule {
   disconnect(): void;
   /** Adds a variable to the current request's environment. */
   add_var(name: string, value: string): boolean;
-  /** Reads the next chunk of a chunked request body (timeout in seconds). */
+  /**
+   * Reads the next piece of the request body as it arrives (chunked or not: the server has
+   * removed the transfer coding): an empty Buffer once the body is over. Rejects with
+   * `UWSGI_ERR_REQUEST_TIMEOUT` after `timeout` seconds (0 = wait without limit) and with
+   * `UWSGI_ERR_REQUEST_IO` when the client goes away. Do not also read `req` as a stream.
+   * @example
+   * ```ts
+   * for (let chunk = await uwsgi.chunked_read(5); chunk.length > 0; chunk = await uwsgi.chunked_read(5)) hash.update(chunk);
+   * ```
+   */
   chunked_read(timeout?: number): Promise<Buffer>;
-  /** Reads the next chunk of a chunked request body without waiting (empty when none). */
-  chunked_read_nb(): Promise<Buffer>;
+  /** Like {@link UwsgiModule.chunked_read} without waiting: `null` when nothing has arrived yet (uWSGI's None), empty at the end. */
+  chunked_read_nb(): Promise<Buffer | null>;
   /** Whether the request's connection has data to read. */
   ready_fd(): boolean;
 
   // ------------------------------------------------------------------ websockets -------------
 
-  /** Answers the websocket handshake of the current request. */
+  /**
+   * Switches the current request to a websocket: writes the 101 answer (with uWSGI's
+   * `Sec-WebSocket-Origin`) from the request's `Sec-WebSocket-Key`, `Origin` and
+   * `Sec-WebSocket-Protocol`, or the values given. Works on requests with `Upgrade` over
+   * `--http`/`--http-socket` (nginx `proxy_pass` with the upgrade headers) and on the uwsgi socket.
+   * Rejects with `UWSGI_ERR_WEBSOCKET_HANDSHAKE` (uWSGI's IOError) when it cannot.
+   * @example
+   * ```ts
+   * export default async function app(req, res) {
+   *   await uwsgi.websocket_handshake();
+   *   for (;;) await uwsgi.websocket_send(await uwsgi.websocket_recv()); // echo until the client closes
+   * }
+   * ```
+   */
   websocket_handshake(security_key?: string | null, origin?: string | null, proto?: string | null): Promise<void>;
-  /** Waits for the next websocket message. */
+  /**
+   * The next message (text or binary) as bytes, whole (fragments reassembled). Rejects with
+   * `UWSGI_ERR_WEBSOCKET_CLOSED` once the connection is closed and earlier messages are taken.
+   * `request_context` (uWSGI 2.1) is not supported: the current request is used.
+   */
   websocket_recv(request_context?: unknown): Promise<Buffer>;
-  /** Returns the next websocket message, or empty bytes when none is waiting. */
+  /** The next message, or an empty Buffer when none is waiting; rejects like {@link UwsgiModule.websocket_recv} once closed. */
   websocket_recv_nb(request_context?: unknown): Promise<Buffer>;
-  /** Sends a text frame. */
+  /** Sends one text frame; resolves once written, rejects with `UWSGI_ERR_WEBSOCKET_SEND` on a closed connection. */
   websocket_send(message: BytesLike, request_context?: unknown): Promise<void>;
-  /** Sends a binary frame. */
+  /** Sends one binary frame (see {@link UwsgiModule.websocket_send}). */
   websocket_send_binary(message: BytesLike, request_context?: unknown): Promise<void>;
 
   // ------------------------------------------------------------------ sockets and fds --------
@@ -481,15 +507,42 @@ export interface UwsgiModule {
   is_connected(fd: number): boolean;
   /** Reads up to `maxsize` bytes from `fd`. */
   recv(fd: number, maxsize?: number): Promise<Buffer>;
-  /** Writes to `fd`, or to the current request's connection with one argument. */
+  /**
+   * With one argument writes response body bytes to the current request (the response head
+   * first, as `res.write` does); with two writes `data` to descriptor `fd`. Resolves true once written.
+   * @example
+   * ```ts
+   * res.setHeader("Content-Type", "text/plain");
+   * await uwsgi.send("hello ");
+   * await uwsgi.send(Buffer.from("world"));
+   * res.end();
+   * ```
+   */
   send(fd_or_data: number | BytesLike, data?: BytesLike | null): Promise<boolean>;
-  /** Sends a file to the current request's connection. */
+  /**
+   * Streams a file (a path or an open descriptor, which stays open) into the response body,
+   * from `start_pos`, `filesize` bytes (0 = to the end); resolves true once written. Node has no
+   * `sendfile(2)` for sockets: the bytes are read in 64 KiB pieces with backpressure, never
+   * blocking the event loop. `chunk_size` is ignored, as in uWSGI.
+   * @example
+   * ```ts
+   * await uwsgi.sendfile("/srv/report.pdf");
+   * res.end();
+   * ```
+   */
   sendfile(fd_or_name: number | string, chunk_size?: number, start_pos?: number, filesize?: number): Promise<boolean | null>;
   /** Waits until `fd` is readable (timeout in seconds). */
   wait_fd_read(fd: number, timeout?: number | null): Promise<Buffer>;
   /** Waits until `fd` is writable (timeout in seconds). */
   wait_fd_write(fd: number, timeout?: number | null): Promise<Buffer>;
-  /** Offloads a file transfer. */
+  /**
+   * Hands the transfer of a file to the event loop and ends the response when it is sent:
+   * resolves (empty bytes) as soon as the file is open, so the handler can return at once.
+   * @example
+   * ```ts
+   * await uwsgi.offload("/srv/big.iso"); // the response ends when the file is out
+   * ```
+   */
   offload(filename: string): Promise<Buffer>;
 
   // ------------------------------------------------------------------ async ------------------

@@ -82,6 +82,14 @@ export const ERROR_CODES = {
   UWSGI_ERR_NO_REQUEST: { kind: "SystemError", message: "you can call uwsgi api function only from the main callable" },
   UWSGI_ERR_NOT_SUPPORTED_IN_STUB: { kind: "SystemError", message: "%s cannot be emulated by the stub: %s" },
   UWSGI_ERR_WEBSOCKET: { kind: "IOError", message: "websocket error: %s" },
+
+  // --- request I/O and websockets ---------------------------------------------------------------
+  UWSGI_ERR_WEBSOCKET_HANDSHAKE: { kind: "IOError", message: "unable to complete websocket handshake: %s" },
+  UWSGI_ERR_WEBSOCKET_NONE: { kind: "IOError", message: "no websocket on this request: call websocket_handshake() first" },
+  UWSGI_ERR_WEBSOCKET_CLOSED: { kind: "IOError", message: "unable to receive websocket message: the connection is closed (code %s%s)" },
+  UWSGI_ERR_WEBSOCKET_SEND: { kind: "IOError", message: "unable to send websocket message: %s" },
+  UWSGI_ERR_REQUEST_IO: { kind: "IOError", message: "request %s failed: %s" },
+  UWSGI_ERR_REQUEST_TIMEOUT: { kind: "IOError", message: "timed out after %s ms waiting for %s" },
   UWSGI_ERR_NOT_IMPLEMENTED: { kind: "ValueError", message: "%s is not provided by uwsgi-node: %s" },
   UWSGI_ERR_SOCKET_UNKNOWN: { kind: "ValueError", message: "unable to find socket %s" },
   UWSGI_ERR_FD: { kind: "IOError", message: "file descriptor %s: %s" },

@@ -102,3 +102,6 @@ export function processRequests(): Readonly<StubRequests> {
 export function pendingMuleMessages(): ReturnType<StubRuntime["mules"]["pending"]> {
   return rt("pendingMuleMessages").mules.pending();
 }
+
+export { openRequest } from "./testing/fake-request.js";
+export type { FakeRequestInit, FakeResponse, FakeExchange, WebsocketPeer } from "./testing/fake-request.js";

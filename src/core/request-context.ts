@@ -15,6 +15,7 @@
  * @module
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { Buffer } from "node:buffer";
 import type { Duplex } from "node:stream";
 
 /** What the runtime knows about the request being served. */
@@ -39,25 +40,53 @@ export interface RequestContext {
   readonly transport?: RequestTransport;
 }
 
+/** Limits of a websocket opened on a request (`--websockets-max-size`, `--websockets-ping-freq`, `--websockets-pong-tolerance`). */
+export interface WebsocketLimits {
+  /** Largest message in bytes; a larger one closes the connection with 1009. */
+  readonly maxMessageBytes: number;
+  /** Seconds without traffic after which the server pings. */
+  readonly pingFreqSeconds: number;
+  /** Seconds a ping may stay unanswered before the connection is dropped. */
+  readonly pongToleranceSeconds: number;
+}
+
+/** uWSGI's defaults: 1024 KiB, 30 s, 3 s. */
+export const DEFAULT_WEBSOCKET_LIMITS: WebsocketLimits = Object.freeze({ maxMessageBytes: 1024 * 1024, pingFreqSeconds: 30, pongToleranceSeconds: 3 });
+
+/** A connection handed over for a protocol switch (websockets). */
+export interface TakenOverConnection {
+  /** The raw connection: nothing else reads it or writes to it from now on. */
+  readonly socket: Duplex;
+  /** Bytes already read past the request head. */
+  readonly head: Buffer;
+  /** Websocket limits configured for the server that accepted the request. */
+  readonly limits: WebsocketLimits;
+  /** Logs a line to the instance log (the ping/pong failures). */
+  readonly log: (line: string) => void;
+}
+
 /** Transport operations some request-scoped API functions need. */
 export interface RequestTransport {
   /** Drops the client connection. */
   disconnect(): void;
-  /** Writes raw bytes to the client, bypassing the response object. */
+  /** Writes response body bytes (the response head first when not sent yet); resolves once written. */
   writeRaw?(data: Buffer): Promise<boolean>;
-  /** Reads raw bytes of the request body / upgraded connection. */
+  /**
+   * Streams `length` bytes (all when null) of a file from `offset` into the response body.
+   * `end`: end the response after it. Resolves once the file is written (or, with `detach`,
+   * as soon as it is open: the transfer goes on without the caller).
+   */
+  sendFile?(source: string | number, offset: number, length: number | null, options: { end: boolean; detach: boolean }): Promise<void>;
+  /**
+   * Reads the next piece of the request body: bytes, an empty Buffer at its end, null when
+   * `timeoutMs` is 0 and nothing is waiting. Rejects when `timeoutMs` (> 0) passes.
+   */
   readRaw?(maxBytes: number, timeoutMs: number): Promise<Buffer | null>;
-}
-
-/** `uwsgi.disconnect()` for a request on a socket: drops the connection (a class: no closure per request). */
-export class SocketTransport implements RequestTransport {
-  readonly #socket: Duplex;
-  constructor(socket: Duplex) {
-    this.#socket = socket;
-  }
-  disconnect(): void {
-    this.#socket.destroy();
-  }
+  /**
+   * Hands the connection over for a protocol switch (a websocket), or null when this request
+   * cannot switch (not an Upgrade request, response already started, already taken).
+   */
+  takeOver?(): TakenOverConnection | null;
 }
 
 /** Where the current request is kept (one per process, see the module's notes). */

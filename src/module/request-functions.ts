@@ -28,13 +28,11 @@ export function requestEnv(): Record<string, string> {
 
 /** Builds the request functions. `bufferSize` bounds what `add_var` may add, as in uWSGI. */
 export function requestFunctions(bufferSize: () => number): Pick<UwsgiModule, RequestFunctionName> {
-  async function readChunk(timeoutMs: number): Promise<Buffer> {
+  async function readChunk(timeoutMs: number): Promise<Buffer | null> {
     const req = request();
     const read = req.transport?.readRaw;
-    if (!read) throw new UwsgiError("UWSGI_ERR_NOT_IMPLEMENTED", "chunked input", "this request's transport does not expose raw body reads");
-    const chunk = await read.call(req.transport, 65536, timeoutMs);
-    if (chunk === null) throw new UwsgiError("UWSGI_ERR_FD", "request", "unable to receive chunked part");
-    return chunk;
+    if (!read) throw new UwsgiError("UWSGI_ERR_NOT_IMPLEMENTED", "chunked input", "this request's transport does not expose body reads");
+    return read.call(req.transport, 65536, timeoutMs);
   }
   return {
     cl: () => currentRequest()?.contentLength ?? 0,
@@ -61,7 +59,7 @@ export function requestFunctions(bufferSize: () => number): Pick<UwsgiModule, Re
     log_this_request(): void {
       request().forceLog = true;
     },
-    chunked_read: (timeout = 0) => readChunk(timeout > 0 ? timeout * 1000 : -1),
+    chunked_read: async (timeout = 0) => (await readChunk(timeout > 0 ? timeout * 1000 : -1)) ?? Buffer.alloc(0),
     chunked_read_nb: () => readChunk(0),
     ready_fd(): boolean {
       const sock = currentRequest()?.socket;

@@ -6,11 +6,10 @@
  */
 import { Buffer } from "node:buffer";
 import { connect as netConnect, type Socket } from "node:net";
-import { readFile } from "node:fs/promises";
 import type { UwsgiModule } from "../api.js";
 import { type BytesLike, toBuffer } from "../core/bytes.js";
 import { UwsgiError } from "../errors.js";
-import { currentRequest } from "../core/request-context.js";
+import { currentRequest, type RequestTransport } from "../core/request-context.js";
 
 type SocketFunctionName =
   | "connect" | "async_connect" | "close" | "is_connected" | "recv" | "send" | "sendfile"
@@ -44,6 +43,23 @@ export function openConnection(address: string, timeoutMs: number): Promise<Sock
       reject(err);
     });
   });
+}
+
+/** The current request's transport, which must offer `method`. */
+function requestTransport(name: string, method: keyof RequestTransport): RequestTransport {
+  const req = currentRequest();
+  if (!req) throw new UwsgiError("UWSGI_ERR_NO_REQUEST");
+  const transport = req.transport;
+  if (!transport?.[method]) throw new UwsgiError("UWSGI_ERR_NOT_IMPLEMENTED", name, "this request's transport cannot write to the client");
+  return transport;
+}
+
+function checkFileSource(source: unknown, start: number, size: number): void {
+  if (typeof source !== "string" && !(Number.isInteger(source) && (source as number) >= 0)) {
+    throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "fd_or_name", `expected a file name or a descriptor, got ${String(source)}`);
+  }
+  if (!Number.isInteger(start) || start < 0) throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "start_pos", `expected a whole number >= 0, got ${start}`);
+  if (!Number.isInteger(size) || size < 0) throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "filesize", `expected a whole number >= 0, got ${size}`);
 }
 
 /** Builds the socket functions over a table private to this process. */
@@ -122,22 +138,16 @@ export function socketFunctions(): Pick<UwsgiModule, SocketFunctionName> {
       }
     },
     async send(fd_or_data: number | BytesLike, data?: BytesLike | null): Promise<boolean> {
-      if (typeof fd_or_data !== "number") {
-        const req = currentRequest();
-        if (!req?.transport?.writeRaw) throw new UwsgiError("UWSGI_ERR_NO_REQUEST");
-        return req.transport.writeRaw(toBuffer(fd_or_data, "data"));
-      }
+      if (typeof fd_or_data !== "number") return requestTransport("send", "writeRaw").writeRaw!(toBuffer(fd_or_data, "data"));
       const sock = socketOf(fd_or_data);
       const bytes = toBuffer(data ?? Buffer.alloc(0), "data");
       return new Promise((resolve) => sock.write(bytes, (err) => resolve(!err)));
     },
     async sendfile(fd_or_name: number | string, _chunk_size = 0, start_pos = 0, filesize = 0): Promise<boolean | null> {
-      const req = currentRequest();
-      if (!req?.transport?.writeRaw) throw new UwsgiError("UWSGI_ERR_NO_REQUEST");
-      if (typeof fd_or_name !== "string") throw new UwsgiError("UWSGI_ERR_NOT_IMPLEMENTED", "sendfile(fd)", "pass a file name");
-      const content = await readFile(fd_or_name);
-      const end = filesize > 0 ? start_pos + filesize : content.length;
-      return req.transport.writeRaw(content.subarray(start_pos, end));
+      const transport = requestTransport("sendfile", "sendFile");
+      checkFileSource(fd_or_name, start_pos, filesize);
+      await transport.sendFile!(fd_or_name, start_pos, filesize > 0 ? filesize : null, { end: false, detach: false });
+      return true;
     },
     async wait_fd_read(fd: number, timeout?: number | null): Promise<Buffer> {
       await waitReadable(fd, timeoutArg(timeout));
@@ -157,7 +167,10 @@ export function socketFunctions(): Pick<UwsgiModule, SocketFunctionName> {
       return Buffer.alloc(0);
     },
     async offload(filename: string): Promise<Buffer> {
-      throw new UwsgiError("UWSGI_ERR_NOT_IMPLEMENTED", "offload", `uWSGI itself does not implement it (called with ${JSON.stringify(filename)})`);
+      const transport = requestTransport("offload", "sendFile");
+      checkFileSource(filename, 0, 0);
+      await transport.sendFile!(filename, 0, null, { end: true, detach: true });
+      return Buffer.alloc(0);
     },
   };
 }

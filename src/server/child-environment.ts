@@ -7,6 +7,7 @@
 import type { SocketProto } from "./listen-address.js";
 import type { AppSpec } from "./server-settings.js";
 import type { RemoteAccess } from "./uwsgi-protocol/modifier-handlers.js";
+import type { RequestIoSettings } from "./request-io/request-io-settings.js";
 
 /** Kind of process the master spawns. */
 export type ChildRole = "worker" | "mule" | "spooler";
@@ -42,6 +43,8 @@ export interface WorkerPlan {
   readonly magicTable: Readonly<Record<string, string>>;
   /** Remote operations served on uwsgi sockets, and to whom. */
   readonly remote: RemoteAccess;
+  /** Websocket limits and the request log format. */
+  readonly requestIo: RequestIoSettings;
 }
 
 /** Everything a child learns from its environment. */

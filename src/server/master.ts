@@ -257,6 +257,7 @@ export class Master {
       startedOn: this.startedOn,
       isReload: this.#isReload,
       magicTable: this.#cfg.magicTable ?? {},
+      requestIo: s.requestIo,
       remote: { modifiers: s.remote.modifiers, allow: s.remote.allow },
     };
   }

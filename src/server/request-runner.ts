@@ -7,7 +7,8 @@
 import { Buffer } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
-import { currentRequest, RequestContextBase, serveInRequest, SocketTransport, type RequestContext, type RequestTransport } from "../core/request-context.js";
+import { currentRequest, RequestContextBase, serveInRequest, type RequestContext, type RequestTransport } from "../core/request-context.js";
+import { ConnectionTransport, type SwitchableRequest } from "./request-io/connection-transport.js";
 import { cgiEnvOf, envSize } from "./cgi-env.js";
 import { bytesWrittenOf, type ConnectionDrain, type TrackedConnection } from "./connection-drain.js";
 import { formatRequestLog } from "./request-log.js";
@@ -98,7 +99,7 @@ class RequestRecord extends RequestContextBase implements RequestContext, Flight
   }
 
   get transport(): RequestTransport {
-    return (this.#transport ??= new SocketTransport(this.req.socket));
+    return (this.#transport ??= new ConnectionTransport(this.req, this.res, (this.req as SwitchableRequest)._uwsgiNodeSwitch ?? null));
   }
 
   get contentLength(): number {

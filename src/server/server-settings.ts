@@ -9,6 +9,7 @@ import { UwsgiError } from "../errors.js";
 import type { OptionSet } from "../config/option-set.js";
 import { findOption } from "../config/option-lookup.js";
 import { optionBool, optionInt, optionString, optionStrings } from "../config/option-values.js";
+import { readRequestIoSettings, type RequestIoSettings } from "./request-io/request-io-settings.js";
 import { type ListenAddress, parseListenAddress, type SocketProto } from "./listen-address.js";
 import { readRemoteAccess, type RemoteAccessSettings } from "./remote/remote-access-settings.js";
 
@@ -60,6 +61,8 @@ export interface ServerSettings {
   readonly vacuum: boolean;
   /** Remote operations served on uwsgi sockets, and to whom (`--plugin`, `--remote-allow`). */
   readonly remote: RemoteAccessSettings;
+  /** Websocket limits and the request log format. */
+  readonly requestIo: RequestIoSettings;
 }
 
 /** Socket options in the order uWSGI numbers them, with their protocol. */
@@ -151,5 +154,6 @@ export function readServerSettings(options: OptionSet, positional: readonly stri
     memoryReport: optionBool(options, "memory-report"),
     vacuum: optionBool(options, "vacuum"),
     remote: readRemoteAccess(options),
+    requestIo: readRequestIoSettings(options),
   };
 }

@@ -17,6 +17,8 @@ import { isMasterMessage, type WorkerMessage } from "./ipc-messages.js";
 import { loadApp, type LoadedApp } from "./app-loader.js";
 import { LineBatcher } from "./line-batcher.js";
 import { createRequestRunner, type RunnerConfig } from "./request-runner.js";
+import { createUpgradeListener } from "./request-io/http-upgrade.js";
+import { installRequestIoSettings } from "./request-io/request-io-settings.js";
 import { runtimeBackend } from "./runtime-backend.js";
 import { updateLegionReadings } from "./legion/legion-readings.js";
 import { defaultModifierRegistry } from "./uwsgi-protocol/modifier-handlers.js";
@@ -41,6 +43,7 @@ defaultModifierRegistry.setRemoteAccess(plan.remote);
 const state = new WorkerState(identity, plan);
 const runtime = plan.runtimeMetrics ? new RuntimeSampler() : null;
 installWorkerState(state);
+installRequestIoSettings(plan.requestIo);
 process.title = `uwsgi-node worker ${identity.id}`;
 
 const send = (msg: WorkerMessage, then?: () => void): void => {
@@ -190,7 +193,9 @@ async function start(): Promise<void> {
   for (const sock of plan.sockets) {
     let server: NetServer;
     if (sock.proto === "http") {
-      const http = createHttpServer({ maxHeaderSize: plan.bufferSize }, createRequestRunner({ ...base, ownContext: true }));
+      const runner = createRequestRunner({ ...base, ownContext: true });
+      const http = createHttpServer({ maxHeaderSize: plan.bufferSize }, runner);
+      http.on("upgrade", createUpgradeListener(runner));
       server = createNetServer({ noDelay: true }, (socket) => {
         drain.track(socket);
         http.emit("connection", socket);

@@ -1,6 +1,6 @@
 /**
- * Real nginx for tests: `uwsgi_pass` to a uwsgi-node `--socket` backend, in a temp dir, on a
- * free loopback port, stopped by pid.
+ * Real nginx for tests: `uwsgi_pass` to a uwsgi-node `--socket` backend (or any `location /`
+ * body), in a temp dir, on a free loopback port, stopped by pid.
  * @module
  */
 import assert from "node:assert/strict";
@@ -22,6 +22,17 @@ uwsgi_param REQUEST_SCHEME $scheme; uwsgi_param HTTPS $https if_not_empty;
 uwsgi_param REMOTE_ADDR $remote_addr; uwsgi_param REMOTE_PORT $remote_port;
 uwsgi_param SERVER_PORT $server_port; uwsgi_param SERVER_NAME $server_name;
 uwsgi_param HTTP_HOST $host;`;
+
+/** The uwsgi_param lines for a `location` (Debian's file when present). */
+export const UWSGI_PARAMS = existsSync("/etc/nginx/uwsgi_params") ? "include /etc/nginx/uwsgi_params;" : INLINE_UWSGI_PARAMS;
+
+/** A running nginx. */
+export interface Nginx {
+  readonly port: number;
+  /** error.log lines at level error or worse. */
+  errors(): string[];
+  stop(): Promise<void>;
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -53,11 +64,16 @@ async function waitForPort(port: number, deadlineMs: number, died: () => string 
 }
 
 /** nginx in a temp dir, proxying `uwsgi_pass` to `upstream`; stopped by pid. */
-export async function startNginx(upstream: number): Promise<{ port: number; errors(): string[]; stop(): Promise<void> }> {
+export function startNginx(upstream: number): Promise<Nginx> {
+  return startNginxWith(`${UWSGI_PARAMS}
+      uwsgi_pass 127.0.0.1:${upstream};`);
+}
+
+/** nginx in a temp dir with `location / { <location> }`; stopped by pid. */
+export async function startNginxWith(location: string): Promise<Nginx> {
   assert.ok(existsSync(NGINX), `nginx is required for this test: install it with "apt-get install -y nginx" (${NGINX} is missing)`);
   const dir = mkdtempSync(join(tmpdir(), "uwsgi-node-nginx-"));
   const port = await freePort();
-  const params = existsSync("/etc/nginx/uwsgi_params") ? "include /etc/nginx/uwsgi_params;" : INLINE_UWSGI_PARAMS;
   writeFileSync(
     join(dir, "nginx.conf"),
     `daemon off;
@@ -65,7 +81,7 @@ master_process off;
 worker_processes 1;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log warn;
-events { worker_connections 64; }
+events { worker_connections 256; }
 http {
   access_log off;
   client_body_temp_path ${dir}/client_body;
@@ -78,8 +94,7 @@ http {
   server {
     listen 127.0.0.1:${port};
     location / {
-      ${params}
-      uwsgi_pass 127.0.0.1:${upstream};
+      ${location}
     }
   }
 }

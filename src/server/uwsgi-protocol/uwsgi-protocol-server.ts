@@ -19,8 +19,9 @@ import { IncomingMessage, ServerResponse } from "node:http";
 import net from "node:net";
 import type { BytesLike } from "../../core/bytes.js";
 import { UwsgiError } from "../../errors.js";
-import { RequestContextBase, serveInRequest, SocketTransport, type RequestContext, type RequestTransport } from "../../core/request-context.js";
+import { RequestContextBase, serveInRequest, type RequestContext, type RequestTransport } from "../../core/request-context.js";
 import { RateLimitedLog } from "../../core/rate-limited-log.js";
+import { ConnectionTransport } from "../request-io/connection-transport.js";
 import { PacketReader } from "../../protocol/packet-reader.js";
 import { decodePacket, type UwsgiPacket } from "../../protocol/packet.js";
 import { defaultModifierRegistry, type ModifierEntry, type ModifierRegistry, type ModifierRequest } from "./modifier-handlers.js";
@@ -168,6 +169,7 @@ class UwsgiRequestContext extends RequestContextBase implements RequestContext {
     readonly request: UwsgiHttpRequest,
     readonly socket: UwsgiSocket,
     readonly requestId: number,
+    readonly response: ServerResponse,
   ) {
     super();
   }
@@ -181,8 +183,22 @@ class UwsgiRequestContext extends RequestContextBase implements RequestContext {
   }
 
   get transport(): RequestTransport {
-    return (this.#transport ??= new SocketTransport(this.socket));
+    return (this.#transport ??= new ConnectionTransport(this.response.req, this.response, () => switchConnection(this.socket)));
   }
+}
+
+/**
+ * Releases a request's connection for a websocket: the server stops reading the body from it
+ * (nothing past the packet is a body once the client asked to switch) and stops managing it.
+ */
+function switchConnection(socket: UwsgiSocket): { socket: net.Socket; head: Buffer } | null {
+  const conn = socket._uwsgiNodeConnection!;
+  if (socket.destroyed || conn.phase === Phase.Elsewhere) return null;
+  conn.phase = Phase.Elsewhere;
+  socket.removeAllListeners("data");
+  socket.removeAllListeners("drain");
+  socket.resume();
+  return { socket, head: Buffer.alloc(0) };
 }
 
 /** What a request whose client went away is destroyed with, as Node's HTTP server does. */
@@ -406,7 +422,7 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
       );
     }
     if (options.onRequest) options.onRequest(event!);
-    const context = new UwsgiRequestContext(request, socket, requestId());
+    const context = new UwsgiRequestContext(request, socket, requestId(), res);
     try {
       serveInRequest(context, listener, req, res);
     } catch (err) {

@@ -6,13 +6,13 @@
 import { afterEach, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { uwsgi, UwsgiError, isUwsgiError, ERROR_CODES, type ErrorCode } from "../../../src/index.js";
-import { reset, withRequest } from "../../../src/testing.js";
+import { openRequest, reset, withRequest } from "../../../src/testing.js";
 import { stubForced, underServer } from "../../../src/uwsgi.js";
 
 const code = (c: ErrorCode) => (e: unknown) => isUwsgiError(e, c);
@@ -36,23 +36,40 @@ describe("stub misc: extract and sendfile", () => {
     assert.equal(uwsgi.extract(dir), null, "a directory");
   });
 
-  test("sendfile writes the file (or a range of it) to the current request's connection", async () => {
+  test("sendfile streams the file (or a range of it, by path or descriptor) into the response", async () => {
     const file = join(dir, "page.html");
     writeFileSync(file, "0123456789");
-    const written: Buffer[] = [];
-    const transport = {
-      disconnect: () => undefined,
-      writeRaw: async (d: Buffer) => {
-        written.push(d);
-        return true;
-      },
-    };
-    await withRequest({}, async () => {
+    const { response, handled } = await openRequest(async (_req, res) => {
       assert.equal(await uwsgi.sendfile(file), true);
       assert.equal(await uwsgi.sendfile(file, 0, 2, 3), true);
-      assert.equal(await uwsgi.sendfile(file, 0, 7), true);
-    }, { transport });
-    assert.deepEqual(written.map(String), ["0123456789", "234", "789"]);
+      const fd = openSync(file, "r");
+      try {
+        assert.equal(await uwsgi.sendfile(fd, 0, 7), true);
+      } finally {
+        closeSync(fd);
+      }
+      res.end();
+    });
+    await handled;
+    assert.equal((await response).body.toString(), "0123456789" + "234" + "789");
+  });
+
+  test("sendfile of a missing file rejects with UWSGI_ERR_REQUEST_IO before writing anything", async () => {
+    const { response, handled } = await openRequest(async () => uwsgi.sendfile(join(dir, "missing")));
+    await assert.rejects(handled, code("UWSGI_ERR_REQUEST_IO"));
+    assert.equal((await response).status, 500);
+  });
+
+  test("offload resolves once the file is open and ends the response when it is sent", async () => {
+    const file = join(dir, "big.bin");
+    writeFileSync(file, Buffer.alloc(300_000, 7));
+    const { response, handled } = await openRequest(async () => {
+      assert.deepEqual(await uwsgi.offload(file), Buffer.alloc(0));
+    });
+    await handled;
+    const r = await response;
+    assert.equal(r.body.length, 300_000);
+    assert.ok(r.body.every((b) => b === 7));
   });
 });
 
@@ -60,10 +77,6 @@ describe("stub misc: functions uwsgi-node does not provide", () => {
   test("embedded_data and route throw UWSGI_ERR_NOT_IMPLEMENTED (a ValueError in uWSGI terms)", () => {
     assert.throws(() => uwsgi.embedded_data("_binary_foo_start"), (e: unknown) => isUwsgiError(e, "UWSGI_ERR_NOT_IMPLEMENTED") && e.kind === "ValueError" && /_binary_foo_start/.test(e.message));
     assert.throws(() => uwsgi.route("myroute", "a,b"), code("UWSGI_ERR_NOT_IMPLEMENTED"));
-  });
-
-  test("offload rejects with UWSGI_ERR_NOT_IMPLEMENTED", async () => {
-    await assert.rejects(uwsgi.offload("/etc/hostname"), code("UWSGI_ERR_NOT_IMPLEMENTED"));
   });
 
   test("websocket_* outside a request reject with UWSGI_ERR_NO_REQUEST (a SystemError in uWSGI terms)", async () => {
@@ -79,10 +92,11 @@ describe("stub misc: functions uwsgi-node does not provide", () => {
     }
   });
 
-  test("websocket_* inside a request reject with UWSGI_ERR_NOT_IMPLEMENTED", async () => {
-    await withRequest({ HTTP_UPGRADE: "websocket" }, async () => {
-      await assert.rejects(uwsgi.websocket_handshake("key"), code("UWSGI_ERR_NOT_IMPLEMENTED"));
-      await assert.rejects(uwsgi.websocket_send("x"), code("UWSGI_ERR_NOT_IMPLEMENTED"));
+  test("websocket_* inside a request that is not an Upgrade request: the handshake fails, the rest find no websocket", async () => {
+    await withRequest({ HTTP_SEC_WEBSOCKET_KEY: "dGhlIHNhbXBsZSBub25jZQ==" }, async () => {
+      await assert.rejects(uwsgi.websocket_handshake(), code("UWSGI_ERR_WEBSOCKET_HANDSHAKE"));
+      await assert.rejects(uwsgi.websocket_send("x"), code("UWSGI_ERR_WEBSOCKET_NONE"));
+      await assert.rejects(uwsgi.websocket_recv(), code("UWSGI_ERR_WEBSOCKET_NONE"));
     });
   });
 });

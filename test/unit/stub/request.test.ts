@@ -5,7 +5,7 @@
 import { beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { uwsgi } from "../../../src/index.js";
-import { configure, reset, withRequest } from "../../../src/testing.js";
+import { configure, openRequest, reset, withRequest } from "../../../src/testing.js";
 import { currentRequest } from "../../../src/core/request-context.js";
 import { isUwsgiError, type ErrorCode } from "../../../src/errors.js";
 
@@ -115,36 +115,68 @@ describe("stub request functions inside withRequest", () => {
     });
   });
 
-  test("chunked reads need a transport with raw reads: UWSGI_ERR_NOT_IMPLEMENTED without one", async () => {
+  test("chunked reads need a transport with body reads: UWSGI_ERR_NOT_IMPLEMENTED without one", async () => {
     await withRequest({}, async () => {
       await assert.rejects(uwsgi.chunked_read(1), code("UWSGI_ERR_NOT_IMPLEMENTED"));
     });
   });
+});
 
-  test("chunked_read reads through the request transport; a failed read is UWSGI_ERR_FD", async () => {
-    const chunks: Array<Buffer | null> = [Buffer.from("part1"), null];
-    const transport = { disconnect: () => undefined, readRaw: async () => chunks.shift() ?? null };
-    await withRequest({}, async () => {
-      assert.deepEqual(await uwsgi.chunked_read(), Buffer.from("part1"));
-      await assert.rejects(uwsgi.chunked_read_nb(), code("UWSGI_ERR_FD"));
-    }, { transport });
+describe("request I/O through openRequest (the server's transport)", () => {
+  test("chunked_read reads a chunked upload piece by piece, then empty bytes at its end", async () => {
+    const { response, handled } = await openRequest(async (_req, res) => {
+      const got: string[] = [];
+      for (let c = await uwsgi.chunked_read(5); c.length > 0; c = await uwsgi.chunked_read(5)) got.push(c.toString());
+      res.end(got.join(""));
+    }, { method: "POST", body: ["part1-", "part2-", "part3"] });
+    await handled;
+    assert.equal((await response).body.toString(), "part1-part2-part3");
   });
 
-  test("disconnect and send(data) go through the request transport", async () => {
-    const written: Buffer[] = [];
-    let disconnected = 0;
-    const transport = {
-      disconnect: () => void disconnected++,
-      writeRaw: async (d: Buffer) => {
-        written.push(d);
-        return true;
-      },
-    };
-    await withRequest({}, async () => {
-      assert.equal(await uwsgi.send("raw bytes"), true);
-      uwsgi.disconnect();
-    }, { transport });
-    assert.deepEqual(written, [Buffer.from("raw bytes")]);
-    assert.equal(disconnected, 1);
+  test("chunked_read_nb returns null while nothing has arrived, empty bytes at the end", async () => {
+    const { response, handled } = await openRequest(async (req, res) => {
+      const seen: Array<string | null> = [];
+      seen.push((await uwsgi.chunked_read_nb())?.toString() ?? null);
+      await new Promise((r) => req.once("readable", r));
+      for (let c = await uwsgi.chunked_read_nb(); c === null || c.length > 0; c = await uwsgi.chunked_read_nb()) {
+        if (c === null) await new Promise((r) => setImmediate(r));
+        else seen.push(c.toString());
+      }
+      res.end(JSON.stringify(seen));
+    }, { method: "POST", body: "abc" });
+    await handled;
+    const seen = JSON.parse((await response).body.toString()) as Array<string | null>;
+    assert.equal(seen.slice(1).join(""), "abc");
+  });
+
+  test("send(data) writes body bytes (the head first); disconnect drops the connection", async () => {
+    const ok = await openRequest(async (_req, res) => {
+      res.setHeader("x-a", "1");
+      assert.equal(await uwsgi.send("raw "), true);
+      assert.equal(await uwsgi.send(Buffer.from("bytes")), true);
+      res.end();
+    });
+    await ok.handled;
+    const r = await ok.response;
+    assert.equal(r.headers["x-a"], "1");
+    assert.equal(r.body.toString(), "raw bytes");
+    const dropped = await openRequest(() => uwsgi.disconnect());
+    await assert.rejects(dropped.response, /socket hang up|ECONNRESET/);
+  });
+
+  test("a websocket handler unit-tested with a websocket peer: echo, pong payload, close", async () => {
+    const { websocket, handled } = await openRequest(async () => {
+      await uwsgi.websocket_handshake();
+      for (;;) {
+        const m = await uwsgi.websocket_recv();
+        await uwsgi.websocket_send(Buffer.concat([Buffer.from("echo:"), m]));
+      }
+    }, { websocket: true });
+    assert.ok(websocket);
+    websocket.send("hi");
+    assert.equal((await websocket.next()).toString(), "echo:hi");
+    assert.equal((await websocket.ping("p1")).toString(), "p1");
+    websocket.close(1000);
+    await assert.rejects(handled, code("UWSGI_ERR_WEBSOCKET_CLOSED"));
   });
 });

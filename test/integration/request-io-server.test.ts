@@ -1,0 +1,129 @@
+// Request input/output in real workers over HTTP and the uwsgi protocol: chunked uploads read
+// through chunked_read, send(data), sendfile (path, range, descriptor) and offload.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { request } from "node:http";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fixtureApp, httpRequest, startServer, tempDir, uwsgiRequest, type TestServer } from "./server-harness.js";
+
+/** POSTs `pieces` with chunked transfer coding, one write per piece. */
+function chunkedPost(port: number, path: string, pieces: Buffer[]): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, method: "POST", agent: false, headers: { "transfer-encoding": "chunked" } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on("error", reject);
+    for (const p of pieces) req.write(p);
+    req.end();
+  });
+}
+
+/** The body of a raw HTTP response read until close (uwsgi protocol replies). */
+function bodyOf(raw: string): string {
+  return raw.slice(raw.indexOf("\r\n\r\n") + 4);
+}
+
+describe("request I/O in real workers", { timeout: 60000 }, () => {
+  let server: TestServer;
+  let uwsgiPort = 0;
+  const dir = tempDir();
+  const file = join(dir.path, "data.bin");
+  const content = Buffer.from(Array.from({ length: 200_000 }, (_, i) => i % 251));
+  before(async () => {
+    writeFileSync(file, content);
+    server = await startServer(["--http", "127.0.0.1:0", "--socket", "127.0.0.1:0", "--processes", "1", "--module", fixtureApp("request-io-app"), "--disable-logging"]);
+    uwsgiPort = Number((await server.waitForLog(/uwsgi socket 1 bound to TCP address [^\s]+:(\d+) /))[1]);
+  });
+  after(async () => {
+    await server.stop("SIGKILL");
+    dir.cleanup();
+  });
+
+  const uwsgiGet = (path: string, query = "") =>
+    uwsgiRequest(uwsgiPort, { REQUEST_METHOD: "GET", REQUEST_URI: `${path}${query ? `?${query}` : ""}`, PATH_INFO: path, QUERY_STRING: query, SERVER_PROTOCOL: "HTTP/1.1", HTTP_HOST: "x" });
+
+  test("a chunked upload is read through chunked_read, whole and in order", async () => {
+    const pieces = Array.from({ length: 20 }, (_, i) => Buffer.alloc(5000 + i, i));
+    const r = await chunkedPost(server.port, "/chunked", pieces);
+    assert.equal(r.status, 200);
+    const body = JSON.parse(r.body);
+    const all = Buffer.concat(pieces);
+    assert.equal(body.bytes, all.length);
+    assert.equal(body.sha256, createHash("sha256").update(all).digest("hex"));
+    assert.ok(body.pieces >= 1);
+    assert.equal(body.cl, 0, "a chunked request has no content length");
+  });
+
+  test("chunked_read over the uwsgi protocol reads the CONTENT_LENGTH body", async () => {
+    const { encodePacket, encodeVars } = await import("../../src/protocol/packet.js");
+    const { readUntilClose } = await import("./server-harness.js");
+    const payload = Buffer.alloc(70_000, 9);
+    const vars = { REQUEST_METHOD: "POST", REQUEST_URI: "/chunked", PATH_INFO: "/chunked", QUERY_STRING: "", SERVER_PROTOCOL: "HTTP/1.1", CONTENT_LENGTH: String(payload.length) };
+    const raw = await readUntilClose(uwsgiPort, Buffer.concat([encodePacket(0, 0, encodeVars(vars)), payload]));
+    const body = JSON.parse(bodyOf(raw));
+    assert.equal(body.bytes, payload.length);
+    assert.equal(body.cl, payload.length);
+    assert.equal(body.sha256, createHash("sha256").update(payload).digest("hex"));
+  });
+
+  test("send(data) over HTTP and the uwsgi protocol", async () => {
+    const r = await httpRequest(server.port, "/send");
+    assert.equal(r.status, 200);
+    assert.equal(r.body, "hello world");
+    assert.equal(r.headers["content-type"], "text/plain");
+    const raw = await uwsgiGet("/send");
+    assert.match(raw, /^HTTP\/1\.1 200 /);
+    assert.equal(bodyOf(raw), "hello world");
+  });
+
+  test("sendfile: a whole file, a range, and by descriptor, over HTTP and the uwsgi protocol", async () => {
+    const range = await new Promise<Buffer>((resolve, reject) => {
+      request({ host: "127.0.0.1", port: server.port, path: `/sendfile?path=${encodeURIComponent(file)}&start=1000&len=3000&fd=1`, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve(Buffer.concat(chunks)));
+      })
+        .on("error", reject)
+        .end();
+    });
+    assert.deepEqual(range, content.subarray(1000, 4000));
+    const full = await new Promise<Buffer>((resolve, reject) => {
+      request({ host: "127.0.0.1", port: server.port, path: `/sendfile?path=${encodeURIComponent(file)}`, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve(Buffer.concat(chunks)));
+      })
+        .on("error", reject)
+        .end();
+    });
+    assert.deepEqual(full, content);
+    const raw = await uwsgiGet("/sendfile", `path=${encodeURIComponent(file)}&start=10&len=20`);
+    assert.deepEqual(Buffer.from(bodyOf(raw), "latin1"), content.subarray(10, 30));
+  });
+
+  test("sendfile of a missing file is a coded error (500), the worker keeps serving", async () => {
+    const r = await httpRequest(server.port, `/sendfile?path=${encodeURIComponent(join(dir.path, "missing"))}`);
+    assert.equal(r.status, 500);
+    assert.equal(JSON.parse(r.body).code, "UWSGI_ERR_REQUEST_IO");
+    assert.equal((await httpRequest(server.port, "/hello")).status, 200);
+  });
+
+  test("offload streams the file and ends the response, over HTTP and the uwsgi protocol", async () => {
+    const got = await new Promise<Buffer>((resolve, reject) => {
+      request({ host: "127.0.0.1", port: server.port, path: `/offload?path=${encodeURIComponent(file)}`, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve(Buffer.concat(chunks)));
+      })
+        .on("error", reject)
+        .end();
+    });
+    assert.deepEqual(got, content);
+    const raw = await uwsgiGet("/offload", `path=${encodeURIComponent(file)}`);
+    assert.equal(Buffer.from(bodyOf(raw), "latin1").length, content.length);
+  });
+});

@@ -19,11 +19,11 @@ test("help: lists every option, alias and short flag of the table under its cate
   for (const name of IGNORED_UWSGI_OPTIONS.keys()) assert.ok(help.includes(name), `ignored ${name} missing`);
 });
 
-test("help: marks repeatable and master-implying options, and says --plugin is ignored", () => {
+test("help: marks repeatable and master-implying options, and says what --plugin enables", () => {
   const help = renderHelp();
   const line = (name: string) => help.split("\n").find((l) => l.includes(`--${name} `) || l.endsWith(`--${name}`))!;
   assert.match(line("spooler"), /repeatable; implies --master/);
   assert.match(line("metric"), /implies --enable-metrics/);
-  assert.match(line("plugin"), /ignored/);
+  assert.match(line("plugin"), /cache, rpc, signal, spooler: serve remote .* off by default; other names have no effect/);
   assert.match(help, /^Usage: uwsgi-node /);
 });

@@ -8,36 +8,79 @@ import { type BytesLike, toBuffer } from "../core/bytes.js";
 import { UwsgiError } from "../errors.js";
 import type { RpcRegistry } from "../engines/rpc/rpc-registry.js";
 
+/** Most arguments of one call (uWSGI's limit: 254). */
+export const RPC_MAX_ARGS = 254;
+/** Largest total size of the arguments of a call routed to another process of the instance. */
+export const RPC_ROUTED_MAX_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Calls to functions registered in other processes of the same instance (the server routes them
+ * through its master; the stub has none).
+ */
+export interface RpcRouting {
+  /** This process registered `name`: other processes may now reach it. */
+  registered(name: Buffer): void;
+  /** Calls `func` in a process that registered it; null when none did or it failed. */
+  call(func: Buffer, args: readonly Buffer[]): Promise<Buffer | null>;
+}
+
 /** The client side of uWSGI's RPC protocol (modifier1 173). */
 export interface RemoteRpc {
   call(address: string, func: Buffer, args: Buffer[]): Promise<Buffer | null>;
 }
 
-/** Builds the RPC functions. `canRegister` tells whether this process may register (not mules/spoolers). */
+/** Checks a call's arguments against the stated limits and converts them. */
+function callArgs(func: Buffer, args: readonly BytesLike[]): Buffer[] {
+  const label = JSON.stringify(func.toString("latin1"));
+  if (func.length === 0 || func.length > 255) throw new UwsgiError("UWSGI_ERR_RPC_CALL", label, `the name must be 1..255 bytes, got ${func.length}`);
+  if (args.length > RPC_MAX_ARGS) throw new UwsgiError("UWSGI_ERR_RPC_CALL", label, `at most ${RPC_MAX_ARGS} arguments, got ${args.length}`);
+  return args.map((a, i) => toBuffer(a, `argument ${i + 1}`));
+}
+
+/**
+ * Builds the RPC functions. `canRegister` tells whether this process may register; `routing`,
+ * when given, reaches functions registered in other processes of the instance (the caller's own
+ * registry is asked first).
+ */
 export function rpcFunctions(
   registry: () => RpcRegistry,
   remote: () => RemoteRpc,
   canRegister: () => boolean,
+  routing?: () => RpcRouting | null,
 ): Pick<UwsgiModule, "register_rpc" | "rpc" | "call" | "rpc_list"> {
-  const callLocal = (func: BytesLike, args: BytesLike[]) =>
-    registry().invoke(toBuffer(func, "func_name"), args.map((a, i) => toBuffer(a, `argument ${i + 1}`)));
+  const callLocal = (func: BytesLike, args: readonly BytesLike[]): Promise<Buffer | null> => {
+    const name = toBuffer(func, "func_name");
+    const argv = callArgs(name, args);
+    const router = routing?.();
+    if (!router || registry().lookup(name)) return registry().invoke(name, argv);
+    let total = 0;
+    for (const a of argv) total += a.length;
+    if (total > RPC_ROUTED_MAX_BYTES) {
+      throw new UwsgiError("UWSGI_ERR_RPC_CALL", JSON.stringify(name.toString("latin1")), `${total} bytes of arguments exceed the ${RPC_ROUTED_MAX_BYTES} bytes a call to another process may carry`);
+    }
+    return router.call(name, argv);
+  };
   return {
     register_rpc(name: string, func: RpcFunction): boolean {
       if (typeof func !== "function") throw new UwsgiError("UWSGI_ERR_RPC_REGISTER", name, "the function is not callable");
       if (!canRegister()) throw new UwsgiError("UWSGI_ERR_RPC_REGISTER", name, "only the master and the workers can register RPC functions");
-      return registry().register(name, func);
+      const ok = registry().register(name, func);
+      routing?.()?.registered(toBuffer(name, "name"));
+      return ok;
     },
     async rpc(address: BytesLike | null, func_name: BytesLike, ...args: BytesLike[]) {
       const addr = address === null || address === undefined ? "" : toBuffer(address, "address").toString("utf8");
       if (addr === "") return callLocal(func_name, args);
-      return remote().call(addr, toBuffer(func_name, "func_name"), args.map((a, i) => toBuffer(a, `argument ${i + 1}`)));
+      const name = toBuffer(func_name, "func_name");
+      return remote().call(addr, name, callArgs(name, args));
     },
     async call(func_name: BytesLike, ...args: BytesLike[]) {
       // The seed documents `func@address`; uWSGI 2.0 looks the whole string up locally instead.
       const name = toBuffer(func_name, "func_name");
       const at = name.indexOf(0x40);
       if (at > 0 && at < name.length - 1) {
-        return remote().call(name.subarray(at + 1).toString("utf8"), name.subarray(0, at), args.map((a, i) => toBuffer(a, `argument ${i + 1}`)));
+        const func = name.subarray(0, at);
+        return remote().call(name.subarray(at + 1).toString("utf8"), func, callArgs(func, args));
       }
       return callLocal(name, args);
     },

@@ -18,4 +18,4 @@ export const MULE_QUEUE_MESSAGES = 65536;
  */
 export const MULE_SENDER_BUFFER_BYTES = 16 * 1024 * 1024;
 /** Messages the master hands a mule ahead of its taking them (each is taken back if it dies first). */
-export const MULE_PREFETCH = 256;
+export const MULE_PREFETCH = 1024;

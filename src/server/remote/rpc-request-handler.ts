@@ -1,12 +1,13 @@
 /**
- * The server side of uWSGI's RPC protocol (modifier1 173): runs the named function of this
- * process's registry and writes its result back. modifier2 0 replies with a header (values over
- * 64 KiB use the `CONTENT_LENGTH` form), 1 with the raw value, 2 answers an HTTP request whose
- * PATH_INFO is `/func/arg1/arg2`. Unknown functions and empty results get no reply, as in uWSGI.
+ * The server side of uWSGI's RPC protocol (modifier1 173): runs the named function (of this
+ * process's registry, else of another process of the instance that registered it) and writes its
+ * result back. modifier2 0 replies with a header (values over 64 KiB use the `CONTENT_LENGTH`
+ * form), 1 with the raw value, 2 answers an HTTP request whose PATH_INFO is `/func/arg1/arg2`. Unknown functions and empty results get no reply, as in uWSGI.
  * @module
  */
 import { Buffer } from "node:buffer";
 import type { RpcRegistry } from "../../engines/rpc/rpc-registry.js";
+import type { RpcRouting } from "../../module/rpc-functions.js";
 import { RpcModifier2, decodeRpcRequest, encodeRpcResponse } from "../../protocol/messages.js";
 import { decodeVars, varsGet } from "../../protocol/packet.js";
 import type { ModifierHandler } from "../uwsgi-protocol/modifier-handlers.js";
@@ -16,8 +17,16 @@ function httpReply(status: string, body: Buffer, contentType: string): Buffer {
   return Buffer.concat([Buffer.from(head, "latin1"), body]);
 }
 
-/** Builds the modifier1 173 handler over the registry returned by `registry`. */
-export function createRpcRequestHandler(registry: () => RpcRegistry): ModifierHandler {
+/**
+ * Builds the modifier1 173 handler over the registry returned by `registry`; with `routing`, a
+ * function this process did not register is called in a process of the instance that did.
+ */
+export function createRpcRequestHandler(registry: () => RpcRegistry, routing?: () => RpcRouting | null): ModifierHandler {
+  const invoke = (func: Buffer, args: Buffer[]): Promise<Buffer | null> => {
+    const router = routing?.();
+    if (!router || registry().lookup(func)) return registry().invoke(func, args);
+    return router.call(func, args);
+  };
   return async (req) => {
     if (req.modifier2 === RpcModifier2.HTTP) {
       const vars = decodeVars(req.payload);
@@ -27,14 +36,14 @@ export function createRpcRequestHandler(registry: () => RpcRegistry): ModifierHa
         req.socket.write(httpReply("500 Internal Server Error", Buffer.alloc(0), "text/plain"));
         return;
       }
-      const result = await registry().invoke(Buffer.from(decodeURIComponent(func)), args.map((a) => Buffer.from(decodeURIComponent(a))));
+      const result = await invoke(Buffer.from(decodeURIComponent(func)), args.map((a) => Buffer.from(decodeURIComponent(a))));
       const accept = varsGet(vars, "HTTP_ACCEPT")?.toString("latin1");
       const type = accept && accept !== "*" && accept !== "*/*" ? accept : "application/binary";
       req.socket.write(result ? httpReply("200 OK", result, type) : httpReply("404 Not Found", Buffer.alloc(0), "text/plain"));
       return;
     }
     const { func, args } = decodeRpcRequest(req.payload);
-    const result = await registry().invoke(func, args);
+    const result = await invoke(func, args);
     if (!result || result.length === 0) return;
     req.socket.write(req.modifier2 === RpcModifier2.RAW ? result : encodeRpcResponse(result));
   };

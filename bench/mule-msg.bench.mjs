@@ -1,0 +1,141 @@
+#!/usr/bin/env node
+// Mule message throughput as apps meet it, side by side in one run:
+//   uwsgi-node: the real server (dist/cli.js, 1 worker, --mules 1) running bench/mule-msg-app.mjs:
+//               a request makes the worker send N messages with `uwsgi.mule_msg(payload, 1)`;
+//               the mule counts them in `uwsgi.mule_msg_hook`;
+//   uWSGI:      Debian uWSGI 2.0 (python3 plugin, 1 worker, --mules 1) running
+//               bench/mule-msg-app.py, the same through its Python API.
+// Throughput = N / (time the mule handled the N-th message - time the worker started sending).
+// Message sizes 64 B and 4 KiB; BENCH_ROUNDS rounds (default 2), systems alternated, medians.
+//   npm run build && node bench/mule-msg.bench.mjs
+// Writes bench/results/mule-msg.md. Needs uwsgi + its python3 plugin.
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+
+const here = import.meta.dirname;
+const root = join(here, "..");
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
+const CASES = [
+  { size: 64, n: 200_000 },
+  { size: 4096, n: 50_000 },
+];
+const CLI = [join(root, "dist", "cli.js"), join(root, "build", "src", "cli.js")].find((p) => existsSync(p));
+const work = mkdtempSync(join(tmpdir(), "uwsgi-node-bench-mule-"));
+const started = new Set();
+
+process.on("exit", () => {
+  for (const c of started) {
+    try {
+      process.kill(-c.pid, "SIGKILL");
+    } catch {}
+  }
+  rmSync(work, { recursive: true, force: true });
+});
+process.on("SIGINT", () => process.exit(130));
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function launch(name, cmd, args, env) {
+  const log = join(work, `${name}.log`);
+  const fd = openSync(log, "a");
+  const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", fd, fd], detached: true, env: { ...process.env, ...env } });
+  started.add(child);
+  child.once("exit", () => started.delete(child));
+  return { child, log };
+}
+
+async function stop({ child }) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((r) => child.once("exit", r));
+  child.kill("SIGINT");
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid, "SIGKILL");
+    } catch {}
+  }, 5000);
+  await gone;
+  clearTimeout(timer);
+}
+
+async function waitFor(check, what, proc, ms = 30_000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    if (proc.child.exitCode !== null || proc.child.signalCode !== null) throw new Error(`${what} exited:\n${readFileSync(proc.log, "utf8").slice(-2000)}`);
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > until) throw new Error(`${what} timed out:\n${readFileSync(proc.log, "utf8").slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Starts a system for case `c`; returns measure() -> messages/s. */
+async function system(name, c) {
+  const port = await freePort();
+  const env = { BENCH_N: String(c.n) };
+  const proc =
+    name === "uwsgi-node"
+      ? launch(`${name}-${c.size}`, process.execPath, [CLI, "--http-socket", `127.0.0.1:${port}`, "--processes", "1", "--mules", "1", "--disable-logging", "--module", join(here, "mule-msg-app.mjs")], env)
+      : launch(`${name}-${c.size}`, "uwsgi", ["--plugin", "python3", "--master", "--processes", "1", "--mules", "1", "--disable-logging", "--http-socket", `127.0.0.1:${port}`, "--wsgi-file", join(here, "mule-msg-app.py")], env);
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/?n=1&size=1`)).ok, name, proc);
+  await new Promise((r) => setTimeout(r, 300));
+  return {
+    async measure() {
+      const from = readFileSync(proc.log, "utf8").length;
+      const t0 = Number(await (await fetch(`http://127.0.0.1:${port}/?n=${c.n}&size=${c.size}`)).text());
+      const done = await waitFor(() => /BENCH_DONE \d+ (\d+)/.exec(readFileSync(proc.log, "utf8").slice(from)), `${name} mule`, proc, 60_000);
+      return c.n / ((Number(done[1]) - t0) / 1000);
+    },
+    close: () => stop(proc),
+  };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e3).toFixed(1)} k`);
+
+const rows = [];
+for (const c of CASES) {
+  const ours = await system("uwsgi-node", c);
+  const theirs = await system("uWSGI", c);
+  const a = [];
+  const b = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    if (r % 2 === 0) {
+      a.push(await ours.measure());
+      b.push(await theirs.measure());
+    } else {
+      b.push(await theirs.measure());
+      a.push(await ours.measure());
+    }
+  }
+  await ours.close();
+  await theirs.close();
+  const ratios = a.map((x, i) => x / b[i]);
+  rows.push(`| ${c.size} B | ${c.n} | ${fmt(median(a))} | ${fmt(median(b))} | ${median(ratios).toFixed(2)}x (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}) |`);
+  console.log(rows.at(-1));
+}
+
+const table = [
+  `Mule messages/s, worker → mule 1, ${ROUNDS} round(s) alternated, ${cpus().length} CPUs, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+  "Sender: a loop of `mule_msg(payload, 1)` in a worker (retrying when it returns false); receiver: `mule_msg_hook` counting in the mule.",
+  "",
+  "| message | messages | uwsgi-node | uWSGI 2.0.21 (Python) | vs uWSGI |",
+  "|---|---|---|---|---|",
+  ...rows,
+].join("\n");
+console.log(`\n${table}`);
+mkdirSync(join(here, "results"), { recursive: true });
+writeFileSync(join(here, "results", "mule-msg.md"), `${table}\n`);

@@ -6,7 +6,7 @@
 import type { RpcFunction, UwsgiModule } from "../api.js";
 import { type BytesLike, toBuffer } from "../core/bytes.js";
 import { UwsgiError } from "../errors.js";
-import type { RpcRegistry } from "../engines/rpc/rpc-registry.js";
+import { MAX_RPC_NAME_BYTES, type RpcRegistry } from "../engines/rpc/rpc-registry.js";
 
 /** Most arguments of one call (uWSGI's limit: 254). */
 export const RPC_MAX_ARGS = 254;
@@ -32,7 +32,6 @@ export interface RemoteRpc {
 /** Checks a call's arguments against the stated limits and converts them. */
 function callArgs(func: Buffer, args: readonly BytesLike[]): Buffer[] {
   const label = JSON.stringify(func.toString("latin1"));
-  if (func.length === 0 || func.length > 255) throw new UwsgiError("UWSGI_ERR_RPC_CALL", label, `the name must be 1..255 bytes, got ${func.length}`);
   if (args.length > RPC_MAX_ARGS) throw new UwsgiError("UWSGI_ERR_RPC_CALL", label, `at most ${RPC_MAX_ARGS} arguments, got ${args.length}`);
   return args.map((a, i) => toBuffer(a, `argument ${i + 1}`));
 }
@@ -52,7 +51,8 @@ export function rpcFunctions(
     const name = toBuffer(func, "func_name");
     const argv = callArgs(name, args);
     const router = routing?.();
-    if (!router || registry().lookup(name)) return registry().invoke(name, argv);
+    // names longer than 255 bytes cannot be registered anywhere: unknown, as in uWSGI
+    if (!router || name.length === 0 || name.length > MAX_RPC_NAME_BYTES || registry().lookup(name)) return registry().invoke(name, argv);
     let total = 0;
     for (const a of argv) total += a.length;
     if (total > RPC_ROUTED_MAX_BYTES) {

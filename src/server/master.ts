@@ -35,6 +35,8 @@ import { MasterFifo } from "./control/master-fifo.js";
 import { renderStatsJson } from "./stats/stats-document.js";
 import { dropPrivileges, setSocketPermissions, type Privileges } from "./privileges.js";
 import { BusServer } from "./process-bus/bus-server.js";
+import { Channel } from "./process-bus/bus-frames.js";
+import { RpcRouter } from "./rpc/rpc-router.js";
 import { InstanceMules, mulePlanOf } from "./mules/instance-mules.js";
 import { parseArgv } from "../config/argv-parser.js";
 import { InstanceLegions } from "./legion/instance-legions.js";
@@ -203,6 +205,7 @@ export class Master {
       if (this.#cfg.privileges) dropPrivileges(this.#cfg.privileges, (line) => this.#log.line(line));
       this.#memory = InstanceMemory.create(this.#cfg.argv, (line) => this.#log.line(line));
       this.#bus = await BusServer.listen(this.#memory.instance);
+      this.#bus.handle(Channel.RPC, new RpcRouter());
       const mulePlan = mulePlanOf(this.#memory.config);
       if (mulePlan) {
         this.#mules = new InstanceMules(mulePlan, this.#bus, {

@@ -23,6 +23,7 @@ import { runtimeBackend } from "./runtime-backend.js";
 import { updateLegionReadings } from "./legion/legion-readings.js";
 import { defaultModifierRegistry } from "./uwsgi-protocol/modifier-handlers.js";
 import { attachServerMules } from "./mules/server-mules.js";
+import { attachServerRpc } from "./rpc/server-rpc.js";
 import { createUwsgiProtocolServer } from "./uwsgi-protocol/uwsgi-protocol-server.js";
 import { installWorkerState, WorkerState } from "./worker-state.js";
 import { runShutdownHooks } from "./lifecycle/shutdown-hooks.js";
@@ -162,6 +163,7 @@ async function start(): Promise<void> {
     deferRequestTracking();
     const uwsgi = runtimeBackend();
     attachServerMules(uwsgi);
+    attachServerRpc(uwsgi);
     if (!plan.app) throw new Error("no app given");
     app = await loadApp(plan.app);
     if (typeof uwsgi.post_fork_hook === "function") await uwsgi.post_fork_hook();

@@ -21,6 +21,7 @@ import { readChildIdentity } from "../child-environment.js";
 import { runtimeBackend } from "../runtime-backend.js";
 import { readMulePlan } from "./mule-plan.js";
 import { attachServerMules, serverMuleClient } from "./server-mules.js";
+import { attachServerRpc } from "../rpc/server-rpc.js";
 
 /** Messages the loop takes at once while the hook answers synchronously. */
 const LOOP_BATCH = 256;
@@ -105,6 +106,7 @@ async function messageLoop(uwsgi: UwsgiModule): Promise<never> {
 async function main(): Promise<void> {
   const uwsgi = runtimeBackend();
   attachServerMules(uwsgi);
+  attachServerRpc(uwsgi);
   serverMuleClient()!.onMasterLost = () => process.exit(0);
   const app = identity!.plan?.app;
   if (app) await import(pathToFileURL(app.path).href);

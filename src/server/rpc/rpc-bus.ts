@@ -16,7 +16,8 @@ import { decodeCall, decodeResult, encodeCall, encodeResult } from "./rpc-frames
 
 /** What the RPC bus needs to know about its process. */
 export interface RpcBusOptions {
-  readonly masterPid: number;
+  /** The instance id (`UWSGI_NODE_INSTANCE`): the bus is found by it. */
+  readonly instance: string;
   readonly role: RoleKind;
   readonly id: number;
   readonly registry: () => RpcRegistry;
@@ -32,8 +33,8 @@ export class RpcBus implements RpcRouting {
 
   #connection(): BusConnection {
     if (this.#conn && !this.#conn.closed) return this.#conn;
-    const { masterPid, role, id } = this.opts;
-    const conn = connectBus(masterPid, { channel: Channel.RPC, role, id, pid: process.pid }, (type, body) => this.#onFrame(type, body), () => this.#onClose(conn));
+    const { instance, role, id } = this.opts;
+    const conn = connectBus(instance, { channel: Channel.RPC, role, id, pid: process.pid }, (type, body) => this.#onFrame(type, body), () => this.#onClose(conn));
     this.#conn = conn;
     // a new connection (first use, or the old one broke): the master learns every name again
     for (const name of this.opts.registry().list()) conn.send(Frame.RPC_REGISTER, name);

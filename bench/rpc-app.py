@@ -1,0 +1,29 @@
+# uWSGI app for bench/rpc.bench.mjs: the same as rpc-app.mjs through uWSGI's Python API.
+import json
+import time
+from urllib.parse import parse_qs
+
+import uwsgi
+
+
+def echo(a):
+    return a
+
+
+uwsgi.register_rpc("echo", echo)
+
+
+def application(environ, start_response):
+    q = parse_qs(environ.get("QUERY_STRING", ""))
+    addr = q.get("addr", [""])[0].encode()
+    f = q.get("f", ["echo"])[0].encode()
+    ms = int(q.get("ms", ["0"])[0])
+    until = time.time() + ms / 1000
+    calls = bad = 0
+    while time.time() < until:
+        r = uwsgi.rpc(addr, f, b"x")
+        if r != b"x":
+            bad += 1
+        calls += 1
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [json.dumps({"calls": calls, "bad": bad}).encode()]

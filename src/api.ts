@@ -15,6 +15,21 @@ import type { BytesLike } from "./core/bytes.js";
 /** A cache argument naming a cache on another node: `name@host:port`, `@host:port`, `name@/unix/path`. */
 export type RemoteCacheName = `${string}@${string}`;
 
+/**
+ * What a cache function returns for a cache argument of type `N`, as the runtime does: a name
+ * with `@` asks another node (a Promise), any other name is local (the value itself). A name
+ * whose type does not say which (`string`, or a union of both kinds) gives `T | Promise<T>`:
+ * `await` it. Omitted or null: the local default cache.
+ * @example
+ * ```ts
+ * uwsgi.cache_get("k");                       // Buffer | null
+ * uwsgi.cache_get("k", "sessions@10.0.0.2:3031"); // Promise<Buffer | null>
+ * declare const name: string;
+ * await uwsgi.cache_get("k", name);           // Buffer | null (the call gives Buffer | null | Promise<...>)
+ * ```
+ */
+export type CacheResult<N extends string, T> = N extends RemoteCacheName ? Promise<T> : string extends N ? T | Promise<T> : T;
+
 /** Handler of a uWSGI signal; receives the signal number. */
 export type SignalHandler = (signum: number) => unknown;
 
@@ -196,26 +211,26 @@ export interface UwsgiModule {
    * const r = await uwsgi.cache_get("user:1", "sessions@10.0.0.2:3031");
    * ```
    */
-  cache_get(key: BytesLike, cache: RemoteCacheName): Promise<Buffer | null>;
-  cache_get(key: BytesLike, cache?: string | null): Buffer | null;
+  cache_get(key: BytesLike, cache?: null): Buffer | null;
+  cache_get<N extends string = "">(key: BytesLike, cache?: N | null): CacheResult<N, Buffer | null>;
   /**
    * Stores a value only if the key is absent: an existing key is left untouched and `false` returned.
    * @param expires seconds from now; 0 or omitted = never.
    */
-  cache_set(key: BytesLike, value: BytesLike, expires: number | null | undefined, cache: RemoteCacheName): Promise<boolean>;
-  cache_set(key: BytesLike, value: BytesLike, expires?: number | null, cache?: string | null): boolean;
+  cache_set(key: BytesLike, value: BytesLike, expires?: number | null, cache?: null): boolean;
+  cache_set<N extends string = "">(key: BytesLike, value: BytesLike, expires?: number | null, cache?: N | null): CacheResult<N, boolean>;
   /** Creates or overwrites a value; the expiry is replaced (0 or omitted = never). */
-  cache_update(key: BytesLike, value: BytesLike, expires: number | null | undefined, cache: RemoteCacheName): Promise<boolean>;
-  cache_update(key: BytesLike, value: BytesLike, expires?: number | null, cache?: string | null): boolean;
+  cache_update(key: BytesLike, value: BytesLike, expires?: number | null, cache?: null): boolean;
+  cache_update<N extends string = "">(key: BytesLike, value: BytesLike, expires?: number | null, cache?: N | null): CacheResult<N, boolean>;
   /** Deletes a key; `false` if it was not there. */
-  cache_del(key: BytesLike, cache: RemoteCacheName): Promise<boolean>;
-  cache_del(key: BytesLike, cache?: string | null): boolean;
+  cache_del(key: BytesLike, cache?: null): boolean;
+  cache_del<N extends string = "">(key: BytesLike, cache?: N | null): CacheResult<N, boolean>;
   /** Whether a live (unexpired) value exists for the key. */
-  cache_exists(key: BytesLike, cache: RemoteCacheName): Promise<boolean>;
-  cache_exists(key: BytesLike, cache?: string | null): boolean;
+  cache_exists(key: BytesLike, cache?: null): boolean;
+  cache_exists<N extends string = "">(key: BytesLike, cache?: N | null): CacheResult<N, boolean>;
   /** Removes every item of the cache. */
-  cache_clear(cache: RemoteCacheName): Promise<boolean>;
-  cache_clear(cache?: string | null): boolean;
+  cache_clear(cache?: null): boolean;
+  cache_clear<N extends string = "">(cache?: N | null): CacheResult<N, boolean>;
   /**
    * Adds `value` (default 1) to the 64-bit little-endian counter at `key`, creating it from the
    * cache's `math_initial` (0) when missing. The expiry applies only when the key is created.
@@ -225,20 +240,20 @@ export interface UwsgiModule {
    * uwsgi.cache_num("hits");           // 1
    * ```
    */
-  cache_inc(key: BytesLike, value: number | undefined, expires: number | null | undefined, cache: RemoteCacheName): Promise<boolean>;
-  cache_inc(key: BytesLike, value?: number, expires?: number | null, cache?: string | null): boolean;
+  cache_inc(key: BytesLike, value?: number, expires?: number | null, cache?: null): boolean;
+  cache_inc<N extends string = "">(key: BytesLike, value?: number, expires?: number | null, cache?: N | null): CacheResult<N, boolean>;
   /** Subtracts `value` (default 1) from the counter at `key`. */
-  cache_dec(key: BytesLike, value: number | undefined, expires: number | null | undefined, cache: RemoteCacheName): Promise<boolean>;
-  cache_dec(key: BytesLike, value?: number, expires?: number | null, cache?: string | null): boolean;
+  cache_dec(key: BytesLike, value?: number, expires?: number | null, cache?: null): boolean;
+  cache_dec<N extends string = "">(key: BytesLike, value?: number, expires?: number | null, cache?: N | null): CacheResult<N, boolean>;
   /** Multiplies the counter at `key` by `value` (default 2). */
-  cache_mul(key: BytesLike, value: number | undefined, expires: number | null | undefined, cache: RemoteCacheName): Promise<boolean>;
-  cache_mul(key: BytesLike, value?: number, expires?: number | null, cache?: string | null): boolean;
+  cache_mul(key: BytesLike, value?: number, expires?: number | null, cache?: null): boolean;
+  cache_mul<N extends string = "">(key: BytesLike, value?: number, expires?: number | null, cache?: N | null): CacheResult<N, boolean>;
   /** Divides the counter at `key` by `value` (default 2); dividing by 0 sets it to 0. */
-  cache_div(key: BytesLike, value: number | undefined, expires: number | null | undefined, cache: RemoteCacheName): Promise<boolean>;
-  cache_div(key: BytesLike, value?: number, expires?: number | null, cache?: string | null): boolean;
+  cache_div(key: BytesLike, value?: number, expires?: number | null, cache?: null): boolean;
+  cache_div<N extends string = "">(key: BytesLike, value?: number, expires?: number | null, cache?: N | null): CacheResult<N, boolean>;
   /** The 64-bit number stored at `key`; 0 when missing or not an 8-byte value. */
-  cache_num(key: BytesLike, cache: RemoteCacheName): Promise<number>;
-  cache_num(key: BytesLike, cache?: string | null): number;
+  cache_num(key: BytesLike, cache?: null): number;
+  cache_num<N extends string = "">(key: BytesLike, cache?: N | null): CacheResult<N, number>;
   /**
    * Keys of a local cache (live items only).
    * @throws UwsgiError `UWSGI_ERR_CACHE_UNAVAILABLE` for an unknown cache (uWSGI's ValueError).

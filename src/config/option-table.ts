@@ -128,6 +128,7 @@ export const OPTIONS: readonly OptionDef[] = [
 
   // --- logging ---------------------------------------------------------------------------------
   { name: "logto", arg: "required", category: LOGGING, valueName: "FILE", help: "append the log to FILE instead of stderr" },
+  { name: "logformat", aliases: ["log-format"], arg: "required", category: LOGGING, valueName: "FORMAT", help: "request log line with uWSGI's %(var) variables (%(uri), %(status), %(msecs), %(var.NAME), set_logvar names ...)" },
   { name: "disable-logging", short: "L", arg: "none", category: LOGGING, help: "do not log requests (errors are still logged)", validate: flag },
   { name: "memory-report", short: "m", arg: "none", category: LOGGING, help: "add the worker's memory usage to request log lines", validate: flag },
 

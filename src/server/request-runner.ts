@@ -12,6 +12,7 @@ import { ConnectionTransport, type SwitchableRequest } from "./request-io/connec
 import { cgiEnvOf, envSize } from "./cgi-env.js";
 import { bytesWrittenOf, type ConnectionDrain, type TrackedConnection } from "./connection-drain.js";
 import { formatRequestLog } from "./request-log.js";
+import type { LogFormat } from "./request-io/log-format.js";
 import { requestChannels } from "./observability/request-channels.js";
 import type { Flight, WorkerState } from "./worker-state.js";
 
@@ -27,6 +28,8 @@ export interface RunnerConfig {
   readonly logRequests: boolean;
   /** Writes one log line. */
   readonly log: (line: string) => void;
+  /** `--logformat`, compiled; absent: uWSGI's default line. */
+  readonly logFormat?: LogFormat | null;
   /**
    * True: the runner creates the request context (HTTP). False: the transport already entered
    * one (the uwsgi protocol server), the runner uses it.
@@ -145,6 +148,26 @@ class RequestRecord extends RequestContextBase implements RequestContext, Flight
     const state = cfg.state;
     const [varsCount, varsBytes] = envSize(ctx.env);
     const [headersCount, headersBytes] = headStats(res);
+    if (cfg.logFormat) {
+      cfg.log(
+        cfg.logFormat({
+          env: ctx.env,
+          logvars: ctx.logvars,
+          pid: process.pid,
+          workerId: state.identity.id,
+          status: res.statusCode,
+          micros,
+          startMs: this.startMs,
+          bodyBytes: Math.max(0, tx - headersBytes),
+          headersBytes,
+          headersCount,
+          contentLength: ctx.contentLength,
+          varsCount,
+          varsBytes,
+        }),
+      );
+      return;
+    }
     cfg.log(
       formatRequestLog({
         pid: process.pid,

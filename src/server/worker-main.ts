@@ -19,6 +19,7 @@ import { LineBatcher } from "./line-batcher.js";
 import { createRequestRunner, type RunnerConfig } from "./request-runner.js";
 import { createUpgradeListener } from "./request-io/http-upgrade.js";
 import { installRequestIoSettings } from "./request-io/request-io-settings.js";
+import { compileLogFormat } from "./request-io/log-format.js";
 import { runtimeBackend } from "./runtime-backend.js";
 import { updateLegionReadings } from "./legion/legion-readings.js";
 import { defaultModifierRegistry } from "./uwsgi-protocol/modifier-handlers.js";
@@ -182,6 +183,7 @@ async function start(): Promise<void> {
     drain,
     logRequests: !plan.disableLogging,
     log: (line) => requestLog.line(line),
+    logFormat: plan.requestIo.logFormat === null ? null : compileLogFormat(plan.requestIo.logFormat),
     afterRequest: () => {
       if (state.userHarakiriArmed) {
         state.userHarakiriArmed = false;

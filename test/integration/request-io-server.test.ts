@@ -127,3 +127,28 @@ describe("request I/O in real workers", { timeout: 60000 }, () => {
     assert.equal(Buffer.from(bodyOf(raw), "latin1").length, content.length);
   });
 });
+
+describe("the request log: --logformat with uWSGI's variables and logvars, log_this_request", { timeout: 60000 }, () => {
+  test("--logformat renders %(var)s, %(var.NAME) and set_logvar values; --disable-logging still logs log_this_request()", async () => {
+    const fmt = "RQ %(method) %(uri) %(proto) %(status) rsize=%(rsize) user=%(user_id) pi=%(var.PATH_INFO) none=[%(nope)] wid=%(wid)";
+    const server = await startServer(["--http", "127.0.0.1:0", "--processes", "1", "--module", fixtureApp("request-io-app"), "--log-format", fmt]);
+    try {
+      const from = server.log().length;
+      assert.equal((await httpRequest(server.port, "/logvar?x=1")).status, 200);
+      const [line] = await server.waitForLog(/RQ GET \/logvar\?x=1 .*/, 10000, from);
+      assert.equal(line, "RQ GET /logvar?x=1 HTTP/1.1 200 rsize=11 user=u-42 pi=/logvar none=[] wid=1");
+    } finally {
+      await server.stop("SIGKILL");
+    }
+    const quiet = await startServer(["--http", "127.0.0.1:0", "--processes", "1", "--module", fixtureApp("request-io-app"), "--disable-logging"]);
+    try {
+      const from = quiet.log().length;
+      await httpRequest(quiet.port, "/logvar");
+      await httpRequest(quiet.port, "/logvar?force=1");
+      await quiet.waitForLog(/GET \/logvar\?force=1 => generated/, 10000, from);
+      assert.doesNotMatch(quiet.log().slice(from), /GET \/logvar => generated/);
+    } finally {
+      await quiet.stop("SIGKILL");
+    }
+  });
+});

@@ -12,15 +12,15 @@
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 
 const here = import.meta.dirname;
 const root = join(here, "..");
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
 const CASES = [
-  { size: 64, n: 200_000 },
-  { size: 4096, n: 50_000 },
+  { size: 64, n: 100_000 },
+  { size: 4096, n: 20_000 },
 ];
 const CLI = [join(root, "dist", "cli.js"), join(root, "build", "src", "cli.js")].find((p) => existsSync(p));
 const work = mkdtempSync(join(tmpdir(), "uwsgi-node-bench-mule-"));
@@ -103,7 +103,11 @@ async function system(name, c) {
   };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 const fmt = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e3).toFixed(1)} k`);
 
 const rows = [];
@@ -129,7 +133,7 @@ for (const c of CASES) {
 }
 
 const table = [
-  `Mule messages/s, worker → mule 1, ${ROUNDS} round(s) alternated, ${cpus().length} CPUs, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+  `Mule messages/s, worker → mule 1, ${ROUNDS} round(s) alternated, ${cpus().length} CPUs (load average ${loadavg()[0].toFixed(1)} at the end), node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
   "Sender: a loop of `mule_msg(payload, 1)` in a worker (retrying when it returns false); receiver: `mule_msg_hook` counting in the mule.",
   "",
   "| message | messages | uwsgi-node | uWSGI 2.0.21 (Python) | vs uWSGI |",

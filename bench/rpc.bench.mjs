@@ -12,12 +12,12 @@
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 
 const here = import.meta.dirname;
 const root = join(here, "..");
-const MS = Number(process.env.BENCH_MS ?? 2000);
+const MS = Number(process.env.BENCH_MS ?? 1500);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
 const CLI = [join(root, "dist", "cli.js"), join(root, "build", "src", "cli.js")].find((p) => existsSync(p));
 const work = mkdtempSync(join(tmpdir(), "uwsgi-node-bench-rpc-"));
@@ -90,7 +90,11 @@ async function instance(kind, name) {
   return { sock, run, close: () => stop(proc) };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 
 const nodeA = await instance("node", "node-a");
 const nodeB = await instance("node", "node-b");
@@ -124,7 +128,7 @@ for (const i of [nodeA, nodeB, pyA, pyB]) await i.close();
 const ratios = ours.map((x, i) => x / theirs[i]);
 const us = (callsPerS) => `${(1e6 / callsPerS).toFixed(0)} µs`;
 const table = [
-  `RPC round trips, one call after the other, ${MS} ms per case, ${ROUNDS} round(s) alternated, ${cpus().length} CPUs, node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+  `RPC round trips, one call after the other, ${MS} ms per case, ${ROUNDS} round(s) alternated, ${cpus().length} CPUs (load average ${loadavg()[0].toFixed(1)} at the end), node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
   "Every remote call opens a new connection (uWSGI's client does the same).",
   "",
   "| case | calls/s | mean round trip | vs uWSGI ↔ uWSGI |",

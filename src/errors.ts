@@ -103,6 +103,7 @@ export const ERROR_CODES = {
   // --- legions ---------------------------------------------------------------------------------
   UWSGI_ERR_LEGION_OPTION: { kind: "ValueError", message: "invalid legion option --%s: %s" },
   UWSGI_ERR_LEGION_PACKET: { kind: "ValueError", message: "invalid legion announce: %s" },
+  UWSGI_ERR_LEGION_REDIS: { kind: "IOError", message: "legion %s: Redis unreachable or failing: %s" },
 
   // --- native addon and shared memory ----------------------------------------------------------
   UWSGI_ERR_NATIVE_UNAVAILABLE: { kind: "RuntimeError", message: "the uwsgi-node native addon is unavailable: %s" },

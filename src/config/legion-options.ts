@@ -116,7 +116,24 @@ function parseAction(option: string, action: string): LegionAction {
   }
 }
 
+/** One `--legion-redis "NAME URL VALOR"`: a Lord elected through a lease in Redis. */
+export interface RedisLegionConfig {
+  readonly name: string;
+  /** `redis://[user:pass@]host:port[/db]` (or `rediss://`). */
+  readonly url: string;
+  readonly valor: number;
+  readonly scroll: string | null;
+  readonly hooks: Readonly<Record<LegionHookEvent, readonly LegionHook[]>>;
+}
+
+/** Every legion the options declare. */
+export interface Legions {
+  readonly udp: readonly LegionConfig[];
+  readonly redis: readonly RedisLegionConfig[];
+}
+
 interface Draft {
+  kind: "udp" | "redis";
   name: string;
   addr: string;
   bind: LegionPeer;
@@ -137,8 +154,9 @@ function declare(option: string, value: string | true, multicast: boolean): Draf
   if (!m) fail(option, `invalid syntax, must be <legion> <addr> <valor> <algo:secret>[ <iv>], got ${JSON.stringify(value)}`);
   const [, name, addr, valor, algorithm, secret, iv] = m;
   const bind = udpAddress(option, addr!);
-  const hooks = Object.fromEntries(LEGION_HOOK_EVENTS.map((e) => [e, [] as LegionHook[]])) as Record<LegionHookEvent, LegionHook[]>;
+  const hooks = emptyHooks();
   const d: Draft = {
+    kind: "udp",
     name: name!, addr: addr!, bind, multicast, valor: wholeNumber(option, valor!), algorithm: algorithm!, secret: secret!,
     iv: iv ?? null, nodes: [], nodeTexts: [], quorum: 0, scroll: null, hooks,
   };
@@ -149,12 +167,37 @@ function declare(option: string, value: string | true, multicast: boolean): Draf
   return d;
 }
 
-/** The legions the options declare, in declaration order (empty without `--legion`). */
+function emptyHooks(): Record<LegionHookEvent, LegionHook[]> {
+  return Object.fromEntries(LEGION_HOOK_EVENTS.map((e) => [e, [] as LegionHook[]])) as Record<LegionHookEvent, LegionHook[]>;
+}
+
+function declareRedis(option: string, value: string | true): Draft {
+  const m = /^\s*(\S+)\s+(\S+)\s+(\S+)\s*$/.exec(text(option, value));
+  if (!m) fail(option, `invalid syntax, must be <legion> <redis url> <valor>, got ${JSON.stringify(value)}`);
+  const [, name, url, valor] = m;
+  if (!/^rediss?:\/\//.test(url!)) fail(option, `${JSON.stringify(url)} is not a redis:// or rediss:// URL`);
+  try {
+    new URL(url!);
+  } catch {
+    fail(option, `${JSON.stringify(url)} is not a valid URL`);
+  }
+  return {
+    kind: "redis", name: name!, addr: url!, bind: { host: "", port: 0 }, multicast: false, valor: wholeNumber(option, valor!),
+    algorithm: "", secret: "", iv: null, nodes: [], nodeTexts: [], quorum: 0, scroll: null, hooks: emptyHooks(),
+  };
+}
+
+/** The UDP legions the options declare, in declaration order (empty without `--legion`). */
 export function readLegions(options: OptionSet): LegionConfig[] {
+  return [...readAllLegions(options).udp];
+}
+
+/** Every legion the options declare (`--legion`, `--legion-mcast`, `--legion-redis`), in declaration order. */
+export function readAllLegions(options: OptionSet): Legions {
   const drafts = new Map<string, Draft>();
   for (const e of options.entries) {
-    if (e.name !== "legion" && e.name !== "legion-mcast") continue;
-    const d = declare(e.name, e.value, e.name === "legion-mcast");
+    if (e.name !== "legion" && e.name !== "legion-mcast" && e.name !== "legion-redis") continue;
+    const d = e.name === "legion-redis" ? declareRedis(e.name, e.value) : declare(e.name, e.value, e.name === "legion-mcast");
     if (drafts.has(d.name)) fail(e.name, `legion ${JSON.stringify(d.name)} is declared twice`);
     drafts.set(d.name, d);
   }
@@ -163,11 +206,14 @@ export function readLegions(options: OptionSet): LegionConfig[] {
     if (e.name === "legion-node") {
       const [name, addr] = nameAndRest(e.name, e.value, "addr");
       const d = named(e.name, name);
+      if (d.kind === "redis") fail(e.name, `legion ${name} elects through Redis: it has no UDP nodes`);
       d.nodes.push(udpAddress(e.name, addr));
       d.nodeTexts.push(addr);
     } else if (e.name === "legion-quorum") {
       const [name, n] = nameAndRest(e.name, e.value, "quorum");
-      named(e.name, name).quorum = wholeNumber(e.name, n);
+      const d = named(e.name, name);
+      if (d.kind === "redis") fail(e.name, `legion ${name} elects through Redis, which is the arbiter: it has no quorum`);
+      d.quorum = wholeNumber(e.name, n);
     } else if (e.name === "legion-scroll") {
       const [name, scroll] = nameAndRest(e.name, e.value, "scroll");
       named(e.name, name).scroll = scroll;
@@ -176,10 +222,13 @@ export function readLegions(options: OptionSet): LegionConfig[] {
       named(e.name, name).hooks[e.name.slice(7) as LegionHookEvent].push({ text: action, action: parseAction(e.name, action) });
     }
   }
-  return [...drafts.values()].map((d) => ({
+  const all = [...drafts.values()];
+  const udp = all.filter((d) => d.kind === "udp").map((d) => ({
     name: d.name, addr: d.addr, bindHost: d.bind.host, bindPort: d.bind.port, multicast: d.multicast, valor: d.valor,
     algorithm: d.algorithm, secret: d.secret, iv: d.iv, nodes: d.nodes, nodeTexts: d.nodeTexts, quorum: d.quorum, scroll: d.scroll, hooks: d.hooks,
   }));
+  const redis = all.filter((d) => d.kind === "redis").map((d) => ({ name: d.name, url: d.addr, valor: d.valor, scroll: d.scroll, hooks: d.hooks }));
+  return { udp, redis };
 }
 
 function intOption(options: OptionSet, name: string, fallback: number, min: number): number {

@@ -201,6 +201,7 @@ export const OPTIONS: readonly OptionDef[] = [
   // --- legions -------------------------------------------------------------------------------
   { name: "legion", arg: "required", multi: true, category: LEGIONS, valueName: "\"NAME HOST:PORT VALOR ALGO:SECRET[ IV]\"", help: "join legion NAME: bind UDP HOST:PORT, announce with valor VALOR (0 = arbiter), encrypted with an OpenSSL cipher (uWSGI's wire format)" },
   { name: "legion-mcast", arg: "required", multi: true, category: LEGIONS, valueName: "\"NAME GROUP:PORT VALOR ALGO:SECRET[ IV]\"", help: "join legion NAME over a multicast group (bind, join and announce to GROUP:PORT)" },
+  { name: "legion-redis", arg: "required", multi: true, category: LEGIONS, valueName: "\"NAME URL VALOR\"", help: "join legion NAME whose Lord holds a lease in Redis/Valkey at URL (redis://host:port[/db]): for networks without UDP between nodes; lease time --legion-tolerance, fencing token from INCR" },
   { name: "legion-node", arg: "required", multi: true, category: LEGIONS, valueName: "\"NAME HOST:PORT\"", help: "send the announces of legion NAME to the UDP peer HOST:PORT" },
   { name: "legion-quorum", arg: "required", multi: true, category: LEGIONS, valueName: "\"NAME N\"", help: "votes needed to elect the Lord of legion NAME (default 0: a lone node elects itself)" },
   { name: "legion-scroll", arg: "required", multi: true, category: LEGIONS, valueName: "\"NAME TEXT\"", help: "the scroll this node announces in legion NAME (uwsgi.scrolls / uwsgi.lord_scroll)" },

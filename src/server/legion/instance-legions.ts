@@ -6,10 +6,24 @@
  * @module
  */
 import type { OptionSet } from "../../config/option-set.js";
-import { readLegionGlobals, readLegions } from "../../config/legion-options.js";
+import { readAllLegions, readLegionGlobals } from "../../config/legion-options.js";
 import type { LegionView } from "../../engines/legion/legion-state.js";
 import type { StatsLegion } from "../stats/stats-snapshot.js";
 import { LegionMember, type LegionMemberHost } from "./legion-member.js";
+import { RedisLeaseLegion } from "./redis-lease-legion.js";
+
+/** A legion this instance runs: over UDP announces, or through a Redis lease. */
+export interface LegionRunner {
+  readonly name: string;
+  /** The stats document's `addr`. */
+  readonly addr: string;
+  /** The stats document's `nodes`. */
+  readonly nodeTexts: readonly string[];
+  view(): LegionView;
+  isLord(): boolean;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
 
 /** A legion as children see it: plain JSON, shipped over IPC. */
 export interface PublishedLegion {
@@ -23,7 +37,7 @@ export interface PublishedLegion {
 
 /** Every legion of the instance. */
 export class InstanceLegions {
-  private constructor(readonly members: readonly LegionMember[]) {}
+  private constructor(readonly members: readonly LegionRunner[]) {}
 
   /**
    * Reads the legion options; nothing runs until {@link start}.
@@ -31,7 +45,17 @@ export class InstanceLegions {
    */
   static fromOptions(options: OptionSet, host: LegionMemberHost): InstanceLegions {
     const globals = readLegionGlobals(options);
-    return new InstanceLegions(readLegions(options).map((cfg) => new LegionMember(cfg, globals, host)));
+    const { udp, redis } = readAllLegions(options);
+    return new InstanceLegions([
+      ...udp.map((cfg): LegionRunner => {
+        const m = new LegionMember(cfg, globals, host);
+        return { name: cfg.name, addr: cfg.addr, nodeTexts: cfg.nodeTexts, view: () => m.view(), isLord: () => m.state.lordSince > 0, start: () => m.start(), stop: () => m.stop() };
+      }),
+      ...redis.map((cfg): LegionRunner => {
+        const m = new RedisLeaseLegion(cfg, globals, host);
+        return { name: cfg.name, addr: cfg.url, nodeTexts: [], view: () => m.view(), isLord: () => m.isLord(), start: () => m.start(), stop: () => m.stop() };
+      }),
+    ]);
   }
 
   get empty(): boolean {
@@ -48,7 +72,7 @@ export class InstanceLegions {
 
   /** True while this instance is Lord of `name` (for `--legion-cron`). */
   isLord(name: string): boolean {
-    return this.members.some((m) => m.name === name && m.state.lordSince > 0);
+    return this.members.some((m) => m.name === name && m.isLord());
   }
 
   /** What children may read. */
@@ -62,7 +86,7 @@ export class InstanceLegions {
       const v = m.view();
       return {
         legion: v.name,
-        addr: m.config.addr,
+        addr: m.addr,
         uuid: v.uuid,
         valor: v.valor,
         checksum: v.checksum,
@@ -70,7 +94,7 @@ export class InstanceLegions {
         i_am_the_lord: v.lordSince,
         lord_valor: v.lordValor,
         lord_uuid: v.lordUuid.toString("latin1"),
-        nodes: [...m.config.nodeTexts],
+        nodes: [...m.nodeTexts],
         members: v.members.map((n) => ({ name: n.name, uuid: n.uuid, valor: n.valor, checksum: n.checksum, last_seen: n.lastSeen })),
       };
     });

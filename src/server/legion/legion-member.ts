@@ -6,12 +6,12 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createSocket, type Socket } from "node:dgram";
 import { isIPv6 } from "node:net";
 import { hostname } from "node:os";
-import type { LegionConfig, LegionGlobals, LegionHook, LegionHookEvent } from "../../config/legion-options.js";
+import type { LegionConfig, LegionGlobals, LegionHookEvent } from "../../config/legion-options.js";
+import { runLegionHooks } from "./legion-hooks.js";
 import { LegionState, type LegionEvent, type LegionView } from "../../engines/legion/legion-state.js";
 import { decodeLegionAnnounce, encodeLegionAnnounce, legionCipher, LEGION_MAX_DATAGRAM, type LegionCipher } from "../../protocol/legion-packet.js";
 
@@ -225,41 +225,8 @@ export class LegionMember {
     for (const node of this.#cfg.nodes) socket.send(packet, node.port, node.host);
   }
 
-  /** Runs the hooks of `event` in order; false when one of them failed. */
-  async #runHooks(event: LegionHookEvent): Promise<boolean> {
-    let ok = true;
-    const phase = event.replace("-", "_");
-    for (const hook of this.#cfg.hooks[event]) {
-      this.#host.log(`[uwsgi-legion] (phase: ${phase} legion: ${this.#cfg.name}) calling ${hook.text}`);
-      const code = await this.#runHook(hook);
-      if (code !== 0) {
-        ok = false;
-        this.#host.log(`[uwsgi-legion] ERROR, ${phase} hook returned: ${code}`);
-      }
-    }
-    return ok;
-  }
-
-  #runHook(hook: LegionHook): Promise<number> {
-    const a = hook.action;
-    switch (a.kind) {
-      case "log":
-        this.#host.log(a.text);
-        return Promise.resolve(0);
-      case "signal":
-        try {
-          this.#host.raiseSignal(a.signum);
-          return Promise.resolve(0);
-        } catch {
-          return Promise.resolve(-1);
-        }
-      case "cmd":
-        return new Promise((resolve) => {
-          const child = spawn("/bin/sh", ["-c", a.command], { stdio: ["ignore", "inherit", "inherit"] });
-          child.on("error", () => resolve(-1));
-          child.on("exit", (code, signal) => resolve(signal ? -1 : (code ?? -1)));
-        });
-    }
+  #runHooks(event: LegionHookEvent): Promise<boolean> {
+    return runLegionHooks(event, this.#cfg.name, this.#cfg.hooks, this.#host);
   }
 
   /** Stops announcing: death hooks, then one `dead` announce, then the socket closes. */

@@ -1,0 +1,97 @@
+/**
+ * The Redis lease legion: two uwsgi-node instances elect the higher valor through a lease in a
+ * real redis-server; the Lord's SIGKILL hands the lease to the other once it expires; a Redis
+ * restart (data lost) makes the Lord step down and, after one lease time, the best node takes it
+ * again; no sample ever shows two Lords; Redis unreachable is logged with a code.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { eventually } from "../support/eventually.js";
+import { fixtureApp, readUntilClose, startServer, type TestServer } from "./server-harness.js";
+
+const TOLERANCE = 3;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startRedis(port: number): Promise<ChildProcess> {
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on("data", (c: Buffer) => {
+      out += c.toString();
+      if (/Ready to accept connections/.test(out)) resolve();
+    });
+    child.once("exit", (code) => reject(new Error(`redis-server exited (${code}): ${out}`)));
+  });
+  return child;
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  child.kill("SIGKILL");
+  await exited;
+}
+
+async function lordOf(statsPort: number): Promise<{ lord: boolean; valor: number }> {
+  const doc = JSON.parse(await readUntilClose(statsPort)) as { legions: Array<{ i_am_the_lord: number; lord_valor: number }> };
+  return { lord: doc.legions[0]!.i_am_the_lord > 0, valor: doc.legions[0]!.lord_valor };
+}
+
+test("legion over a Redis lease: one Lord, failover on SIGKILL, a Redis restart never yields two Lords", { timeout: 120_000 }, async () => {
+  const redisPort = await freePort();
+  let redis = await startRedis(redisPort);
+  const servers: TestServer[] = [];
+  const statsPorts: number[] = [];
+  const start = async (valor: number) => {
+    const stats = await freePort();
+    statsPorts.push(stats);
+    const s = await startServer([
+      "--http", "127.0.0.1:0", "--processes", "1", "--stats", `127.0.0.1:${stats}`,
+      "--legion-redis", `lr redis://127.0.0.1:${redisPort} ${valor}`, "--legion-scroll", `lr v${valor}`,
+      "--legion-freq", "1", "--legion-tolerance", String(TOLERANCE), fixtureApp("legion-app"),
+    ]);
+    servers.push(s);
+    return s;
+  };
+  const lords = async (indexes: number[]) => (await Promise.all(indexes.map((i) => lordOf(statsPorts[i]!)))).map((l) => l.lord);
+  try {
+    const a = await start(10);
+    await start(20);
+    await eventually(async () => {
+      const l = await lords([0, 1]);
+      assert.ok(l.filter(Boolean).length <= 1, "never two Lords");
+      return !l[0] && l[1];
+    }, 20_000, "valor 20 to hold the lease");
+
+    process.kill(servers[1]!.pid, "SIGKILL");
+    await eventually(async () => (await lordOf(statsPorts[0]!)).lord, 20_000, "valor 10 to take the lease after it expired");
+
+    // a lower valor joins; then Redis restarts empty
+    await start(5);
+    const mark = a.log().length;
+    await kill(redis);
+    await a.waitForLog(/UWSGI_ERR_LEGION_REDIS/, 10_000, mark);
+    await eventually(async () => !(await lordOf(statsPorts[0]!)).lord, 10_000, "the Lord to step down once its lease may have expired");
+    redis = await startRedis(redisPort);
+    await eventually(async () => {
+      const l = await lords([0, 2]);
+      assert.ok(l.filter(Boolean).length <= 1, "never two Lords across the restart");
+      return l[0] && !l[1];
+    }, 30_000, "valor 10 to hold the lease again after the restart");
+  } finally {
+    for (const s of servers) await s.stop("SIGKILL");
+    await kill(redis);
+  }
+});

@@ -27,6 +27,8 @@ import { daemonize, readDaemonRequest, takeDaemonMarker } from "./server/control
 import { instanceEvents } from "./server/control/instance-events.js";
 import { readMasterFifos } from "./server/control/master-control.js";
 import { applyUmask, readPrivileges } from "./server/privileges.js";
+import { readCheaperSettings, readIdleSeconds } from "./server/elastic/cheaper-settings.js";
+import { systemdNotifierFromEnv } from "./server/systemd-notify.js";
 
 /** Applies `--env NAME=VALUE` (NAME alone removes the variable). */
 function applyEnv(options: OptionSet): void {
@@ -77,15 +79,18 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (!settings.app) throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "module", "no app given: pass the app file (uwsgi-node --http :8080 app.js) or --module FILE");
     if (!existsSync(settings.app.path)) throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "module", `no such file: ${settings.app.path}`);
     process.title = "uwsgi-node master";
+    const log = new LogSink(settings.logto ?? daemon?.logFile ?? null);
+    const systemd = systemdNotifierFromEnv((line) => log.line(line));
     master = new Master({
       settings,
       argv: optionSetToArgv(options),
-      log: new LogSink(settings.logto ?? daemon?.logFile ?? null),
+      log,
       workerEntry: fileURLToPath(new URL("./server/worker-main.js", import.meta.url)),
       version: VERSION_STRING,
       magicTable,
       privileges,
-      control: { masterFifo: readMasterFifos(options, process.cwd()), onEvent: instanceEvents({ daemonMarker }) },
+      elastic: { cheaper: readCheaperSettings(options, settings.processes), idle: readIdleSeconds(options, settings.sockets) },
+      control: { masterFifo: readMasterFifos(options, process.cwd()), onEvent: instanceEvents({ daemonMarker, systemd }) },
     });
     await master.start();
   } catch (err) {

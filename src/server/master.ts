@@ -34,6 +34,8 @@ import type { MasterControl } from "./control/master-control.js";
 import { MasterFifo } from "./control/master-fifo.js";
 import { renderStatsJson } from "./stats/stats-document.js";
 import { dropPrivileges, setSocketPermissions, type Privileges } from "./privileges.js";
+import { ElasticWorkers, type ElasticHost } from "./elastic/elastic-workers.js";
+import type { CheaperSettings } from "./elastic/cheaper-settings.js";
 import { BusServer } from "./process-bus/bus-server.js";
 import { Channel } from "./process-bus/bus-frames.js";
 import { RpcRouter } from "./rpc/rpc-router.js";
@@ -74,6 +76,8 @@ export interface MasterConfig {
   readonly control?: MasterControl;
   /** `--uid`/`--gid`/`--chown-socket`/`--chmod-socket` (privileges.ts); the umask is applied before. */
   readonly privileges?: Privileges;
+  /** `--cheaper` settings (null: a fixed count) and `--idle` seconds (0: off); elastic/. */
+  readonly elastic?: { readonly cheaper: CheaperSettings | null; readonly idle: number };
 }
 
 type MasterState = "idle" | "running" | "stopping" | "done";
@@ -97,6 +101,7 @@ export class Master {
   #memory: InstanceMemory | null = null;
   #touch: TouchWatcher[] = [];
   #fifo: MasterFifo | null = null;
+  readonly #elastic: ElasticWorkers;
   /** The unix socket children reach the master on (mule messages, RPC). */
   #bus: BusServer | null = null;
   #mules: InstanceMules | null = null;
@@ -121,6 +126,7 @@ export class Master {
     this.#log = cfg.log;
     this.slots = Array.from({ length: cfg.settings.processes }, (_, i) => new WorkerSlot(i + 1));
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
+    this.#elastic = new ElasticWorkers(cfg.elastic?.cheaper ?? null, cfg.elastic?.idle ?? 0, this.#elasticHost());
   }
 
   /** `/metrics`: uWSGI's metrics and the Node runtime of the master and the serving workers. */
@@ -230,7 +236,11 @@ export class Master {
     this.#log.line(`your mercy for graceful operations on workers is ${s.workerReloadMercy} seconds`);
     for (const note of s.remote.notes) this.#log.line(note);
     this.#log.line(`spawned uWSGI master process (pid: ${process.pid})`);
-    for (const slot of this.slots) slot.current = this.#spawn(slot, "first");
+    const initial = this.#elastic.initialWorkers(this.slots.length);
+    for (const slot of this.slots) {
+      if (slot.id <= initial) slot.current = this.#spawn(slot, "first");
+      else slot.cheaped = true;
+    }
     this.#mules?.start();
     this.#installSignals();
     if (s.touchReload.length) this.#touch.push(new TouchWatcher(s.touchReload, (p) => this.reload(false, `*** ${p} has been touched... grace them all !!! ***`)));
@@ -380,10 +390,11 @@ export class Master {
       this.#cfg.control?.onEvent?.("reloaded", `${this.slots.length} worker(s) serving`);
     }
     if (this.#chainQueue && slot.current === proc) this.#chainNext();
-    if (!this.#announcedReady && this.slots.every((s) => s.current?.ready)) {
+    if (!this.#announcedReady && this.slots.every((s) => s.cheaped || s.current?.ready)) {
       this.#announcedReady = true;
-      this.#log.line(`*** uwsgi-node is ready: ${this.slots.length} worker(s) serving on ${this.sockets.map((s) => s.name).join(", ")} ***`);
-      this.#cfg.control?.onEvent?.("ready", `${this.slots.length} worker(s) serving`);
+      const running = this.slots.filter((s) => !s.cheaped).length;
+      this.#log.line(`*** uwsgi-node is ready: ${running} worker(s) serving on ${this.sockets.map((s) => s.name).join(", ")} ***`);
+      this.#cfg.control?.onEvent?.("ready", `${running} worker(s) serving`);
     }
     this.#pushTable();
   }
@@ -479,12 +490,12 @@ export class Master {
     this.#isReload = true;
     this.#mules?.reload();
     if (chain) {
-      this.#chainQueue = [...this.slots];
+      this.#chainQueue = this.slots.filter((s) => !s.cheaped);
       this.#chainNext();
       return;
     }
     this.#chainQueue = null;
-    for (const slot of this.slots) this.#replace(slot);
+    for (const slot of this.slots) if (!slot.cheaped) this.#replace(slot);
   }
 
   #chainNext(): void {
@@ -528,6 +539,7 @@ export class Master {
     this.#isReload = true;
     this.#chainQueue = null;
     for (const slot of this.slots) {
+      if (slot.cheaped) continue;
       if (slot.respawnTimer) {
         clearTimeout(slot.respawnTimer);
         slot.respawnTimer = null;
@@ -562,7 +574,47 @@ export class Master {
 
   /** Master FIFO `+`/`-`: more or fewer workers, in cheaper mode only. */
   changeWorkers(delta: 1 | -1): void {
-    this.#log.line(`master fifo ${delta > 0 ? "+" : "-"}: not in cheaper mode (--cheaper), the worker count is fixed`);
+    if (this.#state === "running") this.#elastic.change(delta);
+  }
+
+  /** What the cheaper subsystem may see and do. */
+  #elasticHost(): ElasticHost {
+    return {
+      slots: () =>
+        this.slots.map((s) => ({
+          id: s.id,
+          cheaped: s.cheaped,
+          busy: (s.serving?.counters.inFlight ?? 0) > 0,
+          starting: !!s.current && !s.current.ready,
+          spawnedAt: s.current?.spawnedAt ?? 0,
+          requests: s.totals().requests,
+        })),
+      spawn: (id) => {
+        const slot = this.slots[id - 1]!;
+        if (!slot.cheaped || this.#state !== "running") return;
+        slot.cheaped = false;
+        slot.backoff.reset();
+        slot.current = this.#spawn(slot, "first");
+      },
+      cheap: (id) => {
+        const slot = this.slots[id - 1]!;
+        slot.cheaped = true;
+        if (slot.respawnTimer) {
+          clearTimeout(slot.respawnTimer);
+          slot.respawnTimer = null;
+        }
+        const proc = slot.current;
+        slot.current = null;
+        if (proc) {
+          slot.draining.add(proc);
+          this.#gracefulStop(proc);
+        }
+        this.#tableDirty = true;
+      },
+      backlog: () => Math.max(0, ...this.sockets.map((s) => listenQueueLength(s.address))),
+      busyWithLifecycle: () => this.#state !== "running" || this.#reloadWaiting.size > 0 || this.#chainQueue !== null,
+      log: (line) => this.#log.line(line),
+    };
   }
 
   /** Writes one line to the instance log. */
@@ -672,6 +724,7 @@ export class Master {
         }
       }
     }
+    if (this.#state === "running") this.#elastic.tick(now);
     if (this.#tableDirty) {
       // The built-in metrics mirror the worker table, so workers' metric_get sees them too.
       this.#memory?.updateBuiltins(this.#workerStats());

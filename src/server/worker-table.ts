@@ -75,6 +75,8 @@ export class WorkerSlot {
   avgRt = 0;
   readonly backoff = new RespawnBackoff();
   respawnTimer: NodeJS.Timeout | null = null;
+  /** Left without a process on purpose by the cheaper subsystem (elastic/elastic-workers.ts): never respawned. */
+  cheaped = false;
   /** Processes of this slot still alive that are not `current` or `previous` (recycled, draining). */
   readonly draining = new Set<WorkerProcess>();
 

@@ -14,6 +14,8 @@ export class LogSink {
   #fd: number | null;
   #closed = false;
   #size = 0;
+  /** Sees every chunk written (whole lines), e.g. the `--log-alarm` checks; null when none. */
+  tap: ((chunk: Buffer) => void) | null = null;
 
   /**
    * @param logto file to append to; null writes to standard error.
@@ -46,6 +48,12 @@ export class LogSink {
 
   /** Writes whole lines as they are. */
   write(chunk: Buffer): void {
+    if (this.tap !== null) this.tap(chunk);
+    this.untapped(chunk);
+  }
+
+  /** Writes whole lines without showing them to the tap (lines the tap itself produces). */
+  untapped(chunk: Buffer): void {
     if (this.#closed) return;
     this.#size += chunk.length;
     if (this.#fd === null) {

@@ -20,6 +20,7 @@ import { listenQueueLength } from "./listen-queue.js";
 import { bindListenSocket, type ListenSocket } from "./listen-socket.js";
 import { LineCollector } from "./line-collector.js";
 import type { LogSink } from "./log-sink.js";
+import { installMasterAlarms } from "./alarms/master-alarms.js";
 import type { ServerSettings } from "./server-settings.js";
 import { startStatsServer, type StatsServer } from "./stats/stats-server.js";
 import { InstanceMemory } from "./shared-memory/instance-memory.js";
@@ -124,6 +125,7 @@ export class Master {
   constructor(cfg: MasterConfig) {
     this.#cfg = cfg;
     this.#log = cfg.log;
+    if (cfg.settings.alarms) installMasterAlarms(cfg.settings.alarms, cfg.log);
     this.slots = Array.from({ length: cfg.settings.processes }, (_, i) => new WorkerSlot(i + 1));
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     this.#elastic = new ElasticWorkers(cfg.elastic?.cheaper ?? null, cfg.elastic?.idle ?? 0, this.#elasticHost());

@@ -9,6 +9,8 @@ import { UwsgiError } from "../errors.js";
 import type { OptionSet } from "../config/option-set.js";
 import { findOption } from "../config/option-lookup.js";
 import { optionBool, optionInt, optionString, optionStrings } from "../config/option-values.js";
+import { readAlarmSettings } from "./alarms/alarm-settings.js";
+import type { AlarmSettings } from "../engines/alarm/alarm-table.js";
 import { readRequestIoSettings, type RequestIoSettings } from "./request-io/request-io-settings.js";
 import { type ListenAddress, parseListenAddress, type SocketProto } from "./listen-address.js";
 import { readRemoteAccess, type RemoteAccessSettings } from "./remote/remote-access-settings.js";
@@ -63,6 +65,8 @@ export interface ServerSettings {
   readonly remote: RemoteAccessSettings;
   /** Websocket limits and the request log format. */
   readonly requestIo: RequestIoSettings;
+  /** `--alarm`, `--log-alarm`: null when no alarm is defined. */
+  readonly alarms: AlarmSettings | null;
 }
 
 /** Socket options in the order uWSGI numbers them, with their protocol. */
@@ -155,5 +159,6 @@ export function readServerSettings(options: OptionSet, positional: readonly stri
     vacuum: optionBool(options, "vacuum"),
     remote: readRemoteAccess(options),
     requestIo: readRequestIoSettings(options),
+    alarms: readAlarmSettings(options),
   };
 }

@@ -152,3 +152,37 @@ describe("the request log: --logformat with uWSGI's variables and logvars, log_t
     }
   });
 });
+
+describe("alarms: --alarm with --log-alarm in the master", { timeout: 60000 }, () => {
+  test("a log line matching --log-alarm runs the cmd: alarm with the line on stdin and the log: alarm; other lines do not", async () => {
+    const dir = tempDir();
+    const out = join(dir.path, "alarm.txt");
+    const server = await startServer([
+      "--http", "127.0.0.1:0", "--processes", "1", "--module", fixtureApp("request-io-app"), "--disable-logging",
+      "--alarm", `tofile cmd:cat >> ${out}`, "--alarm", "inlog log:", "--log-alarm", "tofile,inlog OOPS [a-z]+", "--alarm-freq", "0",
+    ]);
+    try {
+      await httpRequest(server.port, `/log?msg=${encodeURIComponent("all fine")}`);
+      await httpRequest(server.port, `/log?msg=${encodeURIComponent("OOPS disk full")}`);
+      await server.waitForLog(/ALARM: OOPS disk full/);
+      const { eventually } = await import("../support/eventually.js");
+      const { readFileSync, existsSync } = await import("node:fs");
+      const text = await eventually(() => existsSync(out) && readFileSync(out, "utf8"), 10000, "the alarm command's output");
+      assert.equal(text, "OOPS disk full");
+      assert.doesNotMatch(server.log(), /ALARM: all fine/);
+    } finally {
+      await server.stop("SIGKILL");
+      dir.cleanup();
+    }
+  });
+
+  test("a signal: alarm or a --log-alarm naming an undefined alarm stops the server at start with the reason", async () => {
+    const { runCli } = await import("./server-harness.js");
+    const r = await runCli(["--http", "127.0.0.1:0", "--module", fixtureApp("request-io-app"), "--alarm", "s signal:17"]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr + r.stdout, /signal: alarms need the master to route signals/);
+    const r2 = await runCli(["--http", "127.0.0.1:0", "--module", fixtureApp("request-io-app"), "--alarm", "a log:", "--log-alarm", "b OOPS"]);
+    assert.notEqual(r2.code, 0);
+    assert.match(r2.stderr + r2.stdout, /unknown alarm "b"/);
+  });
+});

@@ -1,0 +1,40 @@
+/**
+ * The master's alarms: every line of the instance log (the master's and the workers') is checked
+ * against the `--log-alarm` regexps as it is written; a match raises the alarm there: `log:`
+ * writes `ALARM: LINE` (not checked again), `cmd:` runs the command through `/bin/sh -c` with the
+ * line on its standard input (its exit is logged when it fails).
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import { spawn } from "node:child_process";
+import { AlarmTable, type AlarmSettings } from "../../engines/alarm/alarm-table.js";
+import type { LogSink } from "../log-sink.js";
+
+/** Installs the alarms on the master's log; returns the table (for `uwsgi.alarm` relays). */
+export function installMasterAlarms(settings: AlarmSettings, sink: LogSink): AlarmTable {
+  const table = new AlarmTable(settings, {
+    log: (line) => sink.untapped(Buffer.from(`${line}\n`)),
+    runCommand: (command, input) => {
+      const child = spawn("/bin/sh", ["-c", command], { stdio: ["pipe", "ignore", "ignore"] });
+      child.on("error", (err) => sink.untapped(Buffer.from(`alarm command failed to start: ${err.message}\n`)));
+      child.on("exit", (code) => {
+        if (code) sink.untapped(Buffer.from(`alarm command exited with code ${code}: ${command}\n`));
+      });
+      child.stdin.on("error", () => undefined);
+      child.stdin.end(input);
+    },
+    raiseSignal: () => undefined, // refused at startup (alarm-settings.ts)
+  });
+  if (table.watchesLog) {
+    sink.tap = (chunk) => {
+      const text = chunk.toString();
+      let start = 0;
+      for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
+        table.checkLine(text.slice(start, nl));
+        start = nl + 1;
+      }
+      if (start < text.length) table.checkLine(text.slice(start));
+    };
+  }
+  return table;
+}

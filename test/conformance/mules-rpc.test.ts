@@ -6,6 +6,19 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { eventually, fixtureApp, httpRequest, startServer, type TestServer } from "../integration/server-harness.js";
 
+
+/** Starts a server with mules and waits longer than the harness's default for it to be ready (several processes start at once). */
+async function startWithMules(args: string[]): Promise<TestServer> {
+  const server = await startServer(args, { waitReady: false });
+  try {
+    await server.waitForLog(/\*\*\* uwsgi-node is ready/, 40_000);
+  } catch (err) {
+    await server.stop("SIGKILL");
+    throw err;
+  }
+  return server;
+}
+
 describe("conformance (server): mules, farms, RPC", { timeout: 60_000 }, () => {
   let server: TestServer;
   const reported = (name: string): unknown => {
@@ -16,7 +29,7 @@ describe("conformance (server): mules, farms, RPC", { timeout: 60_000 }, () => {
 
   before(async () => {
     // mule 1: message loop; mule 2: the programmed conformance mule, alone in farm "cf"
-    server = await startServer([
+    server = await startWithMules([
       "--http", "127.0.0.1:0", "--processes", "1", "--disable-logging",
       "--mules", "1", `--mule=${fixtureApp("conformance-mule-program")}`, "--farm", "cf:2",
       fixtureApp("conformance-mules-app"),

@@ -7,6 +7,19 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { eventually, fixtureApp, httpRequest, runCli, startServer, type TestServer } from "./server-harness.js";
 
+
+/** Starts a server with mules and waits longer than the harness's default for it to be ready (several processes start at once). */
+async function startWithMules(args: string[]): Promise<TestServer> {
+  const server = await startServer(args, { waitReady: false });
+  try {
+    await server.waitForLog(/\*\*\* uwsgi-node is ready/, 40_000);
+  } catch (err) {
+    await server.stop("SIGKILL");
+    throw err;
+  }
+  return server;
+}
+
 const TIMEOUT_MS = 60_000;
 
 async function get(server: TestServer, path: string): Promise<Record<string, unknown>> {
@@ -34,7 +47,7 @@ describe("server: mules and farms", { timeout: TIMEOUT_MS }, () => {
   let server: TestServer;
   before(async () => {
     // Mules 1 and 3 have a hook, mule 2 none; farm "pair" is mules 1 and 3; mule 4 is programmed.
-    server = await startServer([
+    server = await startWithMules([
       "--http", "127.0.0.1:0", "--processes", "1", "--disable-logging",
       "--mules", "3", "--farm", "pair:1,3", `--mule=${fixtureApp("programmed-mule")}`,
       fixtureApp("mule-app"),
@@ -138,7 +151,7 @@ describe("server: mules and farms", { timeout: TIMEOUT_MS }, () => {
 
 describe("server: mule limits and configuration", { timeout: TIMEOUT_MS }, () => {
   it("a message larger than --mule-msg-size is a coded error; mule_msg without mules too", async () => {
-    const server = await startServer(["--http", "127.0.0.1:0", "--disable-logging", "--mules", "1", "--mule-msg-size=1000", fixtureApp("mule-app")]);
+    const server = await startWithMules(["--http", "127.0.0.1:0", "--disable-logging", "--mules", "1", "--mule-msg-size=1000", fixtureApp("mule-app")]);
     try {
       assert.deepEqual(await get(server, "/send?size=1001"), { error: "UWSGI_ERR_MULE_MSG_TOO_LARGE" });
       assert.deepEqual(await get(server, "/send?size=1000"), { queued: true });
@@ -150,7 +163,7 @@ describe("server: mule limits and configuration", { timeout: TIMEOUT_MS }, () =>
   });
 
   it("--mule-harakiri kills a mule whose hook runs too long; it is respawned", async () => {
-    const server = await startServer(["--http", "127.0.0.1:0", "--disable-logging", "--mules", "1", "--mule-harakiri", "1", fixtureApp("mule-app")]);
+    const server = await startWithMules(["--http", "127.0.0.1:0", "--disable-logging", "--mules", "1", "--mule-harakiri", "1", fixtureApp("mule-app")]);
     try {
       await server.waitForLog(/spawned uWSGI mule 1 \(pid: \d+\)/);
       const pid = mulePid(server, 1);

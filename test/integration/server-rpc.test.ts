@@ -27,6 +27,19 @@ function freePort(): Promise<number> {
   });
 }
 
+
+/** Starts a server with mules and waits longer than the harness's default for it to be ready (several processes start at once). */
+async function startWithMules(args: string[]): Promise<TestServer> {
+  const server = await startServer(args, { waitReady: false });
+  try {
+    await server.waitForLog(/\*\*\* uwsgi-node is ready/, 40_000);
+  } catch (err) {
+    await server.stop("SIGKILL");
+    throw err;
+  }
+  return server;
+}
+
 describe("server: RPC across processes and nodes", { timeout: 90_000 }, () => {
   let server: TestServer;
   let uwsgiSocket = 0;
@@ -36,7 +49,7 @@ describe("server: RPC across processes and nodes", { timeout: 90_000 }, () => {
   let pySocket = 0;
 
   before(async () => {
-    server = await startServer([
+    server = await startWithMules([
       "--http", "127.0.0.1:0", "--socket", "127.0.0.1:0", "--plugin", "rpc", "--processes", "1", "--disable-logging",
       "--mules", "1", fixtureApp("rpc-app"),
     ]);

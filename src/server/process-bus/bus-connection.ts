@@ -4,9 +4,12 @@
  * costs one system call per tick, not one per message.
  * @module
  */
-import type { Buffer } from "node:buffer";
+import { Buffer } from "node:buffer";
 import type { Socket } from "node:net";
-import { FrameReader, frameHeader } from "./frame-codec.js";
+import { FRAME_HEADER_BYTES, FrameReader, frameHeader } from "./frame-codec.js";
+
+/** A first part up to this size is copied into the frame header's buffer (one write less). */
+const SMALL_HEAD_BYTES = 64;
 
 /** A framed connection. */
 export class BusConnection {
@@ -55,6 +58,17 @@ export class BusConnection {
     }
     let len = 0;
     for (const p of parts) len += p.length;
+    const first = parts[0];
+    if (first && first.length <= SMALL_HEAD_BYTES) {
+      // the frame header and a small first part (ids, lengths) leave as one buffer
+      const head = Buffer.allocUnsafe(FRAME_HEADER_BYTES + first.length);
+      head.writeUInt32LE(len, 0);
+      head[4] = type;
+      first.copy(head, FRAME_HEADER_BYTES);
+      this.socket.write(head);
+      for (let i = 1; i < parts.length; i++) if (parts[i]!.length > 0) this.socket.write(parts[i]!);
+      return;
+    }
     this.socket.write(frameHeader(type, len));
     for (const p of parts) if (p.length > 0) this.socket.write(p);
   }

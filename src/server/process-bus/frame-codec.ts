@@ -55,35 +55,48 @@ export class FrameReader {
   /** Feeds the next chunk of the stream. */
   push(chunk: Buffer): void {
     if (this.#corrupt) return;
-    let buf = chunk;
+    let off = 0;
     if (this.#pendingBytes > 0) {
-      this.#pending.push(chunk);
-      this.#pendingBytes += chunk.length;
-      if (this.#pendingBytes < FRAME_HEADER_BYTES) return;
-      const head = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending, Math.min(this.#pendingBytes, 64));
-      const need = FRAME_HEADER_BYTES + head.readUInt32LE(0);
-      if (this.#pendingBytes < need) return;
-      buf = Buffer.concat(this.#pending, this.#pendingBytes);
+      // complete the frame split over chunks, copying only its own bytes
+      if (this.#pendingBytes < FRAME_HEADER_BYTES) {
+        const take = Math.min(FRAME_HEADER_BYTES - this.#pendingBytes, chunk.length);
+        this.#pending.push(chunk.subarray(0, take));
+        this.#pendingBytes += take;
+        off = take;
+        if (this.#pendingBytes < FRAME_HEADER_BYTES) return;
+        this.#pending = [Buffer.concat(this.#pending, this.#pendingBytes)];
+      }
+      const len = this.#pending[0]!.length >= FRAME_HEADER_BYTES ? this.#pending[0]!.readUInt32LE(0) : Buffer.concat(this.#pending).readUInt32LE(0);
+      if (!this.#checkLength(len)) return;
+      const need = FRAME_HEADER_BYTES + len - this.#pendingBytes;
+      const take = Math.min(need, chunk.length - off);
+      this.#pending.push(chunk.subarray(off, off + take));
+      this.#pendingBytes += take;
+      off += take;
+      if (take < need) return;
+      const frame = Buffer.concat(this.#pending, this.#pendingBytes);
       this.#pending = [];
       this.#pendingBytes = 0;
+      this.onFrame(frame[4]!, frame.subarray(FRAME_HEADER_BYTES));
     }
-    let off = 0;
-    while (buf.length - off >= FRAME_HEADER_BYTES) {
-      const len = buf.readUInt32LE(off);
-      if (len > MAX_FRAME_BODY_BYTES) {
-        this.#corrupt = true;
-        this.onCorrupt(`frame of ${len} bytes exceeds ${MAX_FRAME_BODY_BYTES}`);
-        return;
-      }
+    while (chunk.length - off >= FRAME_HEADER_BYTES) {
+      const len = chunk.readUInt32LE(off);
+      if (!this.#checkLength(len)) return;
       const end = off + FRAME_HEADER_BYTES + len;
-      if (end > buf.length) break;
-      this.onFrame(buf[off + 4]!, buf.subarray(off + FRAME_HEADER_BYTES, end));
+      if (end > chunk.length) break;
+      this.onFrame(chunk[off + 4]!, chunk.subarray(off + FRAME_HEADER_BYTES, end));
       off = end;
     }
-    if (off < buf.length) {
-      const rest = buf.subarray(off);
-      this.#pending = [rest];
-      this.#pendingBytes = rest.length;
+    if (off < chunk.length) {
+      this.#pending = [chunk.subarray(off)];
+      this.#pendingBytes = chunk.length - off;
     }
+  }
+
+  #checkLength(len: number): boolean {
+    if (len <= MAX_FRAME_BODY_BYTES) return true;
+    this.#corrupt = true;
+    this.onCorrupt(`frame of ${len} bytes exceeds ${MAX_FRAME_BODY_BYTES}`);
+    return false;
   }
 }

@@ -14,7 +14,7 @@
 import { existsSync, realpathSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgv } from "./config/argv-parser.js";
-import { optionSetToArgv } from "./config/argv-renderer.js";
+import { buildInstanceConfig } from "./config/instance-config.js";
 import { renderHelp } from "./config/help-text.js";
 import type { OptionSet } from "./config/option-set.js";
 import { UwsgiError } from "./errors.js";
@@ -76,6 +76,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const settings = readServerSettings(options, positional, process.cwd());
     const privileges = readPrivileges(options);
     applyUmask(privileges);
+    const config = buildInstanceConfig(options, process.cwd());
     if (!settings.app) throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "module", "no app given: pass the app file (uwsgi-node --http :8080 app.js) or --module FILE");
     if (!existsSync(settings.app.path)) throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "module", `no such file: ${settings.app.path}`);
     process.title = "uwsgi-node master";
@@ -83,7 +84,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const systemd = systemdNotifierFromEnv((line) => log.line(line));
     master = new Master({
       settings,
-      argv: optionSetToArgv(options),
+      config,
       log,
       workerEntry: fileURLToPath(new URL("./server/worker-main.js", import.meta.url)),
       version: VERSION_STRING,

@@ -28,7 +28,7 @@ export interface ParseArgvOptions {
   hostname?: string;
   /**
    * Take values literally: no `$(...)`, `@(...)` or `%(...)` expansion. For rebuilding an
-   * {@link OptionSet} from {@link optionSetToArgv} output in child processes.
+   * {@link OptionSet} from {@link optionSetToArgv} output.
    */
   raw?: boolean;
 }

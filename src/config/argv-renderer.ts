@@ -1,6 +1,7 @@
 /**
- * Turning an {@link OptionSet} back into command-line arguments, so child processes can rebuild
- * the master's exact options (`UWSGI_NODE_ARGV`) without rereading config files.
+ * Turning an {@link OptionSet} back into command-line arguments (to run the CLI again with the
+ * exact options it was given, e.g. when re-executing). Child processes do not use it: the master
+ * hands them the resolved configuration (src/config/config-transfer.ts).
  * @module
  */
 

@@ -7,6 +7,7 @@
 import { resolve } from "node:path";
 import { UwsgiError } from "../errors.js";
 import type { OptionSet } from "./option-set.js";
+import { intValueOf, optionInt } from "./option-values.js";
 import { type CacheOptions, legacyCacheOptions, parseCache2Option } from "../engines/cache/cache-options.js";
 import { type MetricSpec, parseMetricOption } from "../engines/metrics/metric-options.js";
 import { parseLocksOption } from "../engines/locks/lock-table.js";
@@ -62,28 +63,13 @@ export interface InstanceConfig {
   readonly socketTimeout: number;
 }
 
-/** Reads one value of option `name` as an integer ≥ `min`. */
-function intValue(name: string, raw: string | true, min: number): number {
-  const text = raw === true ? "" : raw.trim();
-  if (!/^-?\d+$/.test(text) || Number(text) < min) {
-    throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", name, `expected a whole number >= ${min}, got ${JSON.stringify(text)}`);
-  }
-  return Number(text);
-}
-
-/** Reads the last value of option `name` as an integer ≥ `min`, or returns `fallback` when absent. */
-function intOption(options: OptionSet, name: string, fallback: number, min = 0): number {
-  const raw = options.get(name);
-  return raw === undefined ? fallback : intValue(name, raw, min);
-}
-
 function spoolers(options: OptionSet, cwd: string): SpoolerConfig[] {
   // --spooler-processes applies to the --spooler lines that follow it, as in uWSGI.
   const out: SpoolerConfig[] = [];
   let processes = 1;
   for (const { name, value } of options.entries) {
     if (name === "spooler-processes") {
-      processes = intValue(name, value, 1);
+      processes = intValueOf(name, value, 1);
     } else if (name === "spooler" || name === "spooler-external") {
       if (value === true || value.trim() === "") throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", name, "a directory is required");
       out.push({ dir: resolve(cwd, value), processes, external: name === "spooler-external" });
@@ -96,7 +82,7 @@ function mules(options: OptionSet): MuleConfig[] {
   const out: MuleConfig[] = [];
   for (const { name, value } of options.entries) {
     if (name === "mules") {
-      const n = intValue(name, value, 0);
+      const n = intValueOf(name, value, 0);
       for (let i = 0; i < n; i++) out.push({ id: out.length + 1, program: null });
     } else if (name === "mule") {
       out.push({ id: out.length + 1, program: value === true || value.trim() === "" ? null : value });
@@ -125,12 +111,12 @@ function caches(options: OptionSet): CacheOptions[] {
   const out: CacheOptions[] = [];
   // The legacy --cache is created first, so it is the default cache (uWSGI does the same).
   if (options.has("cache")) {
-    const items = intOption(options, "cache", 0, 1);
+    const items = optionInt(options, "cache", 0, 1);
     const store = options.get("cache-store");
     out.push(legacyCacheOptions(items, {
-      blocksize: intOption(options, "cache-blocksize", 65536, 1),
+      blocksize: optionInt(options, "cache-blocksize", 65536, 1),
       store: typeof store === "string" ? store : null,
-      storeSync: intOption(options, "cache-store-sync", 0, 0),
+      storeSync: optionInt(options, "cache-store-sync", 0, 0),
     }));
   }
   for (const value of options.all("cache2")) {
@@ -159,22 +145,22 @@ export function buildInstanceConfig(options: OptionSet, cwd: string = process.cw
   const chdir = options.get("spooler-chdir");
   return {
     options,
-    processes: intOption(options, "processes", 1, 1),
-    bufferSize: intOption(options, "buffer-size", 4096, 1),
+    processes: optionInt(options, "processes", 1, 1),
+    bufferSize: optionInt(options, "buffer-size", 4096, 1),
     caches: caches(options),
     locks: parseLocksOption(typeof options.get("locks") === "string" ? (options.get("locks") as string) : undefined),
     // A --metric line enables metrics too: declaring a metric and finding it disabled helps nobody.
     metricsEnabled: options.has("enable-metrics") || metricSpecs.length > 0,
     metrics: metricSpecs,
     spoolers: spoolers(options, cwd),
-    spoolerFrequency: intOption(options, "spooler-frequency", 30, 1),
+    spoolerFrequency: optionInt(options, "spooler-frequency", 30, 1),
     spoolerOrdered: options.has("spooler-ordered"),
-    spoolerMaxTasks: intOption(options, "spooler-max-tasks", 0, 0),
-    spoolerHarakiri: intOption(options, "spooler-harakiri", 0, 0),
+    spoolerMaxTasks: optionInt(options, "spooler-max-tasks", 0, 0),
+    spoolerHarakiri: optionInt(options, "spooler-harakiri", 0, 0),
     spoolerChdir: typeof chdir === "string" ? resolve(cwd, chdir) : null,
     mules: muleList,
     farms: farms(options, muleList.length),
-    rpcMax: intOption(options, "rpc-max", 64, 1),
-    socketTimeout: intOption(options, "socket-timeout", 4, 1),
+    rpcMax: optionInt(options, "rpc-max", 64, 1),
+    socketTimeout: optionInt(options, "socket-timeout", 4, 1),
   };
 }

@@ -24,9 +24,9 @@ function fail(name: string, reason: string): never {
  * Parses a non-negative decimal integer (uWSGI takes `atoi`, which silently reads `"4x"` as 4;
  * we reject anything but digits). Surrounding blanks are allowed.
  */
-export function parseNonNegativeInt(text: string, name: string): number {
+export function parseNonNegativeInt(text: string, name: string, origin?: string): number {
   const t = text.trim();
-  if (!/^\+?[0-9]+$/.test(t)) fail(name, `expected a non-negative integer, got ${JSON.stringify(text)}`);
+  if (!/^\+?[0-9]+$/.test(t)) fail(name, `expected a non-negative integer, got ${JSON.stringify(text)}${origin ? ` (${origin})` : ""}`);
   const n = Number(t);
   if (!Number.isSafeInteger(n)) fail(name, `${t} is too large`);
   return n;

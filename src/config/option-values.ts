@@ -8,7 +8,7 @@
 
 import { UwsgiError } from "../errors.js";
 import { findOption } from "./option-lookup.js";
-import type { OptionEntry, OptionSet } from "./option-set.js";
+import type { OptionEntry, OptionSet, OptionValue } from "./option-set.js";
 import { FALSE_WORDS, parseNonNegativeInt, TRUE_WORDS } from "./option-validators.js";
 
 function canonical(name: string): string {
@@ -28,20 +28,28 @@ function where(e: OptionEntry): string {
 }
 
 /**
- * The option as a non-negative integer, or `fallback` when absent. A bare flag counts as 1
- * (uWSGI's rule for a missing value).
- * @example optionInt(options, "processes", 1)
+ * One value of option `name` as an integer >= `min` (a bare flag counts as 1, uWSGI's rule for a
+ * missing value). The one integer reader of the configuration: every integer option goes through it.
+ * @throws UwsgiError UWSGI_ERR_OPTION_VALUE naming the option.
+ * @example intValueOf("processes", "4", 1) // 4
  */
-export function optionInt(set: OptionSet, name: string, fallback: number): number {
+export function intValueOf(name: string, value: OptionValue, min = 0, origin?: string): number {
+  const n = value === true ? 1 : parseNonNegativeInt(value, name, origin);
+  if (n < min) {
+    throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", name, `expected a whole number >= ${min}, got ${n}${origin ? ` (${origin})` : ""}`);
+  }
+  return n;
+}
+
+/**
+ * The option as an integer >= `min` (default 0), or `fallback` when absent. A bare flag counts
+ * as 1 (uWSGI's rule for a missing value).
+ * @example optionInt(options, "processes", 1, 1)
+ */
+export function optionInt(set: OptionSet, name: string, fallback: number, min = 0): number {
   const e = last(set, name);
   if (!e) return fallback;
-  if (e.value === true) return 1;
-  try {
-    return parseNonNegativeInt(e.value, e.name);
-  } catch (err) {
-    (err as Error).message += where(e);
-    throw err;
-  }
+  return intValueOf(e.name, e.value, min, e.origin);
 }
 
 /**

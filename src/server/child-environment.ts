@@ -1,9 +1,12 @@
 /**
  * The environment the master gives every process it spawns. The `UWSGI_NODE_*` role variables
  * are the contract with the `uwsgi` facade (it picks the runtime backend when it sees them);
- * `UWSGI_NODE_SERVER` carries what a worker needs to serve, so it never re-reads config files.
+ * `UWSGI_NODE_CONFIG` carries the configuration the master resolved once (children never parse
+ * options or read config files again) and `UWSGI_NODE_SERVER` what a worker needs to serve.
  * @module
  */
+import { decodeInstanceConfig, encodeInstanceConfig } from "../config/config-transfer.js";
+import type { InstanceConfig } from "../config/instance-config.js";
 import type { SocketProto } from "./listen-address.js";
 import type { AppSpec } from "./server-settings.js";
 import type { RemoteAccess } from "./uwsgi-protocol/modifier-handlers.js";
@@ -54,8 +57,8 @@ export interface ChildIdentity {
   readonly id: number;
   readonly masterPid: number;
   readonly instance: string;
-  /** The master's effective argv (rebuilds the same options). */
-  readonly argv: readonly string[];
+  /** The configuration the master resolved. */
+  readonly config: InstanceConfig;
   /** Present in workers. */
   readonly plan: WorkerPlan | null;
 }
@@ -66,7 +69,7 @@ export const ENV = {
   id: "UWSGI_NODE_ID",
   masterPid: "UWSGI_NODE_MASTER_PID",
   instance: "UWSGI_NODE_INSTANCE",
-  argv: "UWSGI_NODE_ARGV",
+  config: "UWSGI_NODE_CONFIG",
   server: "UWSGI_NODE_SERVER",
 } as const;
 
@@ -77,30 +80,27 @@ export function childEnvironment(identity: ChildIdentity): Record<string, string
     [ENV.id]: String(identity.id),
     [ENV.masterPid]: String(identity.masterPid),
     [ENV.instance]: identity.instance,
-    [ENV.argv]: JSON.stringify(identity.argv),
+    [ENV.config]: encodeInstanceConfig(identity.config),
   };
   if (identity.plan) env[ENV.server] = JSON.stringify(identity.plan);
   return env;
 }
 
-/** Reads the identity of this process, or null when it was not spawned by our master. */
+/**
+ * Reads the identity of this process, or null when it was not spawned by our master.
+ * @throws UwsgiError UWSGI_ERR_INVALID_ARGUMENT when the configuration variable is missing or unreadable.
+ */
 export function readChildIdentity(env: NodeJS.ProcessEnv = process.env): ChildIdentity | null {
   const role = env[ENV.role];
   if (role !== "worker" && role !== "mule" && role !== "spooler") return null;
-  let argv: string[] = [];
-  try {
-    const parsed: unknown = JSON.parse(env[ENV.argv] ?? "[]");
-    if (Array.isArray(parsed)) argv = parsed.map(String);
-  } catch {
-    argv = [];
-  }
+  const config = decodeInstanceConfig(env[ENV.config] ?? "");
   const plan = env[ENV.server] ? (JSON.parse(env[ENV.server]!) as WorkerPlan) : null;
   return {
     role,
     id: Number(env[ENV.id] ?? 0) || 0,
     masterPid: Number(env[ENV.masterPid] ?? 0) || 0,
     instance: env[ENV.instance] ?? "",
-    argv,
+    config,
     plan,
   };
 }

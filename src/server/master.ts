@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { constants } from "node:os";
 import type { Readable } from "node:stream";
 import { UwsgiError } from "../errors.js";
+import type { InstanceConfig } from "../config/instance-config.js";
 import { childEnvironment, type ChildRole, type WorkerPlan } from "./child-environment.js";
 import { isWorkerMessage, type MasterMessage, type WorkerMessage } from "./ipc-messages.js";
 import { resolveListenHost } from "./listen-address.js";
@@ -41,7 +42,6 @@ import { BusServer } from "./process-bus/bus-server.js";
 import { Channel } from "./process-bus/bus-frames.js";
 import { RpcRouter } from "./rpc/rpc-router.js";
 import { InstanceMules, mulePlanOf } from "./mules/instance-mules.js";
-import { parseArgv } from "../config/argv-parser.js";
 import { InstanceLegions } from "./legion/instance-legions.js";
 
 /** Exit code when no worker could load the app at startup (uWSGI's UWSGI_FAILED_APP_CODE). */
@@ -61,8 +61,8 @@ const SILENCE_SLACK_MS = 750;
 /** What the master needs to run. */
 export interface MasterConfig {
   readonly settings: ServerSettings;
-  /** The effective argv children rebuild their options from. */
-  readonly argv: readonly string[];
+  /** The configuration resolved once; shipped to every child. */
+  readonly config: InstanceConfig;
   readonly log: LogSink;
   /** Absolute path of the worker entry script. */
   readonly workerEntry: string;
@@ -157,7 +157,7 @@ export class Master {
     if (s.sockets.length === 0) {
       throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "http", "no socket to serve on: give --http, --http-socket or --socket");
     }
-    this.#legions = InstanceLegions.fromOptions(parseArgv([...this.#cfg.argv], { raw: true }).options, {
+    this.#legions = InstanceLegions.fromOptions(this.#cfg.config.options, {
       log: (line) => this.#log.line(line),
       raiseSignal: (num) => {
         throw new UwsgiError("UWSGI_ERR_SIGNAL_INVALID", String(num), "the master cannot route signals from legion hooks yet");
@@ -211,7 +211,7 @@ export class Master {
     try {
       // bind first (as root if started so), then drop: memory, fifo and workers belong to --uid
       if (this.#cfg.privileges) dropPrivileges(this.#cfg.privileges, (line) => this.#log.line(line));
-      this.#memory = InstanceMemory.create(this.#cfg.argv, (line) => this.#log.line(line));
+      this.#memory = InstanceMemory.create(this.#cfg.config, (line) => this.#log.line(line));
       this.#bus = await BusServer.listen(this.#memory.instance);
       this.#bus.handle(Channel.RPC, new RpcRouter());
       const mulePlan = mulePlanOf(this.#memory.config);
@@ -280,7 +280,7 @@ export class Master {
   /** The environment variables that tell a child who it is and what the instance is. */
   #childEnv(role: ChildRole, id: number): Record<string, string> {
     return {
-      ...childEnvironment({ role, id, masterPid: process.pid, instance: this.#memory!.instance, argv: this.#cfg.argv, plan: this.#plan() }),
+      ...childEnvironment({ role, id, masterPid: process.pid, instance: this.#memory!.instance, config: this.#cfg.config, plan: this.#plan() }),
       ...this.#mules?.childEnv(),
     };
   }

@@ -80,9 +80,7 @@ const SOCKET_OPTIONS: ReadonlyArray<readonly [string, SocketProto]> = [
 /** An integer option at least `min`; absent gives `fallback`. Options missing from the table read as absent. */
 function intOf(options: OptionSet, name: string, fallback: number, min = 0): number {
   if (!findOption(name)) return fallback;
-  const value = optionInt(options, name, fallback);
-  if (value < min) throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", name, `expected a whole number >= ${min}, got ${value}`);
-  return value;
+  return optionInt(options, name, fallback, min);
 }
 
 /** A string option that must not be empty, or null when absent. */

@@ -20,11 +20,10 @@ import { createRequestRunner, type RunnerConfig } from "./request-runner.js";
 import { createUpgradeListener } from "./request-io/http-upgrade.js";
 import { installRequestIoSettings } from "./request-io/request-io-settings.js";
 import { compileLogFormat } from "./request-io/log-format.js";
-import { runtimeBackend } from "./runtime-backend.js";
+import { serverModule } from "./runtime/server-module.js";
+import { serveRuntimeOverSockets } from "./runtime/remote-handlers.js";
 import { updateLegionReadings } from "./legion/legion-readings.js";
 import { defaultModifierRegistry } from "./uwsgi-protocol/modifier-handlers.js";
-import { attachServerMules } from "./mules/server-mules.js";
-import { attachServerRpc } from "./rpc/server-rpc.js";
 import { createUwsgiProtocolServer } from "./uwsgi-protocol/uwsgi-protocol-server.js";
 import { installWorkerState, WorkerState } from "./worker-state.js";
 import { runShutdownHooks } from "./lifecycle/shutdown-hooks.js";
@@ -162,9 +161,9 @@ async function start(): Promise<void> {
     // The request context follows async code only if the app loads the `uwsgi` module (which
     // turns tracking back on): an app that cannot read it does not pay for it (request-context.ts).
     deferRequestTracking();
-    const uwsgi = runtimeBackend();
-    attachServerMules(uwsgi);
-    attachServerRpc(uwsgi);
+    const { uwsgi, runtime } = serverModule();
+    serveRuntimeOverSockets(runtime);
+    runtime.spooler?.start();
     if (!plan.app) throw new Error("no app given");
     app = await loadApp(plan.app);
     if (typeof uwsgi.post_fork_hook === "function") await uwsgi.post_fork_hook();
@@ -172,7 +171,7 @@ async function start(): Promise<void> {
     failStartup(err);
     return;
   }
-  loaded = { app, module: runtimeBackend() };
+  loaded = { app, module: serverModule().uwsgi };
   const loadMs = Date.now() - t0;
   state.appLoadMs = Date.now();
   process.stdout.write(`Node app 0 (mountpoint='') ready in ${Math.round(loadMs / 1000)} seconds pid: ${process.pid} (default app: ${app.kind}, export ${app.exportName})\n`);

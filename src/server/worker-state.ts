@@ -47,6 +47,10 @@ export class WorkerState {
   userHarakiriArmed = false;
   /** Unix ms the app finished loading. */
   appLoadMs = 0;
+  /** Signals whose handler ran in this process (uWSGI's per-worker `signals`). */
+  signals = 0;
+  /** The signal whose handler is running now, or null (the status shows `sigN` meanwhile). */
+  runningSignal: number | null = null;
   /** Changes not yet reported to the master. */
   dirty = true;
   readonly #flights = new IntrusiveList<Flight>();
@@ -59,6 +63,12 @@ export class WorkerState {
   /** Requests in flight now. */
   get inFlight(): number {
     return this.#flights.size;
+  }
+
+  /** `sigN` while a signal handler runs, else `busy` with requests in flight, else `idle`. */
+  status(): string {
+    if (this.runningSignal !== null) return `sig${this.runningSignal}`;
+    return this.#flights.size > 0 ? "busy" : "idle";
   }
 
   /** Records the start of a request (`flight` must not be in flight already). */

@@ -6,12 +6,12 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { mkdtempSync, rmSync, watch, type FSWatcher, existsSync, mkdirSync } from "node:fs";
+import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { SpoolerFunction } from "../api.js";
+import type { ModuleHooks } from "../module/process-context.js";
 import { type Clock, ManualClock, systemClock } from "../core/clock.js";
-import { LocalMutex, type Mutex } from "../core/mutex.js";
+import { LocalMutex } from "../core/mutex.js";
 import { UwsgiError } from "../errors.js";
 import { OptionSet } from "../config/option-set.js";
 import { parseArgv } from "../config/argv-parser.js";
@@ -23,9 +23,10 @@ import { SignalTable } from "../engines/signals/signal-table.js";
 import { SignalScheduler } from "../engines/signals/signal-scheduler.js";
 import { RpcRegistry, type RpcErrorHook } from "../engines/rpc/rpc-registry.js";
 import { dueSpoolFiles } from "../engines/spooler/spool-scan.js";
-import { runSpoolTask, type SpoolOutcome } from "../engines/spooler/spool-task-runner.js";
+import type { SpoolOutcome } from "../engines/spooler/spool-task-runner.js";
+import { runSpoolPass } from "../engines/spooler/spool-pass.js";
 import { SignalDelivery } from "../module/signal-delivery.js";
-import type { SignalSources } from "../module/signal-functions.js";
+import { SignalSourceDriver } from "../module/signal-source-driver.js";
 import type { ProcessRole } from "../module/process-role.js";
 import { StubMules } from "./stub-mules.js";
 import { currentStubRole, runAsRole } from "./stub-role.js";
@@ -41,12 +42,7 @@ export interface StubSetup {
 }
 
 /** User-assigned callables of the module (`uwsgi.spooler = fn` ...). */
-export interface StubHooks {
-  spooler: SpoolerFunction | null;
-  mule_msg_hook: ((message: Buffer) => unknown) | null;
-  post_fork_hook: (() => unknown) | null;
-  applications: Record<string, unknown> | null;
-}
+export type StubHooks = ModuleHooks;
 
 /** What app code asked of the process (reload, stop, harakiri ...), for tests to check. */
 export interface StubRequests {
@@ -84,10 +80,8 @@ export class StubRuntime {
   readonly logLines: string[] = [];
   logBytes = 0;
   #echoLog = true;
-  #watchers: FSWatcher[] = [];
   #tempSpoolDir: string | null = null;
   #frequencyOverride = 0;
-  #realTimer: NodeJS.Timeout | null = null;
   #spoolTimer: NodeJS.Timeout | null = null;
   #spoolRunning: Promise<SpoolOutcome[]> | null = null;
 
@@ -125,7 +119,7 @@ export class StubRuntime {
     this.logLines.length = 0;
     this.logBytes = 0;
     for (const s of config.spoolers) mkdirSync(s.dir, { recursive: true, mode: 0o750 });
-    this.#armRealTimer();
+    this.sources.arm();
   }
 
   static #buildEngines(config: InstanceConfig, clock: Clock, onRpcError: RpcErrorHook): Engines {
@@ -137,21 +131,6 @@ export class StubRuntime {
     const locks = new LockTable(mutexes, { isSpooler: false });
     const spoolerLocks = new LockTable(mutexes, { isSpooler: true });
     return { caches, metrics, locks, spoolerLocks, signals: new SignalTable(), scheduler: new SignalScheduler(clock), rpc: new RpcRegistry(config.rpcMax, onRpcError) };
-  }
-
-  /**
-   * Replaces the in-process caches, metrics and user locks with shared ones (the server's
-   * runtime does this in every worker, mule and spooler, over shared memory). The rest of the
-   * instance (signals, RPC, scheduler) stays per process, as in uWSGI.
-   */
-  adoptSharedEngines(shared: { caches: CacheRegistry; metrics: MetricsEngine | null; lockMutexes: readonly Mutex[]; isSpooler: boolean }): void {
-    this.engines = {
-      ...this.engines,
-      caches: shared.caches,
-      metrics: shared.metrics,
-      locks: new LockTable(shared.lockMutexes, { isSpooler: shared.isSpooler }),
-      spoolerLocks: new LockTable(shared.lockMutexes, { isSpooler: true }),
-    };
   }
 
   /** The lock table as seen by the current role (spoolers may not lock). */
@@ -213,46 +192,15 @@ export class StubRuntime {
   }
 
   /** Timers, crons and file monitors backed by the scheduler and real file watchers. */
-  readonly sources: SignalSources = {
-    addTimer: (signum, seconds) => {
-      this.engines.scheduler.addTimer(signum, seconds);
-      this.#armRealTimer();
-    },
-    addMsTimer: (signum, ms) => {
-      this.engines.scheduler.addMsTimer(signum, ms);
-      this.#armRealTimer();
-    },
-    addRbTimer: (signum, seconds, repeat) => {
-      this.engines.scheduler.addRbTimer(signum, seconds, repeat);
-      this.#armRealTimer();
-    },
-    addCron: (signum, minute, hour, day, month, weekday) => {
-      const ok = this.engines.scheduler.addCron(signum, minute, hour, day, month, weekday);
-      this.#armRealTimer();
-      return ok;
-    },
-    addFileMonitor: (signum, path) => {
-      if (this.#watchers.length >= 64) throw new UwsgiError("UWSGI_ERR_FILE_MONITOR_ADD", "at most 64 file monitors");
-      if (!existsSync(path)) throw new UwsgiError("UWSGI_ERR_FILE_MONITOR_ADD", `${path} does not exist`);
-      let queued = false;
-      const watcher = watch(path, { persistent: false }, () => {
-        // One signal per batch of events, as uWSGI raises one per inotify read.
-        if (queued) return;
-        queued = true;
-        setImmediate(() => {
-          queued = false;
-          void this.raise(signum);
-        });
-      });
-      this.#watchers.push(watcher);
-    },
-  };
+  readonly sources: SignalSourceDriver = new SignalSourceDriver(
+    () => this.engines.scheduler,
+    (num) => this.deliver(num),
+    () => this.#manual === null,
+  );
 
   /** Fires the signals that are due now; returns their numbers in firing order. */
-  async fireDue(): Promise<number[]> {
-    const fired = this.engines.scheduler.due();
-    for (const num of fired) await this.deliver(num);
-    return fired;
+  fireDue(): Promise<number[]> {
+    return this.sources.fireDue();
   }
 
   /**
@@ -276,24 +224,10 @@ export class StubRuntime {
     return fired;
   }
 
-  #armRealTimer(): void {
-    if (this.#manual || !this.engines) return;
-    if (this.#realTimer) clearTimeout(this.#realTimer);
-    this.#realTimer = null;
-    const next = this.engines.scheduler.nextDueMs();
-    if (next === null) return;
-    this.#realTimer = setTimeout(() => {
-      void this.fireDue().finally(() => this.#armRealTimer());
-    }, Math.max(0, next - Date.now()));
-    this.#realTimer.unref();
-  }
-
   #stopTimers(): void {
-    if (this.#realTimer) clearTimeout(this.#realTimer);
     if (this.#spoolTimer) clearTimeout(this.#spoolTimer);
-    this.#realTimer = this.#spoolTimer = null;
-    for (const w of this.#watchers) w.close();
-    this.#watchers = [];
+    this.#spoolTimer = null;
+    this.sources.clear();
   }
 
   // ---------------------------------------------------------------------------- spooler -----
@@ -311,21 +245,9 @@ export class StubRuntime {
     this.#tempSpoolDir = null;
   }
 
-  /**
-   * Whether this process runs spool tasks. The stub always does; in the server only one process
-   * may scan a directory (tasks are files; two scanners would run a task twice).
-   */
-  runsSpooler = true;
-
   /** Called after a task is queued: with the real clock the spooler runs soon, as in uWSGI. */
   notifySpooler(): void {
     this.#armSpoolTimer(0);
-  }
-
-  /** Scans the spool directories every `ms` (for tasks queued by other processes). */
-  pollSpooler(ms: number): void {
-    const t = setInterval(() => this.#armSpoolTimer(0), ms);
-    t.unref();
   }
 
   /**
@@ -333,7 +255,7 @@ export class StubRuntime {
    * later `at`), another pass follows every spooler frequency, as uWSGI's spooler rescans.
    */
   #armSpoolTimer(ms: number): void {
-    if (this.#manual || !this.runsSpooler) return;
+    if (this.#manual) return;
     if (this.#spoolTimer) {
       if (ms > 0) return;
       clearTimeout(this.#spoolTimer);
@@ -371,15 +293,9 @@ export class StubRuntime {
    */
   runSpooler(): Promise<SpoolOutcome[]> {
     if (this.#spoolRunning) return this.#spoolRunning;
-    const pass = runAsRole({ kind: "spooler", id: 1 }, async () => {
-      const outcomes: SpoolOutcome[] = [];
-      for (const dir of this.#servedSpoolDirs()) {
-        for (const path of dueSpoolFiles(dir, this.clock.nowMs())) {
-          outcomes.push(await runSpoolTask(path, this.hooks.spooler, (line, err) => this.log(err ? `${line}: ${describeError(err)}` : line)));
-        }
-      }
-      return outcomes;
-    });
+    const pass = runAsRole({ kind: "spooler", id: 1 }, () =>
+      runSpoolPass(this.#servedSpoolDirs(), this.hooks.spooler, this.clock.nowMs(), (line, err) => this.log(err ? `${line}: ${describeError(err)}` : line)),
+    );
     this.#spoolRunning = pass.finally(() => {
       this.#spoolRunning = null;
     });

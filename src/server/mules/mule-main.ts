@@ -18,10 +18,9 @@ import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { UwsgiModule } from "../../api.js";
 import { readChildIdentity } from "../child-environment.js";
-import { runtimeBackend } from "../runtime-backend.js";
+import { serverModule } from "../runtime/server-module.js";
 import { readMulePlan } from "./mule-plan.js";
-import { attachServerMules, serverMuleClient } from "./server-mules.js";
-import { attachServerRpc } from "../rpc/server-rpc.js";
+import { serverMuleClient } from "./server-mules.js";
 
 /** Messages the loop takes at once while the hook answers synchronously. */
 const LOOP_BATCH = 256;
@@ -104,9 +103,7 @@ async function messageLoop(uwsgi: UwsgiModule): Promise<never> {
 }
 
 async function main(): Promise<void> {
-  const uwsgi = runtimeBackend();
-  attachServerMules(uwsgi);
-  attachServerRpc(uwsgi);
+  const { uwsgi } = serverModule();
   serverMuleClient()!.onMasterLost = () => process.exit(0);
   const app = identity!.plan?.app;
   if (app) await import(pathToFileURL(app.path).href);

@@ -7,8 +7,7 @@
  * @module
  */
 import { systemClock } from "../../core/clock.js";
-import { parseArgv } from "../../config/argv-parser.js";
-import { buildInstanceConfig, type InstanceConfig } from "../../config/instance-config.js";
+import type { InstanceConfig } from "../../config/instance-config.js";
 import { optionInt } from "../../config/option-values.js";
 import type { MetricSpec } from "../../engines/metrics/metric-options.js";
 import { metricTypeCode } from "../../engines/metrics/metric-options.js";
@@ -42,14 +41,13 @@ export class InstanceMemory {
   }
 
   /**
-   * Claims an instance id and creates the instance's regions from the master's effective argv.
+   * Claims an instance id and creates the instance's regions from the resolved configuration.
    * @param log where stale-region removal and cache events are reported.
    * @throws UwsgiError when the memory cannot be had or a cache option is wrong.
    */
-  static create(argv: readonly string[], log: (line: string) => void): InstanceMemory {
+  static create(config: InstanceConfig, log: (line: string) => void): InstanceMemory {
     for (const name of cleanupStaleRegions()) log(`removed shared memory region ${name} left by a dead instance`);
-    const options = parseArgv([...argv], { raw: true }).options;
-    const config = buildInstanceConfig(options);
+    const options = config.options;
     const owner = InstanceOwner.claim();
     let engines: SharedEngines;
     try {

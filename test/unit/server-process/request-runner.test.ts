@@ -11,7 +11,7 @@ import { currentRequest } from "../../../src/core/request-context.js";
 import type { ChildIdentity, WorkerPlan } from "../../../src/server/child-environment.js";
 
 function serve(app: (req: IncomingMessage, res: ServerResponse) => unknown) {
-  const state = new WorkerState({ role: "worker", id: 1, masterPid: process.pid, instance: "t", argv: [] } as unknown as ChildIdentity, {} as WorkerPlan);
+  const state = new WorkerState({ role: "worker", id: 1, masterPid: process.pid, instance: "t" } as unknown as ChildIdentity, {} as WorkerPlan);
   const logged: string[] = [];
   let after = 0;
   const runner = createRequestRunner({ state, app, drain: new ConnectionDrain(), logRequests: true, log: (l) => logged.push(l), ownContext: true, afterRequest: () => after++ });

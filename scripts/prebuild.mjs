@@ -10,7 +10,7 @@
 // and skipped; the host target must build. `--require-all` makes a missing toolchain an error
 // (the `prepack` script uses it, so a published package always carries all four).
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, renameSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createRequire } from "node:module";
 import { delimiter, dirname, join } from "node:path";
@@ -72,6 +72,11 @@ const targets = [
 ];
 
 const prebuildify = require.resolve("prebuildify/bin.js");
+// prebuildify builds in native/build: keep a local from-source build (the one node-gyp-build
+// prefers) aside and put it back afterwards.
+const localBuild = join(nativeDir, "build");
+const savedBuild = join(nativeDir, `build.saved-${process.pid}`);
+if (existsSync(localBuild)) renameSync(localBuild, savedBuild);
 const skipped = [];
 for (const t of targets) {
   const missing = [...t.needs.filter((n) => !onPath(n)), ...(t.files ?? []).filter((f) => !existsSync(f))];
@@ -99,9 +104,9 @@ for (const t of targets) {
     process.exit(1);
   }
 }
-// The cross builds leave native/build/ holding a foreign binary: drop it so node-gyp-build
-// picks the prebuild (a local `npm install` builds it again from source).
-rmSync(join(nativeDir, "build"), { recursive: true, force: true });
+// The cross builds leave native/build/ holding a foreign binary: drop it (cleanup() restores a
+// local build that was there before).
+rmSync(localBuild, { recursive: true, force: true });
 cleanup();
 for (const s of skipped) console.warn(`prebuild: skipped ${s}`);
 if (skipped.length > 0 && requireAll) {
@@ -111,4 +116,8 @@ if (skipped.length > 0 && requireAll) {
 
 function cleanup() {
   for (const dir of kernelHeaderDirs) rmSync(dir, { recursive: true, force: true });
+  if (existsSync(savedBuild)) {
+    rmSync(localBuild, { recursive: true, force: true });
+    renameSync(savedBuild, localBuild);
+  }
 }

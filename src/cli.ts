@@ -29,6 +29,7 @@ import { readMasterFifos } from "./server/control/master-control.js";
 import { applyUmask, readPrivileges } from "./server/privileges.js";
 import { readCheaperSettings, readIdleSeconds } from "./server/elastic/cheaper-settings.js";
 import { systemdNotifierFromEnv } from "./server/systemd-notify.js";
+import { runTop } from "./observe/top-command.js";
 
 /** Applies `--env NAME=VALUE` (NAME alone removes the variable). */
 function applyEnv(options: OptionSet): void {
@@ -54,6 +55,7 @@ function applyChdir(options: OptionSet): void {
 
 /** Runs the server with `argv` (without the node and script paths); resolves with the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === "top") return runTopCommand(argv.slice(1));
   let master: Master;
   try {
     const { options, positional, warnings, magicTable } = parseArgv([...argv]);
@@ -102,6 +104,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     throw err;
   }
   return master.done;
+}
+
+/** `uwsgi-node top ...`: the live terminal view of a stats server. */
+async function runTopCommand(argv: readonly string[]): Promise<number> {
+  try {
+    return await runTop(argv);
+  } catch (err) {
+    if (err instanceof UwsgiError) {
+      process.stderr.write(`uwsgi-node: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
 }
 
 /** True when this file is the program being run (directly or through an npm bin link). */

@@ -100,6 +100,10 @@ export const ERROR_CODES = {
   UWSGI_ERR_MASTER_FIFO: { kind: "IOError", message: "master fifo %s: %s" },
   UWSGI_ERR_PRIVILEGES: { kind: "RuntimeError", message: "cannot drop privileges: %s" },
 
+  // --- limits on what clients send (hardening) ---------------------------------------------------
+  UWSGI_ERR_BODY_TOO_LARGE: { kind: "IOError", message: "request body larger than --limit-post %s bytes" },
+  UWSGI_ERR_BODY_TIMEOUT: { kind: "IOError", message: "timeout during read of the request body: no data for %s ms" },
+
   // --- legions ---------------------------------------------------------------------------------
   UWSGI_ERR_LEGION_OPTION: { kind: "ValueError", message: "invalid legion option --%s: %s" },
   UWSGI_ERR_LEGION_PACKET: { kind: "ValueError", message: "invalid legion announce: %s" },

@@ -11,6 +11,7 @@ import type { SocketProto } from "./listen-address.js";
 import type { AppSpec } from "./server-settings.js";
 import type { RemoteAccess } from "./uwsgi-protocol/modifier-handlers.js";
 import type { RequestIoSettings } from "./request-io/request-io-settings.js";
+import type { LimitSettings } from "./limits/limit-settings.js";
 
 /** Kind of process the master spawns. */
 export type ChildRole = "worker" | "mule" | "spooler";
@@ -48,6 +49,8 @@ export interface WorkerPlan {
   readonly remote: RemoteAccess;
   /** Websocket limits and the request log format. */
   readonly requestIo: RequestIoSettings;
+  /** Read timeouts, keep-alive, body size and connection limits. */
+  readonly limits: LimitSettings;
 }
 
 /** Everything a child learns from its environment. */

@@ -33,8 +33,12 @@ export class TrackedConnection {
    * in mid-life makes Node's own code on sockets polymorphic).
    */
   txMark = 0;
-  /** `Date.now()` when the connection last became idle. */
+  /** `Date.now()` when the connection last became idle (its accept time until a first request). */
   idleSince: number;
+  /** `bytesRead` when the body-stall check last saw it change (ConnectionWatch). */
+  stallBytes = 0;
+  /** `Date.now()` since which no body byte arrived; 0 while not receiving a body (ConnectionWatch). */
+  stallSince = 0;
   /**
    * The socket's handle, read once: `socket._handle` is a getter doing a symbol-keyed load that
    * V8 leaves to the generic megamorphic stub, and the runner reads the bytes written after every
@@ -129,6 +133,15 @@ export class ConnectionDrain {
     if (tracked.active > 0) tracked.active--;
     tracked.idleSince = now;
     if (this.#draining) this.#check();
+  }
+
+  /** Calls `fn` for every open connection (periodic checks; `fn` may destroy the socket). */
+  each(fn: (tracked: TrackedConnection) => void): void {
+    for (let t = this.#connections.first; t !== null; ) {
+      const next = this.#connections.next(t);
+      fn(t);
+      t = next;
+    }
   }
 
   /** Starts draining; `onEmpty` runs once every connection is gone. */

@@ -274,6 +274,7 @@ export class Master {
       magicTable: this.#cfg.magicTable ?? {},
       requestIo: s.requestIo,
       remote: { modifiers: s.remote.modifiers, allow: s.remote.allow },
+      limits: s.limits,
     };
   }
 

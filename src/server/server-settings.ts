@@ -14,6 +14,7 @@ import type { AlarmSettings } from "../engines/alarm/alarm-table.js";
 import { readRequestIoSettings, type RequestIoSettings } from "./request-io/request-io-settings.js";
 import { type ListenAddress, parseListenAddress, type SocketProto } from "./listen-address.js";
 import { readRemoteAccess, type RemoteAccessSettings } from "./remote/remote-access-settings.js";
+import { readLimitSettings, type LimitSettings } from "./limits/limit-settings.js";
 
 /** One socket to listen on. */
 export interface SocketSpec {
@@ -67,6 +68,8 @@ export interface ServerSettings {
   readonly requestIo: RequestIoSettings;
   /** `--alarm`, `--log-alarm`: null when no alarm is defined. */
   readonly alarms: AlarmSettings | null;
+  /** Read timeouts, keep-alive, body size and connection limits of the workers. */
+  readonly limits: LimitSettings;
 }
 
 /** Socket options in the order uWSGI numbers them, with their protocol. */
@@ -158,5 +161,6 @@ export function readServerSettings(options: OptionSet, positional: readonly stri
     remote: readRemoteAccess(options),
     requestIo: readRequestIoSettings(options),
     alarms: readAlarmSettings(options),
+    limits: readLimitSettings(options),
   };
 }

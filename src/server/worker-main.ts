@@ -13,6 +13,7 @@ import { deferRequestTracking } from "../core/request-context.js";
 import { processMemory } from "../module/process-memory.js";
 import { readChildIdentity } from "./child-environment.js";
 import { ConnectionDrain } from "./connection-drain.js";
+import { WorkerLimits } from "./limits/worker-limits.js";
 import { isMasterMessage, type WorkerMessage } from "./ipc-messages.js";
 import { loadApp, type LoadedApp } from "./app-loader.js";
 import { LineBatcher } from "./line-batcher.js";
@@ -57,6 +58,7 @@ const send = (msg: WorkerMessage, then?: () => void): void => {
 
 const requestLog = new LineBatcher((text) => process.stdout.write(text));
 const drain = new ConnectionDrain();
+const limits = new WorkerLimits(plan.limits, drain, identity.id, (line) => process.stderr.write(`${line}\n`));
 const servers: NetServer[] = [];
 let exiting = false;
 /** The loaded app and the module object it sees, for the shutdown hooks. */
@@ -197,26 +199,33 @@ async function start(): Promise<void> {
     let server: NetServer;
     if (sock.proto === "http") {
       const runner = createRequestRunner({ ...base, ownContext: true });
-      const http = createHttpServer({ maxHeaderSize: plan.bufferSize }, runner);
+      const http = createHttpServer({ maxHeaderSize: plan.bufferSize });
+      http.on("request", limits.http(http, runner));
       http.on("upgrade", createUpgradeListener(runner));
       server = createNetServer({ noDelay: true }, (socket) => {
+        if (!limits.admit(socket)) return;
         drain.track(socket);
         http.emit("connection", socket);
       });
     } else {
       server = createUwsgiProtocolServer(createRequestRunner({ ...base, ownContext: false }), {
         bufferSize: Math.min(plan.bufferSize, 65535),
+        readTimeoutMs: plan.limits.socketTimeoutMs,
+        limitPost: plan.limits.limitPost,
         logger: (line) => process.stderr.write(line + "\n"),
         requestId: () => state.requests,
         getWarningMessage: () => state.warning || null,
       });
-      server.on("connection", (socket) => drain.track(socket));
+      server.on("connection", (socket) => {
+        if (limits.admit(socket)) drain.track(socket);
+      });
     }
     servers.push(server);
     listening.push(
       new Promise((resolve, reject) => {
         server.once("error", reject);
-        server.listen({ fd: sock.fd, backlog: plan.listen }, () => {
+        // the backlog as an argument: Node ignores options.backlog when listening on an fd
+        server.listen({ fd: sock.fd }, plan.listen, () => {
           server.off("error", reject);
           resolve();
         });
@@ -230,6 +239,7 @@ async function start(): Promise<void> {
     return;
   }
   for (const s of servers) s.on("error", (err) => process.stderr.write(`worker ${identity!.id}: ${err.message}\n`));
+  limits.start();
   state.ready = true;
   send({ t: "ready", appStartupMs: loadMs });
   report(true);

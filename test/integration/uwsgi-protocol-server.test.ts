@@ -7,6 +7,7 @@ import { currentRequest } from "../../src/core/request-context.js";
 import { uwsgi } from "../../src/uwsgi.js";
 import { encodePacket, encodeVars, encodeHeader } from "../../src/protocol/packet.js";
 import { ModifierRegistry } from "../../src/server/uwsgi-protocol/modifier-handlers.js";
+import { eventually } from "../support/eventually.js";
 import {
   createUwsgiProtocolServer,
   type UwsgiProtocolServerOptions,
@@ -625,6 +626,23 @@ test("uwsgi protocol: uwsgi.disconnect() in the app closes the connection withou
   try {
     assert.equal((await exchange(srv.port, [request({ ...GET, REQUEST_URI: "/drop" })])).length, 0);
     assert.equal(parseResponse(await exchange(srv.port, [request(GET)])).body.toString(), "kept");
+  } finally {
+    await srv.close();
+  }
+});
+
+test("regression: a TCP client gone mid-packet was logged as 'a unix socket client'; now its address is named", async () => {
+  const srv = await start((_req, res) => res.end());
+  try {
+    const packet = encodePacket(0, 0, encodeVars(GET));
+    await new Promise<void>((resolve) => {
+      const sock = net.connect(srv.port, "127.0.0.1", () => sock.end(packet.subarray(0, 10)));
+      sock.on("close", () => resolve());
+      sock.resume();
+    });
+    await eventually(() => srv.lines.some((l) => l.includes("truncated")), 5000, "the truncation to be logged");
+    assert.match(srv.lines.join("\n"), /truncated uwsgi packet: the connection ended after 6 of \d+ payload bytes \(modifier1 0\) from 127\.0\.0\.1:\d+/);
+    assert.doesNotMatch(srv.lines.join("\n"), /unix socket client/);
   } finally {
     await srv.close();
   }

@@ -20,6 +20,7 @@ import net from "node:net";
 import type { BytesLike } from "../../core/bytes.js";
 import { UwsgiError } from "../../errors.js";
 import { RequestContextBase, serveInRequest, type RequestContext, type RequestTransport } from "../../core/request-context.js";
+import { IntrusiveList } from "../../core/intrusive-list.js";
 import { RateLimitedLog } from "../../core/rate-limited-log.js";
 import { ConnectionTransport } from "../request-io/connection-transport.js";
 import { PacketReader } from "../../protocol/packet-reader.js";
@@ -61,8 +62,13 @@ export interface UwsgiResponseEvent extends UwsgiRequestEvent {
 export interface UwsgiProtocolServerOptions {
   /** `--buffer-size`: the largest packet payload accepted (0..65535). */
   bufferSize: number;
-  /** `--socket-timeout` in ms: time allowed to receive the whole packet. Default 4000. */
+  /**
+   * `--socket-timeout` in ms: time allowed to receive the whole packet, and the longest wait for
+   * the next bytes of a request body (while the app is ready for them). Default 4000.
+   */
   readTimeoutMs?: number;
+  /** `--limit-post`: a request whose CONTENT_LENGTH is larger is refused and its connection closed. 0 = no limit. */
+  limitPost?: number;
   /** Where problems are reported; defaults to stderr. */
   logger?: (line: string) => void;
   /** Called when a request starts (not for ping). */
@@ -104,7 +110,10 @@ class UwsgiConnection implements DeadlineLinks {
   answered = false;
   /** Bytes after the body were reported. */
   extraReported = false;
-  // the packet's read deadline (ReadDeadlines)
+  /** Body stall check: `bytesRead` when last seen changing, and since when (ms) it has not. */
+  stallBytes = 0;
+  stallSince = 0;
+  // the packet's read deadline (ReadDeadlines), then the body watch's list
   prev: DeadlineLinks | null = null;
   next: DeadlineLinks | null = null;
   deadlineAt = 0;
@@ -231,6 +240,10 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
   // lines a client can repeat at will (refused or unknown modifiers) are rate-limited
   const limitedLog = new RateLimitedLog(log);
   const deadlines = new ReadDeadlines<UwsgiConnection>(readTimeoutMs, onPacketTimeout);
+  const limitPost = options.limitPost ?? 0;
+  // requests whose body is still arriving (only those: a request without a body costs nothing here)
+  const receiving = new IntrusiveList<UwsgiConnection>();
+  let bodySweep: NodeJS.Timeout | null = null;
   const server = net.createServer({ noDelay: true }, accept);
   return server;
 
@@ -267,6 +280,7 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
 
   function onClose(this: UwsgiSocket): void {
     const conn = this._uwsgiNodeConnection!;
+    if (conn.phase === Phase.Body) receiving.remove(conn);
     if (conn.phase === Phase.Packet) {
       deadlines.delete(conn);
       conn.phase = Phase.Elsewhere;
@@ -313,6 +327,11 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
       packet = decodePacket(chunk);
       rest = chunk.subarray(end);
     } else {
+      if (conn.reader === null) {
+        // a packet in pieces may end in a truncation reported after the close, when a TCP socket
+        // no longer knows its peer: learn it now (net.Socket caches it)
+        void socket.remoteAddress;
+      }
       const reader = (conn.reader ??= new PacketReader({ maxDatasize: bufferSize }));
       try {
         reader.push(chunk);
@@ -367,6 +386,10 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
       request = httpRequestOf(decodeRequestVars(packet.payload), packet.modifier1);
     } catch (err) {
       drop(socket, describeError(err));
+      return;
+    }
+    if (limitPost > 0 && request.contentLength > limitPost) {
+      drop(socket, `Invalid (too big) CONTENT_LENGTH ${request.contentLength} (--limit-post ${limitPost}). skip.`);
       return;
     }
     const remoteAddress = request.remoteAddress;
@@ -439,6 +462,7 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
     // delivered after the application has had the request
     if (conn.remaining > 0) {
       if (rest.length > 0) pushBody(socket, conn, rest);
+      if (conn.remaining > 0 && conn.phase === Phase.Body && !socket.destroyed) watchBody(conn);
     } else {
       endBody(conn, req);
       if (rest.length > 0) reportExtraBytes(socket, conn);
@@ -464,9 +488,45 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
   }
 
   function endBody(conn: UwsgiConnection, req: IncomingMessage): void {
+    receiving.remove(conn);
     conn.phase = Phase.BodyDone;
     req.complete = true;
     if (!req.destroyed) req.push(null);
+  }
+
+  /** Starts watching a body for stalls: no byte for `readTimeoutMs` while the socket is not paused. */
+  function watchBody(conn: UwsgiConnection): void {
+    conn.stallSince = 0;
+    receiving.append(conn);
+    if (bodySweep === null) {
+      bodySweep = setInterval(sweepBodies, Math.max(5, Math.floor(readTimeoutMs / 4)));
+      bodySweep.unref();
+    }
+  }
+
+  function sweepBodies(): void {
+    const now = Date.now();
+    for (let conn = receiving.first; conn !== null; ) {
+      const next = receiving.next(conn);
+      const socket = conn.socket;
+      if (socket.destroyed) receiving.remove(conn);
+      else if (socket.isPaused()) conn.stallSince = 0; // the app is not reading: not the client's stall
+      else if (conn.stallSince === 0 || socket.bytesRead !== conn.stallBytes) {
+        conn.stallBytes = socket.bytesRead;
+        conn.stallSince = now;
+      } else if (now - conn.stallSince >= readTimeoutMs) {
+        receiving.remove(conn);
+        const req = conn.req;
+        limitedLog.line("body-timeout", `uwsgi: timeout during read of the request body: no data for ${readTimeoutMs} ms (${conn.remaining} bytes missing) from ${peerOf(socket)}, closing the connection`);
+        if (req !== null && !req.destroyed) req.destroy(new UwsgiError("UWSGI_ERR_BODY_TIMEOUT", readTimeoutMs));
+        socket.destroy();
+      }
+      conn = next;
+    }
+    if (receiving.size === 0 && bodySweep !== null) {
+      clearInterval(bodySweep);
+      bodySweep = null;
+    }
   }
 
   function reportExtraBytes(socket: UwsgiSocket, conn: UwsgiConnection): void {

@@ -1,0 +1,83 @@
+/**
+ * Per-read deadlines that cost nothing per request: one unref'd sweep, a few times per
+ * `--socket-timeout`, over a worker's open connections (the {@link ConnectionDrain}'s list):
+ * - a new connection that sent nothing within the timeout is closed;
+ * - an HTTP request whose body stops arriving (no byte read for the timeout while the app is
+ *   ready for more: the socket is not paused by backpressure) is aborted and its connection
+ *   closed, as uWSGI's `timeout during read(0) on wsgi.input`. A slow but steady upload is not.
+ *
+ * HTTP header blocks are timed by Node's own checker ({@link applyHttpLimits}); uwsgi packets and
+ * bodies by the uwsgi protocol server.
+ * @module
+ */
+import type { Socket } from "node:net";
+import type { IncomingMessage } from "node:http";
+import type { ConnectionDrain, TrackedConnection } from "../connection-drain.js";
+import type { RateLimitedLog } from "../../core/rate-limited-log.js";
+import { UwsgiError } from "../../errors.js";
+
+type HttpSocket = Socket & { parser?: { incoming?: IncomingMessage | null } | null };
+
+/** Sweeps a worker's connections for silent newcomers and stalled HTTP bodies. */
+export class ConnectionWatch {
+  readonly #drain: ConnectionDrain;
+  readonly #timeoutMs: number;
+  readonly #log: RateLimitedLog;
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(drain: ConnectionDrain, timeoutMs: number, log: RateLimitedLog) {
+    this.#drain = drain;
+    this.#timeoutMs = timeoutMs;
+    this.#log = log;
+  }
+
+  /** Starts the sweep (unref'd: it never keeps the worker alive). */
+  start(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => this.sweep(), Math.max(100, Math.floor(this.#timeoutMs / 4)));
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+  }
+
+  /** One pass (exposed for tests). */
+  sweep(now: number = Date.now()): void {
+    this.#drain.each((t) => this.#check(t, now));
+  }
+
+  #check(t: TrackedConnection, now: number): void {
+    const socket = t.socket as HttpSocket;
+    if (socket.destroyed) return;
+    const bytes = socket.bytesRead;
+    if (t.active === 0) {
+      if (bytes === 0 && now - t.idleSince >= this.#timeoutMs) {
+        this.#drop(socket, "silent", `no request within ${this.#timeoutMs} ms of connecting`);
+      }
+      return;
+    }
+    const incoming = socket.parser?.incoming;
+    if (incoming == null || incoming.complete || socket.isPaused()) {
+      t.stallSince = 0;
+      return;
+    }
+    if (t.stallSince === 0 || bytes !== t.stallBytes) {
+      t.stallBytes = bytes;
+      t.stallSince = now;
+      return;
+    }
+    if (now - t.stallSince >= this.#timeoutMs) {
+      this.#drop(socket, "body", `timeout during read of the request body: no data for ${this.#timeoutMs} ms (${incoming.method} ${JSON.stringify(incoming.url)})`, incoming);
+    }
+  }
+
+  #drop(socket: Socket, key: string, why: string, request?: IncomingMessage): void {
+    const address = socket.remoteAddress;
+    this.#log.line(`timeout:${key}`, `http: ${why} from ${address === undefined ? "a unix socket client" : `${address}:${socket.remotePort ?? "?"}`}, closing the connection`);
+    // the app reading the body gets a coded error, not a bare 'aborted'
+    if (request !== undefined && !request.destroyed) request.destroy(new UwsgiError("UWSGI_ERR_BODY_TIMEOUT", this.#timeoutMs));
+    socket.destroy();
+  }
+}

@@ -11,11 +11,12 @@ import type { OptionSet } from "./option-set.js";
 export const LEGION_HOOK_EVENTS = ["lord", "unlord", "setup", "death", "join", "node-joined", "node-left"] as const;
 export type LegionHookEvent = (typeof LEGION_HOOK_EVENTS)[number];
 
-/** What a hook does: a shell command (`cmd:`/`exec:`), a signal to route, or a log line. */
+/** What a hook does: a shell command (`cmd:`/`exec:`), a signal to route, a log line, or an alarm (`--alarm`) raised. */
 export type LegionAction =
   | { readonly kind: "cmd"; readonly command: string }
   | { readonly kind: "signal"; readonly signum: number }
-  | { readonly kind: "log"; readonly text: string };
+  | { readonly kind: "log"; readonly text: string }
+  | { readonly kind: "alarm"; readonly alarm: string; readonly message: string };
 
 /** One hook as configured (its text is what uWSGI logs when calling it). */
 export interface LegionHook {
@@ -94,7 +95,7 @@ function wholeNumber(option: string, t: string): number {
   return Number(t.trim());
 }
 
-function parseAction(option: string, action: string): LegionAction {
+function parseAction(option: string, action: string, alarms: ReadonlySet<string>): LegionAction {
   const colon = action.indexOf(":");
   if (colon <= 0) fail(option, `invalid action ${JSON.stringify(action)}: expected cmd:, exec:, signal: or log:`);
   const kind = action.slice(0, colon);
@@ -111,8 +112,14 @@ function parseAction(option: string, action: string): LegionAction {
     }
     case "log":
       return { kind: "log", text: arg };
+    case "alarm": {
+      const m = /^(\S+)(?:\s+([\s\S]*))?$/.exec(arg.trim());
+      if (!m) fail(option, "alarm: needs an alarm name (alarm:NAME MESSAGE)");
+      if (!alarms.has(m[1]!)) fail(option, `alarm ${JSON.stringify(m[1])} is not defined (define it with --alarm)`);
+      return { kind: "alarm", alarm: m[1]!, message: m[2] ?? "" };
+    }
     default:
-      return fail(option, `unknown action ${JSON.stringify(kind)} (uwsgi-node has cmd:, exec:, signal: and log:; alarms are not provided)`);
+      return fail(option, `unknown action ${JSON.stringify(kind)} (cmd:, exec:, signal:, log: or alarm:)`);
   }
 }
 
@@ -202,6 +209,7 @@ export function readAllLegions(options: OptionSet): Legions {
     drafts.set(d.name, d);
   }
   const named = (option: string, name: string): Draft => drafts.get(name) ?? fail(option, `unknown legion: ${name}`);
+  const alarms = new Set(options.all("alarm").map((v) => (v === true ? "" : v.trim().split(/\s+/)[0]!)));
   for (const e of options.entries) {
     if (e.name === "legion-node") {
       const [name, addr] = nameAndRest(e.name, e.value, "addr");
@@ -219,7 +227,7 @@ export function readAllLegions(options: OptionSet): Legions {
       named(e.name, name).scroll = scroll;
     } else if (e.name.startsWith("legion-") && (LEGION_HOOK_EVENTS as readonly string[]).includes(e.name.slice(7))) {
       const [name, action] = nameAndRest(e.name, e.value, "action");
-      named(e.name, name).hooks[e.name.slice(7) as LegionHookEvent].push({ text: action, action: parseAction(e.name, action) });
+      named(e.name, name).hooks[e.name.slice(7) as LegionHookEvent].push({ text: action, action: parseAction(e.name, action, alarms) });
     }
   }
   const all = [...drafts.values()];

@@ -22,6 +22,7 @@ import { bindListenSocket, type ListenSocket } from "./listen-socket.js";
 import { LineCollector } from "./line-collector.js";
 import type { LogSink } from "./log-sink.js";
 import { installMasterAlarms } from "./alarms/master-alarms.js";
+import type { AlarmTable } from "../engines/alarm/alarm-table.js";
 import type { ServerSettings } from "./server-settings.js";
 import { startStatsServer, type StatsServer } from "./stats/stats-server.js";
 import { InstanceMemory } from "./shared-memory/instance-memory.js";
@@ -106,6 +107,8 @@ export class Master {
   /** The unix socket children reach the master on (mule messages, RPC). */
   #bus: BusServer | null = null;
   #mules: InstanceMules | null = null;
+  /** `--alarm`s, raised from log lines, `uwsgi.alarm` and legion hooks. */
+  readonly #alarms: AlarmTable | null;
   /** `--legion`s this instance belongs to. */
   #legions: InstanceLegions | null = null;
   #legionsPush: NodeJS.Immediate | null = null;
@@ -125,7 +128,7 @@ export class Master {
   constructor(cfg: MasterConfig) {
     this.#cfg = cfg;
     this.#log = cfg.log;
-    if (cfg.settings.alarms) installMasterAlarms(cfg.settings.alarms, cfg.log);
+    this.#alarms = cfg.settings.alarms ? installMasterAlarms(cfg.settings.alarms, cfg.log) : null;
     this.slots = Array.from({ length: cfg.settings.processes }, (_, i) => new WorkerSlot(i + 1));
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     this.#elastic = new ElasticWorkers(cfg.elastic?.cheaper ?? null, cfg.elastic?.idle ?? 0, this.#elasticHost());
@@ -162,6 +165,7 @@ export class Master {
       raiseSignal: (num) => {
         throw new UwsgiError("UWSGI_ERR_SIGNAL_INVALID", String(num), "the master cannot route signals from legion hooks yet");
       },
+      raiseAlarm: (name, message) => this.#alarms?.raise(name, message) ?? false,
       changed: () => {
         this.#legionsPush ??= setImmediate(() => {
           this.#legionsPush = null;

@@ -151,6 +151,25 @@ test("legion: three uwsgi-node instances and a real uWSGI elect one Lord, and th
   }
 });
 
+test("legion: a lone node elects itself and runs its lord hooks: log:, cmd: and alarm: (an --alarm log: writes ALARM)", { timeout: 60_000 }, async () => {
+  const udp = await freeUdpPort();
+  const server = await startServer([
+    "--http", "127.0.0.1:0", "--processes", "1", "--alarm", "pager log:", "--legion", `solo 127.0.0.1:${udp} 7 aes-128-cbc:x`,
+    "--legion-freq", "1", "--legion-lord", "solo log:lord hook ran", "--legion-lord", "solo cmd:echo from-the-shell-$((40+2))",
+    "--legion-lord", "solo alarm:pager solo is Lord", fixtureApp("legion-app"),
+  ]);
+  try {
+    await server.waitForLog(/i am now the Lord of the Legion solo/, 20_000);
+    const log = server.log();
+    assert.match(log, /\(phase: lord legion: solo\) calling log:lord hook ran\nlord hook ran/);
+    assert.match(log, /from-the-shell-42/);
+    assert.match(log, /ALARM: solo is Lord/);
+    assert.doesNotMatch(log, /ERROR, lord hook returned/);
+  } finally {
+    await server.stop("SIGKILL");
+  }
+});
+
 test("legion: a bad legion option stops the server with a coded error naming it", async () => {
   const { runCli } = await import("./server-harness.js");
   const r = await runCli(["--http", "127.0.0.1:0", "--legion", "lg /tmp/sock 10 aes-128-cbc:x", fixtureApp("legion-app")]);

@@ -1,7 +1,8 @@
 /**
  * Legion hooks (`--legion-lord|unlord|setup|death|join|node-joined|node-left "NAME ACTION"`):
  * run one after another with uWSGI's log lines; `cmd:`/`exec:` through `/bin/sh -c`, `signal:N`
- * routed by the master, `log:TEXT` written to the log.
+ * routed by the master, `log:TEXT` written to the log, `alarm:NAME MSG` raising an `--alarm`
+ * (skipped within its `--alarm-freq`, which counts as a failure).
  * @module
  */
 import { spawn } from "node:child_process";
@@ -14,6 +15,8 @@ function runHook(hook: LegionHook, host: LegionMemberHost): Promise<number> {
     case "log":
       host.log(a.text);
       return Promise.resolve(0);
+    case "alarm":
+      return Promise.resolve(host.raiseAlarm(a.alarm, a.message) ? 0 : -1);
     case "signal":
       try {
         host.raiseSignal(a.signum);

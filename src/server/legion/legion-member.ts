@@ -20,6 +20,8 @@ export interface LegionMemberHost {
   log(line: string): void;
   /** Routes signal `num` as if raised in the master (hook `signal:N`). */
   raiseSignal(num: number): void;
+  /** Raises the `--alarm` named `name` with `message`; false when it was not raised. */
+  raiseAlarm(name: string, message: string): boolean;
   /** Called whenever what readers see (Lord, scrolls, members) may have changed. */
   changed(): void;
 }

@@ -44,7 +44,10 @@ test("legion options: bad values are coded errors naming the option", () => {
   bad([["legion", "lg 127.0.0.1:99999 10 aes-128-cbc:x"]], /invalid udp port/);
   bad([["legion", "lg 127.0.0.1:1 ten aes-128-cbc:x"]], /whole number/);
   bad([["legion", "lg 127.0.0.1:1 1 aes-128-cbc:x"], ["legion", "lg 127.0.0.1:2 1 aes-128-cbc:x"]], /declared twice/);
-  bad([["legion", "lg 127.0.0.1:1 1 aes-128-cbc:x"], ["legion-lord", "lg alarm:x y"]], /unknown action "alarm"/);
+  bad([["legion", "lg 127.0.0.1:1 1 aes-128-cbc:x"], ["legion-lord", "lg alarm:x y"]], /alarm "x" is not defined/);
+  bad([["legion", "lg 127.0.0.1:1 1 aes-128-cbc:x"], ["legion-lord", "lg page:x"]], /unknown action "page"/);
+  const withAlarm = readAllLegions(opts(["alarm", "pager cmd:true"], ["legion", "lg 127.0.0.1:1 1 aes-128-cbc:x"], ["legion-lord", "lg alarm:pager I am Lord"]));
+  assert.deepEqual(withAlarm.udp[0]!.hooks.lord[0]!.action, { kind: "alarm", alarm: "pager", message: "I am Lord" });
   bad([["legion", "lg 127.0.0.1:1 1 aes-128-cbc:x"], ["legion-join", "lg signal:300"]], /out of range/);
   assert.deepEqual(readLegionGlobals(opts()), { freq: 3, tolerance: 15, skewTolerance: 60, deathOnLordError: 0, scrollMaxSize: 4096, scrollListMaxSize: 32768 });
 });

@@ -1,11 +1,16 @@
 /**
  * Plain socket functions (`connect`, `recv`, `send`, `close`, `is_connected`, `wait_fd_*`,
- * `sendfile`). uWSGI hands out raw file descriptors; Node owns its sockets, so descriptors
- * returned by `connect` index a table of `net.Socket`s opened here, and only those are accepted.
+ * `sendfile`, `offload`). uWSGI hands out raw file descriptors; Node owns its sockets, so the
+ * descriptors index a table of `net.Socket`s: those `connect` opened, and any other socket or
+ * pipe descriptor given (adopted on first use). What each maps to in Node: `connect` is
+ * `net.connect`; `wait_fd_read` waits for the socket's `readable` event (bytes stay buffered for
+ * `recv`), `wait_fd_write` for `drain` when its buffer is full; `recv` is `socket.read()`;
+ * `send(fd, data)` is `socket.write()`; nothing blocks the event loop.
  * @module
  */
 import { Buffer } from "node:buffer";
-import { connect as netConnect, type Socket } from "node:net";
+import { closeSync } from "node:fs";
+import { connect as netConnect, Socket } from "node:net";
 import type { UwsgiModule } from "../api.js";
 import { type BytesLike, toBuffer } from "../core/bytes.js";
 import { UwsgiError } from "../errors.js";
@@ -62,14 +67,41 @@ function checkFileSource(source: unknown, start: number, size: number): void {
   if (!Number.isInteger(size) || size < 0) throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "filesize", `expected a whole number >= 0, got ${size}`);
 }
 
+/** True when a live Node handle of this process watches `fd`. */
+function ownedHere(fd: number): boolean {
+  const handles = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles?.() ?? [];
+  return handles.some((h) => (h as { _handle?: { fd?: number } } | null)?._handle?.fd === fd || (h as { fd?: number } | null)?.fd === fd);
+}
+
 /** Builds the socket functions over a table private to this process. */
 export function socketFunctions(): Pick<UwsgiModule, SocketFunctionName> {
   const table = new Map<number, Socket>();
 
   function socketOf(fd: number): Socket {
-    const s = table.get(fd);
-    if (!s) throw new UwsgiError("UWSGI_ERR_FD", fd, "not a descriptor returned by connect() in this process");
-    return s;
+    return table.get(fd) ?? adopt(fd);
+  }
+  /**
+   * A descriptor this process did not open through `connect()` (inherited, opened by native
+   * code, a FIFO from `fs.openSync`): wrapped in a `net.Socket` (libuv watches it as a pipe or
+   * TCP socket) and kept in the table, so later calls see the same bytes. Descriptors that a
+   * Node object of this process already watches are refused: two watchers on one descriptor
+   * would steal each other's events.
+   */
+  function adopt(fd: number): Socket {
+    if (!Number.isInteger(fd) || fd < 0) throw new UwsgiError("UWSGI_ERR_FD", fd, "not a file descriptor");
+    const req = currentRequest();
+    if (req?.socket?._handle?.fd === fd) {
+      throw new UwsgiError("UWSGI_ERR_FD", fd, "the current request's connection belongs to the server: read its body with chunked_read(), write with send()");
+    }
+    if (fd <= 2 || ownedHere(fd)) throw new UwsgiError("UWSGI_ERR_FD", fd, "already watched by another object of this process (stdio, a server, a child process pipe)");
+    let sock: Socket;
+    try {
+      sock = new Socket({ fd, readable: true, writable: true });
+    } catch (err) {
+      throw new UwsgiError("UWSGI_ERR_FD", fd, `cannot be watched by the event loop (${(err as Error).message}); regular files are always ready: use node:fs`);
+    }
+    register(sock);
+    return sock;
   }
   function register(sock: Socket): number {
     const fd = (sock as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
@@ -122,12 +154,30 @@ export function socketFunctions(): Pick<UwsgiModule, SocketFunctionName> {
       }
     },
     close(fd: number): void {
-      table.get(fd)?.destroy();
-      table.delete(fd);
+      const sock = table.get(fd);
+      if (sock) {
+        sock.destroy();
+        table.delete(fd);
+        return;
+      }
+      if (!Number.isInteger(fd) || fd <= 2 || ownedHere(fd) || currentRequest()?.socket?._handle?.fd === fd) {
+        throw new UwsgiError("UWSGI_ERR_FD", fd, "not closed: it is not a descriptor this code may close (stdio, the request's connection, or watched by another object)");
+      }
+      try {
+        closeSync(fd);
+      } catch (err) {
+        // closing what is already closed is harmless, as in uWSGI (close(2)'s EBADF is ignored)
+        if ((err as NodeJS.ErrnoException).code !== "EBADF") throw new UwsgiError("UWSGI_ERR_FD", fd, (err as Error).message);
+      }
     },
     is_connected: (fd) => {
-      const s = table.get(fd);
-      return !!s && !s.destroyed && s.writable;
+      let s: Socket;
+      try {
+        s = socketOf(fd);
+      } catch {
+        return false;
+      }
+      return !s.destroyed && s.writable;
     },
     async recv(fd: number, maxsize = 4096): Promise<Buffer> {
       const sock = socketOf(fd);

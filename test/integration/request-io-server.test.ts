@@ -128,6 +128,33 @@ describe("request I/O in real workers", { timeout: 60000 }, () => {
   });
 });
 
+describe("fd primitives on descriptors of any origin, in a real worker", { timeout: 60000 }, () => {
+  test("wait_fd_read/recv/close on a FIFO the app opened with node:fs; the request's own connection is refused with a reason", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const { openSync, writeSync, closeSync, constants } = await import("node:fs");
+    const dir = tempDir();
+    const fifo = join(dir.path, "f");
+    execFileSync("mkfifo", [fifo]);
+    const server = await startServer(["--http", "127.0.0.1:0", "--processes", "1", "--module", fixtureApp("request-io-app"), "--disable-logging"]);
+    try {
+      const from = server.log().length;
+      const reply = httpRequest(server.port, `/fifo?path=${encodeURIComponent(fifo)}`);
+      await server.waitForLog(/fifo-open /, 10000, from);
+      // the worker waits on the FIFO without blocking: it still serves other requests
+      assert.equal((await httpRequest(server.port, "/hello")).status, 200);
+      const writer = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+      writeSync(writer, "written by the test");
+      closeSync(writer);
+      const r = await reply;
+      assert.equal(r.status, 200);
+      assert.deepEqual(JSON.parse(r.body), { data: "written by the test", connFd: "UWSGI_ERR_FD" });
+    } finally {
+      await server.stop("SIGKILL");
+      dir.cleanup();
+    }
+  });
+});
+
 describe("the request log: --logformat with uWSGI's variables and logvars, log_this_request", { timeout: 60000 }, () => {
   test("--logformat renders %(var)s, %(var.NAME) and set_logvar values; --disable-logging still logs log_this_request()", async () => {
     const fmt = "RQ %(method) %(uri) %(proto) %(status) rsize=%(rsize) user=%(user_id) pi=%(var.PATH_INFO) none=[%(nope)] wid=%(wid)";

@@ -193,12 +193,48 @@ describe("stub sockets: peers that close, unix sockets, errors", () => {
     assert.equal(await uwsgi.async_connect("nowhere"), -1);
   });
 
-  test("descriptors not returned by connect() are refused", async () => {
+  test("descriptors that are not open are refused", async () => {
     assert.equal(uwsgi.is_connected(0), false);
     assert.equal(uwsgi.is_connected(987654), false);
     await assert.rejects(uwsgi.recv(987654), code("UWSGI_ERR_FD"));
     await assert.rejects(uwsgi.send(987654, "x"), code("UWSGI_ERR_FD"));
     await assert.rejects(uwsgi.wait_fd_read(987654, 1), code("UWSGI_ERR_FD"));
     await assert.rejects(uwsgi.wait_fd_write(987654, 1), code("UWSGI_ERR_FD"));
+  });
+});
+
+describe("fd functions on descriptors this process did not get from connect()", () => {
+  test("a FIFO opened with fs: wait_fd_read times out, then wakes when a writer writes; recv reads the bytes; close ends it", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const { openSync, writeSync, closeSync, constants } = await import("node:fs");
+    const dir = mkdtempSync(join(tmpdir(), "uwsgi-node-fifo-"));
+    try {
+      const fifo = join(dir, "f");
+      execFileSync("mkfifo", [fifo]);
+      const fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+      const writer = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+      await assert.rejects(uwsgi.wait_fd_read(fd, 0), code("UWSGI_ERR_FD"));
+      assert.equal(uwsgi.is_connected(fd), true);
+      const woke = uwsgi.wait_fd_read(fd, 5);
+      writeSync(writer, "from another writer");
+      assert.deepEqual(await woke, Buffer.alloc(0));
+      assert.equal((await uwsgi.recv(fd, 4096)).toString(), "from another writer");
+      uwsgi.close(fd);
+      closeSync(writer);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("descriptors that cannot or must not be watched are refused with UWSGI_ERR_FD naming why", async () => {
+    const { openSync, closeSync } = await import("node:fs");
+    const file = openSync(import.meta.filename, "r");
+    try {
+      await assert.rejects(uwsgi.wait_fd_read(file, 0), (e: unknown) => isUwsgiError(e, "UWSGI_ERR_FD") && /regular files are always ready/.test(e.message));
+    } finally {
+      closeSync(file);
+    }
+    await assert.rejects(uwsgi.recv(1), (e: unknown) => isUwsgiError(e, "UWSGI_ERR_FD") && /already watched/.test(e.message));
+    assert.throws(() => uwsgi.close(2), code("UWSGI_ERR_FD"));
   });
 });

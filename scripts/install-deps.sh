@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export DEBIAN_FRONTEND=noninteractive
-packages=(uwsgi-core uwsgi-plugin-python3 redis-server python3 wrk)
+packages=(uwsgi-core uwsgi-plugin-python3 redis-server python3 wrk curl)
 # packaging (prebuilt addons for linux x64/arm64, glibc/musl; musl-dev:arm64 needs the arm64
 # architecture), promtool (prometheus), the terminal view's tmux test, the dashboard's browser test
 packages+=(build-essential gcc-aarch64-linux-gnu libc6-dev-arm64-cross musl-tools musl-dev:arm64 prometheus tmux chromium)

@@ -7,7 +7,7 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, cpSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CLI, httpRequest, runCli, startServer, tempDir } from "./server-harness.js";
@@ -28,11 +28,26 @@ function idOf(file: string, name: string): number {
   return Number(line.split(":")[2]);
 }
 
+/** The package's run-time dependencies and theirs (npm's flat node_modules layout), by name. */
+function runtimeDependencies(): string[] {
+  const seen = new Set<string>();
+  const visit = (pkgJson: string): void => {
+    const pkg = JSON.parse(readFileSync(pkgJson, "utf8")) as { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+    for (const name of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) {
+      const own = join(ROOT, "node_modules", name, "package.json");
+      if (seen.has(name) || !existsSync(own)) continue;
+      seen.add(name);
+      visit(own);
+    }
+  };
+  visit(join(ROOT, "package.json"));
+  return [...seen];
+}
+
 /** Copies what the server needs at run time (compiled src, fixtures, addon, dependencies) into `dir`. */
 function copyPackage(dir: string): { cli: string; app: string } {
-  for (const part of ["package.json", "build/src", "build/test/fixtures", "native/build/Release", "node_modules/yaml", "node_modules/node-gyp-build"]) {
-    cpSync(join(ROOT, part), join(dir, part), { recursive: true });
-  }
+  const parts = ["package.json", "build/src", "build/test/fixtures", "native/build/Release", ...runtimeDependencies().map((d) => `node_modules/${d}`)];
+  for (const part of parts) cpSync(join(ROOT, part), join(dir, part), { recursive: true });
   chmodSync(dir, 0o755);
   return { cli: join(dir, "build/src/cli.js"), app: join(dir, "build/test/fixtures/apps/node-listener-app.js") };
 }

@@ -93,6 +93,18 @@ export interface WorkerInfo {
 /** Value of an option in {@link UwsgiModule.opt}: bytes, `true` for a flag, a list when repeated. */
 export type OptValue = Buffer | true | Array<Buffer | true>;
 
+/** The keyword arguments of `mule_get_msg`, as an object. */
+export interface MuleGetMsgOptions {
+  /** Accepted and ignored: handlers run while a mule waits (uWSGI's inverted flag is not copied). */
+  signals?: boolean | null;
+  /** false or null: only the mule's own and the shared queue (default: its farms' too). */
+  farms?: boolean | null;
+  /** Longest message returned (default 65536); longer ones are cut. */
+  buffer_size?: number;
+  /** Seconds to wait; -1 (default) forever. */
+  timeout?: number;
+}
+
 /**
  * The `uwsgi` module.
  *
@@ -391,10 +403,22 @@ export interface UwsgiModule {
    */
   mule_msg(message: BytesLike, mule_farm?: string | number | null): boolean;
   /**
-   * Waits for a message inside a mule. Resolves with `b""` on timeout (seconds; -1 = forever).
+   * Waits for a message inside a mule: its own queue, the shared queue and (unless `farms` is
+   * false or null) its farms'. Resolves with `b""` on timeout (seconds; -1 = forever); a message
+   * longer than `buffer_size` (default 65536) is cut to it. Python's keywords are an options
+   * object: `mule_get_msg({ farms: false, timeout: 5 })`. `signals` is accepted and ignored: signal
+   * handlers run while a mule waits either way (uWSGI's inverted flag is not copied).
+   * @example
+   * ```ts
+   * for (;;) {
+   *   const msg = await uwsgi.mule_get_msg({ timeout: 10 });
+   *   if (msg?.length) handle(msg);
+   * }
+   * ```
    * @throws UwsgiError `UWSGI_ERR_NOT_IN_MULE` outside a mule.
    */
   mule_get_msg(signals?: boolean | null, farms?: boolean | null, buffer_size?: number, timeout?: number): Promise<Buffer | null>;
+  mule_get_msg(options: MuleGetMsgOptions): Promise<Buffer | null>;
   /** Sends a message to one mule of farm `farm`. */
   farm_msg(farm: string, message: BytesLike): void;
   /** Waits for a message on this mule's farms. */

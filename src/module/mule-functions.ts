@@ -4,7 +4,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { UwsgiModule } from "../api.js";
+import type { MuleGetMsgOptions, UwsgiModule } from "../api.js";
 import { type BytesLike, toBuffer } from "../core/bytes.js";
 import { UwsgiError } from "../errors.js";
 import type { FarmConfig, MuleConfig } from "../config/instance-config.js";
@@ -57,7 +57,14 @@ export function muleFunctions(transport: () => MuleTransport, role: () => Proces
       const name = toBuffer(mule_farm, "mule_farm").toString("utf8");
       return t.send({ kind: "farm", name: farmNamed(name).name }, msg);
     },
-    async mule_get_msg(_signals?: boolean | null, farms?: boolean | null, buffer_size = 65536, timeout = -1): Promise<Buffer | null> {
+    async mule_get_msg(signalsOrOptions?: boolean | null | MuleGetMsgOptions, farmsArg?: boolean | null, bufferSizeArg?: number, timeoutArg?: number): Promise<Buffer | null> {
+      const opts: MuleGetMsgOptions =
+        typeof signalsOrOptions === "object" && signalsOrOptions !== null ? signalsOrOptions : { farms: farmsArg, buffer_size: bufferSizeArg, timeout: timeoutArg };
+      const { farms } = opts;
+      const buffer_size = opts.buffer_size ?? 65536;
+      const timeout = opts.timeout ?? -1;
+      if (typeof buffer_size !== "number" || !(buffer_size >= 0)) throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "buffer_size", `expected a number >= 0, got ${String(buffer_size)}`);
+      if (typeof timeout !== "number" || Number.isNaN(timeout)) throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "timeout", `expected seconds (-1 = forever), got ${String(timeout)}`);
       const id = inMule();
       const useFarms = farms !== false && farms !== null;
       const msg = await transport().receive(id, { farms: useFarms, farmsOnly: false, timeoutMs: timeout < 0 ? null : timeout * 1000 });

@@ -151,6 +151,15 @@ describe("stub mules: mule_get_msg and farm_get_msg", () => {
     assert.deepEqual(r1, Buffer.alloc(0));
   });
 
+  test("the options object is Python's keywords: buffer_size, farms, timeout", async () => {
+    uwsgi.mule_msg("abcdef", 1);
+    assert.deepEqual(await runAs(mule(1), () => uwsgi.mule_get_msg({ buffer_size: 2 })), b("ab"));
+    uwsgi.farm_msg("f", "farm only");
+    assert.deepEqual(await runAs(mule(1), () => uwsgi.mule_get_msg({ farms: false, timeout: 0 })), Buffer.alloc(0));
+    assert.deepEqual(await runAs(mule(1), () => uwsgi.mule_get_msg({ timeout: 0 })), b("farm only"));
+    await assert.rejects(runAs(mule(1), () => uwsgi.mule_get_msg({ buffer_size: -1 })), code("UWSGI_ERR_INVALID_ARGUMENT"));
+  });
+
   test("buffer_size truncates the message", async () => {
     uwsgi.mule_msg("abcdef", 1);
     assert.deepEqual(await runAs(mule(1), () => uwsgi.mule_get_msg(true, true, 3)), b("abc"));

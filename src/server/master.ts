@@ -15,6 +15,8 @@ import type { Readable } from "node:stream";
 import { UwsgiError } from "../errors.js";
 import type { InstanceConfig } from "../config/instance-config.js";
 import { childEnvironment, type ChildRole, type WorkerPlan } from "./child-environment.js";
+import { InstanceSignals } from "./signals/instance-signals.js";
+import { workerSignalEndpoints } from "./signals/worker-endpoints.js";
 import { isWorkerMessage, type MasterMessage, type WorkerMessage } from "./ipc-messages.js";
 import { resolveListenHost } from "./listen-address.js";
 import { listenQueueLength } from "./listen-queue.js";
@@ -101,6 +103,8 @@ export class Master {
   #runtime: RuntimeSampler | null = null;
   /** Caches, metrics and locks shared with every worker. */
   #memory: InstanceMemory | null = null;
+  /** Signals routed by the master: the instance's table, timers, crons and file monitors. */
+  #signals: InstanceSignals | null = null;
   #touch: TouchWatcher[] = [];
   #fifo: MasterFifo | null = null;
   readonly #elastic: ElasticWorkers;
@@ -216,6 +220,8 @@ export class Master {
       // bind first (as root if started so), then drop: memory, fifo and workers belong to --uid
       if (this.#cfg.privileges) dropPrivileges(this.#cfg.privileges, (line) => this.#log.line(line));
       this.#memory = InstanceMemory.create(this.#cfg.config, (line) => this.#log.line(line));
+      this.#signals = new InstanceSignals(this.#cfg.config, (line) => this.#log.line(line), () => this.#memory?.engines.metrics ?? null);
+      this.#signals.attach("worker", this.slots.length, () => workerSignalEndpoints(this.slots));
       this.#bus = await BusServer.listen(this.#memory.instance);
       this.#bus.handle(Channel.RPC, new RpcRouter());
       const mulePlan = mulePlanOf(this.#memory.config);
@@ -307,6 +313,7 @@ export class Master {
     this.#collect(child.stdout);
     this.#collect(child.stderr);
     child.on("message", (msg: unknown) => {
+      if (this.#signals?.onMessage({ kind: "worker", id: slot.id, pid: proc.pid }, msg)) return;
       if (isWorkerMessage(msg)) this.#onMessage(proc, msg);
     });
     child.on("error", (err) => this.#log.line(`worker ${slot.id}: ${err.message}`));
@@ -380,6 +387,7 @@ export class Master {
     const slot = proc.slot;
     proc.ready = true;
     proc.appStartup = Math.round(appStartupMs / 1000);
+    this.#signals?.flush();
     this.#everReady = true;
     this.#tableDirty = true;
     if (this.#state !== "running") {
@@ -421,6 +429,7 @@ export class Master {
   #onExit(proc: WorkerProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (proc.exited) return;
     proc.exited = true;
+    this.#signals?.forget(proc.pid);
     // Locks the child held are recovered by their next locker at once, not after a liveness poll.
     if (proc.pid !== undefined) {
       const marked = this.#memory?.engines.releaseLocksOf(proc.pid) ?? 0;
@@ -683,6 +692,7 @@ export class Master {
       }
     }
     this.#memory?.close();
+    this.#signals?.stop();
     if (this.#legionsPush) clearImmediate(this.#legionsPush);
     void Promise.all([this.#stats?.close(), this.#bus?.close(), this.#legions?.stop()]).finally(() => {
       this.#log.line("goodbye to uWSGI.");
@@ -732,6 +742,7 @@ export class Master {
       }
     }
     if (this.#state === "running") this.#elastic.tick(now);
+    this.#signals?.flush();
     if (this.#tableDirty) {
       // The built-in metrics mirror the worker table, so workers' metric_get sees them too.
       this.#memory?.updateBuiltins(this.#workerStats());
@@ -751,7 +762,7 @@ export class Master {
   #pushTable(): void {
     this.#tableDirty = false;
     const cwd = process.cwd();
-    const rows = this.slots.map((s) => s.row(cwd));
+    const rows = this.slots.map((s) => ({ ...s.row(cwd), signals: this.#signals?.router.handled("worker", s.id) ?? 0 }));
     const msg: MasterMessage = { t: "table", rows, logsize: this.#log.size, warning: this.#warning, legions: this.#legions?.published() ?? [] };
     for (const slot of this.slots) {
       for (const proc of slot.processes()) if (proc.ready) this.#send(proc, msg);
@@ -770,7 +781,7 @@ export class Master {
       version: this.#cfg.version,
       listen_queue: listenQueue,
       listen_queue_errors: 0,
-      signal_queue: 0,
+      signal_queue: this.#signals?.router.sharedQueued() ?? 0,
       load: listenQueue,
       pid: process.pid,
       uid: process.getuid?.() ?? 0,
@@ -795,7 +806,8 @@ export class Master {
 
   /** Every worker's stats row. */
   #workerStats(cwd: string = process.cwd()) {
-    return this.slots.map((s) => s.stats(cwd));
+    const r = this.#signals?.router;
+    return this.slots.map((s) => ({ ...s.stats(cwd), signals: r?.handled("worker", s.id) ?? 0, signal_queue: r?.queued("worker", s.id) ?? 0 }));
   }
 }
 

@@ -23,6 +23,7 @@ import { installRequestIoSettings } from "./request-io/request-io-settings.js";
 import { compileLogFormat } from "./request-io/log-format.js";
 import { serverModule } from "./runtime/server-module.js";
 import { serveRuntimeOverSockets } from "./runtime/remote-handlers.js";
+import { receiveSignals } from "./runtime/child-signals.js";
 import { updateLegionReadings } from "./legion/legion-readings.js";
 import { defaultModifierRegistry } from "./uwsgi-protocol/modifier-handlers.js";
 import { createUwsgiProtocolServer } from "./uwsgi-protocol/uwsgi-protocol-server.js";
@@ -165,6 +166,16 @@ async function start(): Promise<void> {
     deferRequestTracking();
     const { uwsgi, runtime } = serverModule();
     serveRuntimeOverSockets(runtime);
+    receiveSignals(runtime.delivery, {
+      started: (num) => {
+        state.runningSignal = num;
+      },
+      finished: () => {
+        state.runningSignal = null;
+        state.signals++;
+        state.dirty = true;
+      },
+    });
     runtime.spooler?.start();
     if (!plan.app) throw new Error("no app given");
     app = await loadApp(plan.app);

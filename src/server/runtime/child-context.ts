@@ -7,12 +7,10 @@
 import { systemClock } from "../../core/clock.js";
 import { LockTable } from "../../engines/locks/lock-table.js";
 import { RpcRegistry } from "../../engines/rpc/rpc-registry.js";
-import { SignalTable } from "../../engines/signals/signal-table.js";
-import { SignalScheduler } from "../../engines/signals/signal-scheduler.js";
 import type { EngineSet, ModuleHooks, ProcessContext } from "../../module/process-context.js";
 import type { ProcessRole } from "../../module/process-role.js";
 import { SignalDelivery } from "../../module/signal-delivery.js";
-import { SignalSourceDriver } from "../../module/signal-source-driver.js";
+import { masterRouter, masterSignalSources, ReportingSignalTable } from "./child-signals.js";
 import type { ChildIdentity } from "../child-environment.js";
 import { createSharedEngines, type SharedEngines } from "../shared-memory/shared-engines.js";
 import { instanceMetrics } from "../shared-memory/instance-memory.js";
@@ -51,7 +49,8 @@ export function createChildRuntime(identity: ChildIdentity): ChildRuntime {
   const locks = new LockTable(shared.lockMutexes, { isSpooler: role.kind === "spooler" });
   const rpc = new RpcRegistry(config.rpcMax, (err, name) => logError(`[uwsgi-rpc] error in rpc function ${JSON.stringify(name.toString("latin1"))}`, err));
   const rpcBus = new RpcBus({ instance: identity.instance, role: identity.role, id: identity.id, registry: () => rpc });
-  const signals = new SignalTable();
+  // registrations are announced to the master, which routes every signal of the instance
+  const signals = new ReportingSignalTable();
   const engines: EngineSet = {
     caches: () => shared.caches,
     metrics: () => shared.metrics,
@@ -61,9 +60,7 @@ export function createChildRuntime(identity: ChildIdentity): ChildRuntime {
   };
   const hooks: ModuleHooks = { spooler: null, mule_msg_hook: null, post_fork_hook: null, applications: null };
   const delivery = new SignalDelivery(() => signals, logError);
-  const scheduler = new SignalScheduler(systemClock);
-  const sources = new SignalSourceDriver(() => scheduler, (num) => delivery.deliver(num), () => true);
-  const router = { raise: (num: number) => delivery.deliver(num) };
+  const sources = masterSignalSources();
   // the master's mule broker when the instance has mules
   const mules = serverMuleClient() ?? NO_MULES;
   const spooler = role.kind === "worker" && role.id === 1 ? new WorkerSpooler(config, () => hooks.spooler, logError) : null;
@@ -71,7 +68,7 @@ export function createChildRuntime(identity: ChildIdentity): ChildRuntime {
     role: () => role,
     process: childProcessInfo(identity),
     hooks,
-    signalRouter: () => router,
+    signalRouter: () => masterRouter,
     signalSources: () => sources,
     signalDelivery: () => delivery,
     muleTransport: () => mules,

@@ -1,0 +1,85 @@
+/**
+ * Everything the master runs for signals, called from a few places of the master: the router,
+ * the instance's table and sources, the messages children send, and what the stats show.
+ * Supervisors of other kinds of children (mules, spoolers) offer their processes with
+ * {@link InstanceSignals.attach} and pass their children's messages to
+ * {@link InstanceSignals.onMessage}.
+ * @module
+ */
+import type { InstanceConfig } from "../../config/instance-config.js";
+import { optionInt } from "../../config/option-values.js";
+import type { MetricsEngine } from "../../engines/metrics/metrics-engine.js";
+import { MasterSignals, type SignalChild } from "./master-signals.js";
+import type { SignalChildKind, SignalEndpointSource } from "./signal-endpoints.js";
+import { isChildSignalMessage } from "./signal-messages.js";
+import { DEFAULT_SIGNAL_QUEUE, SignalRouter } from "./signal-router.js";
+
+/** The master's signals subsystem. */
+export class InstanceSignals {
+  readonly router: SignalRouter;
+  readonly signals: MasterSignals;
+
+  constructor(
+    config: InstanceConfig,
+    log: (line: string) => void,
+    private readonly metrics: () => MetricsEngine | null,
+  ) {
+    // --signal-bufsize: uWSGI's queues are socket buffers of that many bytes, one byte a signal
+    const limit = optionInt(config.options, "signal-bufsize", DEFAULT_SIGNAL_QUEUE, 1);
+    this.router = new SignalRouter(() => config.farms, log, limit);
+    this.signals = new MasterSignals(this.router, log);
+    this.router.declare("mule", config.mules.length);
+  }
+
+  /** Offers the children of `kind`, `count` of them (ids 1..count). */
+  attach(kind: SignalChildKind, count: number, source: SignalEndpointSource): void {
+    this.router.declare(kind, count);
+    this.router.attach(kind, source);
+  }
+
+  /**
+   * Handles a child's message if it is about signals.
+   * @returns true when it was.
+   */
+  onMessage(child: SignalChild, msg: unknown): boolean {
+    if (!isChildSignalMessage(msg)) return false;
+    switch (msg.t) {
+      case "sig-register":
+        this.signals.register(child, msg.num, msg.target);
+        break;
+      case "sig-raise":
+        this.signals.raise(msg.num);
+        break;
+      case "sig-source":
+        this.signals.addSource(child, msg.spec);
+        break;
+      case "sig-done":
+        this.router.acknowledge(child.kind, child.id, child.pid);
+        break;
+    }
+    this.#count();
+    return true;
+  }
+
+  /** A child became ready, or the master ticks: send what waits. */
+  flush(): void {
+    this.router.flush();
+    this.#count();
+  }
+
+  /** A child exited. */
+  forget(pid: number): void {
+    this.signals.forget(pid);
+  }
+
+  #count(): void {
+    const m = this.metrics();
+    if (!m) return;
+    m.setInternal("core.routed_signals", this.router.counters.routed);
+    m.setInternal("core.unrouted_signals", this.router.counters.unrouted);
+  }
+
+  stop(): void {
+    this.signals.stop();
+  }
+}

@@ -46,6 +46,7 @@ import { Channel } from "./process-bus/bus-frames.js";
 import { RpcRouter } from "./rpc/rpc-router.js";
 import { InstanceMules, mulePlanOf } from "./mules/instance-mules.js";
 import { InstanceLegions } from "./legion/instance-legions.js";
+import type { LegionsMessage } from "./legion/legion-readings.js";
 
 /** Exit code when no worker could load the app at startup (uWSGI's UWSGI_FAILED_APP_CODE). */
 export const FAILED_APP_EXIT_CODE = 22;
@@ -174,6 +175,8 @@ export class Master {
         this.#legionsPush ??= setImmediate(() => {
           this.#legionsPush = null;
           this.#pushTable();
+          const msg = this.#legionsMessage();
+          if (msg) this.#mules?.supervisor.broadcast(msg);
         });
       },
     });
@@ -232,6 +235,7 @@ export class Master {
           execArgv: WORKER_EXEC_ARGV,
           env: (id) => ({ ...process.env, ...this.#childEnv("mule", id) }),
           onExit: (pid) => this.#memory?.engines.releaseLocksOf(pid),
+          greeting: () => this.#legionsMessage(),
         });
       }
       const fifos = this.#cfg.control?.masterFifo ?? [];
@@ -757,6 +761,11 @@ export class Master {
     this.#log.event(`*** HARAKIRI ON WORKER ${proc.slot.id} (pid: ${proc.pid}, try: ${proc.harakiriTries}) ***`);
     this.#log.event(`HARAKIRI !!! worker ${proc.slot.id}: ${why}`);
     proc.child.kill("SIGKILL");
+  }
+
+  /** The legions for children without a worker table (mules); null without legions. */
+  #legionsMessage(): LegionsMessage | null {
+    return this.#legions && !this.#legions.empty ? { t: "legions", legions: this.#legions.published() } : null;
   }
 
   #pushTable(): void {

@@ -151,10 +151,10 @@ test("legion: three uwsgi-node instances and a real uWSGI elect one Lord, and th
   }
 });
 
-test("legion: a lone node elects itself and runs its lord hooks: log:, cmd: and alarm: (an --alarm log: writes ALARM)", { timeout: 60_000 }, async () => {
+test("legion: a lone node elects itself, runs its lord hooks (log:, cmd:, alarm:) and its mule reads the lordship", { timeout: 60_000 }, async () => {
   const udp = await freeUdpPort();
   const server = await startServer([
-    "--http", "127.0.0.1:0", "--processes", "1", "--alarm", "pager log:", "--legion", `solo 127.0.0.1:${udp} 7 aes-128-cbc:x`,
+    "--http", "127.0.0.1:0", "--processes", "1", "--mules", "1", "--legion-scroll", "solo the-scroll", "--alarm", "pager log:", "--legion", `solo 127.0.0.1:${udp} 7 aes-128-cbc:x`,
     "--legion-freq", "1", "--legion-lord", "solo log:lord hook ran", "--legion-lord", "solo cmd:echo from-the-shell-$((40+2))",
     "--legion-lord", "solo alarm:pager solo is Lord", fixtureApp("legion-app"),
   ]);
@@ -165,6 +165,7 @@ test("legion: a lone node elects itself and runs its lord hooks: log:, cmd: and 
     assert.match(log, /from-the-shell-42/);
     assert.match(log, /ALARM: solo is Lord/);
     assert.doesNotMatch(log, /ERROR, lord hook returned/);
+    await server.waitForLog(/mule 1 reads i_am_the_lord\(solo\) = true scroll the-scroll/, 10_000);
   } finally {
     await server.stop("SIGKILL");
   }

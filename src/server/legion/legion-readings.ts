@@ -25,3 +25,19 @@ export function updateLegionReadings(published: readonly PublishedLegion[]): voi
 export function legionReading(name: string): LegionReading | null {
   return readings.get(name) ?? null;
 }
+
+/** The IPC message carrying the legions to children that get no worker table (mules). */
+export interface LegionsMessage {
+  readonly t: "legions";
+  readonly legions: readonly PublishedLegion[];
+}
+
+/**
+ * Keeps this process's copy up to date from the master's `legions` IPC messages. Call it before
+ * the first await of the entry script, so the message sent right after the fork is not missed.
+ */
+export function listenForLegionReadings(): void {
+  process.on("message", (msg: unknown) => {
+    if (typeof msg === "object" && msg !== null && (msg as { t?: unknown }).t === "legions") updateLegionReadings((msg as LegionsMessage).legions);
+  });
+}

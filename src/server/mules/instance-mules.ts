@@ -36,7 +36,7 @@ export class InstanceMules {
   constructor(
     readonly plan: MulePlan,
     bus: BusServer,
-    opts: { log: LogSink; entry: string; execArgv: readonly string[]; env: (id: number) => NodeJS.ProcessEnv; onExit: (pid: number) => void },
+    opts: { log: LogSink; entry: string; execArgv: readonly string[]; env: (id: number) => NodeJS.ProcessEnv; onExit: (pid: number) => void; greeting?: () => object | null },
   ) {
     this.broker = new MuleBroker(plan.mules, plan.farms, (line) => opts.log.line(line));
     bus.handle(Channel.MULES, this.broker);

@@ -21,6 +21,7 @@ import { readChildIdentity } from "../child-environment.js";
 import { serverModule } from "../runtime/server-module.js";
 import { readMulePlan } from "./mule-plan.js";
 import { serverMuleClient } from "./server-mules.js";
+import { listenForLegionReadings } from "../legion/legion-readings.js";
 
 /** Messages the loop takes at once while the hook answers synchronously. */
 const LOOP_BATCH = 256;
@@ -34,6 +35,7 @@ if (!identity || identity.role !== "mule" || !plan) {
 const muleId = identity.id;
 const config = plan.mules.find((m) => m.id === muleId);
 process.title = `uwsgi-node mule ${muleId}`;
+listenForLegionReadings();
 
 let stopping = false;
 let handling = false;

@@ -52,6 +52,8 @@ export interface MuleSupervisorConfig {
   readonly env: (id: number) => NodeJS.ProcessEnv;
   /** Called after a mule process exited (the master releases the locks it held). */
   readonly onExit: (pid: number) => void;
+  /** What the master sends a mule right after spawning it (state its children read, e.g. legions). */
+  readonly greeting?: () => object | null;
 }
 
 /** The mules of one instance. */
@@ -70,6 +72,14 @@ export class MuleSupervisor {
   /** Pids of the live mules, by id (0 while one is being respawned). */
   pids(): number[] {
     return this.#slots.map((s) => (s.current && !s.current.exited ? s.current.pid : 0));
+  }
+
+  /** Sends `msg` over IPC to every live mule. */
+  broadcast(msg: object): void {
+    for (const slot of this.#slots) {
+      const c = slot.current?.child;
+      if (c && c.connected) c.send(msg, () => undefined);
+    }
   }
 
   /** Spawns every mule. */
@@ -95,6 +105,8 @@ export class MuleSupervisor {
     child.on("error", (err) => this.#cfg.log.line(`mule ${slot.id}: ${err.message}`));
     child.on("exit", () => this.#onExit(slot, proc));
     this.#cfg.log.line(`spawned uWSGI mule ${slot.id} (pid: ${proc.pid})`);
+    const greeting = this.#cfg.greeting?.();
+    if (greeting) child.send(greeting, () => undefined);
     return proc;
   }
 

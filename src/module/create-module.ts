@@ -102,7 +102,7 @@ export function createModule(engines: EngineSet, ctx: ProcessContext): UwsgiModu
     },
     logsize: () => p.logsize(),
     alarm(name: string, message: string) {
-      p.log(`[uwsgi-alarm] no alarm named ${JSON.stringify(name)} is configured; message ignored: ${message}`);
+      p.raiseAlarm(String(name), String(message));
     },
 
     // async

@@ -77,6 +77,8 @@ export interface ProcessInfo {
   setWarningMessage(message: string): boolean;
   /** Writes one line to the instance log. */
   log(message: string): void;
+  /** Raises alarm `name` (`uwsgi.alarm`) where the instance's `--alarm`s are (the master). */
+  raiseAlarm(name: string, message: string): void;
   /** Bytes written to the log. */
   logsize(): number;
 }

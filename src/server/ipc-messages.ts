@@ -62,7 +62,9 @@ export type WorkerMessage =
   | ({ t: "stats" } & WorkerCounters)
   | { t: "retire"; reason: string }
   | { t: "user-harakiri"; deadline: number }
-  | { t: "warning"; message: string };
+  | { t: "warning"; message: string }
+  /** `uwsgi.alarm(name, message)`: raised by the master's alarm table. */
+  | { t: "alarm"; name: string; message: string };
 
 /** Master → worker. */
 export type MasterMessage =

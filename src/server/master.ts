@@ -384,6 +384,10 @@ export class Master {
         this.#warning = msg.message;
         this.#pushTable();
         break;
+      case "alarm":
+        if (!this.#alarms?.has(msg.name)) this.#log.line(`uwsgi.alarm(): no alarm named ${JSON.stringify(msg.name)} is configured (--alarm); message ignored: ${msg.message}`);
+        else this.#alarms.raise(msg.name, msg.message);
+        break;
     }
   }
 

@@ -74,6 +74,9 @@ function stubProcess(rt: StubRuntime): ProcessInfo {
     },
     log: (message) => rt.log(message),
     logsize: () => rt.logBytes,
+    raiseAlarm(name, message) {
+      rt.log(`[uwsgi-alarm] alarm ${JSON.stringify(name)} raised: ${message} (the stub runs no alarm plugins)`);
+    },
   };
 }
 

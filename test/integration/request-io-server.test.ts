@@ -197,6 +197,11 @@ describe("alarms: --alarm with --log-alarm in the master", { timeout: 60000 }, (
       const text = await eventually(() => existsSync(out) && readFileSync(out, "utf8"), 10000, "the alarm command's output");
       assert.equal(text, "OOPS disk full");
       assert.doesNotMatch(server.log(), /ALARM: all fine/);
+      // uwsgi.alarm() in a worker raises the master's alarm (past the --alarm-freq 0 anti-loop)
+      await httpRequest(server.port, `/alarm?name=tofile&msg=${encodeURIComponent("from the app")}`);
+      await eventually(() => readFileSync(out, "utf8") === "OOPS disk full" + "from the app", 10000, "the alarm raised by uwsgi.alarm()");
+      await httpRequest(server.port, `/alarm?name=ghost&msg=x`);
+      await server.waitForLog(/uwsgi\.alarm\(\): no alarm named "ghost" is configured/);
     } finally {
       await server.stop("SIGKILL");
       dir.cleanup();

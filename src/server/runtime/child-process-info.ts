@@ -152,6 +152,9 @@ export function childProcessInfo(identity: ChildIdentity): ProcessInfo {
     log(message) {
       process.stdout.write(`${message}\n`);
     },
+    raiseAlarm(name, message) {
+      send({ t: "alarm", name, message });
+    },
     logsize() {
       if (plan?.logto) {
         try {

@@ -27,6 +27,8 @@ export interface WorkerCounters {
   vsz: number;
   /** Remote-operation requests refused (disabled, or a peer not allowed). */
   remoteRefused: number;
+  /** Requests the worker ended itself past `--harakiri` (its event loop free). */
+  harakiri: number;
   /** Node runtime figures, when the instance has a stats server. */
   runtime?: RuntimeSample;
 }

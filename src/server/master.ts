@@ -59,6 +59,8 @@ const WORKER_EXEC_ARGV = process.execArgv.filter((a) => !/^--(inspect|debug)/.te
 
 /** How often the master checks harakiri deadlines and pushes the worker table (ms). */
 const TICK_MS = 250;
+/** Time past `--harakiri` a worker has to end an overdue request itself before the master kills it (ms). */
+const HARAKIRI_ABORT_GRACE_MS = 1500;
 /** Extra silence tolerated from a worker before its event loop counts as blocked (ms). */
 const SILENCE_SLACK_MS = 750;
 
@@ -445,7 +447,7 @@ export class Master {
     }
     const slot = proc.slot;
     slot.absorb(proc);
-    proc.counters = { ...proc.counters, requests: 0, exceptions: 0, tx: 0, runningTime: 0, inFlight: 0, oldestStart: 0, remoteRefused: 0 };
+    proc.counters = { ...proc.counters, requests: 0, exceptions: 0, tx: 0, runningTime: 0, inFlight: 0, oldestStart: 0, remoteRefused: 0, harakiri: 0 };
     this.#tableDirty = true;
     const lived = Date.now() - proc.spawnedAt;
     if (proc.stopRequestedAt && !proc.retireReason) {
@@ -740,8 +742,10 @@ export class Master {
           continue;
         }
         if (!proc.ready || (proc.harakiriAt && now - proc.harakiriAt < 1000)) continue;
-        if (h > 0 && proc.counters.oldestStart && now - proc.counters.oldestStart > h) {
-          this.#harakiri(proc, `a request has been running for ${((now - proc.counters.oldestStart) / 1000).toFixed(1)} seconds`);
+        // a worker whose loop is free ends an overdue request itself (harakiri/request-harakiri.ts);
+        // one still running after the grace is in a worker that cannot: kill it
+        if (h > 0 && proc.counters.oldestStart && now - proc.counters.oldestStart > h + HARAKIRI_ABORT_GRACE_MS) {
+          this.#harakiri(proc, `a request has been running for ${((now - proc.counters.oldestStart) / 1000).toFixed(1)} seconds and the worker did not end it`);
         } else if (h > 0 && late < SILENCE_SLACK_MS && now - proc.lastHeard > Math.max(h, 1000) + SILENCE_SLACK_MS) {
           this.#harakiri(proc, `its event loop has been blocked for ${((now - proc.lastHeard) / 1000).toFixed(1)} seconds`);
         } else if (proc.userHarakiri && now > proc.userHarakiri) {

@@ -123,6 +123,25 @@ class RequestRecord extends RequestContextBase implements RequestContext, Flight
     }
   }
 
+  /**
+   * Harakiri of this request alone (the event loop is free; see request-harakiri.ts): 504 and
+   * the connection closed when nothing was sent yet, else the connection is dropped. The response
+   * 'close' that follows ends the record as usual.
+   */
+  abort(): string {
+    const { req, res } = this;
+    this.failed = true;
+    const socket = req.socket;
+    if (!res.headersSent && !res.writableEnded) {
+      res.shouldKeepAlive = false;
+      res.writeHead(504, { "Content-Type": "text/plain", "Content-Length": 15, Connection: "close" });
+      res.end("Gateway Timeout", () => socket.destroy());
+    } else {
+      socket.destroy();
+    }
+    return `${req.method ?? "?"} ${this.ctx.env.REQUEST_URI ?? req.url ?? ""}`;
+  }
+
   /** The response closed (sent, or the connection went away): the request is over. */
   close(): void {
     if (this.closed) return;

@@ -14,6 +14,7 @@ import { processMemory } from "../module/process-memory.js";
 import { readChildIdentity } from "./child-environment.js";
 import { ConnectionDrain } from "./connection-drain.js";
 import { WorkerLimits } from "./limits/worker-limits.js";
+import { RequestHarakiri } from "./harakiri/request-harakiri.js";
 import { isMasterMessage, type WorkerMessage } from "./ipc-messages.js";
 import { loadApp, type LoadedApp } from "./app-loader.js";
 import { LineBatcher } from "./line-batcher.js";
@@ -251,6 +252,7 @@ async function start(): Promise<void> {
   }
   for (const s of servers) s.on("error", (err) => process.stderr.write(`worker ${identity!.id}: ${err.message}\n`));
   limits.start();
+  new RequestHarakiri(state, plan.harakiri, (line) => process.stderr.write(`${line}\n`)).start();
   state.ready = true;
   send({ t: "ready", appStartupMs: loadMs });
   report(true);

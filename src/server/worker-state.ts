@@ -18,6 +18,11 @@ import { defaultModifierRegistry } from "./uwsgi-protocol/modifier-handlers.js";
  */
 export interface Flight extends ListLinks {
   readonly startMs: number;
+  /**
+   * Ends the request now (harakiri while the event loop is free): 504 if nothing was sent yet,
+   * else its connection is dropped. Returns what the request was, for the log (`GET /x`).
+   */
+  abort(): string;
 }
 
 /** State of the worker process running this code. */
@@ -27,6 +32,8 @@ export class WorkerState {
   /** Requests completed by this process (uWSGI's `delta_requests`). */
   requests = 0;
   exceptions = 0;
+  /** Requests this process ended itself past `--harakiri` (its event loop free). */
+  harakiriAborts = 0;
   tx = 0;
   /** µs spent in requests. */
   runningTime = 0;
@@ -88,6 +95,13 @@ export class WorkerState {
     this.dirty = true;
   }
 
+  /** Requests that started at or before `startedBy` (unix ms), oldest first. */
+  flightsStartedBy(startedBy: number): Flight[] {
+    const out: Flight[] = [];
+    for (let f = this.#flights.first; f !== null && f.startMs <= startedBy; f = this.#flights.next(f)) out.push(f);
+    return out;
+  }
+
   /** Start of the oldest request in flight (unix ms), 0 when idle. */
   oldestStart(): number {
     return this.#flights.first?.startMs ?? 0;
@@ -122,6 +136,7 @@ export class WorkerState {
       rss: memory?.rss ?? 0,
       vsz: memory?.vsz ?? 0,
       remoteRefused: defaultModifierRegistry.refused,
+      harakiri: this.harakiriAborts,
     };
   }
 }

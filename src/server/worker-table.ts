@@ -11,7 +11,7 @@ import type { StatsWorker } from "./stats/stats-snapshot.js";
 
 /** Counters of a process that has not reported yet. */
 export function emptyCounters(): WorkerCounters {
-  return { requests: 0, exceptions: 0, tx: 0, runningTime: 0, avgRt: 0, inFlight: 0, oldestStart: 0, accepting: false, rss: 0, vsz: 0, remoteRefused: 0 };
+  return { requests: 0, exceptions: 0, tx: 0, runningTime: 0, avgRt: 0, inFlight: 0, oldestStart: 0, accepting: false, rss: 0, vsz: 0, remoteRefused: 0, harakiri: 0 };
 }
 
 /** One worker process, as the master sees it. */
@@ -65,7 +65,7 @@ export class WorkerSlot {
   /** During a reload: the process `current` replaces, serving until `current` is ready. */
   previous: WorkerProcess | null = null;
   /** Counters of processes that exited. */
-  readonly closed = { requests: 0, exceptions: 0, tx: 0, runningTime: 0, remoteRefused: 0 };
+  readonly closed = { requests: 0, exceptions: 0, tx: 0, runningTime: 0, remoteRefused: 0, harakiri: 0 };
   /** Processes spawned for this slot (uWSGI's raw respawn counter). */
   spawns = 0;
   harakiriCount = 0;
@@ -106,10 +106,11 @@ export class WorkerSlot {
     this.closed.tx += c.tx;
     this.closed.runningTime += c.runningTime;
     this.closed.remoteRefused += c.remoteRefused;
+    this.closed.harakiri += c.harakiri;
   }
 
   /** The slot's totals: exited processes plus the live ones. */
-  totals(): { requests: number; exceptions: number; tx: number; runningTime: number; remoteRefused: number } {
+  totals(): { requests: number; exceptions: number; tx: number; runningTime: number; remoteRefused: number; harakiri: number } {
     const t = { ...this.closed };
     for (const p of this.processes()) {
       t.requests += p.counters.requests;
@@ -117,6 +118,7 @@ export class WorkerSlot {
       t.tx += p.counters.tx;
       t.runningTime += p.counters.runningTime;
       t.remoteRefused += p.counters.remoteRefused;
+      t.harakiri += p.counters.harakiri;
     }
     return t;
   }
@@ -147,7 +149,8 @@ export class WorkerSlot {
       spawns: this.spawns,
       tx: t.tx,
       avg_rt: p?.counters.avgRt || this.avgRt,
-      harakiri_count: this.harakiriCount,
+      // kills by the master, plus requests the workers ended themselves
+      harakiri_count: this.harakiriCount + t.harakiri,
       accepting: p?.ready && p.counters.accepting && !p.stopping ? 1 : 0,
       app_startup: p?.appStartup ?? 0,
       chdir: cwd,

@@ -179,7 +179,8 @@ export interface UwsgiModule {
    * Called in a worker before it exits on a graceful stop, a reload or recycling, once its
    * requests are done and after the process's SIGTERM listeners and the app's own close (see
    * docs/production.md); a returned promise is awaited, within `--worker-reload-mercy`. Not
-   * called on an immediate stop, a harakiri or a crash.
+   * called on an immediate stop, a harakiri or a crash. The stub only stores it (no worker exits
+   * there).
    * @example
    * ```ts
    * uwsgi.atexit = async () => {
@@ -187,7 +188,7 @@ export interface UwsgiModule {
    * };
    * ```
    */
-  atexit?: (() => unknown) | null;
+  atexit: (() => unknown) | null;
   /** File descriptors of the listening sockets. */
   readonly sockets: number[];
   /**

@@ -138,6 +138,7 @@ export function createModule(engines: EngineSet, ctx: ProcessContext): UwsgiModu
     spooler: hook("spooler"),
     mule_msg_hook: hook("mule_msg_hook"),
     post_fork_hook: hook("post_fork_hook"),
+    atexit: hook("atexit"),
     buffer_size: getter(() => p.bufferSize()),
     numproc: getter(() => p.numproc()),
     cores: getter(() => p.cores()),

@@ -42,6 +42,8 @@ export interface ModuleHooks {
   spooler: SpoolerFunction | null;
   mule_msg_hook: ((message: Buffer) => unknown) | null;
   post_fork_hook: (() => unknown) | null;
+  /** Awaited before a worker exits gracefully (server/lifecycle/shutdown-hooks.ts). */
+  atexit: (() => unknown) | null;
   applications: Record<string, unknown> | null;
 }
 

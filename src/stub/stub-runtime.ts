@@ -74,7 +74,7 @@ export class StubRuntime {
   engines!: Engines;
   readonly delivery: SignalDelivery;
   readonly mules: StubMules;
-  readonly hooks: StubHooks = { spooler: null, mule_msg_hook: null, post_fork_hook: null, applications: null };
+  readonly hooks: StubHooks = { spooler: null, mule_msg_hook: null, post_fork_hook: null, atexit: null, applications: null };
   requests: StubRequests = StubRuntime.#freshRequests();
   /** Log lines written through `uwsgi.log` and by the stub itself. */
   readonly logLines: string[] = [];
@@ -304,7 +304,7 @@ export class StubRuntime {
 
   /** Drops all state and returns to an unconfigured, manual-clock instance. */
   reset(setup: StubSetup = {}): void {
-    this.hooks.spooler = this.hooks.mule_msg_hook = this.hooks.post_fork_hook = null;
+    this.hooks.spooler = this.hooks.mule_msg_hook = this.hooks.post_fork_hook = this.hooks.atexit = null;
     this.hooks.applications = null;
     this.configure([], setup);
   }

@@ -58,7 +58,7 @@ export function createChildRuntime(identity: ChildIdentity): ChildRuntime {
     rpc: () => rpc,
     signals: () => signals,
   };
-  const hooks: ModuleHooks = { spooler: null, mule_msg_hook: null, post_fork_hook: null, applications: null };
+  const hooks: ModuleHooks = { spooler: null, mule_msg_hook: null, post_fork_hook: null, atexit: null, applications: null };
   const delivery = new SignalDelivery(() => signals, logError);
   const sources = masterSignalSources();
   // the master's mule broker when the instance has mules

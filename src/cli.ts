@@ -82,7 +82,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (!settings.app) throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "module", "no app given: pass the app file (uwsgi-node --http :8080 app.js) or --module FILE");
     if (!existsSync(settings.app.path)) throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "module", `no such file: ${settings.app.path}`);
     process.title = "uwsgi-node master";
-    const log = new LogSink(settings.logto ?? daemon?.logFile ?? null);
+    const log = new LogSink(settings.logto ?? daemon?.logFile ?? null, { maxSize: settings.logging.maxSize, backupName: settings.logging.backupName });
     const systemd = systemdNotifierFromEnv((line) => log.line(line));
     master = new Master({
       settings,

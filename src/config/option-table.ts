@@ -143,6 +143,15 @@ export const OPTIONS: readonly OptionDef[] = [
   { name: "log-alarm", aliases: ["alarm-log"], arg: "required", multi: true, category: LOGGING, valueName: "ALARM[,ALARM] REGEXP", help: "raise the alarms when a log line matches REGEXP" },
   { name: "disable-logging", short: "L", arg: "none", category: LOGGING, help: "do not log requests (errors are still logged)", validate: flag },
   { name: "memory-report", short: "m", arg: "none", category: LOGGING, help: "add the worker's memory usage to request log lines", validate: flag },
+  { name: "log-master", arg: "none", category: LOGGING, help: "send every log line (request lines included) through the master (by default workers append their request lines to the log themselves, one write per batch of whole lines)", validate: flag },
+  { name: "logger", arg: "required", category: LOGGING, valueName: "file:FILE|stdio", help: "where the log goes: file:FILE (as --logto FILE) or stdio (standard error); other logger plugins are rejected" },
+  { name: "req-logger", arg: "required", category: LOGGING, valueName: "file:FILE|stdio", help: "where request lines go: file:FILE (appended to by the workers) or stdio; default: the log" },
+  { name: "log-maxsize", arg: "required", category: LOGGING, valueName: "BYTES", help: "rotate the log file once it reaches BYTES (checked 4 times a second): renamed to --log-backupname or FILE.<unix time>, then reopened by every process", validate: int },
+  { name: "log-backupname", arg: "required", category: LOGGING, valueName: "FILE", help: "name the rotated log file FILE (replaced at each rotation) instead of FILE.<unix time>" },
+  { name: "log-reopen", arg: "none", category: LOGGING, help: "reopen the log file (and the request log) on every reload", validate: flag },
+  { name: "touch-logreopen", arg: "required", multi: true, category: LOGGING, valueName: "FILE", help: "reopen the log file(s) when FILE is modified or touched (after an external rotation)" },
+  { name: "touch-logrotate", arg: "required", multi: true, category: LOGGING, valueName: "FILE", help: "rotate the log file when FILE is modified or touched" },
+  { name: "logfile-chown", arg: "none", category: LOGGING, help: "give the log file(s) to --uid/--gid, so that workers can reopen them after dropping privileges", validate: flag },
 
   // --- stats -----------------------------------------------------------------------------------
   { name: "stats", aliases: ["stats-server"], arg: "required", impliesMaster: true, category: STATS, valueName: "ADDR", help: "serve the stats JSON document on ADDR (host:port for TCP, otherwise a UNIX socket path)" },

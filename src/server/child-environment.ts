@@ -12,6 +12,7 @@ import type { AppSpec } from "./server-settings.js";
 import type { RemoteAccess } from "./uwsgi-protocol/modifier-handlers.js";
 import type { RequestIoSettings } from "./request-io/request-io-settings.js";
 import type { LimitSettings } from "./limits/limit-settings.js";
+import type { RequestLogPlan } from "./logging/instance-logs.js";
 
 /** Kind of process the master spawns. */
 export type ChildRole = "worker" | "mule" | "spooler";
@@ -35,6 +36,8 @@ export interface WorkerPlan {
   readonly reloadOnRss: number;
   readonly disableLogging: boolean;
   readonly logto: string | null;
+  /** Where request lines go: an inherited descriptor (and its path, for reopening); null: through the master (stdout). */
+  readonly requestLog: RequestLogPlan | null;
   readonly workerReloadMercy: number;
   readonly memoryReport: boolean;
   /** Sample the Node runtime (event loop, heap, GC) for the stats server (`--stats` is set). */

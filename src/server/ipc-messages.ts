@@ -71,6 +71,8 @@ export type WorkerMessage =
 /** Master → worker. */
 export type MasterMessage =
   | { t: "stop" }
+  /** Reopen the request log file (it was rotated or moved). */
+  | { t: "log-reopen" }
   | { t: "table"; rows: WorkerRow[]; logsize: number; warning: string; legions: PublishedLegion[] };
 
 /** True when `value` looks like a message of ours (IPC also carries user messages). */

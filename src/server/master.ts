@@ -25,6 +25,7 @@ import { LineCollector } from "./line-collector.js";
 import type { LogSink } from "./log-sink.js";
 import { installMasterAlarms } from "./alarms/master-alarms.js";
 import type { AlarmTable } from "../engines/alarm/alarm-table.js";
+import { InstanceLogs } from "./logging/instance-logs.js";
 import type { ServerSettings } from "./server-settings.js";
 import { startStatsServer, type StatsServer } from "./stats/stats-server.js";
 import { InstanceMemory } from "./shared-memory/instance-memory.js";
@@ -109,6 +110,8 @@ export class Master {
   /** Signals routed by the master: the instance's table, timers, crons and file monitors. */
   #signals: InstanceSignals | null = null;
   #touch: TouchWatcher[] = [];
+  /** Request log descriptors, reopening and rotation (logging/instance-logs.ts). */
+  readonly #logs: InstanceLogs;
   #fifo: MasterFifo | null = null;
   readonly #elastic: ElasticWorkers;
   /** The unix socket children reach the master on (mule messages, RPC). */
@@ -136,6 +139,11 @@ export class Master {
     this.#cfg = cfg;
     this.#log = cfg.log;
     this.#alarms = cfg.settings.alarms ? installMasterAlarms(cfg.settings.alarms, cfg.log) : null;
+    // --log-alarm regexps see the lines the master writes: request lines then go through it (as --log-master)
+    const logging = cfg.settings.alarms?.logAlarms.length ? { ...cfg.settings.logging, viaMaster: true } : cfg.settings.logging;
+    this.#logs = new InstanceLogs(cfg.log, logging, () => {
+      for (const slot of this.slots) for (const proc of slot.processes()) this.#send(proc, { t: "log-reopen" });
+    });
     this.slots = Array.from({ length: cfg.settings.processes }, (_, i) => new WorkerSlot(i + 1));
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     this.#elastic = new ElasticWorkers(cfg.elastic?.cheaper ?? null, cfg.elastic?.idle ?? 0, this.#elasticHost());
@@ -223,6 +231,7 @@ export class Master {
     }
     try {
       // bind first (as root if started so), then drop: memory, fifo and workers belong to --uid
+      this.#logs.chown(this.#cfg.privileges);
       if (this.#cfg.privileges) dropPrivileges(this.#cfg.privileges, (line) => this.#log.line(line));
       this.#memory = InstanceMemory.create(this.#cfg.config, (line) => this.#log.line(line));
       this.#signals = new InstanceSignals(this.#cfg.config, (line) => this.#log.line(line), () => this.#memory?.engines.metrics ?? null);
@@ -263,6 +272,7 @@ export class Master {
     this.#installSignals();
     if (s.touchReload.length) this.#touch.push(new TouchWatcher(s.touchReload, (p) => this.reload(false, `*** ${p} has been touched... grace them all !!! ***`)));
     if (s.touchChainReload.length) this.#touch.push(new TouchWatcher(s.touchChainReload, (p) => this.reload(true, `*** ${p} has been touched... chain reload !!! ***`)));
+    this.#logs.start();
     this.#lastTick = Date.now();
     this.#tick = setInterval(() => this.#onTick(), TICK_MS);
   }
@@ -282,6 +292,7 @@ export class Master {
       reloadOnRss: s.reloadOnRss,
       disableLogging: s.disableLogging,
       logto: s.logto,
+      requestLog: this.#logs.plan(FIRST_SOCKET_FD + this.sockets.length),
       workerReloadMercy: s.workerReloadMercy,
       memoryReport: s.memoryReport,
       runtimeMetrics: s.stats !== null,
@@ -303,7 +314,7 @@ export class Master {
   }
 
   #spawn(slot: WorkerSlot, why: "first" | "respawn" | "reload"): WorkerProcess {
-    const stdio: StdioOptions = ["ignore", "pipe", "pipe", "ipc", ...this.sockets.map((s) => s.fd)];
+    const stdio: StdioOptions = ["ignore", "pipe", "pipe", "ipc", ...this.sockets.map((s) => s.fd), this.#logs.requestFd];
     const env = {
       // libuv accepts connections in a loop until the backlog is empty; with this set it yields
       // after each one, so idle workers get their share of new (keep-alive) connections
@@ -514,6 +525,7 @@ export class Master {
     this.#log.line(why ?? (chain ? "chain reload starting..." : "...gracefully reloading workers..."));
     this.#cfg.control?.onEvent?.("reloading", chain ? "chain reload" : "graceful reload");
     this.#isReload = true;
+    this.#logs.onReload();
     this.#mules?.reload();
     if (chain) {
       this.#chainQueue = this.slots.filter((s) => !s.cheaped);
@@ -666,6 +678,7 @@ export class Master {
     if (first) {
       this.#cfg.control?.onEvent?.("stopping", graceful ? "graceful stop" : "immediate stop");
       for (const w of this.#touch) w.close();
+      this.#logs.close();
       this.#chainQueue = null;
     }
     for (const slot of this.slots) {
@@ -728,6 +741,7 @@ export class Master {
   // ------------------------------------------------------------------ periodic checks --------
 
   #onTick(): void {
+    this.#logs.tick();
     const now = Date.now();
     const late = now - this.#lastTick - TICK_MS;
     this.#lastTick = now;

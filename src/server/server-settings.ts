@@ -15,6 +15,7 @@ import { readRequestIoSettings, type RequestIoSettings } from "./request-io/requ
 import { type ListenAddress, parseListenAddress, type SocketProto } from "./listen-address.js";
 import { readRemoteAccess, type RemoteAccessSettings } from "./remote/remote-access-settings.js";
 import { readLimitSettings, type LimitSettings } from "./limits/limit-settings.js";
+import { readLogSettings, type LogSettings } from "./logging/log-settings.js";
 
 /** One socket to listen on. */
 export interface SocketSpec {
@@ -50,6 +51,8 @@ export interface ServerSettings {
   readonly statsHttp: boolean;
   readonly statsMinified: boolean;
   readonly pidfile: string | null;
+  /** Logging options (logging/log-settings.ts); `logto` above is its log file. */
+  readonly logging: LogSettings;
   readonly logto: string | null;
   readonly disableLogging: boolean;
   /** Listen backlog (`--listen`, default 100 as in uWSGI). */
@@ -135,7 +138,7 @@ export function readServerSettings(options: OptionSet, positional: readonly stri
   const resolveUnix = (s: SocketSpec): SocketSpec =>
     s.address.kind === "unix" && !s.address.path.startsWith("\0") ? { ...s, address: { kind: "unix", path: resolve(cwd, s.address.path) } } : s;
   const stats = stringOf(options, "stats");
-  const logto = stringOf(options, "logto");
+  const logging = readLogSettings(options, cwd);
   const pidfile = stringOf(options, "pidfile");
   return {
     sockets: sockets.map(resolveUnix),
@@ -150,7 +153,8 @@ export function readServerSettings(options: OptionSet, positional: readonly stri
     statsHttp: optionBool(options, "stats-http"),
     statsMinified: optionBool(options, "stats-minified"),
     pidfile: pidfile === null ? null : resolve(cwd, pidfile),
-    logto: logto === null ? null : resolve(cwd, logto),
+    logto: logging.logto,
+    logging,
     disableLogging: optionBool(options, "disable-logging"),
     listen: intOf(options, "listen", 100, 1),
     bufferSize: intOf(options, "buffer-size", 4096, 1),

@@ -17,7 +17,7 @@ import { WorkerLimits } from "./limits/worker-limits.js";
 import { RequestHarakiri } from "./harakiri/request-harakiri.js";
 import { isMasterMessage, type WorkerMessage } from "./ipc-messages.js";
 import { loadApp, type LoadedApp } from "./app-loader.js";
-import { LineBatcher } from "./line-batcher.js";
+import { workerRequestLog } from "./logging/worker-request-log.js";
 import { createRequestRunner, type RunnerConfig } from "./request-runner.js";
 import { createUpgradeListener } from "./request-io/http-upgrade.js";
 import { installRequestIoSettings } from "./request-io/request-io-settings.js";
@@ -58,7 +58,7 @@ const send = (msg: WorkerMessage, then?: () => void): void => {
   process.send!(msg, undefined, {}, () => then?.());
 };
 
-const requestLog = new LineBatcher((text) => process.stdout.write(text));
+const requestLog = workerRequestLog(plan.requestLog, plan.memoryReport);
 const drain = new ConnectionDrain();
 const limits = new WorkerLimits(plan.limits, drain, identity.id, (line) => process.stderr.write(`${line}\n`));
 const servers: NetServer[] = [];
@@ -129,6 +129,7 @@ function memoryOf(): { rss: number; vsz: number } {
 process.on("message", (msg: unknown) => {
   if (!isMasterMessage(msg)) return;
   if (msg.t === "stop") shutdown();
+  else if (msg.t === "log-reopen") requestLog.reopen();
   else if (msg.t === "table") {
     updateLegionReadings(msg.legions);
     state.rows = msg.rows;

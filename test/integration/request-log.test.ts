@@ -68,8 +68,8 @@ test("no request line lost, split or interleaved: 4 workers under load through a
   const log = join(dir.path, "app.log");
   const server = await startServer(["--http-socket", "127.0.0.1:0", "--master", "--processes", "4", "--logto", log, fixtureApp("node-listener-app")], { logFile: log });
   try {
-    const N = 600;
-    await load(server.port, 0, N, 16, { at: 200, run: () => process.kill(server.pid, "SIGHUP") });
+    const N = 400;
+    await load(server.port, 0, N, 16, { at: 120, run: () => process.kill(server.pid, "SIGHUP") });
     await server.waitForLog(/graceful reload complete/, 60000);
     const seen = await eventually(() => {
       const s = requestLines([log]);
@@ -111,7 +111,7 @@ test("--log-maxsize rotates under load and loses no line (FILE.<unix time> backu
   const log = join(dir.path, "app.log");
   const server = await startServer(["--http-socket", "127.0.0.1:0", "--master", "--processes", "4", "--logto", log, "--log-maxsize", "8192", fixtureApp("node-listener-app")], { logFile: log });
   try {
-    const N = 500;
+    const N = 300;
     await load(server.port, 0, N, 16);
     const seen = await eventually(() => {
       const s = requestLines(logFiles(dir.path, "app.log"));

@@ -1,12 +1,14 @@
 // The package as users get it: `npm pack` from a fresh clone (prepack builds dist/ and the
 // prebuilt addons), installed into a new project on a PATH without any compiler, make or
-// python; then the stub tests and the hello app under the server run from that install.
+// python; then the stub tests and the hello app under the server run from that install, and
+// CommonJS and TypeScript (module commonjs and nodenext) consumers compile and run against it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
-import { packAndInstall, type PackedInstall } from "../support/packed-install.js";
+import { REPO, packAndInstall, type PackedInstall } from "../support/packed-install.js";
 import { httpRequest, startServer } from "./server-harness.js";
 
 let pkg: PackedInstall;
@@ -90,4 +92,66 @@ test("the hello app runs under the installed server (shared memory through the p
   } finally {
     await server.stop();
   }
+});
+
+test("require(\"uwsgi-node\") and require(\"uwsgi-node/testing\") work from a CommonJS project (require(esm), Node >= 20.19)", () => {
+  const dir = join(pkg.project, "cjs");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "cjs-consumer", private: true, type: "commonjs" }));
+  writeFileSync(
+    join(dir, "main.js"),
+    `const { uwsgi, isUwsgiError, UwsgiError } = require("uwsgi-node");
+const { configure } = require("uwsgi-node/testing");
+configure(["--cache2", "name=default,items=10"]);
+uwsgi.cache_update("k", "from-cjs");
+let coded = false;
+try { uwsgi.lock(7); } catch (err) { coded = isUwsgiError(err) && err instanceof UwsgiError; }
+console.log(JSON.stringify({ stub: uwsgi.is_stub, value: String(uwsgi.cache_get("k")), coded }));
+`,
+  );
+  const r = spawnSync(process.execPath, ["main.js"], { cwd: dir, env: pkg.bareEnv, encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), { stub: true, value: "from-cjs", coded: true });
+});
+
+/** Compiles `dir` with the repository's TypeScript, then runs `entry` with node. */
+function compileAndRun(dir: string, compilerOptions: Record<string, unknown>, files: Record<string, string>, entry: string): string {
+  mkdirSync(dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  writeFileSync(
+    join(dir, "tsconfig.json"),
+    JSON.stringify({ compilerOptions: { strict: true, target: "ES2022", outDir: "out", typeRoots: [join(REPO, "node_modules/@types")], types: ["node"], ...compilerOptions }, include: ["*.ts", "*.cts", "*.mts"] }),
+  );
+  const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+  const built = spawnSync(process.execPath, [tsc, "-p", dir], { cwd: dir, encoding: "utf8" });
+  assert.equal(built.status, 0, `tsc ${JSON.stringify(compilerOptions)}:\n${built.stdout}${built.stderr}`);
+  const ran = spawnSync(process.execPath, [join(dir, "out", entry)], { cwd: dir, env: pkg.bareEnv, encoding: "utf8" });
+  assert.equal(ran.status, 0, ran.stderr);
+  return ran.stdout.trim();
+}
+
+const TS_CONSUMER = `import { uwsgi, isUwsgiError } from "uwsgi-node";
+import { configure } from "uwsgi-node/testing";
+configure(["--cache2", "name=default,items=10"]);
+uwsgi.cache_update("k", "typed");
+const value: Buffer | null = uwsgi.cache_get("k");
+const remote: Promise<Buffer | null> = uwsgi.cache_get("k", "default@127.0.0.1:1");
+remote.catch((err: unknown) => console.log(isUwsgiError(err, "UWSGI_ERR_REMOTE_UNREACHABLE") ? value?.toString() : "wrong"));
+`;
+
+test("TypeScript with module commonjs compiles against the package and the output runs", () => {
+  const dir = join(pkg.project, "ts-commonjs");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "ts-cjs", private: true, type: "commonjs" }));
+  assert.equal(compileAndRun(dir, { module: "commonjs", moduleResolution: "node10" }, { "index.ts": TS_CONSUMER }, "index.js"), "typed");
+});
+
+test("TypeScript with module nodenext compiles a CommonJS and an ES module against the package and both run", () => {
+  const dir = join(pkg.project, "ts-nodenext");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "ts-nodenext", private: true, type: "commonjs" }));
+  assert.equal(compileAndRun(dir, { module: "nodenext", moduleResolution: "nodenext" }, { "index.cts": TS_CONSUMER, "esm.mts": TS_CONSUMER }, "index.cjs"), "typed");
+  const esm = spawnSync(process.execPath, [join(dir, "out", "esm.mjs")], { cwd: dir, env: pkg.bareEnv, encoding: "utf8" });
+  assert.equal(esm.status, 0, esm.stderr);
+  assert.equal(esm.stdout.trim(), "typed");
 });

@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-import diagnostics_channel from "node:diagnostics_channel";
+import { channel, type Channel } from "node:diagnostics_channel";
 import type { IncomingMessage, ServerResponse } from "node:http";
 
 /** Published when a worker starts serving a request, before the app sees it. */
@@ -45,8 +45,8 @@ export const REQUEST_CHANNEL_NAMES = {
 } as const;
 
 /** The channels (one object each per process). */
-export const requestChannels = {
-  start: diagnostics_channel.channel(REQUEST_CHANNEL_NAMES.start),
-  end: diagnostics_channel.channel(REQUEST_CHANNEL_NAMES.end),
-  error: diagnostics_channel.channel(REQUEST_CHANNEL_NAMES.error),
+export const requestChannels: { readonly start: Channel; readonly end: Channel; readonly error: Channel } = {
+  start: channel(REQUEST_CHANNEL_NAMES.start),
+  end: channel(REQUEST_CHANNEL_NAMES.end),
+  error: channel(REQUEST_CHANNEL_NAMES.error),
 };

@@ -322,7 +322,7 @@ export interface UwsgiModule {
    * ```
    */
   register_signal(number: number, target: string, func: SignalHandler): void;
-  /** Raises signal `num` (routed by the master), or sends it to a remote node `host:port`. */
+  /** Raises signal `num` (the server's master routes it by the instance's table; the stub delivers it in-process), or sends it to a remote node `host:port`. */
   signal(num: number, remote?: string): Promise<void>;
   /** Whether a handler is registered for `num` in this process. */
   signal_registered(num: number): boolean;

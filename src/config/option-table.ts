@@ -203,11 +203,11 @@ export const OPTIONS: readonly OptionDef[] = [
   // --- signals ---------------------------------------------------------------------------------
   { name: "timer", aliases: ["signal-timer"], arg: "required", multi: true, impliesMaster: true, category: SIGNALS, valueName: "SIG SECONDS", help: "raise signal SIG every SECONDS", validate: signalAndSeconds },
   { name: "rbtimer", aliases: ["signal-rbtimer"], arg: "required", multi: true, impliesMaster: true, category: SIGNALS, valueName: "SIG SECONDS", help: "raise signal SIG every SECONDS (1-second resolution timer)", validate: signalAndSeconds },
-  { name: "cron", arg: "required", multi: true, impliesMaster: true, category: SIGNALS, valueName: "\"MIN HOUR DAY MON WDAY CMD\"", help: "run a shell command from the master at matching times (-1 any, -N every N)" },
-  { name: "cron2", arg: "required", multi: true, impliesMaster: true, category: SIGNALS, valueName: "KEYVAL CMD", help: "cron with key=value fields: minute=,hour=,day=,month=,week=,unique=,harakiri= then the command" },
-  { name: "unique-cron", arg: "required", multi: true, impliesMaster: true, category: SIGNALS, valueName: "\"MIN HOUR DAY MON WDAY CMD\"", help: "like --cron but skipped while the previous run is still alive" },
+  { name: "cron", arg: "required", multi: true, impliesMaster: true, category: SIGNALS, valueName: "\"MIN HOUR DAY MON WDAY CMD\"", help: "run a shell command from the master at matching times (-1 any, -N every N); not run yet: warned at start" },
+  { name: "cron2", arg: "required", multi: true, impliesMaster: true, category: SIGNALS, valueName: "KEYVAL CMD", help: "cron with key=value fields: minute=,hour=,day=,month=,week=,unique=,harakiri= then the command; not run yet: warned at start" },
+  { name: "unique-cron", arg: "required", multi: true, impliesMaster: true, category: SIGNALS, valueName: "\"MIN HOUR DAY MON WDAY CMD\"", help: "like --cron but skipped while the previous run is still alive; not run yet: warned at start" },
   { name: "cron-harakiri", arg: "required", category: SIGNALS, valueName: "SECONDS", help: "kill cron commands running longer than this", validate: int },
-  { name: "touch-signal", arg: "required", multi: true, impliesMaster: true, category: SIGNALS, valueName: "FILE SIG", help: "raise signal SIG when FILE's modification time changes", validate: pathAndSignal },
+  { name: "touch-signal", arg: "required", multi: true, impliesMaster: true, category: SIGNALS, valueName: "FILE SIG", help: "raise signal SIG when FILE's modification time changes; not watched yet: warned at start", validate: pathAndSignal },
   { name: "fs-signal", arg: "required", multi: true, impliesMaster: true, category: SIGNALS, valueName: "PATH SIG", help: "raise signal SIG when PATH (file or directory) changes", validate: pathAndSignal },
   { name: "signal-bufsize", arg: "required", category: SIGNALS, valueName: "BYTES", help: "buffer size of the signal queues", validate: int },
 

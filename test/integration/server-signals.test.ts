@@ -11,6 +11,7 @@ import { eventually, fixtureApp, httpRequest, startServer, type TestServer } fro
 
 interface Counts {
   s17: number;
+  s20: number;
   s18: Record<string, number>;
   signals: number[];
 }
@@ -24,7 +25,7 @@ async function counts(port: number): Promise<Counts> {
 describe("server: signals routed by the master", { timeout: 90_000 }, () => {
   let server: TestServer;
   before(async () => {
-    server = await startServer(["--http", "127.0.0.1:0", "--processes", "4", "--cache2", "name=default,items=100", fixtureApp("signal-app")]);
+    server = await startServer(["--http", "127.0.0.1:0", "--processes", "4", "--cache2", "name=default,items=100", "--timer", "20 1", fixtureApp("signal-app")]);
   });
   after(async () => {
     await server?.stop();
@@ -41,6 +42,9 @@ describe("server: signals routed by the master", { timeout: 90_000 }, () => {
       const delta = later.s18[w]! - first.s18[w]!;
       assert.ok(delta >= 3 && delta <= 8, `worker ${w} ran the 'workers' handler ${delta} times while 'worker' ran ${later.s17 - first.s17}`);
     }
+    // --timer "20 1" (run by the master) raises 20 once per tick too
+    const s20 = later.s20 - first.s20;
+    assert.ok(s20 >= 3 && s20 <= 8, `--timer ran the handler of signal 20 ${s20} times while add_timer ran 17 ${later.s17 - first.s17} times`);
     // the per-worker signals counters of workers() count handled signals
     await eventually(() => counts(server.port).then((c) => (c.signals.every((n) => n > 0) ? c : null)), 10_000, "signals counted per worker");
   });

@@ -7,7 +7,9 @@
  * @module
  */
 import type { InstanceConfig } from "../../config/instance-config.js";
-import { optionInt } from "../../config/option-values.js";
+import { optionInt, optionStrings } from "../../config/option-values.js";
+import { parseTimerOption } from "../../engines/signals/timer-options.js";
+import { resolve } from "node:path";
 import type { MetricsEngine } from "../../engines/metrics/metrics-engine.js";
 import { MasterSignals, type SignalChild } from "./master-signals.js";
 import type { SignalChildKind, SignalEndpointSource } from "./signal-endpoints.js";
@@ -29,6 +31,28 @@ export class InstanceSignals {
     this.router = new SignalRouter(() => config.farms, log, limit);
     this.signals = new MasterSignals(this.router, log);
     this.router.declare("mule", config.mules.length);
+    this.#configured(config, log);
+  }
+
+  /** `--timer`, `--rbtimer`, `--fs-signal`: run by the master; options not handled yet are warned about. */
+  #configured(config: InstanceConfig, log: (line: string) => void): void {
+    for (const option of ["timer", "rbtimer"] as const) {
+      for (const value of optionStrings(config.options, option)) {
+        const { signum, seconds } = parseTimerOption(option, value);
+        this.signals.addConfigured(option === "timer" ? { kind: "timer", num: signum, seconds } : { kind: "rb-timer", num: signum, seconds, repeat: 0 });
+      }
+    }
+    for (const value of optionStrings(config.options, "fs-signal")) {
+      const m = /^\s*(\S+)\s+([0-9]+)\s*$/.exec(value)!;
+      try {
+        this.signals.addConfigured({ kind: "file-monitor", num: Number(m[2]), path: resolve(m[1]!) });
+      } catch (err) {
+        log(`--fs-signal ${value}: ${(err as Error).message}`);
+      }
+    }
+    for (const option of ["cron", "cron2", "unique-cron", "touch-signal"]) {
+      if (config.options.has(option)) log(`!!! --${option} has no effect in uwsgi-node yet (command crons and touch signals are not run) !!!`);
+    }
   }
 
   /** Offers the children of `kind`, `count` of them (ids 1..count). */

@@ -5,6 +5,7 @@
  * @module
  */
 import { logDate } from "./log-date.js";
+import { escapeLogField } from "./logging/log-escape.js";
 
 /** What one line reports. */
 export interface RequestLogEntry {
@@ -29,11 +30,11 @@ export interface RequestLogEntry {
   headersBytes: number;
 }
 
-/** Formats one request log line (without the newline). */
+/** Formats one request log line (without the newline); client-controlled fields are escaped. */
 export function formatRequestLog(e: RequestLogEntry): string {
   return (
-    `[pid: ${e.pid}|app: 0|req: ${e.workerRequests}/${e.totalRequests}] ${e.remoteAddr} (${e.remoteUser}) ` +
-    `{${e.varsCount} vars in ${e.varsBytes} bytes} [${logDate(e.startMs)}] ${e.method} ${e.uri} => ` +
+    `[pid: ${e.pid}|app: 0|req: ${e.workerRequests}/${e.totalRequests}] ${escapeLogField(e.remoteAddr)} (${escapeLogField(e.remoteUser)}) ` +
+    `{${e.varsCount} vars in ${e.varsBytes} bytes} [${logDate(e.startMs)}] ${escapeLogField(e.method)} ${escapeLogField(e.uri)} => ` +
     `generated ${e.bodyBytes} bytes in ${e.durationMs} msecs (${e.protocol} ${e.status}) ` +
     `${e.headersCount} headers in ${e.headersBytes} bytes (1 switches on core 0)`
   );

@@ -46,6 +46,7 @@
 import { Buffer } from "node:buffer";
 import { UwsgiError } from "../../errors.js";
 import type { Clock } from "../../core/clock.js";
+import { RateLimitedLog } from "../../core/rate-limited-log.js";
 import { unixSeconds } from "../../core/clock.js";
 import type { BytesLike } from "../../core/bytes.js";
 import { BlockBitmap } from "./block-bitmap.js";
@@ -133,6 +134,7 @@ export class CacheEngine {
    * Called while the cache's locks are held: it must not call back into this cache.
    */
   onLog: ((line: string) => void) | null = null;
+  #fullLog: RateLimitedLog | null = null;
   /**
    * What this process's lock-free reads did (see "Lock-free reads" in the module docs): attempts
    * redone because a writer was at work (`retries`) and reads that took the shard mutex after
@@ -931,7 +933,9 @@ export class CacheEngine {
     const o = this.options;
     const meta = this.#meta;
     if (!o.ignoreFull && this.onLog) {
-      this.onLog(o.purgeLru ? `LRU item will be purged from cache "${o.name}"` : `*** DANGER cache "${o.name}" is FULL !!! ***`);
+      // every failed set says it (uWSGI too): rate-limited, with a count, so a full cache cannot flood the log
+      this.#fullLog ??= new RateLimitedLog((line) => this.onLog?.(line));
+      this.#fullLog.line("full", o.purgeLru ? `LRU item will be purged from cache "${o.name}"` : `*** DANGER cache "${o.name}" is FULL !!! ***`);
     }
     meta.f64[META_F64.full]! += 1;
     let clear = o.clearOnFull;

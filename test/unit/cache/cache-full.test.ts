@@ -115,3 +115,16 @@ test("purge_lru together with clear_on_full clears everything, as uWSGI does", (
   assert.equal(cache.set(B("d"), B("d")), true);
   assert.deepEqual(keyNames(cache), ["d"]);
 });
+
+test("regression: 'cache is FULL' was logged on every failed set (65 MB in 12 s); now a burst, then one count", (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout", "Date"], now: 1_000_000 });
+  const { cache } = cacheOf("name=flood,items=2,blocksize=16");
+  const lines: string[] = [];
+  cache.onLog = (line) => lines.push(line);
+  cache.set(B("a"), B("a"));
+  for (let i = 0; i < 1203; i++) assert.equal(cache.set(B(`x${i}`), B("x")), false);
+  assert.equal(cache.stats().full, 1203, "every refusal is still counted");
+  assert.equal(lines.length, 3);
+  t.mock.timers.tick(5000);
+  assert.deepEqual(lines.slice(3), ['*** DANGER cache "flood" is FULL !!! *** ... repeated 1200 times in 5 s']);
+});

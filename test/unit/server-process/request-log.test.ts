@@ -35,3 +35,17 @@ describe("request log line", () => {
     assert.equal(logDate(new Date(2026, 1, 1, 0, 0, 0).getTime()), "Sun Feb  1 00:00:00 2026");
   });
 });
+
+describe("request log: client-controlled fields cannot forge lines", () => {
+  it("regression: raw REMOTE_ADDR / REQUEST_URI forged log lines; control bytes and backslashes are now \\xHH", () => {
+    const line = formatRequestLog({
+      pid: 1, workerRequests: 1, totalRequests: 1, remoteAddr: "10.0.0.1\n[pid: 9|app: 0|req: 1/1] 6.6.6.6", remoteUser: "u\x1b[2J",
+      varsCount: 1, varsBytes: 1, startMs: 0, method: "GET", uri: "/a\r\n[FORGED] GET /admin\\x", bodyBytes: 0, durationMs: 0,
+      protocol: "HTTP/1.1", status: 200, headersCount: 0, headersBytes: 0,
+    });
+    assert.equal(line.includes("\n") || line.includes("\r") || line.includes("\x1b"), false);
+    assert.match(line, /10\.0\.0\.1\\x0a\[pid: 9/);
+    assert.match(line, /\(u\\x1b\[2J\)/);
+    assert.match(line, /GET \/a\\x0d\\x0a\[FORGED\] GET \/admin\\x5cx => /);
+  });
+});

@@ -6,7 +6,7 @@
 // table with ratios to node:cluster.
 //
 //   npm run build && node bench/http-hello.bench.mjs [--duration 5] [--warmup 1] [--connections 64]
-//                                               [--workers 2] [--only node-cluster,uwsgi-node,uwsgi-node-module,uwsgi-node-protocol,uwsgi]
+//                                               [--workers 2] [--only node-cluster,uwsgi-node,uwsgi-node-module,uwsgi-node-logging,uwsgi-node-protocol,uwsgi]
 //                                               [--modes http-keepalive,http-close,nginx]
 //                                               [--rounds 3] [--out FILE (default bench/results/http-hello.md)]
 //
@@ -148,7 +148,7 @@ async function waitReady(port, proto, proc, what) {
 // --- servers -------------------------------------------------------------------------------------
 
 /** uwsgi-node's CLI serving `app` (a file of bench/). */
-function uwsgiNodeBackend(id, label, app) {
+function uwsgiNodeBackend(id, label, app, extra = ["--disable-logging"]) {
   return {
     id,
     label,
@@ -162,7 +162,7 @@ function uwsgiNodeBackend(id, label, app) {
         WORKERS,
         "--module",
         join(here, app),
-        "--disable-logging",
+        ...extra,
         "--listen",
         "1024",
       ]),
@@ -180,6 +180,8 @@ const BACKENDS = [
   },
   uwsgiNodeBackend("uwsgi-node", "uwsgi-node", "http-hello-app.mjs"),
   uwsgiNodeBackend("uwsgi-node-module", "uwsgi-node, app loads the uwsgi module", "http-hello-module-app.mjs"),
+  // uWSGI's default request line on, appended by the workers to a log file
+  uwsgiNodeBackend("uwsgi-node-logging", "uwsgi-node, request logging on (--logto FILE)", "http-hello-app.mjs", ["--logto", join(work, "requests.log")]),
   {
     id: "uwsgi-node-protocol",
     label: "uwsgi-node protocol layer alone on node:cluster",

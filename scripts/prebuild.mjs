@@ -22,9 +22,11 @@ const requireAll = process.argv.includes("--require-all");
 const require = createRequire(import.meta.url);
 
 const nodePrefix = dirname(dirname(process.execPath));
-const nodedir = process.env.npm_config_nodedir ?? nodePrefix;
-if (!existsSync(join(nodedir, "include", "node", "node_api.h"))) {
-  console.error(`prebuild: Node's headers are not under ${nodedir}/include/node (set npm_config_nodedir)`);
+// Node-API headers of any Node >= 20 serve (the addon asks for NAPI_VERSION 8): the running
+// Node's own, else the system Node's (a Node from the `node` npm package ships no headers).
+const nodedir = [process.env.npm_config_nodedir, nodePrefix, "/usr", "/usr/local"].find((d) => d && existsSync(join(d, "include", "node", "node_api.h")));
+if (!nodedir) {
+  console.error(`prebuild: no Node headers (include/node/node_api.h) under ${nodePrefix}, /usr or /usr/local (set npm_config_nodedir)`);
   process.exit(1);
 }
 const gypScript = [

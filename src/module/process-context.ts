@@ -103,6 +103,8 @@ export interface ProcessContext {
   readonly spooler: Omit<SpoolerDeps, "role">;
   /** Whether this process may register RPC functions. */
   rpcMayRegister(): boolean;
+  /** Whether `register_signal` works in a mule (the server: yes, its mules import the app; the stub: no, as uWSGI). */
+  signalMulesMayRegister?(): boolean;
   /** Calls to RPC functions of other processes of the instance (null: none, as in the stub). */
   rpcRouting(): RpcRouting | null;
   /** What this instance knows of its legions (`i_am_the_lord` & co.). */

@@ -245,9 +245,16 @@ export class Master {
           entry: fileURLToPath(new URL("./mules/mule-main.js", import.meta.url)),
           execArgv: WORKER_EXEC_ARGV,
           env: (id) => ({ ...process.env, ...this.#childEnv("mule", id) }),
-          onExit: (pid) => this.#memory?.engines.releaseLocksOf(pid),
+          onExit: (pid) => {
+            this.#signals?.forget(pid);
+            this.#memory?.engines.releaseLocksOf(pid);
+          },
+          onMessage: (child, msg) => this.#signals?.onMessage(child, msg),
+          onReady: () => this.#signals?.flush(),
           greeting: () => this.#legionsMessage(),
         });
+        const supervisor = this.#mules.supervisor;
+        this.#signals.attach("mule", mulePlan.mules.length, () => supervisor.signalEndpoints());
       }
       const fifos = this.#cfg.control?.masterFifo ?? [];
       if (fifos.length) this.#fifo = new MasterFifo(fifos, fifoCommands(this), (line) => this.#log.line(line));

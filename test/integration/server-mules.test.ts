@@ -110,6 +110,16 @@ describe("server: mules and farms", { timeout: TIMEOUT_MS }, () => {
     await server.waitForLog(/PROGRAMMED start mule=4/, 15000, from);
   });
 
+  it("a signal targeted at mule3, raised in a worker, runs in mule 3 once", async () => {
+    const from = server.log().length;
+    assert.deepEqual(await get(server, "/signal"), { raised: true });
+    await server.waitForLog(/MULESIGNAL 21 mule=3 pid=\d+/, 10000, from);
+    // a barrier through the same mule: a second run would have shown by then
+    await get(server, "/send?t=3&m=after-signal");
+    await eventually(() => handled(server, from).some((h) => h.msg === "after-signal"), 10000, "the barrier");
+    assert.equal([...server.log().slice(from).matchAll(/MULESIGNAL 21/g)].length, 1);
+  });
+
   it("receiving outside a mule is a coded error", async () => {
     assert.deepEqual(await get(server, "/get"), { error: "UWSGI_ERR_NOT_IN_MULE" });
   });

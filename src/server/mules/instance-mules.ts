@@ -6,13 +6,12 @@
 import type { InstanceConfig } from "../../config/instance-config.js";
 import { optionInt } from "../../config/option-values.js";
 import { UwsgiError } from "../../errors.js";
-import type { LogSink } from "../log-sink.js";
 import type { BusServer } from "../process-bus/bus-server.js";
 import { Channel } from "../process-bus/bus-frames.js";
 import { MuleBroker } from "./mule-broker.js";
 import { DEFAULT_MULE_MSG_SIZE, MAX_MULE_MSG_SIZE } from "./mule-limits.js";
 import { type MulePlan, mulePlanEnv } from "./mule-plan.js";
-import { MuleSupervisor } from "./mule-supervisor.js";
+import { MuleSupervisor, type MuleSupervisorConfig } from "./mule-supervisor.js";
 
 /**
  * The mule plan of an instance, or null without mules.
@@ -36,7 +35,7 @@ export class InstanceMules {
   constructor(
     readonly plan: MulePlan,
     bus: BusServer,
-    opts: { log: LogSink; entry: string; execArgv: readonly string[]; env: (id: number) => NodeJS.ProcessEnv; onExit: (pid: number) => void; greeting?: () => object | null },
+    opts: Omit<MuleSupervisorConfig, "plan" | "broker">,
   ) {
     this.broker = new MuleBroker(plan.mules, plan.farms, (line) => opts.log.line(line));
     bus.handle(Channel.MULES, this.broker);

@@ -19,6 +19,8 @@ import { pathToFileURL } from "node:url";
 import type { UwsgiModule } from "../../api.js";
 import { readChildIdentity } from "../child-environment.js";
 import { serverModule } from "../runtime/server-module.js";
+import { receiveSignals } from "../runtime/child-signals.js";
+import { MULE_READY } from "./mule-supervisor.js";
 import { readMulePlan } from "./mule-plan.js";
 import { serverMuleClient } from "./server-mules.js";
 import { listenForLegionReadings } from "../legion/legion-readings.js";
@@ -105,11 +107,17 @@ async function messageLoop(uwsgi: UwsgiModule): Promise<never> {
 }
 
 async function main(): Promise<void> {
-  const { uwsgi } = serverModule();
-  serverMuleClient()!.onMasterLost = () => process.exit(0);
+  const { uwsgi, runtime } = serverModule();
+  const client = serverMuleClient()!;
+  client.onMasterLost = () => process.exit(0);
+  // signals the master routes to this mule run from its event loop, between and during messages;
+  // --mule-harakiri is armed while one runs
+  receiveSignals(runtime.delivery, plan!.harakiri > 0 ? { started: () => client.setBusy(true), finished: () => client.setBusy(false) } : null);
   const app = identity!.plan?.app;
   if (app) await import(pathToFileURL(app.path).href);
   if (typeof uwsgi.post_fork_hook === "function") await uwsgi.post_fork_hook();
+  // the handlers the app registers at import exist now: the master may send signals
+  process.send?.({ t: MULE_READY });
   if (config?.program) {
     await runProgram(config.program);
     process.exit(0);

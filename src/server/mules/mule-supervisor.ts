@@ -24,6 +24,8 @@ interface MuleProcess {
   readonly child: ChildProcess;
   readonly pid: number;
   readonly spawnedAt: number;
+  /** Said it is ready (app imported, signal receiver installed). */
+  ready: boolean;
   exited: boolean;
   stopping: boolean;
   killTimer: NodeJS.Timeout | null;
@@ -54,7 +56,25 @@ export interface MuleSupervisorConfig {
   readonly onExit: (pid: number) => void;
   /** What the master sends a mule right after spawning it (state its children read, e.g. legions). */
   readonly greeting?: () => object | null;
+  /** Receives what a mule sends over its IPC channel (signal registrations, raises ...). */
+  readonly onMessage?: (child: { kind: "mule"; id: number; pid: number }, msg: unknown) => void;
+  /** Called when a mule becomes ready (the master sends it the signals waiting for it). */
+  readonly onReady?: () => void;
 }
+
+/** A running mule as a signal router sees it. */
+export interface MuleEndpoint {
+  readonly kind: "mule";
+  readonly id: number;
+  readonly pid: number;
+  readonly ready: boolean;
+  readonly busy: boolean;
+  readonly active: boolean;
+  send(num: number): boolean;
+}
+
+/** What a mule sends once it can take signals. */
+export const MULE_READY = "mule-ready";
 
 /** The mules of one instance. */
 export class MuleSupervisor {
@@ -80,6 +100,28 @@ export class MuleSupervisor {
       const c = slot.current?.child;
       if (c && c.connected) c.send(msg, () => undefined);
     }
+  /** The live mules, for the master's signal router. */
+  signalEndpoints(): MuleEndpoint[] {
+    const out: MuleEndpoint[] = [];
+    for (const slot of this.#slots) {
+      const proc = slot.current;
+      if (!proc || proc.exited) continue;
+      const broker = this.#cfg.broker;
+      out.push({
+        kind: "mule",
+        id: slot.id,
+        pid: proc.pid,
+        ready: proc.ready && !proc.stopping && proc.child.connected,
+        busy: broker.busySince(slot.id) > 0,
+        active: true,
+        send(num: number): boolean {
+          if (!proc.child.connected) return false;
+          proc.child.send({ t: "sig-deliver", num }, () => undefined);
+          return true;
+        },
+      });
+    }
+    return out;
   }
 
   /** Spawns every mule. */
@@ -98,12 +140,20 @@ export class MuleSupervisor {
       env: this.#cfg.env(slot.id),
       execArgv: [...this.#cfg.execArgv],
     });
-    const proc: MuleProcess = { child, pid: child.pid ?? 0, spawnedAt: Date.now(), exited: false, stopping: false, killTimer: null };
+    const proc: MuleProcess = { child, pid: child.pid ?? 0, spawnedAt: Date.now(), ready: false, exited: false, stopping: false, killTimer: null };
     slot.spawns++;
     this.#collect(child.stdout);
     this.#collect(child.stderr);
     child.on("error", (err) => this.#cfg.log.line(`mule ${slot.id}: ${err.message}`));
     child.on("exit", () => this.#onExit(slot, proc));
+    child.on("message", (msg: unknown) => {
+      if (typeof msg === "object" && msg !== null && (msg as { t?: unknown }).t === MULE_READY) {
+        proc.ready = true;
+        this.#cfg.onReady?.();
+        return;
+      }
+      this.#cfg.onMessage?.({ kind: "mule", id: slot.id, pid: proc.pid }, msg);
+    });
     this.#cfg.log.line(`spawned uWSGI mule ${slot.id} (pid: ${proc.pid})`);
     const greeting = this.#cfg.greeting?.();
     if (greeting) child.send(greeting, () => undefined);

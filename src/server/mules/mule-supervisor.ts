@@ -100,6 +100,8 @@ export class MuleSupervisor {
       const c = slot.current?.child;
       if (c && c.connected) c.send(msg, () => undefined);
     }
+  }
+
   /** The live mules, for the master's signal router. */
   signalEndpoints(): MuleEndpoint[] {
     const out: MuleEndpoint[] = [];

@@ -48,6 +48,7 @@ import { RpcRouter } from "./rpc/rpc-router.js";
 import { InstanceMules, mulePlanOf } from "./mules/instance-mules.js";
 import { InstanceLegions } from "./legion/instance-legions.js";
 import type { LegionsMessage } from "./legion/legion-readings.js";
+import { CommandCrons } from "./cron/command-crons.js";
 
 /** Exit code when no worker could load the app at startup (uWSGI's UWSGI_FAILED_APP_CODE). */
 export const FAILED_APP_EXIT_CODE = 22;
@@ -119,6 +120,8 @@ export class Master {
   #mules: InstanceMules | null = null;
   /** `--alarm`s, raised from log lines, `uwsgi.alarm` and legion hooks. */
   readonly #alarms: AlarmTable | null;
+  /** `--cron`, `--cron2`, `--unique-cron`, `--legion-cron`: shell commands the master runs. */
+  #crons: CommandCrons | null = null;
   /** `--legion`s this instance belongs to. */
   #legions: InstanceLegions | null = null;
   #legionsPush: NodeJS.Immediate | null = null;
@@ -178,7 +181,8 @@ export class Master {
     this.#legions = InstanceLegions.fromOptions(this.#cfg.config.options, {
       log: (line) => this.#log.line(line),
       raiseSignal: (num) => {
-        throw new UwsgiError("UWSGI_ERR_SIGNAL_INVALID", String(num), "the master cannot route signals from legion hooks yet");
+        if (!this.#signals) throw new UwsgiError("UWSGI_ERR_SIGNAL_INVALID", String(num), "the instance is not running yet");
+        this.#signals.signals.raise(num);
       },
       raiseAlarm: (name, message) => this.#alarms?.raise(name, message) ?? false,
       changed: () => {
@@ -190,6 +194,9 @@ export class Master {
         });
       },
     });
+    const legions = this.#legions;
+    const crons = new CommandCrons(this.#cfg.config.options, { log: (line) => this.#log.line(line), isLord: (n) => legions.isLord(n), hasLegion: (n) => legions.has(n) });
+    this.#crons = crons.empty ? null : crons;
     try {
       for (const [i, spec] of s.sockets.entries()) {
         const address = spec.address.kind === "tcp" ? { ...spec.address, host: await resolveListenHost(spec.option, spec.address.host) } : spec.address;
@@ -276,6 +283,7 @@ export class Master {
       else slot.cheaped = true;
     }
     this.#mules?.start();
+    this.#crons?.start();
     this.#installSignals();
     if (s.touchReload.length) this.#touch.push(new TouchWatcher(s.touchReload, (p) => this.reload(false, `*** ${p} has been touched... grace them all !!! ***`)));
     if (s.touchChainReload.length) this.#touch.push(new TouchWatcher(s.touchChainReload, (p) => this.reload(true, `*** ${p} has been touched... chain reload !!! ***`)));
@@ -723,6 +731,7 @@ export class Master {
     }
     this.#memory?.close();
     this.#signals?.stop();
+    this.#crons?.stop();
     if (this.#legionsPush) clearImmediate(this.#legionsPush);
     void Promise.all([this.#stats?.close(), this.#bus?.close(), this.#legions?.stop()]).finally(() => {
       this.#log.line("goodbye to uWSGI.");
@@ -838,6 +847,7 @@ export class Master {
         can_offload: 0,
       })),
       workers,
+      crons: this.#crons?.stats(),
       legions: this.#legions && !this.#legions.empty ? this.#legions.stats() : undefined,
     };
   }

@@ -8,7 +8,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createSocket } from "node:dgram";
+import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { eventually } from "../support/eventually.js";
 import { fixtureApp, httpRequest, readUntilClose, startServer, type TestServer } from "./server-harness.js";
@@ -56,8 +59,9 @@ async function legionOf(statsPort: number): Promise<StatsLegion> {
   return l;
 }
 
-function legionArgs(name: string, port: number, valor: number, peers: number[]): string[] {
+function legionArgs(name: string, port: number, valor: number, peers: number[], cronFile: string): string[] {
   return [
+    "--legion-cron", `lg -1 -1 -1 -1 -1 echo ${name} >> ${cronFile}`,
     "--legion", `lg 127.0.0.1:${port} ${valor} aes-128-cbc:s3cret`,
     ...peers.flatMap((p) => ["--legion-node", `lg 127.0.0.1:${p}`]),
     "--legion-scroll", `lg scroll-${name}`,
@@ -74,19 +78,24 @@ test("legion: three uwsgi-node instances and a real uWSGI elect one Lord, and th
   const names = ["A", "B", "C", "D"];
   const peers = (i: number) => udp.filter((_, j) => j !== i);
   const ours: TestServer[] = [];
+  const dir = mkdtempSync(join(tmpdir(), "uwsgi-node-legion-"));
+  const cronFile = join(dir, "legion-cron.txt");
+  const cronRuns = () => (existsSync(cronFile) ? readFileSync(cronFile, "utf8").split("\n").filter(Boolean) : []);
   let real: ChildProcess | null = null;
   let realLog = "";
   try {
-    for (const i of [0, 1, 2]) {
-      ours.push(
-        await startServer(["--http", "127.0.0.1:0", "--processes", "1", "--stats", `127.0.0.1:${stats[i]}`, ...legionArgs(names[i]!, udp[i]!, valors[i]!, peers(i)), fixtureApp("legion-app")]),
+    // The highest valor starts first: a lone node is Lord until a better one joins, so starting
+    // B first keeps every other node from ever being Lord (and running its legion cron).
+    for (const i of [1, 2, 0]) {
+      ours[i] = (
+        await startServer(["--http", "127.0.0.1:0", "--processes", "1", "--stats", `127.0.0.1:${stats[i]}`, ...legionArgs(names[i]!, udp[i]!, valors[i]!, peers(i), cronFile), fixtureApp("legion-app")])
       );
     }
     real = spawn("uwsgi", [
       "--plugin", "python3", "--master", "--die-on-term", "--processes", "1",
       "--http-socket", `127.0.0.1:${uwsgiHttp}`, "--wsgi-file", PY_APP,
       "--stats", `127.0.0.1:${stats[3]}`,
-      ...legionArgs("D", udp[3]!, 25, peers(3)),
+      ...legionArgs("D", udp[3]!, 25, peers(3), cronFile),
     ], { stdio: ["ignore", "pipe", "pipe"] });
     real.stdout!.on("data", (c: Buffer) => (realLog += c.toString()));
     real.stderr!.on("data", (c: Buffer) => (realLog += c.toString()));
@@ -99,6 +108,12 @@ test("legion: three uwsgi-node instances and a real uWSGI elect one Lord, and th
       const agreed = ls.every((l) => l.lord_valor === 30 && l.lord_uuid === lordUuid && l.members.length === 3 && l.checksum === ls[0]!.checksum);
       return agreed && ls.filter((l) => l.i_am_the_lord > 0).length === 1 && ls[1]!.i_am_the_lord > 0;
     }, 30_000, `all four nodes to agree on B as Lord; uWSGI log:\n${realLog}`);
+
+    // --legion-cron runs on the Lord only
+    await eventually(() => cronRuns().includes("B"), 10_000, "the Lord's legion cron to run");
+    // a node that ran its legion cron was Lord at some point (a node starting alone may be, briefly)
+    const wasLord = (i: number) => /i am now the Lord of the Legion lg/.test(ours[i]!.log());
+    for (const i of [0, 2]) if (cronRuns().includes(names[i]!)) assert.ok(wasLord(i), `${names[i]} ran its legion cron without being Lord`);
 
     // What workers read: the real uWSGI's and ours agree on the Lord's scroll; own scroll first.
     // workers see the master's view one IPC message later
@@ -141,8 +156,12 @@ test("legion: three uwsgi-node instances and a real uWSGI elect one Lord, and th
     }, 5000, "A's worker to see three scrolls");
     assert.equal(a2.lordScroll, "scroll-D");
     assert.deepEqual([...a2.scrolls].sort(), ["scroll-A", "scroll-C", "scroll-D"]);
+    // the new Lord (real uWSGI) runs its legion cron; A and C never ran theirs
+    await eventually(() => cronRuns().includes("D"), 10_000, "the new Lord's legion cron to run");
+    for (const i of [0, 2]) if (cronRuns().includes(names[i]!)) assert.ok(wasLord(i), `${names[i]} ran its legion cron without being Lord`);
   } finally {
-    for (const s of ours) await s.stop("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+    for (const s of ours) if (s) await s.stop("SIGKILL");
     if (real && real.exitCode === null) {
       const exited = new Promise((r) => real!.once("exit", r));
       real.kill("SIGKILL");
@@ -156,7 +175,7 @@ test("legion: a lone node elects itself, runs its lord hooks (log:, cmd:, alarm:
   const server = await startServer([
     "--http", "127.0.0.1:0", "--processes", "1", "--mules", "1", "--legion-scroll", "solo the-scroll", "--alarm", "pager log:", "--legion", `solo 127.0.0.1:${udp} 7 aes-128-cbc:x`,
     "--legion-freq", "1", "--legion-lord", "solo log:lord hook ran", "--legion-lord", "solo cmd:echo from-the-shell-$((40+2))",
-    "--legion-lord", "solo alarm:pager solo is Lord", fixtureApp("legion-app"),
+    "--legion-lord", "solo alarm:pager solo is Lord", "--cron", "-1 -1 -1 -1 -1 echo plain-cron-$((6*7))", fixtureApp("legion-app"),
   ]);
   try {
     await server.waitForLog(/i am now the Lord of the Legion solo/, 20_000);
@@ -165,6 +184,8 @@ test("legion: a lone node elects itself, runs its lord hooks (log:, cmd:, alarm:
     assert.match(log, /from-the-shell-42/);
     assert.match(log, /ALARM: solo is Lord/);
     assert.doesNotMatch(log, /ERROR, lord hook returned/);
+    await server.waitForLog(/plain-cron-42/, 10_000);
+    assert.match(server.log(), /\[uwsgi-cron\] running "echo plain-cron-\$\(\(6\*7\)\)" \(pid \d+\)/);
     await server.waitForLog(/mule 1 reads i_am_the_lord\(solo\) = true scroll the-scroll/, 10_000);
   } finally {
     await server.stop("SIGKILL");

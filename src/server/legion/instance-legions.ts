@@ -70,6 +70,11 @@ export class InstanceLegions {
     await Promise.all(this.members.map((m) => m.stop()));
   }
 
+  /** True when this instance declares legion `name`. */
+  has(name: string): boolean {
+    return this.members.some((m) => m.name === name);
+  }
+
   /** True while this instance is Lord of `name` (for `--legion-cron`). */
   isLord(name: string): boolean {
     return this.members.some((m) => m.name === name && m.isLord());

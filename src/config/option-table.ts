@@ -209,7 +209,7 @@ export const OPTIONS: readonly OptionDef[] = [
   { name: "legion-cron", aliases: ["cron-legion"], arg: "required", multi: true, category: SIGNALS, valueName: "\"LEGION MIN HOUR DAY MON WDAY CMD\"", help: "like --cron, run only while this instance is the Lord of LEGION" },
   { name: "unique-legion-cron", aliases: ["unique-cron-legion"], arg: "required", multi: true, category: SIGNALS, valueName: "\"LEGION MIN HOUR DAY MON WDAY CMD\"", help: "like --legion-cron but skipped while the previous run is still alive" },
   { name: "cron-harakiri", arg: "required", category: SIGNALS, valueName: "SECONDS", help: "kill cron commands running longer than this", validate: int },
-  { name: "touch-signal", arg: "required", multi: true, impliesMaster: true, category: SIGNALS, valueName: "FILE SIG", help: "raise signal SIG when FILE's modification time changes; not watched yet: warned at start", validate: pathAndSignal },
+  { name: "touch-signal", arg: "required", multi: true, impliesMaster: true, category: SIGNALS, valueName: "FILE SIG", help: "raise signal SIG when FILE's modification time changes (checked once a second by the master)", validate: pathAndSignal },
   { name: "fs-signal", arg: "required", multi: true, impliesMaster: true, category: SIGNALS, valueName: "PATH SIG", help: "raise signal SIG when PATH (file or directory) changes", validate: pathAndSignal },
   { name: "signal-bufsize", arg: "required", category: SIGNALS, valueName: "BYTES", help: "buffer size of the signal queues", validate: int },
 

@@ -15,11 +15,13 @@ import { MasterSignals, type SignalChild } from "./master-signals.js";
 import type { SignalChildKind, SignalEndpointSource } from "./signal-endpoints.js";
 import { isChildSignalMessage } from "./signal-messages.js";
 import { DEFAULT_SIGNAL_QUEUE, SignalRouter } from "./signal-router.js";
+import { TouchWatcher } from "../touch-watcher.js";
 
 /** The master's signals subsystem. */
 export class InstanceSignals {
   readonly router: SignalRouter;
   readonly signals: MasterSignals;
+  readonly #touch: TouchWatcher[] = [];
 
   constructor(
     config: InstanceConfig,
@@ -34,7 +36,7 @@ export class InstanceSignals {
     this.#configured(config, log);
   }
 
-  /** `--timer`, `--rbtimer`, `--fs-signal`: run by the master; options not handled yet are warned about. */
+  /** `--timer`, `--rbtimer`, `--fs-signal`, `--touch-signal`: run by the master (command crons: server/cron/command-crons.ts). */
   #configured(config: InstanceConfig, log: (line: string) => void): void {
     for (const option of ["timer", "rbtimer"] as const) {
       for (const value of optionStrings(config.options, option)) {
@@ -50,8 +52,11 @@ export class InstanceSignals {
         log(`--fs-signal ${value}: ${(err as Error).message}`);
       }
     }
-    for (const option of ["cron", "cron2", "unique-cron", "touch-signal"]) {
-      if (config.options.has(option)) log(`!!! --${option} has no effect in uwsgi-node yet (command crons and touch signals are not run) !!!`);
+    // --touch-signal "FILE SIG": the file's mtime polled once a second, as uWSGI's master does
+    for (const value of optionStrings(config.options, "touch-signal")) {
+      const m = /^\s*(\S+)\s+([0-9]+)\s*$/.exec(value)!;
+      const num = Number(m[2]);
+      this.#touch.push(new TouchWatcher([resolve(m[1]!)], () => this.signals.raise(num)));
     }
   }
 
@@ -105,5 +110,6 @@ export class InstanceSignals {
 
   stop(): void {
     this.signals.stop();
+    for (const w of this.#touch) w.close();
   }
 }

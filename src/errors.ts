@@ -60,6 +60,8 @@ export const ERROR_CODES = {
   UWSGI_ERR_SPOOL_ARGUMENT: { kind: "ValueError", message: "invalid spooler argument: %s" },
   UWSGI_ERR_SPOOL_FAILED: { kind: "ValueError", message: "unable to spool job: %s" },
   UWSGI_ERR_SPOOL_FILE_MALFORMED: { kind: "ValueError", message: "malformed spool file %s: %s" },
+  UWSGI_ERR_SPOOLER_NONE: { kind: "ValueError", message: "unable to spool job: no spooler is configured (%s)" },
+  UWSGI_ERR_SPOOL_LOCK: { kind: "IOError", message: "cannot lock spool file %s: %s" },
 
   // --- mules and farms -----------------------------------------------------------------------
   UWSGI_ERR_MULE_NONE: { kind: "ValueError", message: "no mule configured" },

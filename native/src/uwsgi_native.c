@@ -17,6 +17,8 @@
  *   selfId()                     -> this thread's id (gettid), the owner id locks record
  *   pidAlive(pid)                -> boolean (kill(pid, 0))
  *   flockTry(fd)                 -> boolean (flock LOCK_EX|LOCK_NB: false when held elsewhere)
+ *   fcntlLock(fd, wait)          -> true, or false when another process holds the file's record lock
+ *   fcntlLockHolder(fd)          -> pid holding a conflicting record lock on the file, 0 if none
  *
  * Every mapping is an external ArrayBuffer whose finalizer munmaps it. Errors are thrown as JS
  * Errors whose `code` is the errno name (or EINVAL / SIZE_MISMATCH for bad arguments) and whose
@@ -722,6 +724,60 @@ static napi_value flock_try(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* spool task locks: the POSIX record lock uWSGI's spooler takes on a task file               */
+
+/*
+ * fcntlLock(fd, wait) -> true when this process now holds a write lock on the whole file,
+ * false when another process holds a conflicting one (only without wait). The same call uWSGI
+ * makes (core/lock.c uwsgi_fcntl_lock / uwsgi_fcntl_is_locked: F_WRLCK, SEEK_SET, 0, 0 with
+ * F_SETLKW / F_SETLK), so its spooler and ours exclude each other. The lock belongs to the
+ * process and goes away when any descriptor of the file in this process is closed, or at exit.
+ */
+static napi_value fcntl_lock_fn(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  napi_value result;
+  double fd;
+  int wait;
+  struct flock fl;
+  int rc;
+  if (get_args(env, info, 2, argv, "fcntlLock") || get_integer(env, argv[0], 0, INT32_MAX, &fd, "fcntlLock", "fd") ||
+      get_bool(env, argv[1], &wait)) {
+    return NULL;
+  }
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = 0;
+  fl.l_len = 0;
+  do {
+    rc = fcntl((int)fd, wait ? F_SETLKW : F_SETLK, &fl);
+  } while (rc < 0 && errno == EINTR);
+  if (rc < 0) {
+    if (!wait && (errno == EAGAIN || errno == EACCES)) {
+      CHECK_NAPI(env, napi_get_boolean(env, false, &result));
+      return result;
+    }
+    return throw_errno(env, "fcntlLock", "F_SETLK", errno);
+  }
+  CHECK_NAPI(env, napi_get_boolean(env, true, &result));
+  return result;
+}
+
+/* fcntlLockHolder(fd) -> pid of a process whose lock conflicts with a whole-file write lock, 0 if none (F_GETLK). */
+static napi_value fcntl_lock_holder_fn(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  double fd;
+  struct flock fl;
+  if (get_args(env, info, 1, argv, "fcntlLockHolder") || get_integer(env, argv[0], 0, INT32_MAX, &fd, "fcntlLockHolder", "fd")) {
+    return NULL;
+  }
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  if (fcntl((int)fd, F_GETLK, &fl) < 0) return throw_errno(env, "fcntlLockHolder", "F_GETLK", errno);
+  return make_int(env, fl.l_type == F_UNLCK ? 0 : (int64_t)fl.l_pid);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 
 NAPI_MODULE_INIT() {
@@ -734,6 +790,7 @@ NAPI_MODULE_INIT() {
       {"mutexInit", mutex_init},     {"mutexBind", mutex_bind},     {"pidAlive", pid_alive},
       {"selfId", self_id},           {"mkfifo", mkfifo_fn},         {"notifyDatagram", notify_datagram},
       {"flockTry", flock_try},
+      {"fcntlLock", fcntl_lock_fn},  {"fcntlLockHolder", fcntl_lock_holder_fn},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value fn;

@@ -55,6 +55,11 @@ export interface InstanceConfig {
   readonly spoolerMaxTasks: number;
   readonly spoolerHarakiri: number;
   readonly spoolerChdir: string | null;
+  /** Retries of a failing task before it moves to `<dir>/failed/` (`--spooler-max-retries`, default 10; 0 = forever). */
+  readonly spoolerMaxRetries: number;
+  readonly spoolerQuiet: boolean;
+  /** `--spooler-import` modules (absolute paths). */
+  readonly spoolerImports: readonly string[];
   readonly mules: readonly MuleConfig[];
   readonly farms: readonly FarmConfig[];
   /** RPC table size per process (`--rpc-max`, default 64). */
@@ -158,6 +163,12 @@ export function buildInstanceConfig(options: OptionSet, cwd: string = process.cw
     spoolerMaxTasks: optionInt(options, "spooler-max-tasks", 0, 0),
     spoolerHarakiri: optionInt(options, "spooler-harakiri", 0, 0),
     spoolerChdir: typeof chdir === "string" ? resolve(cwd, chdir) : null,
+    spoolerMaxRetries: optionInt(options, "spooler-max-retries", 10, 0),
+    spoolerQuiet: options.has("spooler-quiet"),
+    spoolerImports: options.all("spooler-import").map((v) => {
+      if (v === true || v.trim() === "") throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "spooler-import", "a module file is required");
+      return resolve(cwd, v);
+    }),
     mules: muleList,
     farms: farms(options, muleList.length),
     rpcMax: optionInt(options, "rpc-max", 64, 1),

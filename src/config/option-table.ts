@@ -186,10 +186,11 @@ export const OPTIONS: readonly OptionDef[] = [
   { name: "spooler-external", arg: "required", multi: true, impliesMaster: true, category: SPOOLER, valueName: "DIR", help: "allow spooling to DIR, served by another instance (no process here)" },
   { name: "spooler-processes", arg: "required", category: SPOOLER, valueName: "N", help: "processes per --spooler that follows this option (default 1)", validate: int },
   { name: "spooler-frequency", aliases: ["spooler-freq"], arg: "required", category: SPOOLER, valueName: "SECONDS", help: "how often spoolers scan their directory (default 30)", validate: int },
-  { name: "spooler-ordered", arg: "none", category: SPOOLER, help: "run spool files in name order", validate: flag },
+  { name: "spooler-ordered", arg: "none", category: SPOOLER, help: "run priority directories and tasks in order (always the case in uwsgi-node)", validate: flag },
   { name: "spooler-chdir", arg: "required", category: SPOOLER, valueName: "DIR", help: "change to DIR before each task" },
   { name: "spooler-max-tasks", arg: "required", category: SPOOLER, valueName: "N", help: "recycle a spooler process after N tasks", validate: int },
   { name: "spooler-harakiri", arg: "required", category: SPOOLER, valueName: "SECONDS", help: "kill a spooler process whose task runs longer than this", validate: int },
+  { name: "spooler-max-retries", arg: "required", category: SPOOLER, valueName: "N", help: "move a task that failed N+1 times to DIR/failed (retries back off; default 10, 0 = retry forever as uWSGI)", validate: int },
   { name: "spooler-quiet", arg: "none", category: SPOOLER, help: "do not log each task", validate: flag },
   { name: "spooler-import", aliases: ["spooler-python-import"], arg: "required", multi: true, category: SPOOLER, valueName: "MODULE", help: "load MODULE in the spooler processes only" },
 

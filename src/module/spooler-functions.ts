@@ -50,7 +50,7 @@ export function spoolerFunctions(deps: SpoolerDeps): Pick<UwsgiModule, SpoolerFu
     }
     const merged: SpoolMessage = { ...(message ?? {}), ...(kwargs ?? {}) };
     const dirs = deps.dirs();
-    if (dirs.length === 0) throw new UwsgiError("UWSGI_ERR_SPOOL_FAILED", "no spooler is configured (--spooler DIR)");
+    if (dirs.length === 0) throw new UwsgiError("UWSGI_ERR_SPOOLER_NONE", "configure --spooler DIR or --spooler-external DIR");
     let dir = dirs[0]!;
     let body: Buffer | undefined;
     let priority: string | undefined;

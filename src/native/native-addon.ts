@@ -53,6 +53,13 @@ export interface NativeAddon {
    * holds it. The lock goes with the descriptor (or its holder's death), in any PID namespace.
    */
   flockTry(fd: number): boolean;
+  /**
+   * Takes the POSIX record lock (`fcntl` F_WRLCK over the whole file) uWSGI's spooler takes on a
+   * task file: true once held; false when another process holds it (only when not `wait`ing).
+   */
+  fcntlLock(fd: number, wait: boolean): boolean;
+  /** Pid of a process holding a record lock on the file that conflicts with a write lock; 0 if none. */
+  fcntlLockHolder(fd: number): number;
 }
 
 /**

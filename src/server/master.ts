@@ -34,6 +34,7 @@ import { RuntimeSampler } from "./observability/runtime-sample.js";
 import { renderPrometheusText, type ProcessRuntime } from "./observability/prometheus-text.js";
 import type { StatsSnapshot } from "./stats/stats-snapshot.js";
 import { TouchWatcher } from "./touch-watcher.js";
+import { SpoolerSupervisor } from "./spooler/spooler-supervisor.js";
 import { WorkerProcess, WorkerSlot } from "./worker-table.js";
 import { fifoCommands } from "./control/fifo-commands.js";
 import type { MasterControl } from "./control/master-control.js";
@@ -125,6 +126,8 @@ export class Master {
   /** `--legion`s this instance belongs to. */
   #legions: InstanceLegions | null = null;
   #legionsPush: NodeJS.Immediate | null = null;
+  /** The spooler processes (src/server/spooler/). */
+  #spoolers: SpoolerSupervisor | null = null;
   #tick: NodeJS.Timeout | null = null;
   #lastTick = Date.now();
   #tableDirty = true;
@@ -245,6 +248,7 @@ export class Master {
       this.#signals.attach("worker", this.slots.length, () => workerSignalEndpoints(this.slots));
       this.#bus = await BusServer.listen(this.#memory.instance);
       this.#bus.handle(Channel.RPC, new RpcRouter());
+      this.#spoolers = this.#spoolerSupervisor(this.#memory);
       const mulePlan = mulePlanOf(this.#memory.config);
       if (mulePlan) {
         this.#mules = new InstanceMules(mulePlan, this.#bus, {
@@ -277,6 +281,7 @@ export class Master {
     this.#log.line(`your mercy for graceful operations on workers is ${s.workerReloadMercy} seconds`);
     for (const note of s.remote.notes) this.#log.line(note);
     this.#log.line(`spawned uWSGI master process (pid: ${process.pid})`);
+    this.#spoolers?.start();
     const initial = this.#elastic.initialWorkers(this.slots.length);
     for (const slot of this.slots) {
       if (slot.id <= initial) slot.current = this.#spawn(slot, "first");
@@ -293,6 +298,24 @@ export class Master {
   }
 
   // ------------------------------------------------------------------ spawning ---------------
+
+  #spoolerSupervisor(memory: InstanceMemory): SpoolerSupervisor | null {
+    if (memory.config.spoolers.length === 0) return null;
+    return new SpoolerSupervisor({
+      config: memory.config,
+      app: this.#cfg.settings.app,
+      entry: fileURLToPath(new URL("./spooler/spooler-main.js", import.meta.url)),
+      env: (id) => ({ ...process.env, ...this.#childEnv("spooler", id) }),
+      mercySeconds: this.#cfg.settings.workerReloadMercy,
+      log: (line) => this.#log.line(line),
+      collect: (stream) => this.#collect(stream),
+      releaseLocksOf: (pid) => memory.engines.releaseLocksOf(pid),
+      broadcast: (msg) => {
+        for (const slot of this.slots) for (const proc of slot.processes()) this.#send(proc, msg as unknown as MasterMessage);
+      },
+      onExit: () => this.#checkFinished(),
+    });
+  }
 
   #plan(): WorkerPlan {
     const s = this.#cfg.settings;
@@ -325,6 +348,7 @@ export class Master {
     return {
       ...childEnvironment({ role, id, masterPid: process.pid, instance: this.#memory!.instance, config: this.#cfg.config, plan: this.#plan() }),
       ...this.#mules?.childEnv(),
+      ...this.#spoolers?.childEnv(),
     };
   }
 
@@ -346,6 +370,7 @@ export class Master {
     this.#collect(child.stderr);
     child.on("message", (msg: unknown) => {
       if (this.#signals?.onMessage({ kind: "worker", id: slot.id, pid: proc.pid }, msg)) return;
+      if (this.#spoolers?.onChildMessage(msg)) return;
       if (isWorkerMessage(msg)) this.#onMessage(proc, msg);
     });
     child.on("error", (err) => this.#log.line(`worker ${slot.id}: ${err.message}`));
@@ -549,6 +574,7 @@ export class Master {
     }
     this.#chainQueue = null;
     for (const slot of this.slots) if (!slot.cheaped) this.#replace(slot);
+    this.#spoolers?.reload();
   }
 
   #chainNext(): void {
@@ -707,6 +733,7 @@ export class Master {
       }
     }
     this.#mules?.stop(graceful, () => this.#checkFinished());
+    this.#spoolers?.stop(graceful);
     this.#checkFinished();
   }
 
@@ -714,6 +741,7 @@ export class Master {
     if (this.#state !== "stopping") return;
     if (this.slots.some((s) => s.processes().some((p) => !p.exited))) return;
     if (this.#mules && !this.#mules.finished) return;
+    if (this.#spoolers && !this.#spoolers.finished()) return;
     this.#state = "done";
     if (this.#tick) clearInterval(this.#tick);
     for (const [sig, fn] of this.#signalHandlers) process.off(sig, fn);
@@ -785,6 +813,7 @@ export class Master {
     }
     if (this.#state === "running") this.#elastic.tick(now);
     this.#signals?.flush();
+    this.#spoolers?.tick(now);
     if (this.#tableDirty) {
       // The built-in metrics mirror the worker table, so workers' metric_get sees them too.
       this.#memory?.updateBuiltins(this.#workerStats());
@@ -847,6 +876,7 @@ export class Master {
         can_offload: 0,
       })),
       workers,
+      spoolers: this.#spoolers?.stats(),
       crons: this.#crons?.stats(),
       legions: this.#legions && !this.#legions.empty ? this.#legions.stats() : undefined,
     };

@@ -6,9 +6,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { mkdirSync } from "node:fs";
 import type { ModuleHooks } from "../module/process-context.js";
 import { type Clock, ManualClock, systemClock } from "../core/clock.js";
 import { LocalMutex } from "../core/mutex.js";
@@ -22,7 +20,8 @@ import { LockTable } from "../engines/locks/lock-table.js";
 import { SignalTable } from "../engines/signals/signal-table.js";
 import { SignalScheduler } from "../engines/signals/signal-scheduler.js";
 import { RpcRegistry, type RpcErrorHook } from "../engines/rpc/rpc-registry.js";
-import { dueSpoolFiles } from "../engines/spooler/spool-scan.js";
+import { scanSpoolDir } from "../engines/spooler/spool-scan.js";
+import { retryPolicy } from "../engines/spooler/spool-attempts.js";
 import type { SpoolOutcome } from "../engines/spooler/spool-task-runner.js";
 import { runSpoolPass } from "../engines/spooler/spool-pass.js";
 import { SignalDelivery } from "../module/signal-delivery.js";
@@ -80,7 +79,6 @@ export class StubRuntime {
   readonly logLines: string[] = [];
   logBytes = 0;
   #echoLog = true;
-  #tempSpoolDir: string | null = null;
   #frequencyOverride = 0;
   #spoolTimer: NodeJS.Timeout | null = null;
   #spoolRunning: Promise<SpoolOutcome[]> | null = null;
@@ -89,7 +87,6 @@ export class StubRuntime {
     this.delivery = new SignalDelivery(() => this.engines.signals, (msg, err) => this.log(err ? `${msg}: ${describeError(err)}` : msg));
     this.mules = new StubMules(() => this.config.mules, () => this.config.farms, () => this.hooks.mule_msg_hook, (msg, err) => this.log(`${msg}: ${describeError(err)}`));
     this.configure([], { clock: "real" });
-    process.once("exit", () => this.#removeTempSpoolDir());
   }
 
   static #freshRequests(): StubRequests {
@@ -108,7 +105,6 @@ export class StubRuntime {
     const engines = StubRuntime.#buildEngines(config, clock, onRpcError);
     this.#stopTimers();
     this.mules.clear();
-    this.#removeTempSpoolDir();
     this.config = config;
     this.clock = clock;
     this.#manual = clock instanceof ManualClock ? clock : null;
@@ -232,17 +228,9 @@ export class StubRuntime {
 
   // ---------------------------------------------------------------------------- spooler -----
 
-  /** Spooler directories; without `--spooler` the stub provides one temporary directory. */
+  /** Spooler directories (`--spooler` and `--spooler-external`), first = default target; none without them, as in the server. */
   spoolDirs(): string[] {
-    const configured = this.config.spoolers.map((s) => s.dir);
-    if (configured.length > 0) return configured;
-    if (!this.#tempSpoolDir) this.#tempSpoolDir = mkdtempSync(join(tmpdir(), "uwsgi-node-stub-spool-"));
-    return [this.#tempSpoolDir];
-  }
-
-  #removeTempSpoolDir(): void {
-    if (this.#tempSpoolDir) rmSync(this.#tempSpoolDir, { recursive: true, force: true });
-    this.#tempSpoolDir = null;
+    return [...new Set(this.config.spoolers.map((s) => s.dir))];
   }
 
   /** Called after a task is queued: with the real clock the spooler runs soon, as in uWSGI. */
@@ -264,17 +252,25 @@ export class StubRuntime {
     this.#spoolTimer = setTimeout(() => {
       this.#spoolTimer = null;
       void this.runSpooler().then(() => {
-        const left = this.#servedSpoolDirs().some((dir) => dueSpoolFiles(dir, Infinity).length > 0);
-        if (left && this.config === config) this.#armSpoolTimer(this.spoolerFrequency() * 1000);
+        if (this.config !== config) return;
+        // Tasks still due were kept for retry: the next pass comes a scan period later, or when
+        // a later task (`at`, a retry backing off) becomes due, whichever is first.
+        const now = this.clock.nowMs();
+        let wait: number | null = null;
+        for (const dir of this.#servedSpoolDirs()) {
+          const scan = scanSpoolDir(dir, now);
+          if (scan.due.length > 0) wait = Math.min(wait ?? Infinity, this.spoolerFrequency() * 1000);
+          if (scan.nextDueMs !== null) wait = Math.min(wait ?? Infinity, this.spoolerFrequency() * 1000, Math.max(1, scan.nextDueMs - now));
+        }
+        if (wait !== null) this.#armSpoolTimer(wait);
       });
     }, ms);
     this.#spoolTimer.unref();
   }
 
-  /** Directories the stub's spooler runs: the configured non-external ones, or its temporary one. */
+  /** Directories the stub's spooler runs: the configured non-external ones. */
   #servedSpoolDirs(): string[] {
-    if (this.config.spoolers.length > 0) return this.config.spoolers.filter((s) => !s.external).map((s) => s.dir);
-    return this.#tempSpoolDir ? [this.#tempSpoolDir] : [];
+    return [...new Set(this.config.spoolers.filter((s) => !s.external).map((s) => s.dir))];
   }
 
   /** Sets the scan-period override (0 = configured value). */
@@ -294,7 +290,10 @@ export class StubRuntime {
   runSpooler(): Promise<SpoolOutcome[]> {
     if (this.#spoolRunning) return this.#spoolRunning;
     const pass = runAsRole({ kind: "spooler", id: 1 }, () =>
-      runSpoolPass(this.#servedSpoolDirs(), this.hooks.spooler, this.clock.nowMs(), (line, err) => this.log(err ? `${line}: ${describeError(err)}` : line)),
+      runSpoolPass(this.#servedSpoolDirs(), this.hooks.spooler, this.clock.nowMs(), (line, err) => this.log(err ? `${line}: ${describeError(err)}` : line), {
+        retry: retryPolicy(this.config.spoolerMaxRetries, this.spoolerFrequency()),
+        nowMs: () => this.clock.nowMs(),
+      }),
     );
     this.#spoolRunning = pass.finally(() => {
       this.#spoolRunning = null;
@@ -309,11 +308,10 @@ export class StubRuntime {
     this.configure([], setup);
   }
 
-  /** Releases timers, watchers and the temporary spool directory. */
+  /** Releases timers and watchers. */
   dispose(): void {
     this.#stopTimers();
     this.mules.clear();
-    this.#removeTempSpoolDir();
   }
 }
 

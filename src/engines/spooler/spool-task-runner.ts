@@ -1,7 +1,9 @@
 /**
  * Running one spool file through the spooler callable with uWSGI's return-code protocol:
- * `SPOOL_OK` (-2) removes the file; `SPOOL_RETRY` (-1), `SPOOL_IGNORE` (0), any other value,
- * a missing callable and a thrown error all keep it for the next pass.
+ * `SPOOL_OK` (-2) removes the file; `SPOOL_RETRY` (-1), `SPOOL_IGNORE` (0), any other value and
+ * a thrown error are failures: the file is kept, and under a {@link RetryPolicy} its next run
+ * backs off and, past the retry limit, it moves to the `failed` folder. Without a callable the
+ * file is kept as it is (the spooler is not set up yet: nothing to count).
  * @module
  */
 import { Buffer } from "node:buffer";
@@ -9,7 +11,8 @@ import { readFileSync, renameSync, unlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { SpoolTask, SpoolerFunction } from "../../api.js";
 import { decodeSpoolFile } from "../../protocol/spool-file.js";
-import { varsToObject } from "../../protocol/packet.js";
+import { UWSGI_HEADER_SIZE, varsToObject } from "../../protocol/packet.js";
+import { FAILED_DIR, RETRY_FOREVER, type RetryPolicy, applyFailure, clearAttempts, readAttempts } from "./spool-attempts.js";
 
 /** Spooler result: the task is done and its file removed. */
 export const SPOOL_OK = -2;
@@ -22,13 +25,62 @@ export const SPOOL_IGNORE = 0;
 export interface SpoolOutcome {
   /** Path of the task file when it was picked up. */
   readonly path: string;
-  /** `done`: removed; `retry`: kept; `ignored`: no callable took it (kept); `failed`: threw (kept); `malformed`: set aside. */
-  readonly status: "done" | "retry" | "ignored" | "failed" | "malformed";
+  /**
+   * `done`: removed; `retry`: the callable asked for a retry or returned another value (kept);
+   * `ignored`: SPOOL_IGNORE, or no callable (kept); `failed`: threw (kept); `malformed`: set aside;
+   * `skipped`: not run (another spooler holds it, it is gone, or it is still being written).
+   */
+  readonly status: "done" | "retry" | "ignored" | "failed" | "malformed" | "skipped";
   /** What the callable returned, when it returned. */
   readonly returned?: unknown;
   readonly error?: unknown;
   /** The task dictionary given to the callable. */
   readonly task?: SpoolTask;
+  /** Failed runs so far, when the retry policy counts them. */
+  readonly attempts?: number;
+  /** When a kept task runs again (ms), when its retry backs off. */
+  readonly retryAtMs?: number;
+  /** Where the task went when it exceeded the retry limit (`<dir>/failed/<name>`). */
+  readonly movedTo?: string;
+}
+
+/** A task file held for running: its bytes, read while the claim holds it. */
+export interface ClaimedTask {
+  readonly bytes: Buffer;
+  /** Gives the file back (e.g. drops its lock). Called once, after the file was removed or kept. */
+  release(): void;
+}
+
+/**
+ * Takes a task file for running, or returns null when it must not run now: another process runs
+ * it, it is gone, or it is shorter than a header (a writer that has not locked it yet).
+ */
+export type TaskClaimer = (path: string) => ClaimedTask | null;
+
+/** Reads the file without any lock: for a single in-process runner (the stub). */
+export const readWithoutLock: TaskClaimer = (path) => {
+  try {
+    const bytes = readFileSync(path);
+    return bytes.length < UWSGI_HEADER_SIZE ? null : { bytes, release: () => undefined };
+  } catch {
+    return null;
+  }
+};
+
+/** How {@link runSpoolTask} takes files and treats failures. */
+export interface RunSpoolTaskOptions {
+  /** Default: {@link readWithoutLock}. */
+  readonly claim?: TaskClaimer;
+  /** Default: {@link RETRY_FOREVER} (uWSGI's behaviour). */
+  readonly retry?: RetryPolicy;
+  /** The spooler directory the task belongs to (for the failed folder). Default: the file's directory. */
+  readonly root?: string;
+  /** Whether an attempt record may exist beside the file (from the scan). Default: look. */
+  readonly attempted?: boolean;
+  /** Current time (ms) for retry times. Default: `Date.now()`. */
+  readonly nowMs?: () => number;
+  /** Runs right before the callable (e.g. `--spooler-chdir`, the running flag). */
+  readonly beforeRun?: (path: string) => void;
 }
 
 /**
@@ -44,6 +96,13 @@ export function spoolTaskFromBytes(bytes: Buffer, taskName: string): SpoolTask {
   return task;
 }
 
+function moveToFailed(path: string, root: string): string {
+  const movedTo = join(root, FAILED_DIR, basename(path));
+  renameSync(path, movedTo);
+  clearAttempts(path);
+  return movedTo;
+}
+
 /**
  * Runs the task in `path` with `fn` and applies the result to its file.
  * A file that cannot be decoded is renamed to `malformed_<name>` (never scanned again, kept for
@@ -53,10 +112,24 @@ export async function runSpoolTask(
   path: string,
   fn: SpoolerFunction | null,
   log: (line: string, err?: unknown) => void,
+  opts: RunSpoolTaskOptions = {},
 ): Promise<SpoolOutcome> {
+  const claimed = (opts.claim ?? readWithoutLock)(path);
+  if (!claimed) return { path, status: "skipped" };
+  try {
+    return await runClaimed(path, claimed.bytes, fn, log, opts);
+  } finally {
+    claimed.release();
+  }
+}
+
+async function runClaimed(path: string, bytes: Buffer, fn: SpoolerFunction | null, log: (line: string, err?: unknown) => void, opts: RunSpoolTaskOptions): Promise<SpoolOutcome> {
+  const policy = opts.retry ?? RETRY_FOREVER;
+  const root = opts.root ?? dirname(path);
+  const now = opts.nowMs ?? Date.now;
   let task: SpoolTask;
   try {
-    task = spoolTaskFromBytes(readFileSync(path), basename(path));
+    task = spoolTaskFromBytes(bytes, basename(path));
   } catch (err) {
     const aside = join(dirname(path), `malformed_${basename(path)}`);
     try {
@@ -71,24 +144,55 @@ export async function runSpoolTask(
     log(`[spooler] unable to find the spooler function, have you loaded it into the spooler process ? (task ${path} kept)`);
     return { path, status: "ignored", task };
   }
+  const known = policy.maxRetries > 0 && opts.attempted !== false ? readAttempts(path) : 0;
+  if (policy.maxRetries > 0 && known > policy.maxRetries) {
+    // Counted by the master: the spooler died running it, again and again.
+    const movedTo = moveToFailed(path, root);
+    log(`[spooler] task ${path} failed ${known} times (its spooler died running it); moved to ${movedTo}`);
+    return { path, status: "failed", task, attempts: known, movedTo };
+  }
+  opts.beforeRun?.(path);
   let returned: unknown;
+  let error: unknown;
+  let threw = false;
   try {
     returned = await fn(task);
   } catch (err) {
-    log(`[spooler] task ${path} failed; it will be retried`, err);
-    return { path, status: "failed", error: err, task };
+    threw = true;
+    error = err;
   }
-  if (returned === SPOOL_OK) {
+  if (!threw && returned === SPOOL_OK) {
     try {
       unlinkSync(path);
     } catch {
       /* removed by the callable itself */
     }
+    if (known > 0) clearAttempts(path);
     return { path, status: "done", returned, task };
   }
-  if (returned === SPOOL_IGNORE) {
-    log(`[spooler] task ${path} was ignored (SPOOL_IGNORE); it stays for the next pass`);
-    return { path, status: "ignored", returned, task };
+  const status = threw ? "failed" : returned === SPOOL_IGNORE ? "ignored" : "retry";
+  let fate;
+  try {
+    fate = applyFailure(path, root, policy, now(), known);
+  } catch (err) {
+    log(`[spooler] cannot record the failure of task ${path}: ${(err as Error).message}`);
+    return { path, status, returned, error, task };
   }
-  return { path, status: "retry", returned, task };
+  const what = threw ? "failed" : status === "ignored" ? "was ignored (SPOOL_IGNORE)" : `returned ${describe(returned)}`;
+  if (fate.kind === "failed") {
+    log(`[spooler] task ${path} ${what}; ${fate.attempts} failed runs: moved to ${fate.movedTo}`, error);
+    return { path, status, returned, error, task, attempts: fate.attempts, movedTo: fate.movedTo };
+  }
+  const when = policy.maxRetries === 0 ? "it will be retried" : `retry ${fate.attempts} of ${policy.maxRetries} at ${new Date(fate.retryAtMs).toISOString()}`;
+  if (threw || status === "ignored") log(`[spooler] task ${path} ${what}; ${when}`, error);
+  return { path, status, returned, error, task, attempts: fate.attempts || undefined, retryAtMs: policy.maxRetries === 0 ? undefined : fate.retryAtMs };
+}
+
+function describe(value: unknown): string {
+  if (value === SPOOL_RETRY) return "SPOOL_RETRY";
+  try {
+    return typeof value === "string" ? JSON.stringify(value) : String(value);
+  } catch {
+    return typeof value;
+  }
 }

@@ -2,8 +2,11 @@
  * The stub's user locks through the public facade (§6.1): numbering, ownership, the spooler
  * refusal, and the coded errors that replace uWSGI's deadlocks.
  */
-import { beforeEach, describe, test } from "node:test";
+import { after, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { uwsgi } from "../../../src/index.js";
 import { configure, runAs, runSpooler } from "../../../src/testing.js";
 import { isUwsgiError, type ErrorCode } from "../../../src/errors.js";
@@ -82,6 +85,9 @@ describe("stub locks", () => {
   });
 
   test("the spooler callable is refused too, and the task is kept for retry", async () => {
+    const spool = mkdtempSync(join(tmpdir(), "uwsgi-node-stub-locks-"));
+    after(() => rmSync(spool, { recursive: true, force: true }));
+    configure(["--locks", "2", "--spooler", spool]);
     const seen: unknown[] = [];
     uwsgi.spooler = () => {
       try {

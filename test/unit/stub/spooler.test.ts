@@ -184,7 +184,7 @@ describe("stub spooler: runSpooler and the return codes", () => {
     ["a non-number", "x", "retry"],
     ["nothing", undefined, "retry"],
   ] as const) {
-    test(`returning ${name} keeps the task; it runs again on the next pass`, async () => {
+    test(`returning ${name} keeps the task; it runs again once its retry backoff (the scan period) has passed`, async () => {
       let calls = 0;
       uwsgi.spooler = () => {
         calls++;
@@ -194,9 +194,14 @@ describe("stub spooler: runSpooler and the return codes", () => {
       const [first] = await runSpooler();
       assert.equal(first?.status, status);
       assert.equal(first?.returned, result);
+      assert.equal(first?.attempts, 1);
+      assert.equal(first?.retryAtMs, T0 + 30_000, "first retry one --spooler-frequency (30 s) later");
       assert.ok(existsSync(p));
-      await runSpooler();
+      assert.deepEqual(await runSpooler(), [], "not before its retry time");
+      await advance(30_000);
+      const [second] = await runSpooler();
       assert.equal(calls, 2);
+      assert.equal(second?.retryAtMs, T0 + 30_000 + 60_000, "the backoff doubles");
       assert.ok(existsSync(p));
     });
   }
@@ -436,21 +441,10 @@ describe("stub spooler: jobs, tasks, parsefile and the rest", () => {
     assert.deepEqual(uwsgi.spooler_pids(), []);
   });
 
-  test("without --spooler the stub spools into a temporary directory that reset() removes", async () => {
+  test("without --spooler send_to_spooler throws UWSGI_ERR_SPOOLER_NONE, as in the server", () => {
     configure([], { startMs: T0 });
-    let ran = false;
-    uwsgi.spooler = () => {
-      ran = true;
-      return uwsgi.SPOOL_OK;
-    };
-    const p = uwsgi.send_to_spooler({ job: "tmp" }).toString();
-    assert.ok(dirname(p).startsWith(tmpdir()));
-    assert.deepEqual(uwsgi.spooler_jobs().map(String), [p]);
-    await runSpooler();
-    assert.equal(ran, true);
-    uwsgi.send_to_spooler({ job: "left" });
-    reset();
-    assert.equal(existsSync(dirname(p)), false);
-    assert.equal(uwsgi.spooler, null, "reset drops the callable");
+    assert.throws(() => uwsgi.send_to_spooler({ job: "tmp" }), code("UWSGI_ERR_SPOOLER_NONE"));
+    assert.throws(() => uwsgi.spool({ job: "tmp" }), code("UWSGI_ERR_SPOOLER_NONE"));
+    assert.deepEqual(uwsgi.spooler_jobs(), []);
   });
 });

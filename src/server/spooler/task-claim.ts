@@ -1,0 +1,57 @@
+/**
+ * Claiming a task file the way uWSGI's spooler does (core/spooler.c `spooler_manage_task`): open
+ * it read/write, take the fcntl write lock without waiting (held until the task is done), check
+ * that the name still leads to the file we locked (a spooler that finished it unlinks it before
+ * letting go), and read it through the locked descriptor (closing another descriptor of the file
+ * would drop the lock).
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
+import type { ClaimedTask, TaskClaimer } from "../../engines/spooler/spool-task-runner.js";
+import { UWSGI_HEADER_SIZE } from "../../protocol/packet.js";
+import { tryLockFile } from "../../native/file-lock.js";
+
+function readAll(fd: number, size: number): Buffer {
+  const buf = Buffer.allocUnsafe(size);
+  let off = 0;
+  while (off < size) {
+    const n = readSync(fd, buf, off, size - off, off);
+    if (n === 0) break;
+    off += n;
+  }
+  return off === size ? buf : buf.subarray(0, off);
+}
+
+/**
+ * Locks and reads `path`; null when another process holds it, it is gone or replaced, or it is
+ * shorter than a header (uWSGI's writer creates the file before it locks it).
+ */
+export const claimLocked: TaskClaimer = (path: string): ClaimedTask | null => {
+  let fd: number;
+  try {
+    fd = openSync(path, "r+");
+  } catch {
+    return null;
+  }
+  let keep = false;
+  try {
+    if (!tryLockFile(fd, path)) return null;
+    const st = fstatSync(fd);
+    let now;
+    try {
+      now = statSync(path);
+    } catch {
+      return null; // done and unlinked by the spooler that held it
+    }
+    if (now.ino !== st.ino || now.dev !== st.dev || st.size < UWSGI_HEADER_SIZE) return null;
+    const bytes = readAll(fd, st.size);
+    keep = true;
+    return {
+      bytes,
+      release: () => closeSync(fd),
+    };
+  } finally {
+    if (!keep) closeSync(fd);
+  }
+};

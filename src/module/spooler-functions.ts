@@ -42,6 +42,43 @@ function valueBytes(key: string, value: SpoolValue): Buffer {
   return toBuffer(value, `spool value ${JSON.stringify(key)}`);
 }
 
+/** Where a task goes: its spooler directory, priority subdirectory and `at` time. */
+export interface SpoolTarget {
+  readonly dir: string;
+  readonly priority?: string;
+  readonly at?: number;
+}
+
+/**
+ * Reads the reserved keys of a task (`spooler`, `priority`, `at`; the last one wins, as uWSGI's
+ * parser keeps the last) against the spool directories `dirs` (the first is the default).
+ * @throws UwsgiError UWSGI_ERR_SPOOLER_NONE without directories; UWSGI_ERR_SPOOL_FAILED for a
+ *   `spooler` that names no configured or external directory; UWSGI_ERR_SPOOL_ARGUMENT for a
+ *   `priority` that is not a whole number or an `at` that is not a time.
+ */
+export function spoolTarget(dirs: readonly string[], vars: Iterable<readonly [string | Buffer, Buffer]>): SpoolTarget {
+  if (dirs.length === 0) throw new UwsgiError("UWSGI_ERR_SPOOLER_NONE", "configure --spooler DIR or --spooler-external DIR");
+  let dir = dirs[0]!;
+  let priority: string | undefined;
+  let at: number | undefined;
+  for (const [k, bytes] of vars) {
+    const key = typeof k === "string" ? k : k.toString("latin1");
+    if (key === "spooler") {
+      const wanted = resolve(bytes.toString("utf8"));
+      const found = dirs.find((d) => d === wanted);
+      if (!found) throw new UwsgiError("UWSGI_ERR_SPOOL_FAILED", `no spooler serves ${JSON.stringify(bytes.toString("utf8"))} (configured: ${dirs.join(", ")})`);
+      dir = found;
+    } else if (key === "priority") {
+      priority = bytes.toString("utf8");
+      if (!/^\d+$/.test(priority)) throw new UwsgiError("UWSGI_ERR_SPOOL_ARGUMENT", `priority must be a whole number >= 0, got ${JSON.stringify(priority)}`);
+    } else if (key === "at") {
+      at = Number(bytes.toString("utf8"));
+      if (!Number.isFinite(at) || at < 0) throw new UwsgiError("UWSGI_ERR_SPOOL_ARGUMENT", `at must be a unix time, got ${JSON.stringify(bytes.toString("utf8"))}`);
+    }
+  }
+  return { dir, priority, at };
+}
+
 /** Builds the spooler functions. */
 export function spoolerFunctions(deps: SpoolerDeps): Pick<UwsgiModule, SpoolerFunctionName> {
   function sendToSpooler(message?: SpoolMessage | null, kwargs?: SpoolMessage): Buffer {
@@ -51,32 +88,14 @@ export function spoolerFunctions(deps: SpoolerDeps): Pick<UwsgiModule, SpoolerFu
     const merged: SpoolMessage = { ...(message ?? {}), ...(kwargs ?? {}) };
     const dirs = deps.dirs();
     if (dirs.length === 0) throw new UwsgiError("UWSGI_ERR_SPOOLER_NONE", "configure --spooler DIR or --spooler-external DIR");
-    let dir = dirs[0]!;
     let body: Buffer | undefined;
-    let priority: string | undefined;
-    let at: number | undefined;
     const vars: Array<[string, Buffer]> = [];
     for (const [key, value] of Object.entries(merged)) {
       if (value === undefined) continue;
-      if (key === "body") {
-        body = valueBytes(key, value);
-        continue;
-      }
-      const bytes = valueBytes(key, value);
-      if (key === "spooler") {
-        const wanted = resolve(bytes.toString("utf8"));
-        const found = dirs.find((d) => d === wanted);
-        if (!found) throw new UwsgiError("UWSGI_ERR_SPOOL_FAILED", `no spooler serves ${JSON.stringify(bytes.toString("utf8"))} (configured: ${dirs.join(", ")})`);
-        dir = found;
-      } else if (key === "priority") {
-        priority = bytes.toString("utf8");
-        if (!/^\d+$/.test(priority)) throw new UwsgiError("UWSGI_ERR_SPOOL_ARGUMENT", `priority must be a whole number >= 0, got ${JSON.stringify(priority)}`);
-      } else if (key === "at") {
-        at = Number(bytes.toString("utf8"));
-        if (!Number.isFinite(at)) throw new UwsgiError("UWSGI_ERR_SPOOL_ARGUMENT", `at must be a unix time, got ${JSON.stringify(bytes.toString("utf8"))}`);
-      }
-      vars.push([key, bytes]);
+      if (key === "body") body = valueBytes(key, value);
+      else vars.push([key, valueBytes(key, value)]);
     }
+    const { dir, priority, at } = spoolTarget(dirs, vars);
     const path = writeSpoolFileSync(dir, vars, body, { priority, at: at ?? Math.floor(deps.nowMs() / 1000) });
     deps.notify(dir);
     return Buffer.from(path);

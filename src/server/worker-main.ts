@@ -178,7 +178,6 @@ async function start(): Promise<void> {
         state.dirty = true;
       },
     });
-    runtime.spooler?.start();
     if (!plan.app) throw new Error("no app given");
     app = await loadApp(plan.app);
     if (typeof uwsgi.post_fork_hook === "function") await uwsgi.post_fork_hook();

@@ -7,7 +7,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { readFileSync, renameSync, unlinkSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, unlinkSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { SpoolTask, SpoolerFunction } from "../../api.js";
 import { decodeSpoolFile } from "../../protocol/spool-file.js";
@@ -97,6 +97,7 @@ export function spoolTaskFromBytes(bytes: Buffer, taskName: string): SpoolTask {
 }
 
 function moveToFailed(path: string, root: string): string {
+  mkdirSync(join(root, FAILED_DIR), { recursive: true, mode: 0o750 });
   const movedTo = join(root, FAILED_DIR, basename(path));
   renameSync(path, movedTo);
   clearAttempts(path);

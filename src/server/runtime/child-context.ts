@@ -19,7 +19,7 @@ import { NO_MULES } from "./no-mules.js";
 import { legionReading } from "../legion/legion-readings.js";
 import { serverMuleClient } from "../mules/server-mules.js";
 import { RpcBus } from "../rpc/rpc-bus.js";
-import { WorkerSpooler } from "./worker-spooler.js";
+import { spoolerLink } from "../spooler/spooler-link.js";
 
 /** A child's runtime: the context and engines its module is built over, and what the child runs. */
 export interface ChildRuntime {
@@ -30,8 +30,6 @@ export interface ChildRuntime {
   readonly delivery: SignalDelivery;
   /** RPC calls between the processes of the instance, through the master. */
   readonly rpcBus: RpcBus;
-  /** Worker 1's spool scanner (null elsewhere). */
-  readonly spooler: WorkerSpooler | null;
 }
 
 function describeError(err: unknown): string {
@@ -63,7 +61,8 @@ export function createChildRuntime(identity: ChildIdentity): ChildRuntime {
   const sources = masterSignalSources();
   // the master's mule broker when the instance has mules
   const mules = serverMuleClient() ?? NO_MULES;
-  const spooler = role.kind === "worker" && role.id === 1 ? new WorkerSpooler(config, () => hooks.spooler, logError) : null;
+  // Tasks run in the spooler processes; this process writes them and wakes those through the master.
+  const spooler = spoolerLink();
   const context: ProcessContext = {
     role: () => role,
     process: childProcessInfo(identity),
@@ -73,10 +72,10 @@ export function createChildRuntime(identity: ChildIdentity): ChildRuntime {
     signalDelivery: () => delivery,
     muleTransport: () => mules,
     spooler: {
-      dirs: () => config.spoolers.map((s) => s.dir),
-      notify: () => spooler?.notify(),
-      pids: () => [],
-      setFrequency: (seconds) => spooler?.setFrequency(seconds),
+      dirs: () => spooler.dirs(),
+      notify: (dir) => spooler.notify(dir),
+      pids: () => spooler.pids(),
+      setFrequency: (seconds) => spooler.setFrequency(seconds),
       nowMs: () => Date.now(),
     },
     // any process may register: the master routes calls to it (mules included)
@@ -87,5 +86,5 @@ export function createChildRuntime(identity: ChildIdentity): ChildRuntime {
     legion: legionReading,
     socketTimeoutMs: () => config.socketTimeout * 1000,
   };
-  return { identity, engines, shared, context, delivery, rpcBus, spooler };
+  return { identity, engines, shared, context, delivery, rpcBus };
 }

@@ -1,0 +1,355 @@
+/**
+ * Spooler processes in the real server (issue 12): tasks spooled by any worker run exactly once,
+ * in a spooler process, woken at once; a SIGKILLed spooler loses nothing; `at` and `priority`;
+ * failing tasks back off into DIR/failed; the stats `spoolers` section; and interop with a real
+ * uWSGI 2.0.21 spooler (a shared directory under load without double runs, tasks written by
+ * either run in the other, remote spooling over modifier1 17).
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync } from "node:fs";
+import { request } from "node:http";
+import { createServer, connect } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, describe, test } from "node:test";
+import { encodePacket, encodeVars } from "../../src/protocol/packet.js";
+import { eventually, fixtureApp, httpRequest, readUntilClose, startServer, tempDir, type TestServer } from "../integration/server-harness.js";
+
+const APP = fixtureApp("spooler-app");
+const UWSGI_APP = fileURLToPath(new URL("../../../test/fixtures/spooler/uwsgi-spooler-app.py", import.meta.url));
+
+interface Run {
+  what: string;
+  name: string;
+  pid: number;
+  flag: string;
+  worker: number;
+  at: number;
+}
+
+function runs(log: string): Run[] {
+  if (!existsSync(log)) return [];
+  return readFileSync(log, "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => {
+      const [what, name, pid, flag, worker, at] = line.split(" ");
+      return { what: what!, name: name!, pid: Number(pid), flag: flag!, worker: Number(worker), at: Number(at) };
+    });
+}
+
+const base = (p: string) => p.slice(p.lastIndexOf("/") + 1);
+
+async function json<T>(server: TestServer, path: string): Promise<T> {
+  const reply = await httpRequest(server.port, path);
+  assert.equal(reply.status, 200, `${path}: ${reply.body}`);
+  return JSON.parse(reply.body) as T;
+}
+
+async function spool(server: TestServer, query: string): Promise<string[]> {
+  return (await json<{ paths: string[] }>(server, `/spool?${query}`)).paths;
+}
+
+async function stats(server: TestServer): Promise<{ spoolers?: Array<{ dir: string; pid: number; tasks: number; respawns: number; running: number }> }> {
+  const port = Number(/Stats server enabled on 127\.0\.0\.1:(\d+)/.exec(server.log())![1]);
+  return JSON.parse(await readUntilClose(port)) as Awaited<ReturnType<typeof stats>>;
+}
+
+function ourServer(args: string[], runLog: string): Promise<TestServer> {
+  return startServer(["--http", "127.0.0.1:0", "--stats", "127.0.0.1:0", ...args, APP], { env: { ...process.env, SPOOL_RUN_LOG: runLog } });
+}
+
+describe("spooler processes", () => {
+  test("tasks spooled by any worker run exactly once, in a spooler process, never in a worker, woken at once", async () => {
+    const tmp = tempDir();
+    const dir = join(tmp.path, "spool");
+    const runLog = join(tmp.path, "runs.log");
+    const server = await ourServer(["--processes", "2", "--spooler-processes", "2", "--spooler", dir, "--spooler-frequency", "60"], runLog);
+    try {
+      const info = await json<{ pids: number[]; pid: number; spooler: boolean; worker: number }>(server, "/info");
+      assert.equal(info.pids.length, 2);
+      assert.ok(info.pids.every((p) => p > 0));
+      assert.equal(info.pid, info.pids[0]);
+      assert.equal(info.spooler, false, "a worker is not the spooler");
+      const paths: string[] = [];
+      for (let i = 0; i < 10; i++) paths.push(...(await spool(server, "n=5")));
+      assert.equal(new Set(paths).size, 50);
+      // --spooler-frequency is 60 s: only the wake-up through the master can run them this soon
+      await eventually(() => runs(runLog).filter((r) => r.what === "done").length >= 50, 20_000, "50 tasks done");
+      const all = runs(runLog);
+      for (const p of paths) {
+        assert.equal(all.filter((r) => r.what === "start" && r.name === base(p)).length, 1, `${base(p)} ran once`);
+      }
+      for (const r of all) {
+        assert.ok(info.pids.includes(r.pid), `ran in spooler ${r.pid}, not in another process`);
+        assert.equal(r.flag, "1", "i_am_the_spooler() is true there");
+        assert.equal(r.worker, 0, "worker_id() is 0 there");
+      }
+      assert.deepEqual(readdirSync(dir), [], "every task file is gone");
+      const doc = await eventually(async () => {
+        const s = await stats(server);
+        return s.spoolers && s.spoolers.reduce((n, e) => n + e.tasks, 0) === 50 ? s : null;
+      }, 10_000, "stats tasks = 50");
+      assert.deepEqual(doc.spoolers!.map((s) => [s.dir, s.pid, s.respawns, s.running]), info.pids.map((pid) => [realpathSync(dir), pid, 0, 0]));
+    } finally {
+      await server.stop();
+      tmp.cleanup();
+    }
+  });
+
+  test("a spooler SIGKILLed mid-task loses nothing: the task runs again after the respawn", async () => {
+    const tmp = tempDir();
+    const dir = join(tmp.path, "spool");
+    const runLog = join(tmp.path, "runs.log");
+    const server = await ourServer(["--spooler", dir, "--spooler-frequency", "1"], runLog);
+    try {
+      const [slow] = await spool(server, "action=sleep&ms=4000");
+      const started = await eventually(() => runs(runLog).find((r) => r.what === "start" && r.name === base(slow!)), 15_000, "slow task started");
+      const others = await spool(server, "n=3");
+      process.kill(started.pid, "SIGKILL");
+      await eventually(() => runs(runLog).filter((r) => r.what === "done").length >= 4, 30_000, "every task done");
+      const all = runs(runLog);
+      const slowRuns = all.filter((r) => r.name === base(slow!));
+      assert.deepEqual(slowRuns.map((r) => r.what), ["start", "start", "done"], "run again from the start, done once");
+      assert.notEqual(slowRuns[1]!.pid, started.pid, "by the respawned spooler");
+      for (const p of others) assert.equal(all.filter((r) => r.what === "done" && r.name === base(p)).length, 1);
+      assert.match(server.log(), /OOOPS the spooler is no more/);
+      const info = await json<{ pids: number[] }>(server, "/info");
+      assert.equal(info.pids[0], slowRuns[1]!.pid, "spooler_pids() names the new process");
+      assert.equal((await stats(server)).spoolers![0]!.respawns, 1);
+    } finally {
+      await server.stop();
+      tmp.cleanup();
+    }
+  });
+
+  test("priority directories run lowest number first, before plain tasks; at delays a task to its time", async () => {
+    const tmp = tempDir();
+    const dir = join(tmp.path, "spool");
+    const runLog = join(tmp.path, "runs.log");
+    const server = await ourServer(["--spooler", dir, "--spooler-frequency", "30"], runLog);
+    try {
+      const [blocker] = await spool(server, "action=sleep&ms=1500");
+      await eventually(() => runs(runLog).some((r) => r.name === base(blocker!)), 15_000, "blocker started");
+      const at = Math.floor(Date.now() / 1000) + 3;
+      const [later] = await spool(server, `at=${at}`);
+      const [plain] = await spool(server, "");
+      const [p10] = await spool(server, "priority=10");
+      const [p2] = await spool(server, "priority=2");
+      assert.equal(p2, join(realpathSync(dir), "2", base(p2!)), "priority tasks live in DIR/<priority>/");
+      await eventually(() => runs(runLog).filter((r) => r.what === "done").length >= 5, 20_000, "all done");
+      const done = runs(runLog).filter((r) => r.what === "done");
+      assert.deepEqual(done.map((r) => r.name), [blocker, p2, p10, plain, later].map((p) => base(p!)));
+      const laterRun = done.find((r) => r.name === base(later!))!;
+      assert.ok(laterRun.at >= at * 1000, "not before at");
+      assert.ok(laterRun.at < at * 1000 + 10_000, "on time, not a 30 s scan period later");
+    } finally {
+      await server.stop();
+      tmp.cleanup();
+    }
+  });
+
+  test("a task that keeps failing backs off and ends in DIR/failed after --spooler-max-retries", async () => {
+    const tmp = tempDir();
+    const dir = join(tmp.path, "spool");
+    const runLog = join(tmp.path, "runs.log");
+    const server = await ourServer(["--spooler", dir, "--spooler-frequency", "1", "--spooler-max-retries", "2"], runLog);
+    try {
+      const [task] = await spool(server, "action=fail");
+      const failed = join(realpathSync(dir), "failed", base(task!));
+      await eventually(() => existsSync(failed), 20_000, "task in the failed folder");
+      const starts = runs(runLog).filter((r) => r.what === "start").map((r) => r.at);
+      assert.equal(starts.length, 3, "one run and two retries");
+      assert.ok(starts[1]! - starts[0]! >= 900, "first retry after the scan period (1 s)");
+      assert.ok(starts[2]! - starts[1]! >= 1900, "then the backoff doubles (2 s)");
+      assert.equal(existsSync(task!), false);
+      assert.deepEqual((await json<{ jobs: string[] }>(server, "/info")).jobs, []);
+      assert.match(server.log(), /moved to .*failed/);
+    } finally {
+      await server.stop();
+      tmp.cleanup();
+    }
+  });
+
+  test("without a spooler, spool() is UWSGI_ERR_SPOOLER_NONE; a spooler key outside the spool dirs is refused", async () => {
+    const tmp = tempDir();
+    const runLog = join(tmp.path, "runs.log");
+    const none = await ourServer([], runLog);
+    try {
+      const reply = await httpRequest(none.port, "/spool");
+      assert.equal(reply.status, 500);
+      assert.equal(JSON.parse(reply.body).code, "UWSGI_ERR_SPOOLER_NONE");
+    } finally {
+      await none.stop();
+    }
+    const dir = join(tmp.path, "spool");
+    const server = await ourServer(["--spooler", dir], runLog);
+    try {
+      for (const outside of [tmp.path, "/etc", `${dir}/../..`]) {
+        const reply = await httpRequest(server.port, `/spool?spooler=${encodeURIComponent(outside)}`);
+        assert.equal(reply.status, 500);
+        assert.equal(JSON.parse(reply.body).code, "UWSGI_ERR_SPOOL_FAILED", outside);
+      }
+      assert.deepEqual(readdirSync(tmp.path).sort(), ["runs.log", "spool"].filter((n) => existsSync(join(tmp.path, n))).sort());
+    } finally {
+      await server.stop();
+      tmp.cleanup();
+    }
+  });
+});
+
+// ------------------------------------------------------------------ real uWSGI --------------
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Uwsgi {
+  child: ChildProcess;
+  http: number;
+  socket: number;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+async function startUwsgi(args: string[], runLog: string, cwd: string): Promise<Uwsgi> {
+  const http = await freePort();
+  const socket = await freePort();
+  const child = spawn(
+    "uwsgi",
+    ["--plugin", "python3,spooler", "--master", "--die-on-term", "--processes", "1", "--http-socket", `127.0.0.1:${http}`, "--socket", `127.0.0.1:${socket}`, "--wsgi-file", UWSGI_APP, ...args],
+    { cwd, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, SPOOL_RUN_LOG: runLog } },
+  );
+  let text = "";
+  child.stdout!.on("data", (c: Buffer) => (text += c.toString()));
+  child.stderr!.on("data", (c: Buffer) => (text += c.toString()));
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    const t = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    await exited;
+    clearTimeout(t);
+  };
+  try {
+    await eventually(() => /spawned uWSGI worker 1/.test(text) && /spawned the uWSGI spooler/.test(text) ? httpGet(http, "/none").then(() => true) : false, 20_000, `uwsgi up:\n${text}`);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { child, http, socket, log: () => text, stop };
+}
+
+function httpGet(port: number, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () => resolve(Buffer.concat(chunks).toString()));
+      res.on("error", reject);
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error(`${path} timed out`)));
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+/** Sends one remote spool packet (modifier1 17) and returns the raw reply. */
+function remoteSpool(port: number, vars: Record<string, string>): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    const chunks: Buffer[] = [];
+    socket.on("data", (c: Buffer) => chunks.push(c));
+    socket.on("end", () => resolve(Buffer.concat(chunks)));
+    socket.on("error", reject);
+    socket.setTimeout(10_000, () => socket.destroy(new Error("no reply")));
+    socket.write(encodePacket(17, 0, encodeVars(vars)));
+  });
+}
+
+describe("spooler interop with uWSGI 2.0.21", () => {
+  const tmp = tempDir();
+  after(() => tmp.cleanup());
+
+  test("a uWSGI spooler and ours share one directory under load and no task runs twice", async () => {
+    const dir = join(tmp.path, "shared");
+    mkdirSync(dir);
+    const runLog = join(tmp.path, "shared.log");
+    const uw = await startUwsgi(["--spooler-processes", "2", "--spooler", dir, "--spooler-frequency", "1", "--spooler-quiet"], runLog, tmp.path);
+    let ours: TestServer | null = null;
+    try {
+      ours = await ourServer(["--processes", "2", "--spooler-processes", "2", "--spooler", dir, "--spooler-frequency", "1", "--spooler-quiet"], runLog);
+      const writes: Array<Promise<string[]>> = [];
+      for (let i = 0; i < 6; i++) {
+        writes.push(spool(ours, "n=25"));
+        writes.push(httpGet(uw.http, "/spool?n=25").then((t) => t.split("\n").filter(Boolean)));
+      }
+      const paths = (await Promise.all(writes)).flat();
+      assert.equal(new Set(paths).size, 300);
+      await eventually(() => runs(runLog).filter((r) => r.what === "done").length >= 300, 60_000, "300 tasks done");
+      const all = runs(runLog);
+      const byName = new Map<string, number>();
+      for (const r of all) if (r.what === "start") byName.set(r.name, (byName.get(r.name) ?? 0) + 1);
+      assert.equal(byName.size, 300);
+      assert.deepEqual([...byName.values()].filter((n) => n !== 1), [], "no task started twice");
+      assert.ok(all.some((r) => r.flag === "uwsgi"), "uWSGI's spooler ran some");
+      assert.ok(all.some((r) => r.flag === "1"), "ours ran some");
+    } finally {
+      await ours?.stop();
+      await uw.stop();
+    }
+  });
+
+  test("a task written by either runs in the other (spool with a spooler key into the other's directory)", async () => {
+    const theirs = join(tmp.path, "theirs");
+    const mine = join(tmp.path, "mine");
+    mkdirSync(theirs);
+    mkdirSync(mine);
+    const runLog = join(tmp.path, "cross.log");
+    const uw = await startUwsgi(["--spooler", theirs, "--spooler-external", mine, "--spooler-frequency", "1"], runLog, tmp.path);
+    let ours: TestServer | null = null;
+    try {
+      ours = await ourServer(["--spooler", mine, "--spooler-external", theirs, "--spooler-frequency", "1"], runLog);
+      const [fromUs] = await spool(ours, `spooler=${encodeURIComponent(realpathSync(theirs))}`);
+      const [fromThem] = (await httpGet(uw.http, `/spool?spooler=${encodeURIComponent(realpathSync(mine))}`)).split("\n");
+      await eventually(() => runs(runLog).filter((r) => r.what === "done").length >= 2, 20_000, "both done");
+      const all = runs(runLog).filter((r) => r.what === "done");
+      assert.equal(all.find((r) => r.name === base(fromUs!))?.flag, "uwsgi", "ours → uWSGI's spooler");
+      assert.equal(all.find((r) => r.name === base(fromThem!))?.flag, "1", "uWSGI's → our spooler");
+    } finally {
+      await ours?.stop();
+      await uw.stop();
+    }
+  });
+
+  test("remote spooling (modifier1 17): the same packet gets the same reply from uWSGI and from us, and runs", async () => {
+    const theirs = join(tmp.path, "remote-theirs");
+    const mine = join(tmp.path, "remote-mine");
+    const runLog = join(tmp.path, "remote.log");
+    const uw = await startUwsgi(["--spooler", theirs, "--spooler-frequency", "1"], runLog, tmp.path);
+    let ours: TestServer | null = null;
+    try {
+      const socketPort = await freePort();
+      ours = await startServer(["--http", "127.0.0.1:0", "--socket", `127.0.0.1:${socketPort}`, "--plugin", "spooler", "--spooler", mine, "--spooler-frequency", "1", APP], {
+        env: { ...process.env, SPOOL_RUN_LOG: runLog },
+      });
+      for (const port of [uw.socket, socketPort]) {
+        assert.deepEqual([...(await remoteSpool(port, { action: "ok", via: "m17" }))], [255, 0, 0, 1]);
+        assert.deepEqual([...(await remoteSpool(port, { action: "ok", spooler: "/nonexistent" }))], [255, 0, 0, 0]);
+      }
+      await eventually(() => runs(runLog).filter((r) => r.what === "done").length >= 2, 20_000, "both remote tasks done");
+      const flags = runs(runLog).filter((r) => r.what === "done").map((r) => r.flag).sort();
+      assert.deepEqual(flags, ["1", "uwsgi"]);
+    } finally {
+      await ours?.stop();
+      await uw.stop();
+    }
+  });
+});

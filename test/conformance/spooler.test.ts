@@ -7,13 +7,14 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { createServer, connect } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, describe, test } from "node:test";
 import { encodePacket, encodeVars } from "../../src/protocol/packet.js";
+import { encodeSpoolFile } from "../../src/protocol/spool-file.js";
 import { eventually, fixtureApp, httpRequest, readUntilClose, startServer, tempDir, type TestServer } from "../integration/server-harness.js";
 
 const APP = fixtureApp("spooler-app");
@@ -166,6 +167,31 @@ describe("spooler processes", () => {
       assert.equal(existsSync(task!), false);
       assert.deepEqual((await json<{ jobs: string[] }>(server, "/info")).jobs, []);
       assert.match(server.log(), /moved to .*failed/);
+    } finally {
+      await server.stop();
+      tmp.cleanup();
+    }
+  });
+
+  test("--spooler-max-tasks recycles the spooler process; set_spooler_frequency reaches it", async () => {
+    const tmp = tempDir();
+    const dir = join(tmp.path, "spool");
+    const runLog = join(tmp.path, "runs.log");
+    const server = await ourServer(["--spooler", dir, "--spooler-max-tasks", "2", "--spooler-frequency", "60"], runLog);
+    try {
+      const paths = await spool(server, "n=5");
+      await eventually(() => runs(runLog).filter((r) => r.what === "done").length >= 5, 30_000, "5 tasks done");
+      const pids = new Set(runs(runLog).map((r) => r.pid));
+      assert.ok(pids.size >= 3, `5 tasks at 2 per process need 3 processes, got ${[...pids].join(",")}`);
+      for (const p of paths) assert.equal(runs(runLog).filter((r) => r.what === "start" && r.name === base(p)).length, 1);
+      assert.match(server.log(), /maximum number of tasks reached/);
+      // A task written behind the spooler's back (no wake-up) runs at the next periodic scan:
+      // within a few seconds once set_spooler_frequency(1) replaced the configured 60 s.
+      assert.equal((await json<{ ok: boolean }>(server, "/frequency?s=1")).ok, true);
+      const name = "uwsgi_spoolfile_on_test_1_1_1_1_1";
+      writeFileSync(join(dir, `.tmp_${name}`), encodeSpoolFile([["action", "ok"]]));
+      renameSync(join(dir, `.tmp_${name}`), join(dir, name));
+      await eventually(() => runs(runLog).some((r) => r.what === "done" && r.name === name), 10_000, "task found by the 1 s scan");
     } finally {
       await server.stop();
       tmp.cleanup();

@@ -118,10 +118,14 @@ export class SpoolerLoop {
       beforeRun: () => {
         started = Date.now();
         if (!cfg.quiet) cfg.log(`[spooler ${cfg.dir} pid: ${process.pid}] managing request ${path} ...`);
-        try {
-          chdir(cfg.chdir ?? cfg.dir);
-        } catch (err) {
-          cfg.log(`[spooler] chdir(${cfg.chdir ?? cfg.dir}): ${(err as Error).message}`);
+        // Tasks run in --spooler-chdir, else in the spool directory (uWSGI chdirs there every pass).
+        const cwd = cfg.chdir ?? cfg.dir;
+        if (process.cwd() !== cwd) {
+          try {
+            chdir(cwd);
+          } catch (err) {
+            cfg.log(`[spooler] chdir(${cwd}): ${(err as Error).message}`);
+          }
         }
         cfg.onRunning?.(path, started, this.tasks);
       },

@@ -81,15 +81,17 @@ describe("server: caches, metrics and locks shared by every worker", () => {
   it("serves the metrics in Prometheus format and fills the stats document from shared memory", async () => {
     const metrics = await httpRequest(statsPort, "/metrics");
     assert.equal(metrics.status, 200);
-    const jobs = Number(/^uwsgi_jobs (\d+)$/m.exec(metrics.body)?.[1]);
+    // the configured counter "jobs" (exposition guidelines: counters end in _total)
+    const jobs = Number(/^uwsgi_jobs_total (\d+)$/m.exec(metrics.body)?.[1]);
     assert.ok(jobs >= 200, metrics.body.slice(0, 400));
-    assert.match(metrics.body, /^# TYPE uwsgi_worker_requests counter$/m);
+    assert.match(metrics.body, /^# TYPE uwsgi_worker_requests_total counter$/m);
+    assert.doesNotMatch(metrics.body, /worker="0"/, "no total disguised as a worker (sum() would double count)");
     const total = await eventually(() => {
       return httpRequest(statsPort, "/metrics").then((m) => {
-        const v = Number(/^uwsgi_worker_requests\{worker="0"\} (\d+)$/m.exec(m.body)?.[1]);
+        const v = [...m.body.matchAll(/^uwsgi_worker_requests_total\{worker="\d+"\} (\d+)$/gm)].reduce((n, x) => n + Number(x[1]), 0);
         return v >= jobs ? v : null;
       });
-    }, 5000, "worker 0 aggregates the workers' requests");
+    }, 5000, "the workers' request series add up to the requests served");
     assert.ok(total >= jobs);
     const doc = JSON.parse((await httpRequest(statsPort, "/")).body) as { caches: Array<{ name: string; items: number }>; locks: Array<Record<string, number>>; metrics: Record<string, { value: number }> | Array<unknown> };
     assert.equal(doc.caches[0]!.name, "default");

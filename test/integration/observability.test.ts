@@ -18,8 +18,9 @@ test("/metrics follows the exposition guidelines: promtool check metrics passes,
     // workers report their runtime with their counters (at least once a second)
     const text = await eventually(async () => {
       const body = (await httpRequest(statsPort, "/metrics")).body;
-      return body.includes('uwsgi_node_heap_used_bytes{role="worker",id="2"}') && /uwsgi_worker_requests_total\{worker="\d"\} [1-9]/.test(body) ? body : null;
-    }, 10_000, "both workers' runtime samples in /metrics");
+      const served = [...body.matchAll(/^uwsgi_worker_requests_total\{worker="\d"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+      return body.includes('uwsgi_node_heap_used_bytes{role="worker",id="2"}') && served === 4 ? body : null;
+    }, 10_000, "both workers' runtime samples and their request counts (4) in /metrics");
     const check = spawnSync(PROMTOOL, ["check", "metrics"], { input: text, encoding: "utf8" });
     assert.equal(check.error, undefined, `promtool must be installed (Debian prometheus): ${String(check.error)}`);
     assert.equal(check.status, 0, `promtool check metrics:\n${check.stdout}${check.stderr}\n---\n${text}`);

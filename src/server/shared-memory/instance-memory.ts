@@ -10,7 +10,8 @@ import { systemClock } from "../../core/clock.js";
 import type { InstanceConfig } from "../../config/instance-config.js";
 import { optionInt } from "../../config/option-values.js";
 import type { MetricSpec } from "../../engines/metrics/metric-options.js";
-import { metricTypeCode } from "../../engines/metrics/metric-options.js";
+import { metricTypeCode, RUNTIME_COLLECTOR } from "../../engines/metrics/metric-options.js";
+import { MetricsCollector } from "../../engines/metrics/metric-collectors.js";
 import { LockTable } from "../../engines/locks/lock-table.js";
 import { cleanupStaleRegions } from "../../native/shared-region.js";
 import { InstanceOwner } from "../../native/instance-owner.js";
@@ -72,6 +73,14 @@ export class InstanceMemory {
     if (config.caches.some((c) => c.store)) {
       engines.sync(true);
       if (syncSeconds > 0) memory.#every(syncSeconds * 1000, () => engines.sync(true));
+    }
+    // metric collectors (collector=file|sum|avg|accumulator|adder|multiplier) run here, in the
+    // master, each every `freq` seconds; the first tick collects them all
+    const metrics = engines.metrics;
+    if (metrics && engines.metricSpecs.some((m) => m.collector !== null && m.collector !== RUNTIME_COLLECTOR && m.type !== "alias")) {
+      const collector = new MetricsCollector(metrics, engines.metricSpecs, systemClock);
+      collector.tick();
+      memory.#every(1000, () => collector.tick());
     }
     return memory;
   }

@@ -63,6 +63,17 @@ export interface StatsSocket {
   max_queue?: number;
 }
 
+/** One legion (`legions[]`, uWSGI's SSL builds and uwsgi-node). */
+export interface StatsLegion {
+  legion: string;
+  valor: number;
+  quorum?: number;
+  /** Unix time this node became Lord; 0 when it is not Lord. */
+  i_am_the_lord: number;
+  lord_valor?: number;
+  members?: Array<{ name: string; valor: number; last_seen: number }>;
+}
+
 /** The document. */
 export interface StatsDocument {
   version?: string;
@@ -76,4 +87,5 @@ export interface StatsDocument {
   spoolers?: StatsSpooler[];
   mules?: StatsMule[];
   sockets?: StatsSocket[];
+  legions?: StatsLegion[];
 }

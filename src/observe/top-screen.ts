@@ -1,7 +1,8 @@
 /**
  * The `uwsgi-node top` screen, in the spirit of uwsgitop and `pm2 monit`: a header with the
  * instance's totals, one row per worker (pid, status, requests, requests/s, exceptions, average
- * response time, RSS, bytes sent, respawns), then caches, spoolers and mules when there are any.
+ * response time, RSS, bytes sent, respawns), then caches, spoolers, mules and legions (who is Lord,
+ * quorum, members and when each was last seen) when there are any.
  * Pure: a stats document and its rates in, lines of text out.
  * @module
  */
@@ -86,6 +87,15 @@ export function renderTop(doc: StatsDocument, rates: InstanceRates, ctx: TopCont
   if (doc.mules?.length) {
     lines.push("", row(["MULE", "PID", "STATUS", "SIGNALS", "MESSAGES"], [5, 8, 10, 8, 8]));
     for (const m of doc.mules) lines.push(row([m.id, m.pid, m.status ?? "", m.signals ?? 0, m.messages ?? 0], [5, 8, 10, 8, 8]));
+  }
+  if (doc.legions?.length) {
+    const now = Math.floor(Date.now() / 1000);
+    lines.push("", row(["LEGION", "VALOR", "LORD", "LORD VALOR", "QUORUM", "MEMBERS"], [16, 7, 10, 11, 7, 8]));
+    for (const l of doc.legions) {
+      const lord = l.i_am_the_lord > 0 ? `me (${now - l.i_am_the_lord}s)` : "other";
+      lines.push(row([l.legion, l.valor, lord, l.lord_valor ?? 0, l.quorum ?? 0, l.members?.length ?? 0], [16, 7, 10, 11, 7, 8]));
+      for (const m of l.members ?? []) lines.push(`  ${m.name} valor ${m.valor}, last seen ${Math.max(0, now - m.last_seen)}s ago`);
+    }
   }
   return lines.map((l) => (l.length > width ? l.slice(0, width) : l));
 }

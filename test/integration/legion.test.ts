@@ -14,6 +14,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { eventually } from "../support/eventually.js";
+import { renderTop } from "../../src/observe/top-screen.js";
+import { statsRates } from "../../src/observe/stats-rates.js";
+import type { StatsDocument } from "../../src/observe/stats-document-types.js";
 import { fixtureApp, httpRequest, readUntilClose, startServer, type TestServer } from "./server-harness.js";
 
 const PY_APP = fileURLToPath(new URL("../../../test/fixtures/legion-app.py", import.meta.url));
@@ -108,6 +111,15 @@ test("legion: three uwsgi-node instances and a real uWSGI elect one Lord, and th
       const agreed = ls.every((l) => l.lord_valor === 30 && l.lord_uuid === lordUuid && l.members.length === 3 && l.checksum === ls[0]!.checksum);
       return agreed && ls.filter((l) => l.i_am_the_lord > 0).length === 1 && ls[1]!.i_am_the_lord > 0;
     }, 30_000, `all four nodes to agree on B as Lord; uWSGI log:\n${realLog}`);
+
+    // the live view shows the legion: B is Lord, A is not, each lists the three others
+    const screen = async (i: number) => {
+      const doc = JSON.parse(await readUntilClose(stats[i]!)) as StatsDocument;
+      return renderTop(doc, statsRates(null, doc, 1), { address: `127.0.0.1:${stats[i]}`, at: new Date() }, 200).join("\n");
+    };
+    assert.match(await screen(1), /^lg\s+30\s+me \(\d+s\)\s+30\s+0\s+3$/m);
+    assert.match(await screen(0), /^lg\s+10\s+other\s+30\s+0\s+3$/m);
+    assert.equal((await screen(0)).match(/valor \d+, last seen \d+s ago/g)?.length, 3);
 
     // --legion-cron runs on the Lord only
     await eventually(() => cronRuns().includes("B"), 10_000, "the Lord's legion cron to run");

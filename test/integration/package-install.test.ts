@@ -75,7 +75,8 @@ test("caches and timers on the stub", async () => {
   // a preload that makes loading any native addon fail: the stub must not need one
   const guard = join(pkg.project, "no-addon.mjs");
   writeFileSync(guard, `process.dlopen = () => { throw new Error("the stub loaded a native addon"); };\n`);
-  const r = spawnSync(process.execPath, ["--import", guard, "--test", testFile], { cwd: pkg.project, env: pkg.bareEnv, encoding: "utf8" });
+  // the TAP reporter on every Node (Node 24's default without a terminal is the spec reporter)
+  const r = spawnSync(process.execPath, ["--import", guard, "--test", "--test-reporter=tap", testFile], { cwd: pkg.project, env: pkg.bareEnv, encoding: "utf8" });
   assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
   assert.match(r.stdout, /# pass 1/);
 });

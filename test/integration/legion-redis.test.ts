@@ -7,22 +7,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { eventually } from "../support/eventually.js";
+import { freeTcpPort } from "../support/free-port.js";
 import { fixtureApp, readUntilClose, startServer, type TestServer } from "./server-harness.js";
 
 const TOLERANCE = 3;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startRedis(port: number): Promise<ChildProcess> {
   const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "pipe"] });
@@ -50,12 +39,12 @@ async function lordOf(statsPort: number): Promise<{ lord: boolean; valor: number
 }
 
 test("legion over a Redis lease: one Lord, failover on SIGKILL, a Redis restart never yields two Lords", { timeout: 120_000 }, async () => {
-  const redisPort = await freePort();
+  const redisPort = await freeTcpPort();
   let redis = await startRedis(redisPort);
   const servers: TestServer[] = [];
   const statsPorts: number[] = [];
   const start = async (valor: number) => {
-    const stats = await freePort();
+    const stats = await freeTcpPort();
     statsPorts.push(stats);
     const s = await startServer([
       "--http", "127.0.0.1:0", "--processes", "1", "--stats", `127.0.0.1:${stats}`,

@@ -7,13 +7,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { createSocket } from "node:dgram";
 import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { eventually } from "../support/eventually.js";
+import { freeTcpPort, freeUdpPort } from "../support/free-port.js";
 import { renderTop } from "../../src/observe/top-screen.js";
 import { statsRates } from "../../src/observe/stats-rates.js";
 import type { StatsDocument } from "../../src/observe/stats-document-types.js";
@@ -22,28 +21,6 @@ import { fixtureApp, httpRequest, readUntilClose, startServer, type TestServer }
 const PY_APP = fileURLToPath(new URL("../../../test/fixtures/legion-app.py", import.meta.url));
 const FREQ = 1;
 const TOLERANCE = 3;
-
-function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function freeUdpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createSocket("udp4");
-    s.once("error", reject);
-    s.bind(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface StatsLegion {
   uuid: string;

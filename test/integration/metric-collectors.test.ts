@@ -8,16 +8,14 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { eventually } from "../support/eventually.js";
+import { freeTcpPort } from "../support/free-port.js";
 import { fixtureApp, httpRequest, readUntilClose, startServer, tempDir } from "./server-harness.js";
 
 test("metric collectors (file, sum) run in the master and workers read what they collected", { timeout: 60_000 }, async () => {
   const dir = tempDir();
   const file = join(dir.path, "value");
   writeFileSync(file, "42 7\n");
-  const stats = await (await import("node:net")).createServer();
-  await new Promise<void>((r) => stats.listen(0, "127.0.0.1", r));
-  const statsPort = (stats.address() as { port: number }).port;
-  await new Promise<void>((r) => stats.close(() => r()));
+  const statsPort = await freeTcpPort();
   const server = await startServer([
     "--http", "127.0.0.1:0", "--processes", "1", "--cache2", "name=default,items=100", "--locks", "2",
     "--stats", `127.0.0.1:${statsPort}`,

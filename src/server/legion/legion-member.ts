@@ -123,20 +123,30 @@ export class LegionMember {
   }
 
   #announce(now: number): void {
+    if (this.state.mayAnnounce(now)) void this.#sendAnnounce(now);
+  }
+
+  /** Sends this node's announce as of `now` to every node; resolves once every send completed. */
+  #sendAnnounce(now: number): Promise<void> {
     const socket = this.#socket;
-    if (!socket || !this.state.mayAnnounce(now)) return;
+    if (!socket) return Promise.resolve();
     let packet: Buffer;
     try {
       packet = encodeLegionAnnounce(this.state.announce(now), this.#cipher);
     } catch (err) {
       this.#host.log(`[uwsgi-legion] cannot build the announce of legion ${this.#cfg.name}: ${(err as Error).message}`);
-      return;
+      return Promise.resolve();
     }
-    for (const node of this.#cfg.nodes) {
-      socket.send(packet, node.port, node.host, (err) => {
-        if (err) this.#host.log(`[uwsgi-legion] sendto(): ${err.message}`);
-      });
-    }
+    const sends = this.#cfg.nodes.map(
+      (node) =>
+        new Promise<void>((resolve) =>
+          socket.send(packet, node.port, node.host, (err) => {
+            if (err) this.#host.log(`[uwsgi-legion] sendto(): ${err.message}`);
+            resolve();
+          }),
+        ),
+    );
+    return Promise.all(sends).then(() => undefined);
   }
 
   #onDatagram(msg: Buffer): void {
@@ -209,7 +219,8 @@ export class LegionMember {
     const now = unixNow();
     const suspended = this.state.lordHooksDone(ok, now);
     if (suspended) {
-      this.#announceNow(now);
+      // the `dead` announce goes out although the suspension has started
+      void this.#sendAnnounce(now);
       this.#host.log(`[uwsgi-legion] suspending myself from Legion "${this.#cfg.name}" for ${this.#globals.deathOnLordError} seconds`);
     } else {
       this.#host.log(`[uwsgi-legion] i am now the Lord of the Legion ${this.#cfg.name}`);
@@ -217,14 +228,6 @@ export class LegionMember {
       this.#announce(now);
     }
     this.#host.changed();
-  }
-
-  /** Sends the `dead` announce even though the suspension has started. */
-  #announceNow(now: number): void {
-    const socket = this.#socket;
-    if (!socket) return;
-    const packet = encodeLegionAnnounce(this.state.announce(now), this.#cipher);
-    for (const node of this.#cfg.nodes) socket.send(packet, node.port, node.host);
   }
 
   #runHooks(event: LegionHookEvent): Promise<boolean> {
@@ -240,8 +243,7 @@ export class LegionMember {
     const socket = this.#socket;
     if (!socket) return;
     this.state.leave();
-    const packet = encodeLegionAnnounce(this.state.announce(unixNow()), this.#cipher);
-    await Promise.all(this.#cfg.nodes.map((n) => new Promise<void>((resolve) => socket.send(packet, n.port, n.host, () => resolve()))));
+    await this.#sendAnnounce(unixNow());
     socket.close();
     this.#socket = null;
   }

@@ -18,6 +18,7 @@ import { createServer } from "node:net";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, openSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { ROOT_OPT_IN } from "./lib/root-opt-in.mjs";
 
 const here = import.meta.dirname;
 const root = join(here, "..");
@@ -120,7 +121,7 @@ async function appServer(name, start) {
 const ours = () =>
   appServer("uwsgi-node", (port) =>
     launch("uwsgi-node", process.execPath, [
-      CLI, "--http-socket", `127.0.0.1:${port}`, "--master", "--processes", "2", "--cache2", CACHE,
+      CLI, ...ROOT_OPT_IN, "--http-socket", `127.0.0.1:${port}`, "--master", "--processes", "2", "--cache2", CACHE,
       "--metric", "name=bench", "--disable-logging", "--module", join(here, "shared-api-app.mjs"),
     ]),
   );

@@ -18,6 +18,7 @@ import net from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
+import { ROOT_OPT_IN } from "./lib/root-opt-in.mjs";
 
 const here = new URL(".", import.meta.url).pathname;
 const root = join(here, "..");
@@ -156,6 +157,7 @@ function uwsgiNodeBackend(id, label, app, extra = ["--disable-logging"]) {
     start: (port, proto) =>
       launch(`${id}-${proto}`, process.execPath, [
         CLI,
+        ...ROOT_OPT_IN,
         proto === "uwsgi" ? "--socket" : "--http-socket",
         `127.0.0.1:${port}`,
         "--processes",

@@ -13,6 +13,7 @@ import { createSocket } from "node:dgram";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { join } from "node:path";
+import { ROOT_OPT_IN } from "./lib/root-opt-in.mjs";
 
 const here = import.meta.dirname;
 const root = join(here, "..");
@@ -62,7 +63,7 @@ function startNode(kind, udp, peers, statsPort, httpPort, valor) {
   const [cmd, args] =
     kind === "uwsgi"
       ? ["uwsgi", ["--plugin", "python3", "--master", "--die-on-term", "--processes", "1", "--http-socket", `127.0.0.1:${httpPort}`, "--wsgi-file", join(here, "http-hello-app.py"), "--stats", `127.0.0.1:${statsPort}`, ...legion]]
-      : [process.execPath, [join(root, "dist", "cli.js"), "--http", `127.0.0.1:${httpPort}`, "--processes", "1", "--disable-logging", "--stats", `127.0.0.1:${statsPort}`, ...legion, join(here, "http-hello-app.mjs")]];
+      : [process.execPath, [join(root, "dist", "cli.js"), ...ROOT_OPT_IN, "--http", `127.0.0.1:${httpPort}`, "--processes", "1", "--disable-logging", "--stats", `127.0.0.1:${statsPort}`, ...legion, join(here, "http-hello-app.mjs")]];
   return spawn(cmd, args, { stdio: "ignore", detached: true });
 }
 

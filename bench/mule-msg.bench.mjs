@@ -14,6 +14,7 @@ import { createServer } from "node:net";
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { ROOT_OPT_IN } from "./lib/root-opt-in.mjs";
 
 const here = import.meta.dirname;
 const root = join(here, "..");
@@ -88,7 +89,7 @@ async function system(name, c) {
   const env = { BENCH_N: String(c.n) };
   const proc =
     name === "uwsgi-node"
-      ? launch(`${name}-${c.size}`, process.execPath, [CLI, "--http-socket", `127.0.0.1:${port}`, "--processes", "1", "--mules", "1", "--disable-logging", "--module", join(here, "mule-msg-app.mjs")], env)
+      ? launch(`${name}-${c.size}`, process.execPath, [CLI, ...ROOT_OPT_IN, "--http-socket", `127.0.0.1:${port}`, "--processes", "1", "--mules", "1", "--disable-logging", "--module", join(here, "mule-msg-app.mjs")], env)
       : launch(`${name}-${c.size}`, "uwsgi", ["--plugin", "python3", "--master", "--processes", "1", "--mules", "1", "--disable-logging", "--http-socket", `127.0.0.1:${port}`, "--wsgi-file", join(here, "mule-msg-app.py")], env);
   await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/?n=1&size=1`)).ok, name, proc);
   await new Promise((r) => setTimeout(r, 300));

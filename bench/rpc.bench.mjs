@@ -14,6 +14,7 @@ import { createServer } from "node:net";
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { ROOT_OPT_IN } from "./lib/root-opt-in.mjs";
 
 const here = import.meta.dirname;
 const root = join(here, "..");
@@ -83,7 +84,7 @@ async function instance(kind, name) {
   const sock = await freePort();
   const proc =
     kind === "node"
-      ? launch(name, process.execPath, [CLI, "--http-socket", `127.0.0.1:${http}`, "--socket", `127.0.0.1:${sock}`, "--plugin", "rpc", "--processes", "1", "--mules", "1", "--disable-logging", "--module", join(here, "rpc-app.mjs")])
+      ? launch(name, process.execPath, [CLI, ...ROOT_OPT_IN, "--http-socket", `127.0.0.1:${http}`, "--socket", `127.0.0.1:${sock}`, "--plugin", "rpc", "--processes", "1", "--mules", "1", "--disable-logging", "--module", join(here, "rpc-app.mjs")])
       : launch(name, "uwsgi", ["--plugin", "python3,rpc", "--master", "--processes", "1", "--disable-logging", "--http-socket", `127.0.0.1:${http}`, "--socket", `127.0.0.1:${sock}`, "--wsgi-file", join(here, "rpc-app.py")]);
   const run = async (q) => JSON.parse(await (await fetch(`http://127.0.0.1:${http}/?${q}`)).text());
   await waitFor(async () => (await run("ms=0")).calls === 0, name, proc);

@@ -12,6 +12,7 @@ import { request } from "node:http";
 import { createServer } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { ROOT_OPT_IN } from "./lib/root-opt-in.mjs";
 
 const here = import.meta.dirname;
 const root = join(here, "..");
@@ -113,7 +114,7 @@ async function spoolerRun(name, start) {
 const ours = () =>
   spoolerRun("uwsgi-node", (port, dir) =>
     launch("uwsgi-node", process.execPath, [
-      CLI, "--http-socket", `127.0.0.1:${port}`, "--master", "--processes", "1", "--disable-logging",
+      CLI, ...ROOT_OPT_IN, "--http-socket", `127.0.0.1:${port}`, "--master", "--processes", "1", "--disable-logging",
       "--spooler", dir, "--spooler-frequency", "1", "--spooler-quiet", "--module", join(here, "spooler-app.mjs"),
     ]),
   );

@@ -15,6 +15,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { WebSocket } from "ws";
+import { ROOT_OPT_IN } from "./lib/root-opt-in.mjs";
 
 const here = new URL(".", import.meta.url).pathname;
 const root = join(here, "..");
@@ -97,7 +98,7 @@ const SERVERS = {
     return p;
   },
   "uwsgi-node": async (port) =>
-    launch("uwsgi-node", process.execPath, [CLI, "--http-socket", `127.0.0.1:${port}`, "--processes", "1", "--module", join(here, "websocket-app.mjs"), "--disable-logging"]),
+    launch("uwsgi-node", process.execPath, [CLI, ...ROOT_OPT_IN, "--http-socket", `127.0.0.1:${port}`, "--processes", "1", "--module", join(here, "websocket-app.mjs"), "--disable-logging"]),
   "uWSGI 2.0 (python3)": UWSGI
     ? async (port) =>
         launch("uwsgi", UWSGI, ["--plugin", "python3", "--http-socket", `127.0.0.1:${port}`, "--processes", "1", "--threads", String(CLIENTS), "--wsgi-file", join(here, "websocket-app.py"), "--disable-logging", "--die-on-term", "--master"])

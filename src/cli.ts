@@ -26,7 +26,7 @@ import { runPidfileCommand } from "./server/control/control-commands.js";
 import { daemonize, readDaemonRequest, takeDaemonMarker } from "./server/control/daemonize.js";
 import { instanceEvents } from "./server/control/instance-events.js";
 import { readMasterFifos } from "./server/control/master-control.js";
-import { applyUmask, readPrivileges } from "./server/privileges.js";
+import { applyUmask, readPrivileges, refuseRootWithoutUid } from "./server/privileges.js";
 import { readCheaperSettings, readIdleSeconds } from "./server/elastic/cheaper-settings.js";
 import { systemdNotifierFromEnv } from "./server/systemd-notify.js";
 import { runTop } from "./observe/top-command.js";
@@ -70,6 +70,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const pidfileCommand = runPidfileCommand(options);
     if (pidfileCommand !== null) return pidfileCommand;
     for (const w of warnings) process.stderr.write(`uwsgi-node: ${w}\n`);
+    refuseRootWithoutUid(options);
     const daemonMarker = takeDaemonMarker();
     const daemon = readDaemonRequest(options, process.cwd());
     if (daemon && !daemonMarker) return await daemonize(fileURLToPath(import.meta.url), argv, daemon);

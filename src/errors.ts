@@ -101,6 +101,7 @@ export const ERROR_CODES = {
   UWSGI_ERR_PIDFILE: { kind: "IOError", message: "pidfile %s: %s" },
   UWSGI_ERR_MASTER_FIFO: { kind: "IOError", message: "master fifo %s: %s" },
   UWSGI_ERR_PRIVILEGES: { kind: "RuntimeError", message: "cannot drop privileges: %s" },
+  UWSGI_ERR_RUN_AS_ROOT: { kind: "RuntimeError", message: "refusing to run the workers as root: %s" },
 
   // --- limits on what clients send (hardening) ---------------------------------------------------
   UWSGI_ERR_BODY_TOO_LARGE: { kind: "IOError", message: "request body larger than --limit-post %s bytes" },

@@ -84,7 +84,7 @@ export const OPTIONS: readonly OptionDef[] = [
   { name: "max-connections", arg: "required", category: SOCKETS, valueName: "N", help: "open connections per worker; more are closed at once and logged (default: the open-file limit minus 64)", validate: int },
   { name: "chmod-socket", short: "C", arg: "optional", category: SOCKETS, valueName: "MODE", help: "chmod UNIX sockets: bare or 1 for 666, or three octal digits (--chmod-socket=660)", validate: socketMode },
   { name: "chown-socket", arg: "required", category: SOCKETS, valueName: "USER[:GROUP]", help: "chown UNIX sockets (names or numbers) after binding them, before dropping privileges" },
-  { name: "uid", arg: "required", category: SOCKETS, valueName: "USER", help: "after binding the sockets, the master (and so every worker) switches to USER (name or number); with --gid unset, to the user's primary group too" },
+  { name: "uid", arg: "required", category: SOCKETS, valueName: "USER", help: "after binding the sockets, the master (and so every worker) switches to USER (name or number); with --gid unset, to the user's primary group too. Started as root, it is required: without it the master refuses to start (--uid root runs the workers as root knowingly)" },
   { name: "gid", arg: "required", category: SOCKETS, valueName: "GROUP", help: "after binding the sockets, the master (and so every worker) switches to GROUP (name or number)" },
   { name: "umask", arg: "required", category: SOCKETS, valueName: "MASK", help: "set the umask (octal, e.g. 027) before any socket or file is created" },
   { name: "vacuum", arg: "none", category: SOCKETS, help: "remove the UNIX sockets and pidfile this instance created when it exits", validate: flag },

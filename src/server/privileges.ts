@@ -6,7 +6,8 @@
  * children of the dropped master, so they never run with the start-up credentials; the app's
  * files must be readable by that user.
  *
- * Started as root without `--uid`, the master logs uWSGI's warning and runs the workers as root
+ * Started as root without `--uid`, the master refuses to start ({@link refuseRootWithoutUid}); `--uid root`
+ * (or `--uid 0`) asks for root workers knowingly, and the master then logs uWSGI's root warning
  * (the default users of uWSGI and of containers expect); nothing is refused.
  * @module
  */
@@ -106,6 +107,20 @@ export function readPrivileges(options: OptionSet): Privileges {
     chmodSocket: optionSocketMode(options),
     umask,
   };
+}
+
+/**
+ * Started as root, the workers must drop to `--uid`: uWSGI only warns and runs an app as root,
+ * uwsgi-node refuses unless the user asked for root workers by naming root (`--uid root` or
+ * `--uid 0`). Checked before daemonizing or binding, so the refusal reaches the terminal.
+ * @throws UwsgiError UWSGI_ERR_RUN_AS_ROOT when started as root and `--uid` is not given.
+ */
+export function refuseRootWithoutUid(options: OptionSet, uid: number | null = process.getuid?.() ?? null): void {
+  if (uid !== 0 || optionString(options, "uid") !== undefined) return;
+  throw new UwsgiError(
+    "UWSGI_ERR_RUN_AS_ROOT",
+    "started as root without --uid; pass --uid USER (and --gid GROUP) to drop privileges after binding, or --uid root to run the workers as root knowingly",
+  );
 }
 
 /** Applies `--umask` (before any file or socket is created). */

@@ -1,15 +1,16 @@
 /**
  * The README's "Running in production" commands, run as written (bash, from the repository root,
- * with the built dist/), only the port made ephemeral and /tmp/app.* moved into a temp dir.
+ * with the built dist/), only the port made ephemeral, /tmp/app.* moved into a temp dir and, as
+ * root, `--uid root` added (the master refuses root workers otherwise).
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import net from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { alive, eventually, removeDeadInstancesRegions, tempDir } from "./server-harness.js";
+import { freeTcpPort } from "../support/free-port.js";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 
@@ -23,22 +24,16 @@ function shellBlock(heading: string): string {
   return m[1]!;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 describe("README: Running in production", () => {
   it("its commands start a daemon, answer, reload, chain reload through the fifo and stop it", async () => {
     const dir = tempDir();
-    const port = await freePort();
-    const script = shellBlock("Running in production").replaceAll("127.0.0.1:8080", `127.0.0.1:${port}`).replaceAll("/tmp/app.", `${dir.path}/app.`);
+    const port = await freeTcpPort();
+    // run as root (CI), the commands ask for root workers knowingly: the master refuses otherwise
+    const asRoot = process.getuid?.() === 0 ? "node dist/cli.js --uid root --http" : "node dist/cli.js --http";
+    const script = shellBlock("Running in production")
+      .replaceAll("127.0.0.1:8080", `127.0.0.1:${port}`)
+      .replaceAll("/tmp/app.", `${dir.path}/app.`)
+      .replaceAll("node dist/cli.js --http", asRoot);
     let pid = 0;
     try {
       const result = await new Promise<{ code: number | null; out: string }>((resolve) => {

@@ -51,10 +51,20 @@ export interface TestServer {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/**
+ * Started as root (as in CI), the master refuses to run workers as root unless `--uid` is given:
+ * the tests ask for root workers knowingly with `--uid root`, uWSGI's spelling, unless the args
+ * name a user already or the test checks the refusal itself (`optIn` false).
+ */
+export function rootOptIn(args: readonly string[], optIn = true): string[] {
+  const named = args.some((a) => a === "--uid" || a.startsWith("--uid="));
+  return optIn && process.getuid?.() === 0 && !named ? ["--uid", "root", ...args] : [...args];
+}
+
 /** Runs the CLI with `args`; resolves once it exits (for option errors). */
-export function runCli(args: string[], cwd?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(args: string[], cwd?: string, opts: { rootOptIn?: boolean } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], cwd });
+    const child = spawn(process.execPath, [CLI, ...rootOptIn(args, opts.rootOptIn)], { stdio: ["ignore", "pipe", "pipe"], cwd });
     let stdout = "";
     let stderr = "";
     child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
@@ -73,10 +83,10 @@ export function runCli(args: string[], cwd?: string): Promise<{ code: number | n
  */
 export async function startServer(
   args: string[],
-  opts: { cwd?: string; waitReady?: boolean; env?: NodeJS.ProcessEnv; logFile?: string; cli?: string; wrap?: readonly string[] } = {},
+  opts: { cwd?: string; waitReady?: boolean; env?: NodeJS.ProcessEnv; logFile?: string; cli?: string; wrap?: readonly string[]; rootOptIn?: boolean } = {},
 ): Promise<TestServer> {
   // `wrap` runs the CLI under another command (e.g. `unshare --pid --fork`); `pid` is then the wrapper's
-  const cliArgs = [process.execPath, opts.cli ?? CLI, ...args];
+  const cliArgs = [process.execPath, opts.cli ?? CLI, ...rootOptIn(args, opts.rootOptIn)];
   const command = opts.wrap ? [...opts.wrap, ...cliArgs] : cliArgs;
   const child = spawn(command[0]!, command.slice(1), { stdio: ["ignore", "pipe", "pipe"], cwd: opts.cwd, env: opts.env ?? process.env });
   let captured = "";

@@ -89,11 +89,26 @@ describe("server: privileges", { skip: !isRoot && "needs root (CI runs the suite
     }
   });
 
-  it("without --uid, root logs uWSGI's warning and keeps running (the default); an unknown user stops it before binding", async () => {
-    const server = await startServer(["--http", "127.0.0.1:0", "--disable-logging", fileURLToPath(new URL("../fixtures/apps/node-listener-app.js", import.meta.url))]);
+  it("started as root without --uid, the master refuses before binding (regression: workers silently ran as root); --uid root runs them knowingly with uWSGI's warning", async () => {
+    const app = fileURLToPath(new URL("../fixtures/apps/node-listener-app.js", import.meta.url));
+    const refused = await runCli(["--http", "127.0.0.1:0", app], undefined, { rootOptIn: false });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /refusing to run the workers as root: started as root without --uid; pass --uid USER/);
+    assert.doesNotMatch(refused.stdout + refused.stderr, /bound to|spawned uWSGI worker/);
+    const tmp = tempDir();
+    try {
+      const refusedDaemon = await runCli(["--http", "127.0.0.1:0", "--daemonize", join(tmp.path, "daemon.log"), app], undefined, { rootOptIn: false });
+      assert.equal(refusedDaemon.code, 1, "refused in the terminal, before daemonizing");
+      assert.match(refusedDaemon.stderr, /refusing to run the workers as root/);
+      assert.equal(existsSync(join(tmp.path, "daemon.log")), false, "no daemon was started");
+    } finally {
+      tmp.cleanup();
+    }
+    const server = await startServer(["--http", "127.0.0.1:0", "--uid", "root", "--disable-logging", app]);
     try {
       assert.match(server.log(), /\*\*\* WARNING: you are running uWSGI as root !!! \(use the --uid flag\) \*\*\*/);
-      assert.equal((await httpRequest(server.port, "/pid")).status, 200);
+      const worker = Number((await httpRequest(server.port, "/pid")).body);
+      assert.equal(credentials(worker).uid[1], 0, "the worker runs as root, as asked");
     } finally {
       await server.stop();
     }

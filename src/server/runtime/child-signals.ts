@@ -30,10 +30,15 @@ export class ReportingSignalTable extends SignalTable {
   }
 }
 
+/** Hands signal `num` to the master, which routes it; false when the master is gone. */
+export function raiseThroughMaster(num: number): boolean {
+  return toMaster({ t: "sig-raise", num });
+}
+
 /** `signal(num)`: the master routes it. */
 export const masterRouter: SignalRouter = {
   async raise(num: number): Promise<void> {
-    if (!toMaster({ t: "sig-raise", num })) {
+    if (!raiseThroughMaster(num)) {
       throw new UwsgiError("UWSGI_ERR_SIGNAL_INVALID", String(num), "the master is gone: nobody can route it");
     }
   },

@@ -193,7 +193,10 @@ export class Master {
           this.#legionsPush = null;
           this.#pushTable();
           const msg = this.#legionsMessage();
-          if (msg) this.#mules?.supervisor.broadcast(msg);
+          if (msg) {
+            this.#mules?.supervisor.broadcast(msg);
+            this.#spoolers?.broadcast(msg);
+          }
         });
       },
     });
@@ -260,7 +263,7 @@ export class Master {
             this.#signals?.forget(pid);
             this.#memory?.engines.releaseLocksOf(pid);
           },
-          onMessage: (child, msg) => this.#signals?.onMessage(child, msg),
+          onMessage: (child, msg) => this.#fromChild(child, msg),
           onReady: () => this.#signals?.flush(),
           greeting: () => this.#legionsMessage(),
         });
@@ -312,9 +315,26 @@ export class Master {
       releaseLocksOf: (pid) => memory.engines.releaseLocksOf(pid),
       broadcast: (msg) => {
         for (const slot of this.slots) for (const proc of slot.processes()) this.#send(proc, msg as unknown as MasterMessage);
+        this.#mules?.supervisor.broadcast(msg);
       },
       onExit: () => this.#checkFinished(),
+      onOtherMessage: (child, msg) => this.#fromChild(child, msg),
+      greeting: () => this.#legionsMessage(),
     });
+  }
+
+  /** A message from a mule or a spooler: signals, spooler wake-ups (a task spooled there), `uwsgi.alarm`. */
+  #fromChild(child: { kind: "mule" | "spooler"; id: number; pid: number }, msg: unknown): void {
+    if (this.#signals?.onMessage(child, msg)) return;
+    if (this.#spoolers?.onChildMessage(msg)) return;
+    const m = msg as { t?: unknown; name?: unknown; message?: unknown } | null;
+    if (m?.t === "alarm" && typeof m.name === "string") this.#childAlarm(m.name, String(m.message ?? ""));
+  }
+
+  /** `uwsgi.alarm(name, message)` from any child. */
+  #childAlarm(name: string, message: string): void {
+    if (!this.#alarms?.has(name)) this.#log.line(`uwsgi.alarm(): no alarm named ${JSON.stringify(name)} is configured (--alarm); message ignored: ${message}`);
+    else this.#alarms.raise(name, message);
   }
 
   #plan(): WorkerPlan {
@@ -438,8 +458,7 @@ export class Master {
         this.#pushTable();
         break;
       case "alarm":
-        if (!this.#alarms?.has(msg.name)) this.#log.line(`uwsgi.alarm(): no alarm named ${JSON.stringify(msg.name)} is configured (--alarm); message ignored: ${msg.message}`);
-        else this.#alarms.raise(msg.name, msg.message);
+        this.#childAlarm(msg.name, msg.message);
         break;
     }
   }

@@ -12,9 +12,10 @@ import { request } from "node:http";
 import { createServer, connect } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { after, describe, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { encodePacket, encodeVars } from "../../src/protocol/packet.js";
 import { encodeSpoolFile } from "../../src/protocol/spool-file.js";
+import { freeUdpPort } from "../support/free-port.js";
 import { eventually, fixtureApp, httpRequest, readUntilClose, startServer, tempDir, type TestServer } from "../integration/server-harness.js";
 
 const APP = fixtureApp("spooler-app");
@@ -222,6 +223,106 @@ describe("spooler processes", () => {
       await server.stop();
       tmp.cleanup();
     }
+  });
+});
+
+describe("spooler options and the spooler's view of the instance", () => {
+  test("--spooler-harakiri kills a task past it; the run counts as a failed attempt: retried, then DIR/failed", async () => {
+    const tmp = tempDir();
+    const dir = join(tmp.path, "spool");
+    const runLog = join(tmp.path, "runs.log");
+    const server = await ourServer(["--spooler", dir, "--spooler-frequency", "1", "--spooler-harakiri", "1", "--spooler-max-retries", "1"], runLog);
+    try {
+      const [task] = await spool(server, "action=sleep&ms=30000");
+      const failed = join(realpathSync(dir), "failed", base(task!));
+      await eventually(() => existsSync(failed), 30_000, "task in the failed folder");
+      const starts = runs(runLog).filter((r) => r.name === base(task!));
+      assert.deepEqual(starts.map((r) => r.what), ["start", "start"], "killed twice, never done");
+      assert.notEqual(starts[0]!.pid, starts[1]!.pid, "the second run is in the respawned spooler");
+      assert.equal((server.log().match(/\*\*\* HARAKIRI ON THE SPOOLER/g) ?? []).length, 2);
+      assert.match(server.log(), new RegExp(`died running .*${base(task!)}: it runs again \\(attempt 2\\)`));
+      assert.equal(existsSync(task!), false);
+    } finally {
+      await server.stop();
+      tmp.cleanup();
+    }
+  });
+
+  test("--spooler-import: the spooler loads that module for uwsgi.spooler instead of the app; --spooler-chdir: tasks run there", async () => {
+    const tmp = tempDir();
+    const dir = join(tmp.path, "spool");
+    const work = join(tmp.path, "work");
+    mkdirSync(work);
+    const runLog = join(tmp.path, "runs.log");
+    const server = await ourServer(["--spooler", dir, "--spooler-frequency", "60", "--spooler-chdir", work, "--spooler-import", fixtureApp("spooler-import-module")], runLog);
+    try {
+      const [task] = await spool(server, "n=1");
+      const line = await server.waitForLog(new RegExp(`IMPORTED-SPOOLER ${base(task!)} (\\S+)`), 15_000);
+      assert.equal(line[1], realpathSync(work), "the task ran in --spooler-chdir");
+      assert.equal(runs(runLog).length, 0, "the app's uwsgi.spooler never ran");
+      assert.doesNotMatch(server.log(), /SPOOLER-LOADED-APP/, "the spooler did not import the app");
+    } finally {
+      await server.stop();
+    }
+    // without --spooler-import the spooler imports the app, and tasks run in the spool directory
+    const plain = await ourServer(["--spooler", dir, "--spooler-frequency", "60"], runLog);
+    try {
+      await spool(plain, "action=report");
+      const report = JSON.parse((await plain.waitForLog(/SPOOLREPORT (.*)/, 15_000))[1]!) as { cwd: string };
+      assert.equal(report.cwd, realpathSync(dir));
+      assert.match(plain.log(), /SPOOLER-LOADED-APP/);
+    } finally {
+      await plain.stop();
+      tmp.cleanup();
+    }
+  });
+
+  describe("with a mule, a legion and an alarm", () => {
+    let server: TestServer;
+    let tmp: ReturnType<typeof tempDir>;
+    let runLog: string;
+    before(async () => {
+      tmp = tempDir();
+      runLog = join(tmp.path, "runs.log");
+      const udp = await freeUdpPort();
+      server = await ourServer([
+        "--processes", "1", "--mules", "1", "--spooler", join(tmp.path, "spool"), "--spooler-frequency", "60",
+        "--alarm", "pager log:", "--alarm-freq", "0", "--legion", `solo 127.0.0.1:${udp} 7 aes-128-cbc:x`, "--legion-freq", "1", "--legion-scroll", "solo the-scroll",
+      ], runLog);
+    });
+    after(async () => {
+      await server.stop();
+      tmp.cleanup();
+    });
+
+    test("regression: a task spooled from a mule waited for the next rescan; the master now wakes the spooler", async () => {
+      assert.equal((await json<{ ok: boolean }>(server, "/mule?msg=spool")).ok, true);
+      const path = (await server.waitForLog(/MULESPOOLED (\S+)/, 15_000))[1]!;
+      // --spooler-frequency is 60 s: only the wake-up through the master runs it this soon
+      await eventually(() => runs(runLog).some((r) => r.what === "done" && r.name === base(path)), 15_000, "the mule's task done");
+    });
+
+    test("uwsgi.alarm from a mule and from a spooler reaches the master's --alarm", async () => {
+      assert.equal((await json<{ ok: boolean }>(server, "/mule?msg=alarm")).ok, true);
+      await server.waitForLog(/ALARM: from the mule/, 15_000);
+      await spool(server, "action=alarm");
+      await server.waitForLog(/ALARM: from the spooler/, 15_000);
+    });
+
+    test("a spooler reads the legion: i_am_the_lord, lord_scroll and scrolls", async () => {
+      await server.waitForLog(/i am now the Lord of the Legion solo/, 20_000);
+      // the spooler's copy lags the master by one message: ask again until it shows the lordship
+      const report = await eventually(async () => {
+        const before = server.log().length;
+        const [task] = await spool(server, "action=report");
+        const line = await server.waitForLog(new RegExp(`SPOOLREPORT (\\{"name":"${base(task!)}".*)`), 15_000, before);
+        const r = JSON.parse(line[1]!) as { lord: boolean; lordScroll: string | null; scrolls: string[] | null };
+        return r.lord ? r : null;
+      }, 20_000, "the spooler reads the lordship", 200);
+      assert.equal(report.lordScroll, "the-scroll");
+      assert.ok(Array.isArray(report.scrolls), "scrolls() is a list (null: not in the legion)");
+      assert.deepEqual(report.scrolls, (await json<{ legion: { scrolls: string[] } }>(server, "/info")).legion.scrolls, "what the worker reads");
+    });
   });
 });
 

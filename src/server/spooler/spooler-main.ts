@@ -15,6 +15,7 @@ import { SpoolerLoop } from "./spooler-loop.js";
 import { isSpoolerMasterMessage, type SpoolerChildMessage } from "./spooler-messages.js";
 import { readSpoolerPlan } from "./spooler-plan.js";
 import { spoolerLink } from "./spooler-link.js";
+import { listenForLegionReadings } from "../legion/legion-readings.js";
 
 const identity = readChildIdentity();
 const plan = readSpoolerPlan();
@@ -47,6 +48,8 @@ function stop(): void {
   loop?.stop();
 }
 
+// the legions the master sends right after the fork and on every change (i_am_the_lord & co.)
+listenForLegionReadings();
 process.on("message", (msg: unknown) => {
   if (!isSpoolerMasterMessage(msg)) return;
   if (msg.t === "stop") stop();

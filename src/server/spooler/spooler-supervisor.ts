@@ -47,6 +47,10 @@ export interface SpoolerSupervisorOptions {
   readonly broadcast: (msg: SpoolerMasterMessage) => void;
   /** A spooler process exited (the master checks whether it has finished stopping). */
   readonly onExit: () => void;
+  /** A spooler's message that is not about spooling (`uwsgi.alarm`, signals): the master's. */
+  readonly onOtherMessage?: (child: { kind: "spooler"; id: number; pid: number }, msg: unknown) => void;
+  /** What a new spooler process is sent right after its fork (state it reads, e.g. the legions); null: nothing. */
+  readonly greeting?: () => object | null;
 }
 
 /** One spooler process, as the master sees it. */
@@ -153,6 +157,13 @@ export class SpoolerSupervisor {
     this.#announcePids();
   }
 
+  /** Sends `msg` to every live spooler process (master state they keep a copy of, e.g. the legions). */
+  broadcast(msg: object): void {
+    for (const slot of this.#slots) {
+      for (const proc of slot.processes()) if (!proc.exited && proc.child.connected) proc.child.send(msg, () => undefined);
+    }
+  }
+
   /** Pids in configuration order (0 for a position whose process is not running). */
   pids(): number[] {
     return this.#slots.map((s) => (s.current && !s.current.exited ? s.current.pid : 0));
@@ -195,7 +206,10 @@ export class SpoolerSupervisor {
     this.#opts.collect(child.stderr);
     child.on("message", (msg: unknown) => {
       if (isSpoolerChildMessage(msg)) this.#fromSpooler(proc, msg);
+      else this.#opts.onOtherMessage?.({ kind: "spooler", id: slot.id, pid: proc.pid }, msg);
     });
+    const greeting = this.#opts.greeting?.();
+    if (greeting) child.send(greeting, () => undefined);
     child.on("error", (err) => this.#opts.log(`spooler ${slot.id}: ${err.message}`));
     child.on("exit", (code, signal) => this.#onExit(proc, code, signal));
     this.#opts.log(`${why === "respawn" ? "respawned" : "spawned"} the uWSGI spooler on dir ${slot.dir} with pid ${proc.pid}`);

@@ -12,8 +12,29 @@
 import { Buffer } from "node:buffer";
 import type { BytesLike } from "./core/bytes.js";
 
-/** A cache argument naming a cache on another node: `name@host:port`, `@host:port`, `name@/unix/path`. */
+/**
+ * A cache argument whose calls go over the network and so return Promises: a cache on another
+ * node (`name@host:port`, `@host:port`, `name@/unix/path`) or a Redis-backed cache
+ * ({@link RedisCacheName}).
+ */
 export type RemoteCacheName = `${string}@${string}`;
+
+/**
+ * The name of a Redis-backed cache in API calls: `NAME@redis`, where `--cache2
+ * name=NAME,items=N,backend=redis://host:port/db` declared it (`@redis` alone: the first
+ * Redis-backed cache). Like a remote name it carries an `@`, so the types give its calls a
+ * `Promise` result; the plain name `NAME` is refused with `UWSGI_ERR_CACHE_REDIS_NAME`, so a
+ * synchronous-looking call can never hide a network round trip. (A relative unix socket called
+ * `redis` is written `name@./redis`.)
+ * @example
+ * ```ts
+ * // uwsgi-node --cache2 name=sessions,items=10000,backend=redis://127.0.0.1:6379/0 ...
+ * await uwsgi.cache_update("user:1", "alice", 60, "sessions@redis"); // true
+ * await uwsgi.cache_get("user:1", "sessions@redis");                 // Buffer | null
+ * await uwsgi.cache_inc("hits", 1, 0, "sessions@redis");             // true, atomic across nodes
+ * ```
+ */
+export type RedisCacheName = `${string}@redis`;
 
 /**
  * What a cache function returns for a cache argument of type `N`, as the runtime does: a name
@@ -216,12 +237,16 @@ export interface UwsgiModule {
   // ------------------------------------------------------------------ cache ------------------
 
   /**
-   * Gets a value. `null` on a miss or an unknown cache. A `name@address` cache asks that node.
+   * Gets a value. `null` on a miss or an unknown cache. A `name@address` cache asks that node; a
+   * `name@redis` cache ({@link RedisCacheName}) reads Redis. Both return a Promise, which rejects
+   * with a coded error (`UWSGI_ERR_REMOTE_UNREACHABLE`, `UWSGI_ERR_CACHE_REDIS`) when the other
+   * end cannot answer.
    * @param cache cache name; omitted, null or "" = the default cache.
    * @example
    * ```ts
    * const v = uwsgi.cache_get("user:1", "sessions"); // Buffer | null
    * const r = await uwsgi.cache_get("user:1", "sessions@10.0.0.2:3031");
+   * const s = await uwsgi.cache_get("user:1", "sessions@redis");
    * ```
    */
   cache_get(key: BytesLike, cache?: null): Buffer | null;
@@ -268,9 +293,15 @@ export interface UwsgiModule {
   cache_num(key: BytesLike, cache?: null): number;
   cache_num<N extends string = "">(key: BytesLike, cache?: N | null): CacheResult<N, number>;
   /**
-   * Keys of a local cache (live items only).
+   * Keys of a local cache (live items only), or of a Redis-backed cache (`name@redis`: a Promise).
    * @throws UwsgiError `UWSGI_ERR_CACHE_UNAVAILABLE` for an unknown cache (uWSGI's ValueError).
+   * @example
+   * ```ts
+   * uwsgi.cache_keys("sessions");             // Buffer[]
+   * await uwsgi.cache_keys("sessions@redis"); // Buffer[]
+   * ```
    */
+  cache_keys(cache: RedisCacheName): Promise<Buffer[]>;
   cache_keys(cache?: string | null): Buffer[];
 
   // ------------------------------------------------------------------ metrics ----------------
@@ -296,8 +327,12 @@ export interface UwsgiModule {
 
   /**
    * Takes user lock `lock_num` (0..N with `--locks N`), blocking until it is free. Lock 0 always exists.
-   * @throws UwsgiError `UWSGI_ERR_LOCK_INVALID`, `UWSGI_ERR_LOCK_IN_SPOOLER`, or
-   *   `UWSGI_ERR_LOCK_REENTRANT` when this process already holds it (uWSGI would deadlock).
+   * These locks are per instance. A lock name (`lock("jobs")`, a lock across nodes) is refused
+   * with `UWSGI_ERR_LOCK_CLUSTER`: a lease can expire under a paused holder and `lock()` gives no
+   * fencing token to the protected resource, so it cannot be made safe (docs/cluster.md).
+   * @throws UwsgiError `UWSGI_ERR_LOCK_INVALID`, `UWSGI_ERR_LOCK_IN_SPOOLER`,
+   *   `UWSGI_ERR_LOCK_REENTRANT` when this process already holds it (uWSGI would deadlock), or
+   *   `UWSGI_ERR_LOCK_CLUSTER` for a lock name.
    * @example
    * ```ts
    * uwsgi.lock(1);

@@ -29,6 +29,8 @@ export const ERROR_CODES = {
   UWSGI_ERR_CACHE_UNAVAILABLE: { kind: "ValueError", message: "no local uWSGI cache available%s" },
   UWSGI_ERR_CACHE_OPTION: { kind: "ValueError", message: "invalid cache option %s: %s" },
   UWSGI_ERR_CACHE_REGION: { kind: "RuntimeError", message: "cache %s: %s" },
+  UWSGI_ERR_CACHE_REDIS: { kind: "IOError", message: "cache %s: Redis at %s is unreachable or failing: %s" },
+  UWSGI_ERR_CACHE_REDIS_NAME: { kind: "ValueError", message: "cache %s is kept in Redis: address it as %s (its calls return Promises)" },
   UWSGI_ERR_CACHE_NONE_CONFIGURED: { kind: "ValueError", message: "%s: no cache is configured (start the server with --cache2 name=default,items=N, or call configure([\"--cache2\", ...]) from uwsgi-node/testing)" },
 
   // --- metrics -------------------------------------------------------------------------------
@@ -38,6 +40,7 @@ export const ERROR_CODES = {
   UWSGI_ERR_LOCK_INVALID: { kind: "ValueError", message: "Invalid lock number %s" },
   UWSGI_ERR_LOCK_REENTRANT: { kind: "RuntimeError", message: "lock %s is already held by this process (pid %s): locking it again would deadlock" },
   UWSGI_ERR_LOCK_IN_SPOOLER: { kind: "ValueError", message: "The spooler cannot lock/unlock resources" },
+  UWSGI_ERR_LOCK_CLUSTER: { kind: "ValueError", message: "cluster locks are not provided: %s" },
   UWSGI_ERR_LOCK_NOT_OWNER: { kind: "RuntimeError", message: "lock %s is not held by this process" },
 
   // --- signals, timers, cron, file monitors --------------------------------------------------

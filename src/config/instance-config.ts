@@ -11,6 +11,7 @@ import { intValueOf, optionInt } from "./option-values.js";
 import { type CacheOptions, legacyCacheOptions, parseCache2Option } from "../engines/cache/cache-options.js";
 import { type MetricSpec, parseMetricOption } from "../engines/metrics/metric-options.js";
 import { parseLocksOption } from "../engines/locks/lock-table.js";
+import { isRedisCache2, parseRedisCache2, type RedisCacheOptions } from "../cluster/redis-cache-options.js";
 
 /** One spooler directory and how many processes serve it. */
 export interface SpoolerConfig {
@@ -44,6 +45,8 @@ export interface InstanceConfig {
   readonly processes: number;
   readonly bufferSize: number;
   readonly caches: readonly CacheOptions[];
+  /** Caches whose items live in Redis (`--cache2 ...,backend=redis://...`), not in shared memory. */
+  readonly redisCaches: readonly RedisCacheOptions[];
   /** Highest user lock number: locks 0..locks exist. */
   readonly locks: number;
   readonly metricsEnabled: boolean;
@@ -112,8 +115,9 @@ function farms(options: OptionSet, muleCount: number): FarmConfig[] {
   });
 }
 
-function caches(options: OptionSet): CacheOptions[] {
+function caches(options: OptionSet): { local: CacheOptions[]; redis: RedisCacheOptions[] } {
   const out: CacheOptions[] = [];
+  const redis: RedisCacheOptions[] = [];
   // The legacy --cache is created first, so it is the default cache (uWSGI does the same).
   if (options.has("cache")) {
     const items = optionInt(options, "cache", 0, 1);
@@ -126,14 +130,15 @@ function caches(options: OptionSet): CacheOptions[] {
   }
   for (const value of options.all("cache2")) {
     if (value === true) throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "cache2", "a cache description (name=...,items=...) is required");
-    out.push(parseCache2Option(value));
+    if (isRedisCache2(value)) redis.push(parseRedisCache2(value));
+    else out.push(parseCache2Option(value));
   }
   const seen = new Set<string>();
-  for (const c of out) {
+  for (const c of [...out, ...redis]) {
     if (seen.has(c.name)) throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "cache2", `cache "${c.name}" is declared twice`);
     seen.add(c.name);
   }
-  return out;
+  return { local: out, redis };
 }
 
 /**
@@ -148,11 +153,13 @@ export function buildInstanceConfig(options: OptionSet, cwd: string = process.cw
     return parseMetricOption(v);
   });
   const chdir = options.get("spooler-chdir");
+  const cacheConfig = caches(options);
   return {
     options,
     processes: optionInt(options, "processes", 1, 1),
     bufferSize: optionInt(options, "buffer-size", 4096, 1),
-    caches: caches(options),
+    caches: cacheConfig.local,
+    redisCaches: cacheConfig.redis,
     locks: parseLocksOption(typeof options.get("locks") === "string" ? (options.get("locks") as string) : undefined),
     // A --metric line enables metrics too: declaring a metric and finding it disabled helps nobody.
     metricsEnabled: options.has("enable-metrics") || metricSpecs.length > 0,

@@ -52,7 +52,7 @@ export function createModule(engines: EngineSet, ctx: ProcessContext): UwsgiModu
   const signalClient = new SignalClient(timeoutMs);
 
   const functions = {
-    ...cacheFunctions(() => engines.caches(), () => cacheClient),
+    ...cacheFunctions(() => engines.caches(), () => cacheClient, engines.redisCaches ? () => engines.redisCaches!() : undefined),
     ...metricFunctions(() => engines.metrics()),
     ...lockFunctions(() => engines.locks()),
     ...rpcFunctions(() => engines.rpc(), () => rpcClient, () => ctx.rpcMayRegister(), () => ctx.rpcRouting()),

@@ -9,6 +9,7 @@
 import type { Buffer } from "node:buffer";
 import type { OptValue, SpoolerFunction, WorkerInfo } from "../api.js";
 import type { CacheRegistry } from "../engines/cache/cache-registry.js";
+import type { RedisCacheSet } from "../cluster/redis-cache.js";
 import type { MetricsEngine } from "../engines/metrics/metrics-engine.js";
 import type { LockTable } from "../engines/locks/lock-table.js";
 import type { RpcRegistry } from "../engines/rpc/rpc-registry.js";
@@ -27,6 +28,8 @@ import type { RpcRouting } from "./rpc-functions.js";
  */
 export interface EngineSet {
   caches(): CacheRegistry;
+  /** The Redis-backed caches (`--cache2 ...,backend=redis://...`), with this process's connections. */
+  redisCaches?(): RedisCacheSet;
   /** Null when metrics are disabled. */
   metrics(): MetricsEngine | null;
   /** The user locks as the calling role may use them (spoolers are refused, as in uWSGI). */

@@ -17,6 +17,7 @@ import type { StubRuntime } from "./stub-runtime.js";
 function stubEngines(rt: StubRuntime): EngineSet {
   return {
     caches: () => rt.engines.caches,
+    redisCaches: () => rt.engines.redisCaches,
     metrics: () => rt.engines.metrics,
     locks: () => rt.locksForRole(),
     rpc: () => rt.engines.rpc,

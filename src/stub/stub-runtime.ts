@@ -15,6 +15,7 @@ import { OptionSet } from "../config/option-set.js";
 import { parseArgv } from "../config/argv-parser.js";
 import { buildInstanceConfig, type FarmConfig, type InstanceConfig } from "../config/instance-config.js";
 import { CacheRegistry, createLocalCache } from "../engines/cache/cache-registry.js";
+import { RedisCacheSet } from "../cluster/redis-cache.js";
 import { MetricsEngine } from "../engines/metrics/metrics-engine.js";
 import { LockTable } from "../engines/locks/lock-table.js";
 import { SignalTable } from "../engines/signals/signal-table.js";
@@ -56,6 +57,8 @@ export interface StubRequests {
 /** Engines built from one configuration. */
 interface Engines {
   caches: CacheRegistry;
+  /** Redis-backed caches: the real Redis, connected on first use, closed by the next configure(). */
+  redisCaches: RedisCacheSet;
   metrics: MetricsEngine | null;
   locks: LockTable;
   /** The same locks as a spooler sees them (every call refused, as in uWSGI). */
@@ -102,7 +105,8 @@ export class StubRuntime {
     const config = buildInstanceConfig(options);
     const clock = setup.clock === "real" ? systemClock : new ManualClock(setup.startMs ?? Date.now());
     const onRpcError: RpcErrorHook = (err, name) => this.log(`[uwsgi-rpc] error in rpc function ${JSON.stringify(name.toString("latin1"))}: ${describeError(err)}`);
-    const engines = StubRuntime.#buildEngines(config, clock, onRpcError);
+    const engines = StubRuntime.#buildEngines(config, clock, onRpcError, (line) => this.log(line));
+    this.engines?.redisCaches.close();
     this.#stopTimers();
     this.mules.clear();
     this.config = config;
@@ -118,7 +122,7 @@ export class StubRuntime {
     this.sources.arm();
   }
 
-  static #buildEngines(config: InstanceConfig, clock: Clock, onRpcError: RpcErrorHook): Engines {
+  static #buildEngines(config: InstanceConfig, clock: Clock, onRpcError: RpcErrorHook, log: (line: string) => void): Engines {
     const caches = new CacheRegistry(config.caches.map((opts) => createLocalCache(opts, clock)));
     const metrics = config.metricsEnabled
       ? new MetricsEngine([...config.metrics], new ArrayBuffer(MetricsEngine.regionBytes(config.metrics.length)), new LocalMutex("metrics"), "init")
@@ -126,7 +130,8 @@ export class StubRuntime {
     const mutexes = Array.from({ length: config.locks + 1 }, (_, i) => new LocalMutex(`user ${i}`));
     const locks = new LockTable(mutexes, { isSpooler: false });
     const spoolerLocks = new LockTable(mutexes, { isSpooler: true });
-    return { caches, metrics, locks, spoolerLocks, signals: new SignalTable(), scheduler: new SignalScheduler(clock), rpc: new RpcRegistry(config.rpcMax, onRpcError) };
+    const redisCaches = new RedisCacheSet(config.redisCaches, config.socketTimeout * 1000, log);
+    return { caches, redisCaches, metrics, locks, spoolerLocks, signals: new SignalTable(), scheduler: new SignalScheduler(clock), rpc: new RpcRegistry(config.rpcMax, onRpcError) };
   }
 
   /** The lock table as seen by the current role (spoolers may not lock). */

@@ -6,32 +6,12 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { eventually } from "../support/eventually.js";
 import { freeTcpPort } from "../support/free-port.js";
+import { killRedis as kill, startRedis } from "../support/redis-server.js";
 import { fixtureApp, readUntilClose, startServer, type TestServer } from "./server-harness.js";
 
 const TOLERANCE = 3;
-
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on("data", (c: Buffer) => {
-      out += c.toString();
-      if (/Ready to accept connections/.test(out)) resolve();
-    });
-    child.once("exit", (code) => reject(new Error(`redis-server exited (${code}): ${out}`)));
-  });
-  return child;
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGKILL");
-  await exited;
-}
 
 async function lordOf(statsPort: number): Promise<{ lord: boolean; valor: number }> {
   const doc = JSON.parse(await readUntilClose(statsPort)) as { legions: Array<{ i_am_the_lord: number; lord_valor: number }> };

@@ -60,3 +60,16 @@ if (isUwsgiError(err, "UWSGI_ERR_CACHE_NONE_CONFIGURED")) {
 }
 // @ts-expect-error an unknown error code is rejected
 isUwsgiError(err, "UWSGI_ERR_NO_SUCH_CODE");
+
+// a Redis-backed cache (`--cache2 name=sessions,...,backend=redis://...`) is called as NAME@redis: a Promise
+const fromRedis = uwsgi.cache_get("k", "sessions@redis");
+expectType<typeof fromRedis, Promise<Buffer | null>>(true);
+const incRedis = uwsgi.cache_inc("hits", 1, 0, "sessions@redis");
+expectType<typeof incRedis, Promise<boolean>>(true);
+const keysRedis = uwsgi.cache_keys("sessions@redis");
+expectType<typeof keysRedis, Promise<Buffer[]>>(true);
+const keysLocal = uwsgi.cache_keys("sessions");
+expectType<typeof keysLocal, Buffer[]>(true);
+// @ts-expect-error a Redis-backed cache's result is a Promise, not a boolean
+const notAwaited: boolean = uwsgi.cache_set("k", "v", 0, "sessions@redis");
+void notAwaited;

@@ -108,7 +108,7 @@ function defaults(name: string, items: number): CacheOptions {
 }
 
 /** Splits `text` at unescaped `sep`, dropping the backslash of `\x` escapes (uWSGI's kvlist rule). */
-function splitEscaped(text: string, sep: string): string[] {
+export function splitEscaped(text: string, sep: string): string[] {
   const out: string[] = [];
   let cur = "";
   for (let i = 0; i < text.length; i++) {

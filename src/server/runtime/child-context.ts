@@ -20,6 +20,7 @@ import { legionReading } from "../legion/legion-readings.js";
 import { serverMuleClient } from "../mules/server-mules.js";
 import { RpcBus } from "../rpc/rpc-bus.js";
 import { spoolerLink } from "../spooler/spooler-link.js";
+import { RedisCacheSet } from "../../cluster/redis-cache.js";
 
 /** A child's runtime: the context and engines its module is built over, and what the child runs. */
 export interface ChildRuntime {
@@ -49,8 +50,12 @@ export function createChildRuntime(identity: ChildIdentity): ChildRuntime {
   const rpcBus = new RpcBus({ instance: identity.instance, role: identity.role, id: identity.id, registry: () => rpc });
   // registrations are announced to the master, which routes every signal of the instance
   const signals = new ReportingSignalTable();
+  // Redis-backed caches: this process's own connections, opened now so the first request does not wait.
+  const redisCaches = new RedisCacheSet(config.redisCaches ?? [], config.socketTimeout * 1000, (line) => process.stdout.write(`${line}\n`));
+  redisCaches.connectAll();
   const engines: EngineSet = {
     caches: () => shared.caches,
+    redisCaches: () => redisCaches,
     metrics: () => shared.metrics,
     locks: () => locks,
     rpc: () => rpc,

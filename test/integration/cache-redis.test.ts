@@ -1,0 +1,81 @@
+/**
+ * A Redis-backed cache shared by two uwsgi-node instances (2 workers each) through a real
+ * redis-server: set on one, get on the other; cache_inc from all 4 workers exact; Redis killed
+ * gives coded errors in the workers, restarted the same calls work again; an option the backend
+ * cannot honour stops the server with the reason.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { freeTcpPort } from "../support/free-port.js";
+import { killRedis, startRedis } from "../support/redis-server.js";
+import { eventually, fixtureApp, httpRequest, runCli, startServer, type TestServer } from "./server-harness.js";
+
+interface Answer {
+  worker: number;
+  result?: unknown;
+  code?: string | null;
+}
+
+async function call(server: TestServer, path: string): Promise<Answer & { status: number }> {
+  const r = await httpRequest(server.port, path);
+  return { status: r.status, ...(JSON.parse(r.body) as Answer) };
+}
+
+test("two instances share a Redis-backed cache; cache_inc from 4 workers is exact; Redis down gives coded errors, back it recovers", { timeout: 90_000 }, async () => {
+  const redisPort = await freeTcpPort();
+  let redis = await startRedis(redisPort);
+  const servers: TestServer[] = [];
+  try {
+    for (let i = 0; i < 2; i++) {
+      servers.push(await startServer([
+        "--http", "127.0.0.1:0", "--processes", "2",
+        "--cache2", `name=shared,items=100,blocksize=64,backend=redis://127.0.0.1:${redisPort}/0`,
+        fixtureApp("redis-cache-app"),
+      ]));
+    }
+    const [a, b] = servers as [TestServer, TestServer];
+
+    assert.equal((await call(a, "/set?key=greeting&value=hello")).result, true);
+    assert.equal((await call(b, "/get?key=greeting")).result, "hello", "set on one instance, read on the other");
+    assert.equal((await call(b, "/set?key=greeting&value=other")).result, false, "cache_set never overwrites, across nodes too");
+    assert.equal((await call(b, "/update?key=greeting&value=bye")).result, true);
+    assert.equal((await call(a, "/get?key=greeting")).result, "bye");
+
+    // Concurrent increments until each of the 4 workers (2 per instance) has done some.
+    const N = 25;
+    const seen = new Set<string>();
+    let expected = 0;
+    for (let round = 0; round < 10 && seen.size < 4; round++) {
+      const answers = await Promise.all(servers.flatMap((s, i) => Array.from({ length: 4 }, async () => ({ i, ...(await call(s, `/inc?key=hits&n=${N}`)) }))));
+      for (const ans of answers) {
+        assert.equal(ans.result, N, "every cache_inc returned true");
+        seen.add(`${ans.i}/${ans.worker}`);
+        expected += N;
+      }
+    }
+    assert.equal(seen.size, 4, `workers that incremented: ${[...seen].join(", ")}`);
+    assert.equal((await call(a, "/num?key=hits")).result, expected);
+    assert.equal((await call(b, "/num?key=hits")).result, expected);
+
+    await killRedis(redis);
+    for (const s of servers) {
+      const r = await call(s, "/get?key=greeting");
+      assert.equal(r.status, 500);
+      assert.equal(r.code, "UWSGI_ERR_CACHE_REDIS");
+    }
+    await a.waitForLog(/UWSGI_ERR_CACHE_REDIS/);
+    redis = await startRedis(redisPort);
+    // a restarted Redis without persistence is empty: the workers reconnect and use it
+    for (const s of servers) await eventually(async () => (await call(s, "/update?key=k&value=again")).result === true, 15_000, "the cache to work again");
+    for (let i = 0; i < 4; i++) assert.equal((await call(servers[i % 2]!, "/get?key=k")).result, "again");
+  } finally {
+    for (const s of servers) await s.stop("SIGKILL");
+    await killRedis(redis);
+  }
+});
+
+test("--cache2 backend=redis with a key it cannot honour stops the server with the reason", async () => {
+  const r = await runCli(["--http", "127.0.0.1:0", "--cache2", "name=s,items=10,purge_lru=1,backend=redis://127.0.0.1:1/0", fixtureApp("redis-cache-app")]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stdout + r.stderr, /UWSGI_ERR_CACHE_OPTION|invalid cache option purge_lru: not available with backend=redis/);
+});

@@ -511,7 +511,7 @@ export interface UwsgiModule {
   set_logvar(name: string, value: string): void;
   /** Gets a per-request log variable, or `null`. */
   get_logvar(name: string): Buffer | null;
-  /** Raises a configured alarm. */
+  /** Raises alarm `name` defined with `--alarm` (in the server the master runs it: `log:`, `cmd:`, `signal:N`); an unknown name is logged. */
   alarm(name: string, message: string): void;
 
   // ------------------------------------------------------------------ request ----------------

@@ -138,7 +138,7 @@ export const OPTIONS: readonly OptionDef[] = [
   // --- logging ---------------------------------------------------------------------------------
   { name: "logto", arg: "required", category: LOGGING, valueName: "FILE", help: "append the log to FILE instead of stderr" },
   { name: "logformat", aliases: ["log-format"], arg: "required", category: LOGGING, valueName: "FORMAT", help: "request log line with uWSGI's %(var) variables (%(uri), %(status), %(msecs), %(var.NAME), set_logvar names ...)" },
-  { name: "alarm", arg: "required", multi: true, category: LOGGING, valueName: "NAME PLUGIN:ARGS", help: "define an alarm: log:, cmd:COMMAND (the message on its stdin)" },
+  { name: "alarm", arg: "required", multi: true, category: LOGGING, valueName: "NAME PLUGIN:ARGS", help: "define an alarm: log:, cmd:COMMAND (the message on its stdin), signal:N (raise uwsgi signal N)" },
   { name: "alarm-freq", arg: "required", category: LOGGING, valueName: "SECONDS", help: "skip an alarm raised again within SECONDS (default 3)", validate: int },
   { name: "log-alarm", aliases: ["alarm-log"], arg: "required", multi: true, category: LOGGING, valueName: "ALARM[,ALARM] REGEXP", help: "raise the alarms when a log line matches REGEXP" },
   { name: "disable-logging", short: "L", arg: "none", category: LOGGING, help: "do not log requests (errors are still logged)", validate: flag },

@@ -144,7 +144,7 @@ export class Master {
   constructor(cfg: MasterConfig) {
     this.#cfg = cfg;
     this.#log = cfg.log;
-    this.#alarms = cfg.settings.alarms ? installMasterAlarms(cfg.settings.alarms, cfg.log) : null;
+    this.#alarms = cfg.settings.alarms ? installMasterAlarms(cfg.settings.alarms, cfg.log, (num) => this.#raiseSignal(num)) : null;
     // --log-alarm regexps see the lines the master writes: request lines then go through it (as --log-master)
     const logging = cfg.settings.alarms?.logAlarms.length ? { ...cfg.settings.logging, viaMaster: true } : cfg.settings.logging;
     this.#logs = new InstanceLogs(cfg.log, logging, () => {
@@ -153,6 +153,12 @@ export class Master {
     this.slots = Array.from({ length: cfg.settings.processes }, (_, i) => new WorkerSlot(i + 1));
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
     this.#elastic = new ElasticWorkers(cfg.elastic?.cheaper ?? null, cfg.elastic?.idle ?? 0, this.#elasticHost());
+  }
+
+  /** Raises uwsgi signal `num` through the instance's router (legion hooks, `signal:` alarms). */
+  #raiseSignal(num: number): void {
+    if (!this.#signals) throw new UwsgiError("UWSGI_ERR_SIGNAL_INVALID", String(num), "the instance is not running yet");
+    this.#signals.signals.raise(num);
   }
 
   /** `/metrics`: uWSGI's metrics and the Node runtime of the master and the serving workers. */
@@ -183,10 +189,7 @@ export class Master {
     }
     this.#legions = InstanceLegions.fromOptions(this.#cfg.config.options, {
       log: (line) => this.#log.line(line),
-      raiseSignal: (num) => {
-        if (!this.#signals) throw new UwsgiError("UWSGI_ERR_SIGNAL_INVALID", String(num), "the instance is not running yet");
-        this.#signals.signals.raise(num);
-      },
+      raiseSignal: (num) => this.#raiseSignal(num),
       raiseAlarm: (name, message) => this.#alarms?.raise(name, message) ?? false,
       changed: () => {
         this.#legionsPush ??= setImmediate(() => {

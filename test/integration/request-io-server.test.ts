@@ -208,11 +208,43 @@ describe("alarms: --alarm with --log-alarm in the master", { timeout: 60000 }, (
     }
   });
 
-  test("a signal: alarm or a --log-alarm naming an undefined alarm stops the server at start with the reason", async () => {
+  test("a signal: alarm raises uwsgi signal N through the master's router, from --log-alarm and from uwsgi.alarm()", async () => {
+    const server = await startServer([
+      "--http", "127.0.0.1:0", "--processes", "2", "--module", fixtureApp("request-io-app"), "--disable-logging",
+      "--alarm", "sig signal:30", "--log-alarm", "sig PLEASE-SIGNAL", "--alarm-freq", "0",
+    ]);
+    try {
+      // registered for "workers": both workers run the handler, once per raise
+      let from = server.log().length;
+      await httpRequest(server.port, `/log?msg=PLEASE-SIGNAL`);
+      await server.waitForLog(/SIGNAL30 worker=1/, 10000, from);
+      await server.waitForLog(/SIGNAL30 worker=2/, 10000, from);
+      from = server.log().length;
+      await httpRequest(server.port, `/alarm?name=sig&msg=from-the-app`);
+      await server.waitForLog(/SIGNAL30 worker=1/, 10000, from);
+      await server.waitForLog(/SIGNAL30 worker=2/, 10000, from);
+    } finally {
+      await server.stop("SIGKILL");
+    }
+  });
+
+  test("uwsgi.alarm() in a mule is relayed to the master's alarms", async () => {
+    const server = await startServer([
+      "--http", "127.0.0.1:0", "--processes", "1", "--module", fixtureApp("request-io-app"), "--disable-logging",
+      `--mule=${fixtureApp("alarm-mule")}`, "--alarm", "inlog log:", "--alarm-freq", "0",
+    ]);
+    try {
+      await server.waitForLog(/^ALARM: raised by mule 1$/m, 20000);
+    } finally {
+      await server.stop("SIGKILL");
+    }
+  });
+
+  test("a --log-alarm naming an undefined alarm, or an unknown alarm plugin, stops the server at start with the reason", async () => {
     const { runCli } = await import("./server-harness.js");
-    const r = await runCli(["--http", "127.0.0.1:0", "--module", fixtureApp("request-io-app"), "--alarm", "s signal:17"]);
+    const r = await runCli(["--http", "127.0.0.1:0", "--module", fixtureApp("request-io-app"), "--alarm", "m mule:1"]);
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr + r.stdout, /signal: alarms need the master to route signals/);
+    assert.match(r.stderr + r.stdout, /plugin "mule" is not provided/);
     const r2 = await runCli(["--http", "127.0.0.1:0", "--module", fixtureApp("request-io-app"), "--alarm", "a log:", "--log-alarm", "b OOPS"]);
     assert.notEqual(r2.code, 0);
     assert.match(r2.stderr + r2.stdout, /unknown alarm "b"/);

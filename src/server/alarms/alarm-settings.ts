@@ -10,8 +10,7 @@ import { parseAlarm, parseLogAlarm, type AlarmSettings } from "../../engines/ala
 
 /**
  * Reads the alarm settings; null when no alarm is defined.
- * @throws UwsgiError UWSGI_ERR_OPTION_VALUE for a bad definition, a log alarm naming an unknown
- *   alarm, or a `signal:` alarm (the master cannot route signals yet).
+ * @throws UwsgiError UWSGI_ERR_OPTION_VALUE for a bad definition or a log alarm naming an unknown alarm.
  */
 export function readAlarmSettings(options: OptionSet): AlarmSettings | null {
   if (!findOption("alarm")) return null;
@@ -21,9 +20,6 @@ export function readAlarmSettings(options: OptionSet): AlarmSettings | null {
   if (alarms.length === 0) {
     if (logAlarms.length > 0) throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "log-alarm", "no alarm is defined (--alarm)");
     return null;
-  }
-  for (const a of alarms) {
-    if (a.action.kind === "signal") throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "alarm", `alarm ${a.name}: signal: alarms need the master to route signals, which it does not do yet (use cmd: or log:)`);
   }
   const freqSeconds = optionInt(options, "alarm-freq", 3);
   if (freqSeconds < 0) throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", "alarm-freq", `expected a whole number >= 0, got ${freqSeconds}`);

@@ -2,7 +2,9 @@
  * The master's alarms: every line of the instance log (the master's and the workers') is checked
  * against the `--log-alarm` regexps as it is written; a match raises the alarm there: `log:`
  * writes `ALARM: LINE` (not checked again), `cmd:` runs the command through `/bin/sh -c` with the
- * line on its standard input (its exit is logged when it fails).
+ * line on its standard input (its exit is logged when it fails), `signal:N` raises uwsgi signal N
+ * through the master's signal router (as any raise: to the processes its handler was registered
+ * for). `uwsgi.alarm(name, msg)` from workers, mules and spoolers is raised on the returned table.
  * @module
  */
 import { Buffer } from "node:buffer";
@@ -10,8 +12,11 @@ import { spawn } from "node:child_process";
 import { AlarmTable, type AlarmSettings } from "../../engines/alarm/alarm-table.js";
 import type { LogSink } from "../log-sink.js";
 
-/** Installs the alarms on the master's log; returns the table (for `uwsgi.alarm` relays). */
-export function installMasterAlarms(settings: AlarmSettings, sink: LogSink): AlarmTable {
+/**
+ * Installs the alarms on the master's log; returns the table (for `uwsgi.alarm` relays).
+ * `raiseSignal` routes a `signal:N` alarm's signal (it throws when the instance cannot yet).
+ */
+export function installMasterAlarms(settings: AlarmSettings, sink: LogSink, raiseSignal: (num: number) => void): AlarmTable {
   const table = new AlarmTable(settings, {
     log: (line) => sink.untapped(Buffer.from(`${line}\n`)),
     runCommand: (command, input) => {
@@ -23,7 +28,13 @@ export function installMasterAlarms(settings: AlarmSettings, sink: LogSink): Ala
       child.stdin.on("error", () => undefined);
       child.stdin.end(input);
     },
-    raiseSignal: () => undefined, // refused at startup (alarm-settings.ts)
+    raiseSignal: (num) => {
+      try {
+        raiseSignal(num);
+      } catch (err) {
+        sink.untapped(Buffer.from(`alarm signal ${num} not raised: ${(err as Error).message}\n`));
+      }
+    },
   });
   if (table.watchesLog) {
     sink.tap = (chunk) => {
@@ -38,3 +49,4 @@ export function installMasterAlarms(settings: AlarmSettings, sink: LogSink): Ala
   }
   return table;
 }
+

@@ -17,6 +17,7 @@ import { parseArgv } from "./config/argv-parser.js";
 import { buildInstanceConfig } from "./config/instance-config.js";
 import { renderHelp } from "./config/help-text.js";
 import type { OptionSet } from "./config/option-set.js";
+import { optionBool } from "./config/option-values.js";
 import { UwsgiError } from "./errors.js";
 import { LogSink } from "./server/log-sink.js";
 import { Master } from "./server/master.js";
@@ -92,6 +93,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       workerEntry: fileURLToPath(new URL("./server/worker-main.js", import.meta.url)),
       version: VERSION_STRING,
       magicTable,
+      statsNoCores: optionBool(options, "stats-no-cores"),
+      statsNoMetrics: optionBool(options, "stats-no-metrics"),
       privileges,
       elastic: { cheaper: readCheaperSettings(options, settings.processes), idle: readIdleSeconds(options, settings.sockets) },
       control: { masterFifo: readMasterFifos(options, process.cwd()), onEvent: instanceEvents({ daemonMarker, systemd }) },

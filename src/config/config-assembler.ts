@@ -113,6 +113,7 @@ export class ConfigAssembler {
         return;
       }
       this.#entries.push({ key: def.name, value: v, origin, kind: "option" });
+      if (def.noEffect) this.warnings.push(`option ${def.name} (${at(origin)}) has no effect in uwsgi-node: ${def.noEffect}`);
       return;
     }
     const custom = this.#custom.get(name);

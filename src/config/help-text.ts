@@ -20,6 +20,7 @@ function notes(def: OptionDef): string {
   if (def.multi) parts.push("repeatable");
   if (def.impliesMaster) parts.push("implies --master");
   if (def.impliesMetrics) parts.push("implies --enable-metrics");
+  if (def.noEffect) parts.push(`no effect in uwsgi-node: ${def.noEffect}`);
   return parts.length ? ` [${parts.join("; ")}]` : "";
 }
 

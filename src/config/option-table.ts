@@ -41,6 +41,12 @@ export interface OptionDef {
   readonly help: string;
   /** Placeholder for the value in `--help`, e.g. `"ADDR"`. */
   readonly valueName?: string;
+  /**
+   * Set when the option is accepted (so uWSGI configs keep working) but does nothing here: why.
+   * Using it logs "option NAME (where) has no effect in uwsgi-node: WHY" at start. Every option
+   * without it is read by the server (test/unit/config/option-effects.test.ts checks both).
+   */
+  readonly noEffect?: string;
   /** Checks the final value; throws `UWSGI_ERR_OPTION_VALUE` naming the option. */
   readonly validate?: (value: OptionValue, name: string) => void;
 }
@@ -95,8 +101,8 @@ export const OPTIONS: readonly OptionDef[] = [
   { name: "processes", aliases: ["workers"], short: "p", arg: "required", category: PROCESSES, valueName: "N", help: "number of worker processes", validate: int },
   { name: "threads", arg: "required", category: PROCESSES, valueName: "N", help: "requests each worker may run concurrently (implies --enable-threads)", validate: int },
   { name: "enable-threads", short: "T", arg: "none", category: PROCESSES, help: "enable thread support in the workers (implied by --threads)", validate: flag },
-  { name: "lazy-apps", arg: "none", category: PROCESSES, help: "no effect: every worker always loads the app itself (there is no copy-on-write preloading in the master), which is what this asks uWSGI for", validate: flag },
-  { name: "die-on-term", arg: "none", category: PROCESSES, help: "no effect: SIGTERM always stops the instance gracefully here (uWSGI without it reloads on SIGTERM); SIGQUIT stays an immediate stop", validate: flag },
+  { name: "lazy-apps", arg: "none", category: PROCESSES, help: "load the app in each worker, not in the master (always the case here)", noEffect: "every worker always loads the app itself (there is no copy-on-write preloading in the master), which is what this asks uWSGI for", validate: flag },
+  { name: "die-on-term", arg: "none", category: PROCESSES, help: "make SIGTERM stop the instance (always the case here)", noEffect: "SIGTERM always stops the instance gracefully here (uWSGI without it reloads on SIGTERM); SIGQUIT stays an immediate stop", validate: flag },
   { name: "cheaper", arg: "required", category: PROCESSES, valueName: "N", help: "adaptive worker count: keep at least N workers running, up to --processes, as --cheaper-algo decides once a second", validate: int },
   { name: "cheaper-initial", arg: "required", category: PROCESSES, valueName: "N", help: "workers started at boot in cheaper mode (default --cheaper)", validate: int },
   { name: "cheaper-step", arg: "required", category: PROCESSES, valueName: "N", help: "most workers the cheaper algorithm adds at once (default 1)", validate: int },
@@ -108,6 +114,7 @@ export const OPTIONS: readonly OptionDef[] = [
   { name: "reload-on-rss", arg: "required", category: PROCESSES, valueName: "MB", help: "recycle a worker whose resident memory exceeds this many megabytes", validate: int },
   { name: "touch-reload", arg: "required", multi: true, impliesMaster: true, category: PROCESSES, valueName: "FILE", help: "reload the instance when FILE is modified or touched" },
   { name: "touch-chain-reload", arg: "required", multi: true, impliesMaster: true, category: PROCESSES, valueName: "FILE", help: "reload the workers one after another when FILE is modified or touched" },
+  { name: "worker-reload-mercy", arg: "required", category: PROCESSES, valueName: "SECONDS", help: "a worker asked to stop (reload, recycle, stop) that is still alive after SECONDS is killed (default 60)", validate: int },
   { name: "pidfile", arg: "required", category: PROCESSES, valueName: "FILE", help: "write the master's pid to FILE" },
 
   // --- operating a running instance -------------------------------------------------------------
@@ -123,7 +130,7 @@ export const OPTIONS: readonly OptionDef[] = [
   { name: "wsgi-file", aliases: ["file"], arg: "required", category: APP, valueName: "FILE", help: "load the application from a script file" },
   { name: "chdir", arg: "required", category: APP, valueName: "DIR", help: "change to DIR before loading the application" },
   { name: "env", arg: "required", multi: true, category: APP, valueName: "NAME=VALUE", help: "set an environment variable (NAME alone removes it)" },
-  { name: "need-app", arg: "none", category: APP, help: "exit if the application cannot be loaded", validate: flag },
+  { name: "need-app", arg: "none", category: APP, help: "exit if the application cannot be loaded (always the case here)", validate: flag, noEffect: "the instance always exits (code 22) when the app cannot be loaded at start" },
 
   // --- configuration ---------------------------------------------------------------------------
   { name: "ini", arg: "required", multi: true, category: CONFIG, valueName: "FILE[:SECTION]", help: "read options from an ini file, section [uwsgi] unless SECTION is given (:SECTION alone rereads the last ini file)" },
@@ -157,6 +164,8 @@ export const OPTIONS: readonly OptionDef[] = [
   { name: "stats", aliases: ["stats-server"], arg: "required", impliesMaster: true, category: STATS, valueName: "ADDR", help: "serve the stats JSON document on ADDR (host:port for TCP, otherwise a UNIX socket path)" },
   { name: "stats-http", arg: "none", impliesMaster: true, category: STATS, help: "send the stats document with HTTP response headers", validate: flag },
   { name: "stats-minified", aliases: ["stats-min"], arg: "none", impliesMaster: true, category: STATS, help: "send the stats document without whitespace", validate: flag },
+  { name: "stats-no-cores", arg: "none", category: STATS, help: "leave each worker's cores list out of the stats document", validate: flag },
+  { name: "stats-no-metrics", arg: "none", category: STATS, help: "leave the metrics out of the stats document", validate: flag },
 
   // --- cache -----------------------------------------------------------------------------------
   { name: "cache2", arg: "required", multi: true, category: CACHE, valueName: "KEYVAL", help: "create a cache: name=NAME,items=N[,blocksize=..,blocks=..,bitmap=1,keysize=..,store=FILE,purge_lru=1,...]" },
@@ -166,20 +175,21 @@ export const OPTIONS: readonly OptionDef[] = [
   { name: "cache-store-sync", arg: "required", category: CACHE, valueName: "N", help: "flush the cache store file to disk every N master cycles", validate: int },
   { name: "cache-expire-freq", arg: "required", category: CACHE, valueName: "SECONDS", help: "how often the sweeper removes expired items (default 3)", validate: int },
   { name: "cache-no-expire", arg: "none", category: CACHE, help: "do not run the expired-items sweeper", validate: flag },
-  { name: "cache-report-freed-items", arg: "none", category: CACHE, help: "log every item the sweeper frees (debugging)", validate: flag },
-  { name: "add-cache-item", arg: "required", multi: true, category: CACHE, valueName: "[CACHE ]KEY=VALUE", help: "put an item in a cache at startup" },
-  { name: "load-file-in-cache", arg: "required", multi: true, category: CACHE, valueName: "[CACHE ]PATH", help: "put a file's content in a cache at startup (the key is the path)" },
+  { name: "cache-report-freed-items", arg: "none", category: CACHE, help: "log how many items each sweep freed, per cache (debugging)", validate: flag },
+  { name: "add-cache-item", arg: "required", multi: true, category: CACHE, valueName: "[CACHE ]KEY=VALUE", help: "the master puts KEY=VALUE in CACHE (every cache without a name) once at start, never overwriting an item already there" },
+  { name: "load-file-in-cache", arg: "required", multi: true, category: CACHE, valueName: "[CACHE ]PATH", help: "the master puts a file's content in CACHE (every cache without a name) once at start; the key is PATH as written" },
+  { name: "load-file-in-cache-gzip", arg: "required", multi: true, category: CACHE, valueName: "[CACHE ]PATH", help: "like --load-file-in-cache, the content gzip-compressed" },
 
   // --- locks -----------------------------------------------------------------------------------
   { name: "locks", arg: "required", category: LOCKS, valueName: "N", help: "create user locks 1..N in addition to lock 0", validate: int },
-  { name: "lock-engine", arg: "required", category: LOCKS, valueName: "ENGINE", help: "set the lock engine (uWSGI: process-shared mutexes by default, or ipcsem)" },
+  { name: "lock-engine", arg: "required", category: LOCKS, valueName: "ENGINE", help: "uWSGI: the lock engine (process-shared mutexes by default, or ipcsem)", noEffect: "locks are always robust process-shared mutexes in shared memory" },
 
   // --- metrics ---------------------------------------------------------------------------------
   { name: "enable-metrics", arg: "none", impliesMaster: true, category: METRICS, help: "enable the metrics subsystem", validate: flag },
   { name: "metric", arg: "required", multi: true, impliesMaster: true, impliesMetrics: true, category: METRICS, valueName: "NAME|KEYVAL", help: "add a custom metric: a name, or name=..,type=counter|gauge|absolute|alias,initial_value=..,collector=..,..." },
-  { name: "metrics-dir", arg: "required", impliesMaster: true, impliesMetrics: true, category: METRICS, valueName: "DIR", help: "write each metric's value to a text file in DIR" },
-  { name: "metrics-no-cores", arg: "none", impliesMaster: true, impliesMetrics: true, category: METRICS, help: "do not create per-core metrics", validate: flag },
-  { name: "metric-threshold", aliases: ["metric-alarm"], arg: "required", multi: true, impliesMaster: true, impliesMetrics: true, category: METRICS, valueName: "KEYVAL", help: "add a threshold: key=METRIC,value=N[,alarm=..,rate=..,msg=..,reset=..]" },
+  { name: "metrics-dir", arg: "required", impliesMaster: true, impliesMetrics: true, category: METRICS, valueName: "DIR", help: "uWSGI: write each metric's value to a text file in DIR", noEffect: "metric values are not written to files; read them with metric_get, the stats server or its /metrics endpoint" },
+  { name: "metrics-no-cores", arg: "none", impliesMaster: true, impliesMetrics: true, category: METRICS, help: "uWSGI: do not create per-core metrics", validate: flag, noEffect: "no per-core metrics are created here" },
+  { name: "metric-threshold", aliases: ["metric-alarm"], arg: "required", multi: true, impliesMaster: true, impliesMetrics: true, category: METRICS, valueName: "KEYVAL", help: "uWSGI: add a threshold: key=METRIC,value=N[,alarm=..,rate=..,msg=..,reset=..]", noEffect: "metric thresholds are not checked; alarms are raised from log lines (--log-alarm) and uwsgi.alarm()" },
 
   // --- spooler ---------------------------------------------------------------------------------
   { name: "spooler", short: "Q", arg: "required", multi: true, impliesMaster: true, category: SPOOLER, valueName: "DIR", help: "run spooler processes on DIR (created if missing)" },

@@ -158,7 +158,7 @@ export function readServerSettings(options: OptionSet, positional: readonly stri
     disableLogging: optionBool(options, "disable-logging"),
     listen: intOf(options, "listen", 100, 1),
     bufferSize: intOf(options, "buffer-size", 4096, 1),
-    // read once the option table lists --worker-reload-mercy; 60 s is uWSGI's default
+    // 60 s is uWSGI's default
     workerReloadMercy: intOf(options, "worker-reload-mercy", 60, 1),
     memoryReport: optionBool(options, "memory-report"),
     vacuum: optionBool(options, "vacuum"),

@@ -1,14 +1,14 @@
 /**
  * The master's side of the instance's shared memory: it claims a random instance id (whose
  * owner record it keeps locked, see `InstanceOwner`), creates the regions before forking (after
- * removing regions left by dead instances), sweeps expired cache items, writes store
+ * removing regions left by dead instances), preloads the configured cache items, sweeps expired cache items, writes store
  * files back, keeps the built-in metrics from its worker table (on the master's tick), feeds the stats document and
  * the Prometheus endpoint, and removes the regions when the instance stops.
  * @module
  */
 import { systemClock } from "../../core/clock.js";
 import type { InstanceConfig } from "../../config/instance-config.js";
-import { optionInt } from "../../config/option-values.js";
+import { optionBool, optionInt } from "../../config/option-values.js";
 import type { MetricSpec } from "../../engines/metrics/metric-options.js";
 import { metricTypeCode, RUNTIME_COLLECTOR } from "../../engines/metrics/metric-options.js";
 import { MetricsCollector } from "../../engines/metrics/metric-collectors.js";
@@ -19,6 +19,7 @@ import type { StatsCache, StatsLock, StatsMetric, StatsWorker } from "../stats/s
 import { instanceMetricSpecs, workerMetricName } from "./builtin-metrics.js";
 import { renderPrometheusText, type ProcessRuntime } from "../observability/prometheus-text.js";
 import { createSharedEngines, type SharedEngines } from "./shared-engines.js";
+import { preloadCaches } from "./cache-preload.js";
 
 /** The metric specs every process of an instance uses, in the same order. */
 export function instanceMetrics(config: InstanceConfig): MetricSpec[] {
@@ -63,10 +64,16 @@ export class InstanceMemory {
       cache.onLog = log;
       if (cache.restored > 0) log(`[uwsgi-cache] restored ${cache.restored} items of cache "${cache.options.name}"`);
     }
+    // --load-file-in-cache(-gzip) / --add-cache-item: once, here, never again on a reload
+    preloadCaches(engines.caches.all(), options, log);
     const sweepSeconds = optionInt(options, "cache-expire-freq", 3);
+    const reportFreed = optionBool(options, "cache-report-freed-items");
     if (engines.caches.all().length > 0 && !options.has("cache-no-expire") && sweepSeconds > 0) {
       memory.#every(sweepSeconds * 1000, () => {
-        for (const cache of engines.caches.all()) cache.sweep();
+        for (const cache of engines.caches.all()) {
+          const freed = cache.sweep();
+          if (reportFreed && freed > 0) log(`freed ${freed} items for cache "${cache.options.name}"`);
+        }
       });
     }
     const syncSeconds = optionInt(options, "cache-store-sync", 0);

@@ -52,7 +52,8 @@ export interface LegionAnnounce {
 
 /**
  * Builds a legion's cipher from `ALGO:SECRET[ IV]` parts, as uWSGI's `uwsgi_legion_register`.
- * @throws UwsgiError `UWSGI_ERR_LEGION_OPTION` for a cipher OpenSSL does not know.
+ * @throws UwsgiError `UWSGI_ERR_LEGION_OPTION` for a cipher OpenSSL does not know, or cannot use
+ *   to encrypt and decrypt an announce (see `selfTest`).
  * @example
  * legionCipher("aes-128-cbc", "secret"); // key "secret" + 10 NULs, IV "0000000000000000"
  */
@@ -70,7 +71,25 @@ export function legionCipher(algorithm: string, secret: string, iv: string | nul
     ivBytes = Buffer.alloc(ivLength, "0");
     if (iv !== null) Buffer.from(iv, "utf8").copy(ivBytes, 0, 0, ivLength);
   }
+  try {
+    selfTest(info.name, key, ivBytes);
+  } catch (err) {
+    throw new UwsgiError("UWSGI_ERR_LEGION_OPTION", "legion", `cipher ${algorithm} cannot be used for legion announces here (${(err as Error).message})`);
+  }
   return { algorithm: info.name, key, iv: ivBytes };
+}
+
+/**
+ * Encrypts and decrypts a probe as announces are: OpenSSL knowing a cipher does not make it usable
+ * (OpenSSL 3 keeps bf-cbc and other old ciphers in its legacy provider; the `-hmac-sha*` TLS
+ * composites refuse plain data; `chacha20-poly1305` needs an authentication tag).
+ */
+function selfTest(algorithm: string, key: Buffer, iv: Buffer | null): void {
+  const probe = Buffer.from("uwsgi-node legion cipher probe");
+  const e = createCipheriv(algorithm, key, iv);
+  const encrypted = Buffer.concat([e.update(probe), e.final()]);
+  const d = createDecipheriv(algorithm, key, iv);
+  if (!Buffer.concat([d.update(encrypted), d.final()]).equals(probe)) throw new Error("it does not decrypt what it encrypts");
 }
 
 function num(n: number): string {

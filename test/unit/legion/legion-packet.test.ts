@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { createCipheriv } from "node:crypto";
+import { createCipheriv, getCiphers } from "node:crypto";
 import { decodeLegionAnnounce, encodeLegionAnnounce, legionCipher, NO_LORD_UUID, type LegionAnnounce } from "../../../src/protocol/legion-packet.js";
 import { isUwsgiError } from "../../../src/errors.js";
 
@@ -22,6 +22,26 @@ test("legion cipher: the secret is NUL-padded to the key length, the IV padded w
 
 test("legion cipher: an unknown algorithm is a coded error naming it", () => {
   assert.throws(() => legionCipher("rot13", "x"), (e) => isUwsgiError(e, "UWSGI_ERR_LEGION_OPTION") && /rot13/.test(e.message));
+});
+
+test("regression: a cipher OpenSSL knows but cannot use (bf-cbc on OpenSSL 3, aes-*-cbc-hmac-sha*, chacha20-poly1305) was accepted, then every announce failed", () => {
+  // found by test/fuzz/legion-packet.test.ts: getCipherInfo() knows Blowfish, createCipheriv() refuses it
+  let usable = 0;
+  for (const name of getCiphers()) {
+    let c: ReturnType<typeof legionCipher>;
+    try {
+      c = legionCipher(name, "secret", "iv");
+    } catch (e) {
+      assert.ok(isUwsgiError(e, "UWSGI_ERR_LEGION_OPTION"), `${name}: ${String(e)}`);
+      continue;
+    }
+    assert.deepEqual(decodeLegionAnnounce(encodeLegionAnnounce(sample, c), c), sample, name);
+    usable++;
+  }
+  assert.ok(usable > 10, `${usable} usable ciphers`);
+  for (const name of ["aes-128-cbc-hmac-sha1", "chacha20-poly1305"]) {
+    assert.throws(() => legionCipher(name, "x"), (e) => isUwsgiError(e, "UWSGI_ERR_LEGION_OPTION") && e.message.includes(name), name);
+  }
 });
 
 test("legion announce: header [109][cleartext length LE16][0], dictionary keys in uWSGI's order", () => {

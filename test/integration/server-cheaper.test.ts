@@ -1,12 +1,15 @@
 /**
  * Elastic workers (issue 15, item 5): --cheaper with uWSGI's spare algorithm adds workers under a
- * bounded load and removes them when idle, with zero failed requests; the stats show the count;
+ * bounded wrk run and removes them when idle, with zero failed requests (wrk counts non-2xx and
+ * socket errors); the backlog algorithm follows the listen queue; the stats show the count;
  * --cheaper-algo manual follows the master FIFO's + and -; --idle stops every worker and the next
  * connection brings them back.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import http from "node:http";
 import { join } from "node:path";
 import { eventually, fixtureApp, httpRequest, readUntilClose, startServer, tempDir, type TestServer } from "./server-harness.js";
 
@@ -26,34 +29,51 @@ async function running(port: number): Promise<number> {
   return doc.workers.filter((w) => w.status !== "cheap").length;
 }
 
-/** A bounded load loop: `concurrency` clients sending `path` back to back until stopped (at most `maxMs`, `maxRequests`). */
-function load(port: number, path: string, concurrency: number, maxMs = 30000, maxRequests = 20000) {
-  let go = true;
-  let ok = 0;
-  let failed = 0;
-  const errors: string[] = [];
-  const deadline = Date.now() + maxMs;
-  const client = async (): Promise<void> => {
-    while (go && Date.now() < deadline && ok + failed < maxRequests) {
-      try {
-        const r = await httpRequest(port, path);
-        if (r.status === 200) ok++;
-        else {
-          failed++;
-          errors.push(`status ${r.status}`);
-        }
-      } catch (err) {
-        failed++;
-        errors.push((err as Error).message);
-      }
-    }
-  };
-  const all = Promise.all(Array.from({ length: concurrency }, client));
+/** Sends `path` and resolves once the first body chunk arrives, with the promise of the whole body. */
+function blockingRequest(port: number, path: string): Promise<{ done: Promise<string> }> {
+  return new Promise((started, fail) => {
+    http
+      .get({ host: "127.0.0.1", port, path }, (res) => {
+        let body = "";
+        const done = new Promise<string>((resolve, reject) => {
+          res.on("end", () => resolve(body));
+          res.on("error", reject);
+        });
+        res.once("data", () => started({ done }));
+        res.on("data", (c: Buffer) => (body += c.toString()));
+      })
+      .on("error", fail);
+  });
+}
+
+/** What a wrk run reported: completed requests and every kind of failure it counts. */
+interface WrkResult {
+  requests: number;
+  non2xx: number;
+  socketErrors: number;
+  output: string;
+}
+
+/**
+ * A bounded wrk run (`-d` at most `maxSeconds`) against `path`; `stop()` ends it early with SIGINT,
+ * on which wrk prints its summary as at the end of its duration.
+ */
+function wrk(port: number, path: string, connections: number, maxSeconds = 30): { stop(): Promise<WrkResult> } {
+  const child = spawn("wrk", ["-t", "1", "-c", String(connections), "-d", `${maxSeconds}s`, "--timeout", "10s", `http://127.0.0.1:${port}${path}`], { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
+  child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
+  const closed = new Promise<void>((resolve) => child.on("close", () => resolve()));
   return {
     stop: async () => {
-      go = false;
-      await all;
-      return { ok, failed, errors };
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGINT");
+      await closed;
+      const requests = Number(/(\d+) requests in/.exec(output)?.[1] ?? NaN);
+      const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? 0);
+      const errs = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+      const socketErrors = errs ? errs.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
+      assert.ok(Number.isFinite(requests), `wrk printed a summary:\n${output}`);
+      return { requests, non2xx, socketErrors, output };
     },
   };
 }
@@ -65,18 +85,39 @@ describe("server: cheaper mode (elastic workers)", () => {
       const stats = await statsPort(server);
       assert.equal(await running(stats), 1, "--cheaper-initial defaults to --cheaper");
       // long requests keep every worker busy without loading the CPU of a shared machine
-      const heavy = load(server.port, "/sleep?ms=250", 12);
+      const heavy = wrk(server.port, "/sleep?ms=250", 12);
       await eventually(async () => (await running(stats)) === 3, 25000, "3 workers under load");
       const up = await heavy.stop();
-      assert.equal(up.failed, 0, up.errors.slice(0, 5).join("; "));
-      assert.ok(up.ok > 0);
+      assert.equal(up.non2xx + up.socketErrors, 0, up.output);
+      assert.ok(up.requests > 0, up.output);
       assert.match(server.log(), /cheaper: spawning worker 2[\s\S]*cheaper: spawning worker 3/);
 
-      const light = load(server.port, "/pid", 1);
+      const light = wrk(server.port, "/sleep?ms=20", 1);
       await eventually(async () => (await running(stats)) === 1, 25000, "back to --cheaper 1 worker when idle");
       const down = await light.stop();
-      assert.equal(down.failed, 0, down.errors.slice(0, 5).join("; "));
+      assert.equal(down.non2xx + down.socketErrors, 0, down.output);
+      assert.ok(down.requests > 0, down.output);
       assert.match(server.log(), /cheaper: stopping worker \d \(1 of 3 left running\)/);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it("backlog: adds workers while connections wait in the listen queue beyond --cheaper-overload, removes them once it drains; every queued request is answered", async () => {
+    const server = await startServer(["--http", "127.0.0.1:0", "-p", "3", "--cheaper", "1", "--cheaper-algo", "backlog", "--cheaper-overload", "2", "--stats", "127.0.0.1:0", "--disable-logging", fixtureApp("node-listener-app")]);
+    try {
+      const stats = await statsPort(server);
+      assert.equal(await running(stats), 1);
+      // the only worker blocks its event loop: later connections wait in the kernel's accept queue
+      const blocked = await blockingRequest(server.port, "/busy?ms=5000");
+      const queued = Array.from({ length: 6 }, () => httpRequest(server.port, "/pid"));
+      await server.waitForLog(/cheaper: spawning worker 2/, 15000);
+      const replies = await Promise.all(queued);
+      for (const r of replies) assert.equal(r.status, 200);
+      assert.match(await blocked.done, /^blocking\nbusy \d+$/);
+      assert.ok((await running(stats)) >= 2, "a worker was added for the queue");
+      await eventually(async () => (await running(stats)) === 1, 25000, "back to --cheaper 1 worker once the queue is empty");
+      assert.equal((await httpRequest(server.port, "/pid")).status, 200);
     } finally {
       await server.stop();
     }

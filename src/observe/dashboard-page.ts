@@ -3,7 +3,9 @@
  * self-contained HTML page (inline CSS and JS, no CDN, no external request) that reads the
  * stats JSON from the same server every second and draws live charts on canvases: requests/s,
  * average response time per worker, workers by status, cache items and hit ratio, spooler
- * tasks and mules, with the worker table under them.
+ * tasks and mules, with the worker table under them, and the legions: which node is Lord (this
+ * one since when, or which member), the Lord's valor and scroll, the quorum, and every member
+ * with its valor and when it was last seen.
  * @module
  */
 
@@ -97,6 +99,34 @@ function render(doc) {
   document.getElementById("workers").innerHTML = rows.join("");
   const cacheRows = caches.map((c) => "<tr><td>" + c.name + "</td><td>" + c.items + "/" + c.max_items + "</td><td>" + (c.hits ?? 0) + "</td><td>" + (c.miss ?? 0) + "</td><td>" + (c.full ?? 0) + "</td></tr>");
   document.getElementById("caches").innerHTML = cacheRows.join("");
+  renderLegions(doc.legions || []);
+}
+
+function escapeHtml(s) {
+  return String(s).replace(/[&<>"']/g, (c) => "&#" + c.charCodeAt(0) + ";");
+}
+
+function renderLegions(legions) {
+  document.getElementById("legions-card").hidden = legions.length === 0;
+  const now = Math.floor(Date.now() / 1000);
+  const rows = [];
+  for (const l of legions) {
+    const members = l.members || [];
+    let lord;
+    if (l.i_am_the_lord > 0) lord = "this node (since " + Math.max(0, now - l.i_am_the_lord) + "s)";
+    else {
+      const m = members.find((x) => x.uuid && x.uuid === l.lord_uuid);
+      lord = m ? m.name + " (" + m.uuid + ")" : "none known";
+    }
+    rows.push("<tr class=\"legion\"><td>" + escapeHtml(l.legion) + "</td><td>" + l.valor + "</td><td class=\"lord\">" + escapeHtml(lord) +
+      "</td><td>" + (l.lord_valor ?? 0) + "</td><td class=\"scroll\">" + escapeHtml(l.lord_scroll ?? "") + "</td><td>" + (l.quorum ?? 0) +
+      "</td><td>" + members.length + "</td></tr>");
+    for (const m of members) {
+      rows.push("<tr class=\"member\"><td></td><td>" + m.valor + "</td><td colspan=\"5\">" + escapeHtml(m.name) + " " + escapeHtml(m.uuid || "") +
+        (m.uuid && m.uuid === l.lord_uuid ? " (Lord)" : "") + " - last seen " + Math.max(0, now - m.last_seen) + "s ago</td></tr>");
+    }
+  }
+  document.getElementById("legions").innerHTML = rows.join("");
 }
 
 async function tick() {
@@ -168,6 +198,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 </div>
 <table><thead><tr><th>worker</th><th>pid</th><th>status</th><th>requests</th><th>req/s</th><th>avg</th><th>rss</th><th>tx</th><th>respawns</th></tr></thead><tbody id="workers"></tbody></table>
 <table><thead><tr><th>cache</th><th>items</th><th>hits</th><th>miss</th><th>full</th></tr></thead><tbody id="caches"></tbody></table>
+<table id="legions-card" hidden><thead><tr><th>legion</th><th>valor</th><th>Lord</th><th>Lord valor</th><th>scroll</th><th>quorum</th><th>members</th></tr></thead><tbody id="legions"></tbody></table>
 <script>${SCRIPT}</script>
 </body>
 </html>

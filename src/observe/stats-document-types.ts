@@ -71,7 +71,11 @@ export interface StatsLegion {
   /** Unix time this node became Lord; 0 when it is not Lord. */
   i_am_the_lord: number;
   lord_valor?: number;
-  members?: Array<{ name: string; valor: number; last_seen: number }>;
+  lord_uuid?: string;
+  /** The Lord's scroll (uwsgi-node only). */
+  lord_scroll?: string;
+  uuid?: string;
+  members?: Array<{ name: string; uuid?: string; valor: number; last_seen: number }>;
 }
 
 /** The document. */

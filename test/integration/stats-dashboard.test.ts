@@ -8,7 +8,9 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { DASHBOARD_COLORS } from "../../src/observe/dashboard-page.js";
 import { countColor, decodePng } from "../support/png.js";
-import { httpRequest, startServer } from "./server-harness.js";
+import { freeUdpPort } from "../support/free-port.js";
+import type { StatsLegion } from "../../src/observe/stats-document-types.js";
+import { eventually, httpRequest, startServer, type TestServer } from "./server-harness.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 
@@ -58,5 +60,56 @@ test("dashboard: live charts of requests/s, latency, workers and caches render w
   } finally {
     await browser.close();
     await server.stop();
+  }
+});
+
+test("dashboard: the legions table shows which node is Lord, the Lord's valor and scroll, the quorum and each member with when it was last seen", { timeout: 90_000 }, async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is required (apt-get install chromium)`);
+  const app = fileURLToPath(new URL("../../../examples/express.mjs", import.meta.url));
+  const udp = [await freeUdpPort(), await freeUdpPort()];
+  const servers: TestServer[] = [];
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu"] });
+  try {
+    for (const [i, valor] of [10, 20].entries()) {
+      servers.push(await startServer([
+        "--http", "127.0.0.1:0", "--processes", "1", "--stats", "127.0.0.1:0", "--stats-http", "--disable-logging",
+        "--legion", `lg 127.0.0.1:${udp[i]} ${valor} aes-128-cbc:s3cret`, "--legion-node", `lg 127.0.0.1:${udp[1 - i]}`,
+        "--legion-scroll", `lg scroll-of-${valor}`, "--legion-quorum", "lg 2", "--legion-freq", "1", "--legion-tolerance", "3", app,
+      ]));
+    }
+    const origins = await Promise.all(servers.map(async (s) => `http://127.0.0.1:${(await s.waitForLog(/Stats server enabled on 127\.0\.0\.1:(\d+)/))[1]}`));
+    const lordUuid = await eventually(async () => {
+      const docs = await Promise.all(origins.map(async (o) => (await (await fetch(`${o}/stats.json`)).json()) as { legions: StatsLegion[] }));
+      const [low, high] = docs.map((d) => d.legions[0]!);
+      return high!.i_am_the_lord > 0 && low!.i_am_the_lord === 0 && low!.lord_uuid === high!.uuid ? high!.uuid : null;
+    }, 30_000, "valor 20 to be Lord, seen by both");
+
+    const page = await browser.newPage();
+    const pageErrors: string[] = [];
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    // the other node's page: the Lord is the member with valor 20
+    await page.goto(`${origins[0]}/dashboard`);
+    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll("#legions tr.member").length === 1, undefined, { timeout: 10_000 });
+    const cells = await page.locator("#legions tr.legion td").allInnerTexts();
+    assert.equal(cells[0], "lg");
+    assert.equal(cells[1], "10");
+    assert.match(cells[2]!, new RegExp(`\\(${lordUuid}\\)$`), "the Lord is named by its uuid");
+    assert.equal(cells[3], "20", "the Lord's valor");
+    assert.equal(cells[4], "scroll-of-20", "the Lord's scroll");
+    assert.equal(cells[5], "2", "the quorum");
+    assert.equal(cells[6], "1", "one member besides this node");
+    assert.match(await page.locator("#legions tr.member").innerText(), new RegExp(`${lordUuid} \\(Lord\\) - last seen \\d+s ago`));
+    assert.ok(await page.locator("#legions-card").isVisible());
+
+    // the Lord's own page
+    await page.goto(`${origins[1]}/dashboard`);
+    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll("#legions tr.legion").length === 1, undefined, { timeout: 10_000 });
+    const lordCells = await page.locator("#legions tr.legion td").allInnerTexts();
+    assert.match(lordCells[2]!, /^this node \(since \d+s\)$/);
+    assert.equal(lordCells[4], "scroll-of-20");
+    assert.deepEqual(pageErrors, []);
+  } finally {
+    await browser.close();
+    for (const s of servers) await s.stop();
   }
 });

@@ -99,6 +99,7 @@ export class InstanceLegions {
         i_am_the_lord: v.lordSince,
         lord_valor: v.lordValor,
         lord_uuid: v.lordUuid.toString("latin1"),
+        lord_scroll: v.lordScroll ? v.lordScroll.toString("utf8") : "",
         nodes: [...m.nodeTexts],
         members: v.members.map((n) => ({ name: n.name, uuid: n.uuid, valor: n.valor, checksum: n.checksum, last_seen: n.lastSeen })),
       };

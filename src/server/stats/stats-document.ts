@@ -261,6 +261,9 @@ export function renderStatsJson(snapshot: StatsSnapshot, options: StatsRenderOpt
       w.objectList(l.members, (m) =>
         w.fields([["name", m.name], ["uuid", m.uuid], ["valor", m.valor], ["checksum", m.checksum], ["last_seen", m.last_seen]]),
       );
+      // uwsgi-node's addition, after uWSGI's keys
+      w.comma();
+      w.fields([["lord_scroll", l.lord_scroll]]);
     });
   }
 

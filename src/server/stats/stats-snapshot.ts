@@ -179,6 +179,8 @@ export interface StatsLegion {
   i_am_the_lord: number;
   lord_valor: number;
   lord_uuid: string;
+  /** The Lord's scroll (`--legion-scroll` of the Lord), "" when none (uwsgi-node adds it). */
+  lord_scroll: string;
   nodes: string[];
   members: StatsLegionMember[];
 }

@@ -86,7 +86,7 @@ function sample(): StatsSnapshot {
     crons: [{ minute: -1, hour: -1, day: -1, month: -1, week: -1, command: "echo '\"'", unique: 0, legion: "", pid: -1, started_at: 0 }],
     legions: [{
       legion: "l1", addr: "127.0.0.1:1", uuid: "u", valor: 1, checksum: 0, quorum: 1, i_am_the_lord: 0, lord_valor: 0,
-      lord_uuid: "", nodes: ['n"1', "n2"], members: [{ name: "m", uuid: "u2", valor: 1, checksum: 0, last_seen: 5 }],
+      lord_uuid: "", lord_scroll: 'the "scroll"', nodes: ['n"1', "n2"], members: [{ name: "m", uuid: "u2", valor: 1, checksum: 0, last_seen: 5 }],
     }],
   };
 }
@@ -104,6 +104,7 @@ test("stats document: every string is JSON-escaped (uWSGI unescaped-strings bug)
     assert.equal(doc.crons[0].command, "echo '\"'");
     assert.deepEqual(doc.legions[0].nodes, ['n"1', "n2"]);
     assert.equal(doc.legions[0].members[0].last_seen, 5);
+    assert.equal(doc.legions[0].lord_scroll, 'the "scroll"');
   }
 });
 
@@ -117,7 +118,7 @@ test("stats document: key order of every section follows uWSGI", () => {
   assert.deepEqual(Object.keys(doc), ["version", "listen_queue", "listen_queue_errors", "signal_queue", "load", "pid", "uid", "gid", "cwd", "daemons", "locks", "metrics", "sockets", "workers", "crons", "legions"]);
   assert.deepEqual(Object.keys(doc.workers[0]), ["id", "pid", "accepting", "requests", "delta_requests", "exceptions", "harakiri_count", "signals", "signal_queue", "status", "rss", "vsz", "running_time", "last_spawn", "respawn_count", "tx", "avg_rt", "apps", "cores"]);
   assert.deepEqual(Object.keys(doc.workers[0].cores[0]), ["id", "requests", "static_requests", "routed_requests", "offloaded_requests", "write_errors", "read_errors", "in_request", "vars", "req_info"]);
-  assert.deepEqual(Object.keys(doc.legions[0]), ["legion", "addr", "uuid", "valor", "checksum", "quorum", "i_am_the_lord", "lord_valor", "lord_uuid", "nodes", "members"]);
+  assert.deepEqual(Object.keys(doc.legions[0]), ["legion", "addr", "uuid", "valor", "checksum", "quorum", "i_am_the_lord", "lord_valor", "lord_uuid", "nodes", "members", "lord_scroll"]);
 });
 
 test("stats document: a core not in a request shows no vars even if some are left over", () => {

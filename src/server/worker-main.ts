@@ -196,7 +196,7 @@ async function start(): Promise<void> {
     drain,
     logRequests: !plan.disableLogging,
     log: (line) => requestLog.line(line),
-    logFormat: plan.requestIo.logFormat === null ? null : compileLogFormat(plan.requestIo.logFormat),
+    logFormat: plan.requestIo.logFormat === null ? null : compileLogFormat(plan.requestIo.logFormat, { metric: (name) => serverModule().uwsgi.metric_get(name) }),
     afterRequest: () => {
       if (state.userHarakiriArmed) {
         state.userHarakiriArmed = false;

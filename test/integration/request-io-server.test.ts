@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { request } from "node:http";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import net from "node:net";
 import { fixtureApp, httpRequest, startServer, tempDir, uwsgiRequest, type TestServer } from "./server-harness.js";
 
 /** POSTs `pieces` with chunked transfer coding, one write per piece. */
@@ -176,6 +177,108 @@ describe("the request log: --logformat with uWSGI's variables and logvars, log_t
       assert.doesNotMatch(quiet.log().slice(from), /GET \/logvar => generated/);
     } finally {
       await quiet.stop("SIGKILL");
+    }
+  });
+});
+
+/** Every %(var) of uWSGI's logformat docs (and ftime) with the shape a real request gives it. */
+function logformatTable(port: number, workerPid: (pid: number) => boolean): Array<[string, (v: string) => boolean]> {
+  const nowS = Math.floor(Date.now() / 1000);
+  const num = (v: string) => /^\d+$/.test(v);
+  const positive = (v: string) => num(v) && Number(v) > 0;
+  const recent = (v: string) => num(v) && Math.abs(Number(v) - nowS) < 120;
+  return [
+    ["uri", (v) => v === "/logvar?x=1"],
+    ["method", (v) => v === "POST"],
+    ["user", (v) => v === ""], // over HTTP nothing sets REMOTE_USER (the uwsgi protocol case is below)
+    ["addr", (v) => v === "127.0.0.1"],
+    ["host", (v) => v === `127.0.0.1:${port}`],
+    ["proto", (v) => v === "HTTP/1.1"],
+    ["uagent", (v) => v === "lf-test/1.0"],
+    ["referer", (v) => v === "http://ref.example/"],
+    ["status", (v) => v === "200"],
+    ["micros", positive],
+    ["msecs", num],
+    ["secs", (v) => /^\d+\.\d{6}$/.test(v)],
+    ["time", recent],
+    ["tmsecs", (v) => /^\d{13}$/.test(v) && recent(v.slice(0, 10))],
+    ["tmicros", (v) => /^\d{16}$/.test(v) && recent(v.slice(0, 10))],
+    ["ctime", (v) => /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}$/.test(v)],
+    ["ltime", (v) => /^\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}$/.test(v)],
+    ["ftime", (v) => /^\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}$/.test(v)],
+    ["epoch", recent],
+    ["size", positive],
+    ["hsize", positive],
+    ["rsize", (v) => v === String(Buffer.byteLength(JSON.stringify({ ok: true })))],
+    ["cl", (v) => v === "3"],
+    ["pid", (v) => num(v) && workerPid(Number(v))],
+    ["wid", (v) => v === "1"],
+    ["switches", (v) => v === "1"],
+    ["vars", positive],
+    ["headers", positive],
+    ["core", (v) => v === "0"],
+    ["vsz", positive],
+    ["rss", positive],
+    ["vszM", positive],
+    ["rssM", positive],
+    ["pktsize", positive],
+    ["modifier1", (v) => v === "0"],
+    ["modifier2", (v) => v === "0"],
+    ["metric.demo", (v) => v === "7"],
+    ["metric.no_such_metric", (v) => v === "0"],
+    ["rerr", (v) => v === "0"],
+    ["werr", (v) => v === "0"],
+    ["ioerr", (v) => v === "0"],
+    ["var.PATH_INFO", (v) => v === "/logvar"],
+    ["var.HTTP_X_CUSTOM", (v) => v === "custom-header"],
+    ["user_id", (v) => v === "u-42"], // set_logvar in the app
+    ["never_set", (v) => v === ""], // unknown: a log variable nobody set renders empty, as in uWSGI
+  ];
+}
+
+describe("--logformat: every documented variable renders a real value in a real worker", { timeout: 60000 }, () => {
+  test("each %(var) of uWSGI's LogFormat docs has the expected shape (HTTP); user over the uwsgi protocol; rerr on an aborted body", async () => {
+    const names = logformatTable(0, () => true).map(([n]) => n);
+    const fmt = "LF " + names.map((n) => `${n}=%(${n})`).join("\t") + "\tEND";
+    const server = await startServer([
+      "--http", "127.0.0.1:0", "--socket", "127.0.0.1:0", "--processes", "1", "--module", fixtureApp("request-io-app"),
+      "--enable-metrics", "--metric", "name=demo,type=gauge,initial_value=7", "--log-format", fmt,
+    ]);
+    try {
+      const uwsgiPort = Number((await server.waitForLog(/uwsgi socket 1 bound to TCP address [^\s]+:(\d+) /))[1]);
+      const workerPid = Number((await server.waitForLog(/spawned uWSGI worker 1 \(pid: (\d+)/))[1]);
+      const parse = (line: string) => Object.fromEntries(line.slice(3, -"\tEND".length).split("\t").map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+      let from = server.log().length;
+      const r = await httpRequest(server.port, "/logvar?x=1", {
+        method: "POST", body: "abc",
+        headers: { "User-Agent": "lf-test/1.0", Referer: "http://ref.example/", "X-Custom": "custom-header", "Content-Type": "text/plain" },
+      });
+      assert.equal(r.status, 200);
+      const values = parse((await server.waitForLog(/^LF .*END$/m, 10000, from))[0]);
+      const wrong = logformatTable(server.port, (pid) => pid === workerPid).filter(([n, ok]) => !ok(values[n] ?? "<missing>")).map(([n]) => `${n}=${JSON.stringify(values[n])}`);
+      assert.deepEqual(wrong, [], "variables with a wrong value");
+      assert.equal(Number(values.size), Number(values.hsize) + Number(values.rsize));
+      assert.equal(values.tmsecs, values.tmicros!.slice(0, 13));
+      assert.equal(values.time, values.tmsecs!.slice(0, 10));
+
+      // REMOTE_USER as nginx passes it over the uwsgi protocol
+      from = server.log().length;
+      await uwsgiRequest(uwsgiPort, { REQUEST_METHOD: "GET", REQUEST_URI: "/hello", PATH_INFO: "/hello", QUERY_STRING: "", SERVER_PROTOCOL: "HTTP/1.0", HTTP_HOST: "h", REMOTE_ADDR: "10.1.2.3", REMOTE_USER: "alice" });
+      const overUwsgi = parse((await server.waitForLog(/^LF .*END$/m, 10000, from))[0]);
+      assert.deepEqual([overUwsgi.user, overUwsgi.addr, overUwsgi.uri, overUwsgi.proto], ["alice", "10.1.2.3", "/hello", "HTTP/1.0"]);
+
+      // a client that goes away in the middle of its body: a read error
+      from = server.log().length;
+      const sock = net.connect(server.port, "127.0.0.1");
+      sock.on("error", () => undefined);
+      sock.write("POST /chunked?announce=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789");
+      await server.waitForLog(/chunked-reading/, 10000, from);
+      sock.destroy();
+      const aborted = parse((await server.waitForLog(/^LF .*END$/m, 10000, from))[0]);
+      assert.equal(aborted.rerr, "1");
+      assert.equal(Number(aborted.ioerr), Number(aborted.rerr) + Number(aborted.werr));
+    } finally {
+      await server.stop("SIGKILL");
     }
   });
 });

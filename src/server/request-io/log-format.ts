@@ -3,11 +3,15 @@
  * (https://uwsgi-docs.readthedocs.io/en/latest/LogFormat.html), compiled once at worker start.
  *
  * Request fields: `uri`, `method`, `user`, `addr`, `host`, `proto`, `uagent`, `referer`;
- * functions: `status`, `micros`, `msecs`, `secs`, `time` (unix start), `ctime`, `ltime` (Apache
- * style), `epoch`, `size` (head + body), `hsize`, `rsize`, `cl`, `pid`, `wid`, `core` (0),
- * `switches` (1), `vars`, `pktsize`, `headers`, `rss`/`vsz` and `rssM`/`vszM` (this process's
- * memory), `modifier1` (0); `var.NAME` is the request variable NAME (`var.PATH_INFO`); any other
- * name is a log variable set with `uwsgi.set_logvar` (empty when unset, as in uWSGI).
+ * functions: `status`, `micros`, `msecs`, `secs`, `time` (unix start), `tmsecs`/`tmicros` (start
+ * in ms/µs since the epoch), `ctime`, `ltime` (Apache style), `ftime` (as `ltime`: there is no
+ * `--logformat-strftime`), `epoch`, `size` (head + body), `hsize`, `rsize`, `cl`, `pid`, `wid`,
+ * `core` (0), `switches` (1), `vars`, `pktsize`, `headers`, `rss`/`vsz` and `rssM`/`vszM` (this
+ * process's memory), `modifier1`/`modifier2` (0), `rerr` (1 when the client went away before the
+ * end of its body), `werr` (1 when the response could not be written whole), `ioerr` (both);
+ * `var.NAME` is the request variable NAME (`var.PATH_INFO`); `metric.NAME` the metric's value (0
+ * when there is no such metric, as uWSGI); any other name is a log variable set with
+ * `uwsgi.set_logvar` (empty when unset, as in uWSGI). As uWSGI, a name runs to the next `)`.
  * @module
  */
 import { Buffer } from "node:buffer";
@@ -22,6 +26,12 @@ export interface LogFields {
   readonly status: number;
   readonly micros: number;
   readonly startMs: number;
+  /** Start of the request in microseconds since the epoch. */
+  readonly startMicros: number;
+  /** 1 when reading the request failed (the client went away before the end of its body). */
+  readonly readErrors: number;
+  /** 1 when writing the response failed (the connection closed before it was written whole). */
+  readonly writeErrors: number;
   readonly bodyBytes: number;
   readonly headersBytes: number;
   readonly headersCount: number;
@@ -66,8 +76,11 @@ const VARIABLES: Record<string, (f: LogFields) => string> = {
   msecs: (f) => String(Math.floor(f.micros / 1000)),
   secs: (f) => (f.micros / 1e6).toFixed(6),
   time: (f) => String(Math.floor(f.startMs / 1000)),
+  tmsecs: (f) => String(Math.floor(f.startMicros / 1000)),
+  tmicros: (f) => String(f.startMicros),
   ctime: (f) => ctime(f.startMs),
   ltime: (f) => apacheTime(f.startMs),
+  ftime: (f) => apacheTime(f.startMs),
   epoch: () => String(Math.floor(Date.now() / 1000)),
   size: (f) => String(f.headersBytes + f.bodyBytes),
   hsize: (f) => String(f.headersBytes),
@@ -80,6 +93,9 @@ const VARIABLES: Record<string, (f: LogFields) => string> = {
   vars: (f) => String(f.varsCount),
   pktsize: (f) => String(f.varsBytes),
   headers: (f) => String(f.headersCount),
+  rerr: (f) => String(f.readErrors),
+  werr: (f) => String(f.writeErrors),
+  ioerr: (f) => String(f.readErrors + f.writeErrors),
   modifier1: () => "0",
   modifier2: () => "0",
   rss: () => String(processMemory()[0]),
@@ -91,6 +107,22 @@ const VARIABLES: Record<string, (f: LogFields) => string> = {
 /** A compiled `--logformat`. */
 export type LogFormat = (fields: LogFields) => string;
 
+/** What the format reads outside the request. */
+export interface LogFormatSources {
+  /** The value of metric `name` (`%(metric.NAME)`); may throw when there is none. */
+  metric?(name: string): number | bigint;
+}
+
+function metricPiece(name: string, sources: LogFormatSources): (f: LogFields) => string {
+  return () => {
+    try {
+      return String(sources.metric?.(name) ?? 0);
+    } catch {
+      return "0";
+    }
+  };
+}
+
 /**
  * Compiles a format once.
  * @example
@@ -98,9 +130,9 @@ export type LogFormat = (fields: LogFields) => string;
  * compileLogFormat('%(addr) "%(method) %(uri) %(proto)" %(status) %(size) user=%(user_id)')
  * ```
  */
-export function compileLogFormat(format: string): LogFormat {
+export function compileLogFormat(format: string, sources: LogFormatSources = {}): LogFormat {
   const pieces: Piece[] = [];
-  const re = /%\(([^)\s]+)\)/g;
+  const re = /%\(([^)]+)\)/g;
   let last = 0;
   for (let m = re.exec(format); m !== null; m = re.exec(format)) {
     if (m.index > last) pieces.push(format.slice(last, m.index));
@@ -108,6 +140,7 @@ export function compileLogFormat(format: string): LogFormat {
     const builtin = VARIABLES[name];
     if (builtin) pieces.push(builtin);
     else if (name.startsWith("var.")) pieces.push(env(name.slice(4)));
+    else if (name.startsWith("metric.")) pieces.push(metricPiece(name.slice(7), sources));
     else pieces.push((f) => f.logvars.get(name)?.toString() ?? "");
     last = re.lastIndex;
   }

@@ -349,7 +349,8 @@ export interface UwsgiModule {
 
   /**
    * Registers a handler for signal `number` (0..255) delivered to `target`: `workers`, `workerN`,
-   * `worker`, `active-workers`, `mules`, `muleN`, `mule`, `spooler`, `farmN`, `farm_NAME`.
+   * `worker`, `active-workers`, `mules`, `muleN`, `mule`, `spooler` (one spooler process),
+   * `spoolers` (every spooler process), `farmN`, `farm_NAME`.
    * @example
    * ```ts
    * uwsgi.register_signal(17, "workers", (n) => reloadConfig());

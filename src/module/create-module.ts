@@ -63,7 +63,7 @@ export function createModule(engines: EngineSet, ctx: ProcessContext): UwsgiModu
       sources: () => ctx.signalSources(),
       remote: () => signalClient,
       delivery: () => ctx.signalDelivery(),
-      mulesMayRegister: () => ctx.signalMulesMayRegister?.() ?? false,
+      childrenMayRegister: () => ctx.signalChildrenMayRegister?.() ?? false,
     }),
     ...spoolerFunctions({ ...ctx.spooler, role }),
     ...muleFunctions(() => ctx.muleTransport(), role),

@@ -106,8 +106,11 @@ export interface ProcessContext {
   readonly spooler: Omit<SpoolerDeps, "role">;
   /** Whether this process may register RPC functions. */
   rpcMayRegister(): boolean;
-  /** Whether `register_signal` works in a mule (the server: yes, its mules import the app; the stub: no, as uWSGI). */
-  signalMulesMayRegister?(): boolean;
+  /**
+   * Whether `register_signal` works in a mule or a spooler (the server: yes, they import the app;
+   * the stub: no, as uWSGI).
+   */
+  signalChildrenMayRegister?(): boolean;
   /** Calls to RPC functions of other processes of the instance (null: none, as in the stub). */
   rpcRouting(): RpcRouting | null;
   /** What this instance knows of its legions (`i_am_the_lord` & co.). */

@@ -40,10 +40,11 @@ export interface SignalDeps {
   remote(): RemoteSignal;
   delivery(): SignalDelivery;
   /**
-   * Whether a mule may register handlers: uWSGI refuses (its mules read the master's table); the
-   * server's mules import the app themselves, so its import-time registrations must work there.
+   * Whether a mule or a spooler may register handlers: uWSGI refuses (they read the master's
+   * table); the server's mules and spoolers import the app themselves, so its import-time
+   * registrations must work there.
    */
-  mulesMayRegister?(): boolean;
+  childrenMayRegister?(): boolean;
 }
 
 type SignalFunctionName =
@@ -62,7 +63,7 @@ export function signalFunctions(deps: SignalDeps): Pick<UwsgiModule, SignalFunct
   return {
     register_signal(number: number, target: string, func: SignalHandler): void {
       const role = deps.role();
-      if (role.kind === "spooler" || (role.kind === "mule" && !deps.mulesMayRegister?.())) {
+      if ((role.kind === "spooler" || role.kind === "mule") && !deps.childrenMayRegister?.()) {
         throw new UwsgiError("UWSGI_ERR_SIGNAL_REGISTER", number, "only the master and the workers can register signal handlers");
       }
       if (typeof func !== "function") throw new UwsgiError("UWSGI_ERR_SIGNAL_REGISTER", number, "the handler is not callable");

@@ -255,6 +255,8 @@ export class Master {
       this.#bus = await BusServer.listen(this.#memory.instance);
       this.#bus.handle(Channel.RPC, new RpcRouter());
       this.#spoolers = this.#spoolerSupervisor(this.#memory);
+      const spoolers = this.#spoolers;
+      if (spoolers) this.#signals.attach("spooler", spoolers.count, () => spoolers.signalEndpoints());
       const mulePlan = mulePlanOf(this.#memory.config);
       if (mulePlan) {
         this.#mules = new InstanceMules(mulePlan, this.#bus, {
@@ -320,8 +322,12 @@ export class Master {
         for (const slot of this.slots) for (const proc of slot.processes()) this.#send(proc, msg as unknown as MasterMessage);
         this.#mules?.supervisor.broadcast(msg);
       },
-      onExit: () => this.#checkFinished(),
+      onExit: (pid) => {
+        this.#signals?.forget(pid);
+        this.#checkFinished();
+      },
       onOtherMessage: (child, msg) => this.#fromChild(child, msg),
+      onReady: () => this.#signals?.flush(),
       greeting: () => this.#legionsMessage(),
     });
   }

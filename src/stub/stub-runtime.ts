@@ -182,6 +182,7 @@ export class StubRuntime {
       case "mule":
         return { kind: "mule", id: target.id };
       case "spooler":
+      case "spoolers":
         return { kind: "spooler", id: 1 };
       case "farm":
         return farmMule(this.config.farms.find((f) => f.name === target.name));

@@ -22,6 +22,8 @@ export type SignalTarget =
   | { readonly kind: "mule"; readonly id: number }
   /** `spooler`: one spooler process. */
   | { readonly kind: "spooler" }
+  /** `spoolers`: every spooler process (not in uWSGI 2.0.21, where it is an unsupported target). */
+  | { readonly kind: "spoolers" }
   /** `farm_NAME`: one mule of the named farm. */
   | { readonly kind: "farm"; readonly name: string }
   /** `farmN`: one mule of the Nth farm (1-based). */
@@ -37,6 +39,7 @@ const SIMPLE: Record<string, SignalTarget> = {
   mules: { kind: "mules" },
   mule: { kind: "mule-any" },
   spooler: { kind: "spooler" },
+  spoolers: { kind: "spoolers" },
   subscribed: { kind: "subscribed" },
 };
 

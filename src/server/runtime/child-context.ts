@@ -85,8 +85,9 @@ export function createChildRuntime(identity: ChildIdentity): ChildRuntime {
     },
     // any process may register: the master routes calls to it (mules included)
     rpcMayRegister: () => true,
-    // mules import the app, so the handlers it registers at import exist in them (mule targets)
-    signalMulesMayRegister: () => true,
+    // mules and spoolers import the app, so the handlers it registers at import exist in them
+    // (mule, farm and spooler targets)
+    signalChildrenMayRegister: () => true,
     rpcRouting: () => rpcBus,
     legion: legionReading,
     socketTimeoutMs: () => config.socketTimeout * 1000,

@@ -80,6 +80,8 @@ export class SignalRouter {
         return this.#exact(num, "mule", target.id);
       case "spooler":
         return this.#one(num, "spooler", null, null);
+      case "spoolers":
+        return this.#every(num, "spooler", null);
       case "farm": {
         const farm = this.farms().find((f) => f.name === target.name);
         if (!farm) return this.#refuse(num, `unknown farm ${JSON.stringify(target.name)}`);

@@ -1,8 +1,9 @@
 /**
  * Entry point of a spooler process (forked by the master). Lowers its priority (nice 19, as
  * uWSGI's spoolers), imports the `--spooler-import` modules or else the app (which sets
- * `uwsgi.spooler`), runs `uwsgi.post_fork_hook`, then scans its directory until told to stop,
- * recycled by `--spooler-max-tasks`, or orphaned by the master.
+ * `uwsgi.spooler` and may register signal handlers), runs `uwsgi.post_fork_hook`, then scans its
+ * directory until told to stop, recycled by `--spooler-max-tasks`, or orphaned by the master;
+ * meanwhile it runs the signals the master routes to it.
  * @module
  */
 import { setPriority } from "node:os";
@@ -10,6 +11,7 @@ import { pathToFileURL } from "node:url";
 import type { UwsgiModule } from "../../api.js";
 import { readChildIdentity } from "../child-environment.js";
 import { serverModule } from "../runtime/server-module.js";
+import { receiveSignals } from "../runtime/child-signals.js";
 import { claimLocked } from "./task-claim.js";
 import { SpoolerLoop } from "./spooler-loop.js";
 import { isSpoolerMasterMessage, type SpoolerChildMessage } from "./spooler-messages.js";
@@ -72,8 +74,12 @@ async function importModule(path: string): Promise<void> {
 async function start(): Promise<void> {
   let uwsgi: UwsgiModule;
   try {
-    uwsgi = serverModule().uwsgi;
+    const server = serverModule();
+    uwsgi = server.uwsgi;
     spoolerLink();
+    // signals the master routes to this spooler (`spooler`, `spoolers` targets) run from its event
+    // loop: between tasks, or while an async task awaits
+    receiveSignals(server.runtime.delivery);
     const modules = plan!.imports.length > 0 ? plan!.imports : plan!.app ? [plan!.app.path] : [];
     for (const m of modules) await importModule(m);
     if (typeof uwsgi.post_fork_hook === "function") await uwsgi.post_fork_hook();

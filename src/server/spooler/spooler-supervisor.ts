@@ -22,6 +22,8 @@ import { tryLockFile } from "../../native/file-lock.js";
 import { RespawnBackoff } from "../respawn-backoff.js";
 import type { AppSpec } from "../server-settings.js";
 import type { StatsSpooler } from "../stats/stats-snapshot.js";
+import type { SignalEndpoint } from "../signals/signal-endpoints.js";
+import type { SignalDeliveryMessage } from "../signals/signal-messages.js";
 import { isSpoolerChildMessage, type SpoolerChildMessage, type SpoolerMasterMessage } from "./spooler-messages.js";
 import { SPOOLER_ENV, type SpoolerDirectory, type SpoolerPlan } from "./spooler-plan.js";
 
@@ -45,12 +47,14 @@ export interface SpoolerSupervisorOptions {
   readonly releaseLocksOf: (pid: number) => number;
   /** Sends a message to every other child (workers, mules). */
   readonly broadcast: (msg: SpoolerMasterMessage) => void;
-  /** A spooler process exited (the master checks whether it has finished stopping). */
-  readonly onExit: () => void;
+  /** A spooler process exited (the master forgets its signals and checks whether it has finished stopping). */
+  readonly onExit: (pid: number) => void;
   /** A spooler's message that is not about spooling (`uwsgi.alarm`, signals): the master's. */
   readonly onOtherMessage?: (child: { kind: "spooler"; id: number; pid: number }, msg: unknown) => void;
   /** What a new spooler process is sent right after its fork (state it reads, e.g. the legions); null: nothing. */
   readonly greeting?: () => object | null;
+  /** A spooler became ready (its code is loaded): the master sends it the signals waiting for it. */
+  readonly onReady?: () => void;
 }
 
 /** One spooler process, as the master sees it. */
@@ -76,9 +80,10 @@ class SpoolerProcess {
     this.pid = child.pid ?? 0;
   }
 
-  send(msg: SpoolerMasterMessage): void {
-    if (this.exited || !this.child.connected) return;
+  send(msg: SpoolerMasterMessage | SignalDeliveryMessage): boolean {
+    if (this.exited || !this.child.connected) return false;
     this.child.send(msg, () => undefined);
+    return true;
   }
 }
 
@@ -164,6 +169,30 @@ export class SpoolerSupervisor {
     }
   }
 
+  /** The running spooler processes (one per position), for the master's signal router. */
+  signalEndpoints(): SignalEndpoint[] {
+    const out: SignalEndpoint[] = [];
+    for (const slot of this.#slots) {
+      const proc = slot.current;
+      if (!proc || proc.exited) continue;
+      out.push({
+        kind: "spooler",
+        id: slot.id,
+        pid: proc.pid,
+        ready: proc.ready && !proc.stopDeadline && !proc.retired && proc.child.connected,
+        busy: proc.running !== null,
+        active: true,
+        send: (num) => proc.send({ t: "sig-deliver", num }),
+      });
+    }
+    return out;
+  }
+
+  /** Number of spooler positions (ids 1..count). */
+  get count(): number {
+    return this.#slots.length;
+  }
+
   /** Pids in configuration order (0 for a position whose process is not running). */
   pids(): number[] {
     return this.#slots.map((s) => (s.current && !s.current.exited ? s.current.pid : 0));
@@ -239,6 +268,7 @@ export class SpoolerSupervisor {
       case "spooler-ready":
         proc.ready = true;
         slot.backoff.reset();
+        this.#opts.onReady?.();
         break;
       case "spooler-running":
         proc.running = { path: msg.path, since: msg.since };
@@ -321,7 +351,7 @@ export class SpoolerSupervisor {
       slot.draining.delete(proc);
     }
     this.#announcePids();
-    this.#opts.onExit();
+    this.#opts.onExit(proc.pid);
   }
 
   /** A task was running when its spooler died: the run counts as a failed attempt (and backs off). */

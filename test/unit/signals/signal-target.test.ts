@@ -15,6 +15,7 @@ test("signal target: every convention of uWSGI's router", () => {
     ["mule0", { kind: "mule-any" }],
     ["mule2", { kind: "mule", id: 2 }],
     ["spooler", { kind: "spooler" }],
+    ["spoolers", { kind: "spoolers" }],
     ["farm_jobs", { kind: "farm", name: "jobs" }],
     ["farm_", null],
     ["farm1", { kind: "farm-index", index: 1 }],
@@ -25,13 +26,13 @@ test("signal target: every convention of uWSGI's router", () => {
 });
 
 test("signal target: unknown targets are null (uWSGI accepts them and drops the signal with a log)", () => {
-  for (const text of ["everyone", "workerx", "Workers", " workers", "worker-1", "mule 1", "spoolers", "toString", "__proto__"]) {
+  for (const text of ["everyone", "workerx", "Workers", " workers", "worker-1", "mule 1", "spooler1", "toString", "__proto__"]) {
     assert.equal(parseSignalTarget(text), null, text);
   }
 });
 
 test("signal target: format round-trips", () => {
-  for (const text of ["", "workers", "active-workers", "worker3", "mules", "mule", "mule2", "spooler", "farm_jobs", "farm1", "subscribed"]) {
+  for (const text of ["", "workers", "active-workers", "worker3", "mules", "mule", "mule2", "spooler", "spoolers", "farm_jobs", "farm1", "subscribed"]) {
     assert.equal(formatSignalTarget(parseSignalTarget(text)!), text);
   }
   assert.equal(formatSignalTarget(parseSignalTarget("worker0")!), "");

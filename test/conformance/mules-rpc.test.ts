@@ -4,32 +4,16 @@
  */
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { eventually, fixtureApp, httpRequest, startServer, type TestServer } from "../integration/server-harness.js";
-
-
-/** Starts a server with mules and waits longer than the harness's default for it to be ready (several processes start at once). */
-async function startWithMules(args: string[]): Promise<TestServer> {
-  const server = await startServer(args, { waitReady: false });
-  try {
-    await server.waitForLog(/\*\*\* uwsgi-node is ready/, 40_000);
-  } catch (err) {
-    await server.stop("SIGKILL");
-    throw err;
-  }
-  return server;
-}
+import { eventually, fixtureApp, httpRequest, reported as reportedBy, startInstance, type TestServer } from "./harness.js";
 
 describe("conformance (server): mules, farms, RPC", { timeout: 60_000 }, () => {
   let server: TestServer;
-  const reported = (name: string): unknown => {
-    const m = new RegExp(`^CONFORMANCE ${name} (.*)$`, "m").exec(server.log());
-    return m ? JSON.parse(m[1]!) : undefined;
-  };
+  const reported = (name: string): unknown => reportedBy(server, name);
   const get = async (path: string): Promise<Record<string, unknown>> => JSON.parse((await httpRequest(server.port, path)).body) as Record<string, unknown>;
 
   before(async () => {
     // mule 1: message loop; mule 2: the programmed conformance mule, alone in farm "cf"
-    server = await startWithMules([
+    server = await startInstance([
       "--http", "127.0.0.1:0", "--processes", "1", "--disable-logging",
       "--mules", "1", `--mule=${fixtureApp("conformance-mule-program")}`, "--farm", "cf:2",
       fixtureApp("conformance-mules-app"),

@@ -8,7 +8,8 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fixtureApp, httpRequest, startServer, tempDir, type TestServer } from "../integration/server-harness.js";
+import { tempDir } from "../integration/server-harness.js";
+import { fixtureApp, httpRequest, startInstance, type TestServer } from "./harness.js";
 
 describe("conformance (server): request-level names", { timeout: 60_000 }, () => {
   let server: TestServer;
@@ -16,7 +17,7 @@ describe("conformance (server): request-level names", { timeout: 60_000 }, () =>
   const file = join(dir.path, "extract.txt");
   before(async () => {
     writeFileSync(file, "extracted");
-    server = await startServer(["--http", "127.0.0.1:0", "--processes", "1", "--module", fixtureApp("request-io-app"), "--disable-logging"]);
+    server = await startInstance(["--http", "127.0.0.1:0", "--processes", "1", "--module", fixtureApp("request-io-app"), "--disable-logging"]);
   });
   after(async () => {
     await server.stop("SIGKILL");

@@ -632,9 +632,21 @@ export interface UwsgiModule {
 
   // ------------------------------------------------------------------ misc -------------------
 
-  /** Reads a file (`path` or `file://path`) into bytes, `null` when unreadable. */
+  /**
+   * Reads `fname`: a path or `file://` URL (`null` when unreadable), a `data:` URI (RFC 2397), or
+   * `sym://NAME` (bytes registered with `registerEmbeddedData`, `null` when none). uWSGI's other
+   * schemes (`data://N`, `section://`, `exec://`, `http://` ...) throw `UWSGI_ERR_EXTRACT`.
+   * @example
+   * ```ts
+   * uwsgi.extract("data:text/plain;base64,aGk="); // <Buffer 68 69>
+   * ```
+   */
   extract(fname: string): Buffer | null;
-  /** Reads a symbol linked into the uWSGI binary; there is none in Node, so it always throws. */
+  /**
+   * The bytes registered as symbol `symbol_name` with `registerEmbeddedData` (a Node process has
+   * no symbols linked into a uWSGI binary).
+   * @throws UwsgiError UWSGI_ERR_EMBEDDED_DATA when nothing is registered under that name.
+   */
   embedded_data(symbol_name: string): Buffer;
   /** Registers an internal-routing action (not provided by uwsgi-node). */
   route(name: string, args_str: string): number;

@@ -15,4 +15,5 @@ export type { BytesLike } from "./core/bytes.js";
 export { UwsgiError, isUwsgiError, ERROR_CODES, type ErrorCode, type PythonErrorKind } from "./errors.js";
 export { SPOOL_OK, SPOOL_RETRY, SPOOL_IGNORE } from "./engines/spooler/spool-task-runner.js";
 export { REQUEST_CHANNEL_NAMES, type RequestStartMessage, type RequestEndMessage, type RequestErrorMessage } from "./server/observability/request-channels.js";
+export { registerEmbeddedData } from "./module/embedded-data.js";
 export { spool, type SpoolEnqueue, type SpoolOptions, type Json } from "./helpers/spool-helper.js";

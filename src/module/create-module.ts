@@ -5,7 +5,6 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { readFileSync } from "node:fs";
 import type { UwsgiModule } from "../api.js";
 import { UwsgiError } from "../errors.js";
 import { SPOOL_IGNORE, SPOOL_OK, SPOOL_RETRY } from "../engines/spooler/spool-task-runner.js";
@@ -24,16 +23,8 @@ import { socketFunctions } from "./socket-functions.js";
 import { processMemory } from "./process-memory.js";
 import { websocketFunctions } from "./websocket-functions.js";
 import { legionFunctions } from "./legion-functions.js";
+import { embeddedData, extract } from "./embedded-data.js";
 import type { EngineSet, ModuleHooks, ProcessContext } from "./process-context.js";
-
-/** Reads a file for `extract()`: a plain path or a `file://` URL. */
-export function extractFile(fname: string): Buffer | null {
-  try {
-    return readFileSync(fname.startsWith("file://") ? new URL(fname) : fname);
-  } catch {
-    return null;
-  }
-}
 
 /**
  * Builds the `uwsgi` module over `engines` and `ctx`.
@@ -115,10 +106,8 @@ export function createModule(engines: EngineSet, ctx: ProcessContext): UwsgiModu
     green_schedule: () => new Promise<boolean>((resolve) => setImmediate(() => resolve(true))),
 
     // misc
-    extract: extractFile,
-    embedded_data(symbol_name: string): Buffer {
-      throw new UwsgiError("UWSGI_ERR_NOT_IMPLEMENTED", "embedded_data", `a Node process has no symbols linked into a uWSGI binary (asked for ${JSON.stringify(symbol_name)})`);
-    },
+    extract,
+    embedded_data: embeddedData,
     route(name: string): number {
       throw new UwsgiError("UWSGI_ERR_NOT_IMPLEMENTED", "route", `the internal routing subsystem is not part of uwsgi-node (route ${JSON.stringify(name)})`);
     },

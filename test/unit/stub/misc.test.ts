@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import { uwsgi, UwsgiError, isUwsgiError, ERROR_CODES, type ErrorCode } from "../../../src/index.js";
+import { uwsgi, UwsgiError, isUwsgiError, ERROR_CODES, registerEmbeddedData, type ErrorCode } from "../../../src/index.js";
 import { openRequest, reset, withRequest } from "../../../src/testing.js";
 import { stubForced, underServer } from "../../../src/uwsgi.js";
 
@@ -73,9 +73,35 @@ describe("stub misc: extract and sendfile", () => {
   });
 });
 
+describe("stub misc: embedded_data and extract's sources", () => {
+  test("embedded_data reads a blob registered with registerEmbeddedData; an unknown name is UWSGI_ERR_EMBEDDED_DATA (a ValueError, as uWSGI's)", () => {
+    registerEmbeddedData("stub-blob", Buffer.from([0, 1, 2, 255]));
+    assert.deepEqual(uwsgi.embedded_data("stub-blob"), Buffer.from([0, 1, 2, 255]));
+    uwsgi.embedded_data("stub-blob")[0] = 9; // a copy: the registered bytes do not change
+    assert.deepEqual(uwsgi.embedded_data("stub-blob"), Buffer.from([0, 1, 2, 255]));
+    assert.throws(() => uwsgi.embedded_data("_binary_foo_start"), (e: unknown) => isUwsgiError(e, "UWSGI_ERR_EMBEDDED_DATA") && e.kind === "ValueError" && /_binary_foo_start/.test(e.message));
+    assert.throws(() => registerEmbeddedData("", "x"), code("UWSGI_ERR_INVALID_ARGUMENT"));
+  });
+
+  test("extract reads sym:// blobs (null when none), data: URIs (base64 and percent-encoded)", () => {
+    registerEmbeddedData("stub-sym", "symbol bytes");
+    assert.equal(uwsgi.extract("sym://stub-sym")?.toString(), "symbol bytes");
+    assert.equal(uwsgi.extract("sym://never-registered"), null);
+    assert.equal(uwsgi.extract("data:text/plain;base64,aGVsbG8gd29ybGQ=")?.toString(), "hello world");
+    assert.equal(uwsgi.extract("data:,a%20b%E2%82%AC")?.toString(), "a b€");
+    assert.equal(uwsgi.extract("data:application/octet-stream;base64,")?.length, 0);
+  });
+
+  test("extract: malformed data: URIs and uWSGI's other schemes throw UWSGI_ERR_EXTRACT naming the problem", () => {
+    for (const bad of ["data:no-comma", "data:;base64,!!!", "data:,%E2%82"]) assert.throws(() => uwsgi.extract(bad), code("UWSGI_ERR_EXTRACT"), bad);
+    for (const scheme of ["data://0", "section://x", "call://f", "callint://f", "exec://ls", "http://127.0.0.1/x", "fd://0", "emperor://x", "-"]) {
+      assert.throws(() => uwsgi.extract(scheme), (e: unknown) => isUwsgiError(e, "UWSGI_ERR_EXTRACT") && e.message.includes(scheme === "-" ? "standard input" : scheme.split(":")[0]!), scheme);
+    }
+  });
+});
+
 describe("stub misc: functions uwsgi-node does not provide", () => {
-  test("embedded_data and route throw UWSGI_ERR_NOT_IMPLEMENTED (a ValueError in uWSGI terms)", () => {
-    assert.throws(() => uwsgi.embedded_data("_binary_foo_start"), (e: unknown) => isUwsgiError(e, "UWSGI_ERR_NOT_IMPLEMENTED") && e.kind === "ValueError" && /_binary_foo_start/.test(e.message));
+  test("route throws UWSGI_ERR_NOT_IMPLEMENTED (a ValueError in uWSGI terms)", () => {
     assert.throws(() => uwsgi.route("myroute", "a,b"), code("UWSGI_ERR_NOT_IMPLEMENTED"));
   });
 

@@ -14,6 +14,8 @@ packages+=(build-essential gcc-aarch64-linux-gnu libc6-dev-arm64-cross musl-tool
 if ! dpkg --print-foreign-architectures | grep -qx arm64; then dpkg --add-architecture arm64; fi
 # ip netns (remote-access allow-list test) and unshare (PID-namespace isolation test)
 packages+=(iproute2 util-linux)
+# the docs' examples run by the tests: logrotate (docs/logrotate) and systemd-analyze (docs/systemd)
+packages+=(logrotate systemd)
 if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then packages+=(nginx-light); fi
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -4,7 +4,8 @@
  * recycles, reloads and stops them, collects their output into one log, and serves stats.
  *
  * Signals: SIGHUP graceful reload (new workers first, then the old ones finish their requests
- * and leave), SIGTERM/SIGINT graceful stop (a second one stops at once), SIGQUIT immediate stop.
+ * and leave), SIGTERM/SIGINT graceful stop (a second one stops at once), SIGQUIT immediate stop,
+ * SIGUSR1 logs the request counters and SIGUSR2 what each worker is doing (control/status-dumps.ts).
  * @module
  */
 import { fork, type StdioOptions } from "node:child_process";
@@ -37,6 +38,7 @@ import { TouchWatcher } from "./touch-watcher.js";
 import { SpoolerSupervisor } from "./spooler/spooler-supervisor.js";
 import { WorkerProcess, WorkerSlot } from "./worker-table.js";
 import { fifoCommands } from "./control/fifo-commands.js";
+import { requestCounterLines, workerActivityLines } from "./control/status-dumps.js";
 import type { MasterControl } from "./control/master-control.js";
 import { MasterFifo } from "./control/master-fifo.js";
 import { renderStatsJson } from "./stats/stats-document.js";
@@ -808,6 +810,12 @@ export class Master {
     on("SIGTERM", term);
     on("SIGINT", term);
     on("SIGQUIT", () => this.stop(false, "SIGQUIT received...killing workers..."));
+    on("SIGUSR1", () => {
+      for (const line of requestCounterLines(this.slots)) this.#log.line(line);
+    });
+    on("SIGUSR2", () => {
+      for (const line of workerActivityLines(this.slots, Date.now())) this.#log.line(line);
+    });
   }
 
   // ------------------------------------------------------------------ periodic checks --------

@@ -4,7 +4,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { copyFileSync, existsSync, readdirSync, readFileSync, renameSync, truncateSync, utimesSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { eventually, fixtureApp, httpRequest, startServer, tempDir } from "./server-harness.js";
 
 /** uWSGI's default request line for `GET /?n=N`, whole (nothing before, nothing after). */
@@ -176,6 +178,46 @@ test("copytruncate: after the file is copied and truncated, lines continue at of
     }, 10000, "50 lines after the truncation");
     assertEachOnce(new Map([...seen].filter(([n]) => n >= 100)), 100, 50);
     assert.ok(readFileSync(log).length < readFileSync(`${log}.1`).length + 50 * 400, "the file restarted from 0");
+  } finally {
+    await server.stop();
+    dir.cleanup();
+  }
+});
+
+test("docs/logrotate/uwsgi-node run by logrotate under load (rename, then --touch-logreopen): no line lost or split", async () => {
+  const dir = tempDir();
+  const log = join(dir.path, "uwsgi.log");
+  const trigger = join(dir.path, "logreopen");
+  writeFileSync(trigger, "");
+  const policy = join(dir.path, "policy");
+  const example = readFileSync(fileURLToPath(new URL("../../../docs/logrotate/uwsgi-node", import.meta.url)), "utf8");
+  writeFileSync(policy, example.replaceAll("/var/log/app/uwsgi.log", log).replaceAll("/run/app/logreopen", trigger), { mode: 0o644 });
+  const server = await startServer(["--http-socket", "127.0.0.1:0", "--master", "--processes", "2", "--logto", log, "--touch-logreopen", trigger, fixtureApp("node-listener-app")], { logFile: log });
+  try {
+    let rotated: Promise<{ code: number | null; out: string }> | null = null;
+    await load(server.port, 0, 300, 8, {
+      at: 100,
+      run: () => {
+        rotated = new Promise((resolve) => {
+          const child = spawn("logrotate", ["-f", "-s", join(dir.path, "state"), policy], { stdio: ["ignore", "pipe", "pipe"] });
+          let out = "";
+          child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
+          child.stderr!.on("data", (c: Buffer) => (out += c.toString()));
+          child.on("close", (code) => resolve({ code, out }));
+        });
+      },
+    });
+    const result = await rotated!;
+    assert.equal(result.code, 0, result.out);
+    await eventually(() => existsSync(log) && readFileSync(log, "utf8").includes("reopening log files"), 10000, "the log reopened");
+    await load(server.port, 300, 20, 4);
+    const seen = await eventually(() => {
+      const s = requestLines([log, `${log}.1`]);
+      return s.size >= 320 ? s : null;
+    }, 20000, "320 request lines in uwsgi.log and uwsgi.log.1");
+    assertEachOnce(seen, 0, 320);
+    assert.ok(requestLines([`${log}.1`]).has(0), "the rotated file keeps the lines from before");
+    assert.ok(requestLines([log]).has(319), "new lines go to the new file");
   } finally {
     await server.stop();
     dir.cleanup();

@@ -13,6 +13,9 @@ import { fileURLToPath } from "node:url";
 import { cleanupStaleRegions } from "../../src/native/shared-region.js";
 import { encodePacket, encodeVars } from "../../src/protocol/packet.js";
 
+/** How long startServer waits for the sockets and for every worker to be ready. */
+const START_TIMEOUT_MS = 45000;
+
 /** The compiled CLI (build/src/cli.js). */
 export const CLI = fileURLToPath(new URL("../../src/cli.js", import.meta.url));
 
@@ -155,8 +158,10 @@ export async function startServer(
   };
 
   try {
-    const bound = await waitForLog(/bound to TCP address [^\s]+:(\d+) /);
-    if (opts.waitReady !== false) await waitForLog(/\*\*\* uwsgi-node is ready/);
+    // start-up is an event: a generous deadline costs nothing when it comes, and a loaded machine
+    // (2 cores running the suite in parallel) may take well over 10 s to start 4 workers
+    const bound = await waitForLog(/bound to TCP address [^\s]+:(\d+) /, START_TIMEOUT_MS);
+    if (opts.waitReady !== false) await waitForLog(/\*\*\* uwsgi-node is ready/, START_TIMEOUT_MS);
     return { child, pid: child.pid!, port: Number(bound[1]), log: () => (opts.logFile ? captured + readLog() : text), waitForLog, exited, stop };
   } catch (err) {
     await stop("SIGKILL");

@@ -135,17 +135,23 @@ export class RedisCache {
     throw this.#error(`not connected (${redis.status}); retrying in the background`);
   }
 
-  /** Runs `fn` on the ready connection; every failure becomes `UWSGI_ERR_CACHE_REDIS`. */
-  async #run<T>(fn: (redis: ScriptClient) => Promise<T>): Promise<T> {
-    const redis = await this.#ready();
-    try {
-      return await fn(redis);
-    } catch (err) {
-      if (err instanceof UwsgiError) throw err;
-      const e = err as Error;
-      const lost = e.name === "MaxRetriesPerRequestError" || /Connection is closed|Command timed out/.test(e.message);
-      throw this.#error(lost ? `${e.message}: no reply, so the operation may or may not have been applied` : e.message);
-    }
+  /**
+   * Runs `fn` on the ready connection; every failure becomes `UWSGI_ERR_CACHE_REDIS`. A ready
+   * connection is used at once (no extra await on the hot path).
+   */
+  #run<T>(fn: (redis: ScriptClient) => Promise<T>): Promise<T> {
+    const redis = this.#redis;
+    const sent = redis !== null && redis.status === "ready" ? fn(redis) : this.#ready().then(fn);
+    return sent.catch((err: unknown) => {
+      throw this.#wrap(err);
+    });
+  }
+
+  #wrap(err: unknown): UwsgiError {
+    if (err instanceof UwsgiError) return err;
+    const e = err as Error;
+    const lost = e.name === "MaxRetriesPerRequestError" || /Connection is closed|Command timed out/.test(e.message);
+    return this.#error(lost ? `${e.message}: no reply, so the operation may or may not have been applied` : e.message);
   }
 
   #itemKey(key: Buffer): Buffer {

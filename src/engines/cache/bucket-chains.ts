@@ -19,13 +19,16 @@ export class BucketChains {
     private readonly items: number,
   ) {}
 
-  /** Slot holding `key[0..len)` (hash `hash`) in bucket `b`, 0 when absent, {@link CHAIN_CORRUPT} on a broken chain. */
-  find(key: Uint8Array, len: number, hash: number, b: number): number {
+  /**
+   * Slot holding `key[0..len)` (hash `hash`) in bucket `b`, 0 when absent, {@link CHAIN_CORRUPT} on
+   * a broken chain. `keyWords`: the key as words, if it has them (see `CacheSlots.keyEquals`).
+   */
+  find(key: Uint8Array, len: number, hash: number, b: number, keyWords: Int32Array | null = null): number {
     const slots = this.slots;
     let slot = this.meta.bucket(b);
     for (let rounds = 0; slot !== 0; rounds++) {
       if (slot >= this.items || rounds >= this.items) return CHAIN_CORRUPT;
-      if (slots.low(slot, ITEM.hash) === hash && slots.low(slot, ITEM.keysize) === len && slots.keyEquals(slot, key, len)) return slot;
+      if (slots.low(slot, ITEM.hash) === hash && slots.low(slot, ITEM.keysize) === len && slots.keyEquals(slot, key, len, keyWords)) return slot;
       slot = slots.low(slot, ITEM.next);
     }
     return 0;

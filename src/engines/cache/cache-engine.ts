@@ -158,6 +158,8 @@ export class CacheEngine {
   readonly #maxItemSize: number;
   readonly #shardMask: number;
   readonly #hashsize: number;
+  /** `hashsize - 1` when hashsize is a power of two (the default 65536): bucket = hash & mask, no division. */
+  readonly #bucketMask: number;
   readonly #keysize: number;
   /** Whether get/exists/num try a lock-free read first. */
   readonly #lockFree: boolean;
@@ -197,9 +199,10 @@ export class CacheEngine {
     this.#lru = new LruList(this.#meta, this.#slots);
     this.#locks = new CacheLocking(locks, this.#meta);
     this.#reader = new LockFreeReader(this.#meta, this.#slots, clock, opts.items);
-    this.#key = new CacheKey(opts.keysize);
     this.#clock = clock;
     this.#hash = cacheHashFunction(opts.hash);
+    this.#key = new CacheKey(opts.keysize, this.#hash);
+    this.#bucketMask = (opts.hashsize & (opts.hashsize - 1)) === 0 ? opts.hashsize - 1 : -1;
     this.#shardMask = layout.shardCount - 1;
     this.#hashsize = opts.hashsize;
     this.#keysize = opts.keysize;
@@ -229,18 +232,17 @@ export class CacheEngine {
    */
   get(key: BytesLike): Buffer | null {
     const k = this.#key;
-    k.load(key);
-    const len = k.length;
-    if (len > this.#keysize) {
+    const h = k.load(key);
+    if (h < 0) {
       // No item can have this key.
       this.#meta.count(0, 1);
       return null;
     }
-    const h = this.#hash(k.bytes, len);
-    const b = h % this.#hashsize;
+    const len = k.length;
+    const b = this.#bucketOf(h);
     const s = b & this.#shardMask;
     if (this.#lockFree) {
-      const r = this.#reader.read(k.bytes, len, h, b, s, READ_VALUE);
+      const r = this.#reader.read(k.bytes, len, h, b, s, READ_VALUE, k.words);
       if (r !== LOCKED) return r as Buffer | null;
     }
     for (let attempt = 0; ; attempt++) {
@@ -277,14 +279,13 @@ export class CacheEngine {
    */
   exists(key: BytesLike): boolean {
     const k = this.#key;
-    k.load(key);
+    const h = k.load(key);
+    if (h < 0) return false;
     const len = k.length;
-    if (len > this.#keysize) return false;
-    const h = this.#hash(k.bytes, len);
-    const b = h % this.#hashsize;
+    const b = this.#bucketOf(h);
     const s = b & this.#shardMask;
     if (this.#lockFree) {
-      const r = this.#reader.read(k.bytes, len, h, b, s, READ_EXISTS);
+      const r = this.#reader.read(k.bytes, len, h, b, s, READ_EXISTS, k.words);
       if (r !== LOCKED) return r as boolean;
     }
     for (let attempt = 0; ; attempt++) {
@@ -309,11 +310,9 @@ export class CacheEngine {
    * ```
    */
   expiresAt(key: BytesLike): number {
-    const k = this.#key;
-    k.load(key);
-    if (k.length > this.#keysize) return 0;
-    const h = this.#hash(k.bytes, k.length);
-    const b = h % this.#hashsize;
+    const h = this.#key.load(key);
+    if (h < 0) return 0;
+    const b = this.#bucketOf(h);
     const s = b & this.#shardMask;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -367,20 +366,18 @@ export class CacheEngine {
    * ```
    */
   del(key: BytesLike): boolean {
-    const k = this.#key;
-    k.load(key);
-    if (k.length > this.#keysize) return false;
-    const h = this.#hash(k.bytes, k.length);
-    const b = h % this.#hashsize;
+    const h = this.#key.load(key);
+    if (h < 0) return false;
+    const b = this.#bucketOf(h);
     const s = b & this.#shardMask;
     for (let attempt = 0; ; attempt++) {
       try {
         this.#locks.lockShard(s);
-        const now = unixSeconds(this.#clock);
-        const slot = this.#lookup(h, b, s, now);
+        // The clock is read only when something needs the time (an expiry to check, lastmod).
+        const slot = this.#lookup(h, b, s, -1);
         if (slot === 0) return false;
         this.#locks.needGlobal();
-        this.#deleteSlot(slot, b, s, now);
+        this.#deleteSlot(slot, b, s, this.options.lastmod ? unixSeconds(this.#clock) : -1);
         return true;
       } catch (err) {
         this.#backOut(err, attempt);
@@ -441,18 +438,17 @@ export class CacheEngine {
    */
   num(key: BytesLike): bigint {
     const k = this.#key;
-    k.load(key);
-    const len = k.length;
-    if (len > this.#keysize) {
+    const h = k.load(key);
+    if (h < 0) {
       // No item can have this key.
       this.#meta.count(0, 1);
       return 0n;
     }
-    const h = this.#hash(k.bytes, len);
-    const b = h % this.#hashsize;
+    const len = k.length;
+    const b = this.#bucketOf(h);
     const s = b & this.#shardMask;
     if (this.#lockFree) {
-      const r = this.#reader.read(k.bytes, len, h, b, s, READ_COUNTER);
+      const r = this.#reader.read(k.bytes, len, h, b, s, READ_COUNTER, k.words);
       if (r !== LOCKED) return r as bigint;
     }
     for (let attempt = 0; ; attempt++) {
@@ -568,6 +564,12 @@ export class CacheEngine {
     return this.#maxItemSize;
   }
 
+  /** uWSGI's bucket of a hash: `hash % hashsize`. */
+  #bucketOf(h: number): number {
+    const mask = this.#bucketMask;
+    return mask >= 0 ? h & mask : h % this.#hashsize;
+  }
+
   // --- backing out and repairing ------------------------------------------------------------
 
   /**
@@ -624,7 +626,7 @@ export class CacheEngine {
   #lookup(h: number, b: number, s: number, now: number): number {
     const k = this.#key;
     if (k.length > this.#keysize) return 0;
-    const slot = this.#chains.find(k.bytes, k.length, h, b);
+    const slot = this.#chains.find(k.bytes, k.length, h, b, k.words);
     if (slot === CHAIN_CORRUPT) this.#corrupt();
     if (slot === 0) return 0;
     const e = this.#slots.get(slot, ITEM.expires);
@@ -663,11 +665,10 @@ export class CacheEngine {
    */
   #store(key: BytesLike, value: Uint8Array | null, op: CacheMathOp | null, n: number, operand: bigint | number, relExpires: number, update: boolean): boolean {
     const k = this.#key;
-    k.load(key);
+    const h = k.load(key);
     const length = value === null ? 8 : value.length;
-    if (k.length === 0 || length === 0 || k.length > this.#keysize || length > this.#maxItemSize) return false;
-    const h = this.#hash(k.bytes, k.length);
-    const b = h % this.#hashsize;
+    if (h < 0 || k.length === 0 || length === 0 || length > this.#maxItemSize) return false;
+    const b = this.#bucketOf(h);
     const s = b & this.#shardMask;
     for (let exclusive = false; ; exclusive = true) {
       for (let attempt = 0; ; attempt++) {

@@ -84,13 +84,34 @@ export class CacheSlots {
     this.#bytes.fill(0, off, off + ITEM_HEADER_BYTES);
   }
 
-  /** True when the slot holds exactly `key[0..len)` (the caller has checked hash and keysize). */
-  keyEquals(slot: number, key: Uint8Array, len: number): boolean {
+  /**
+   * True when the slot holds exactly `key[0..len)` (the caller has checked hash and keysize).
+   * `keyWords`, when given, is `key` as 32-bit words (word-aligned): the key is then compared a
+   * word at a time where the slot's key is word-aligned too.
+   */
+  keyEquals(slot: number, key: Uint8Array, len: number, keyWords: Int32Array | null = null): boolean {
     const off = slot * this.#slotBytes + ITEM.key;
-    if (len > 32) return this.#bytes.compare(key, 0, len, off, off + len) === 0;
-    // Short keys: a plain loop beats the native call.
     const bytes = this.#bytes;
-    for (let i = 0; i < len; i++) if (bytes[off + i] !== key[i]) return false;
+    let i = 0;
+    if (keyWords !== null && (off & 3) === 0) {
+      const words = this.#words;
+      const w = off >> 2;
+      const n = len >> 2;
+      let j = 0;
+      // Four words per round (V8 checks the arrays and the stack once per round).
+      for (; j + 4 <= n; j += 4) {
+        if (words[w + j] !== keyWords[j] || words[w + j + 1] !== keyWords[j + 1] || words[w + j + 2] !== keyWords[j + 2] || words[w + j + 3] !== keyWords[j + 3]) return false;
+      }
+      for (; j < n; j++) if (words[w + j] !== keyWords[j]) return false;
+      i = n << 2;
+    } else if (len > 32) {
+      return bytes.compare(key, 0, len, off, off + len) === 0;
+    } else {
+      for (; i + 4 <= len; i += 4) {
+        if (bytes[off + i] !== key[i] || bytes[off + i + 1] !== key[i + 1] || bytes[off + i + 2] !== key[i + 2] || bytes[off + i + 3] !== key[i + 3]) return false;
+      }
+    }
+    for (; i < len; i++) if (bytes[off + i] !== key[i]) return false;
     return true;
   }
 
@@ -105,10 +126,9 @@ export class CacheSlots {
     for (let i = 0; i < len; i++) bytes[off + i] = key[i]!;
   }
 
-  /** A copy of the slot's key (`keysize` bytes). */
+  /** A copy of the slot's key (`keysize` bytes), carved from the same slabs as values (`value-pool.ts`). */
   copyKey(slot: number): Buffer {
-    const off = slot * this.#slotBytes + ITEM.key;
-    return Buffer.from(this.#bytes.subarray(off, off + this.get(slot, ITEM.keysize)));
+    return copyOut(this.#bytes, this.#words, slot * this.#slotBytes + ITEM.key, this.low(slot, ITEM.keysize));
   }
 
   /** A view (not a copy) of the slot's key bytes. */

@@ -62,10 +62,11 @@ export class LockFreeReader {
 
   /**
    * get (`what` READ_VALUE), exists (READ_EXISTS) or num (READ_COUNTER) of `key[0..len)` (not
-   * longer than `keysize`; hash `h`, bucket `b`, shard `s`) without any mutex; {@link LOCKED}
+   * longer than `keysize`; hash `h`, bucket `b`, shard `s`; `keyWords` the key as words or null)
+   * without any mutex; {@link LOCKED}
    * when the read must be done with the mutex held instead. Counts the hit or miss (get, num).
    */
-  read(key: Uint8Array, len: number, h: number, b: number, s: number, what: number): Buffer | boolean | bigint | null | typeof LOCKED {
+  read(key: Uint8Array, len: number, h: number, b: number, s: number, what: number, keyWords: Int32Array | null): Buffer | boolean | bigint | null | typeof LOCKED {
     const u = this.#u32;
     const si = this.#seqBase + s * SHARD_LINE_WORDS;
     const slots = this.#slots;
@@ -77,7 +78,7 @@ export class LockFreeReader {
         continue;
       }
       if (u[META_U32.repair] !== 0) break;
-      const slot = this.find(key, len, h, b);
+      const slot = this.find(key, len, h, b, keyWords);
       let value: Buffer | null = null;
       let counter = false;
       let low = 0;
@@ -119,13 +120,13 @@ export class LockFreeReader {
    * The slot of a live `key[0..len)` in bucket `b`, 0 when absent, {@link EXPIRED} or
    * {@link TORN}. Every index is checked before use and every loop is bounded.
    */
-  find(key: Uint8Array, len: number, h: number, b: number): number {
+  find(key: Uint8Array, len: number, h: number, b: number, keyWords: Int32Array | null = null): number {
     const slots = this.#slots;
     const items = this.#items;
     let slot = this.#meta.bucket(b);
     for (let rounds = 0; slot !== 0; rounds++) {
       if (slot >= items || rounds >= items) return TORN;
-      if (slots.low(slot, ITEM.hash) === h && slots.low(slot, ITEM.keysize) === len && slots.keyEquals(slot, key, len)) {
+      if (slots.low(slot, ITEM.hash) === h && slots.low(slot, ITEM.keysize) === len && slots.keyEquals(slot, key, len, keyWords)) {
         const e = slots.get(slot, ITEM.expires);
         return e !== 0 && e <= unixSeconds(this.#clock) ? EXPIRED : slot;
       }

@@ -45,12 +45,22 @@ export function copyOut(source: Buffer, sourceWords: Int32Array, offset: number,
   pool.used = (start + length + 7) & ~7;
   if (length <= WORD_LOOP_MAX && (offset & 3) === 0) {
     const slabWords = pool.words;
-    const words = length >> 2;
     const from = offset >> 2;
     const to = start >> 2;
-    for (let i = 0; i < words; i++) slabWords[to + i] = sourceWords[from + i]!;
+    // Four words per round: V8 checks the arrays (map, bounds) and the stack once per round, so
+    // this halves the instructions of a word-per-round loop.
+    const quads = length >> 4;
+    let i = 0;
+    for (let q = 0; q < quads; q++, i += 4) {
+      slabWords[to + i] = sourceWords[from + i]!;
+      slabWords[to + i + 1] = sourceWords[from + i + 1]!;
+      slabWords[to + i + 2] = sourceWords[from + i + 2]!;
+      slabWords[to + i + 3] = sourceWords[from + i + 3]!;
+    }
+    const words = length >> 2;
+    for (; i < words; i++) slabWords[to + i] = sourceWords[from + i]!;
     const slabBytes = pool.bytes;
-    for (let i = words << 2; i < length; i++) slabBytes[start + i] = source[offset + i]!;
+    for (let b = words << 2; b < length; b++) slabBytes[start + b] = source[offset + b]!;
   } else {
     source.copy(pool.bytes, start, offset, offset + length);
   }

@@ -206,3 +206,32 @@ test("cache: murmur2 caches work the same", () => {
   assert.deepEqual(cache.get(B("k4")), B("v4"));
   assert.equal(cache.stats().hash, "murmur2");
 });
+
+test("cache: keys() returns plain Buffers of every length that stay independent of the cache", () => {
+  const { cache } = cacheOf("name=c,items=8,blocksize=16,keysize=2048");
+  const names = ["k", "key-0000000042", "x".repeat(1023), "y".repeat(1025), "z".repeat(2048)];
+  for (const n of names) assert.equal(cache.set(n, B("v")), true);
+  const keys = cache.keys();
+  for (const k of keys) assert.equal(Object.getPrototypeOf(k), Buffer.prototype, "a plain Buffer");
+  assert.deepEqual(keys.map(String).sort(), [...names].sort());
+  cache.clear();
+  for (const n of names) cache.set(n.replace(/./g, "q"), B("w"));
+  assert.deepEqual(keys.map(String).sort(), [...names].sort(), "later writes to the cache do not show");
+});
+
+test("cache: del reads the clock only when it needs the time (an expiry to check, lastmod)", () => {
+  let reads = 0;
+  const clock = new ManualClock(START_MS);
+  const counting = { nowMs: () => (reads++, clock.nowMs()) };
+  const { cache } = cacheOf("name=c,items=8,blocksize=16", counting as unknown as ManualClock);
+  cache.set(B("forever"), B("v"));
+  cache.set(B("soon"), B("v"), 2);
+  reads = 0;
+  assert.equal(cache.del(B("forever")), true);
+  assert.equal(cache.del(B("absent")), false);
+  assert.equal(reads, 0, "no expiry, no lastmod: no clock read");
+  clock.advance(2000);
+  assert.equal(cache.del(B("soon")), false, "expired at its second: nothing to delete");
+  assert.ok(reads > 0, "an item with an expiry needs the time");
+  assert.equal(cache.stats().items, 0);
+});

@@ -17,7 +17,7 @@ import { isRedisCache2, parseRedisCache2, type RedisCacheOptions } from "../clus
 export interface SpoolerConfig {
   /** Absolute directory path. */
   readonly dir: string;
-  /** Processes scanning this directory (`--spooler-processes` in force when it was declared). */
+  /** Processes scanning this directory (the last `--spooler-processes`, as in uWSGI). */
   readonly processes: number;
   /** `--spooler-external`: a valid target, but no process of ours scans it. */
   readonly external: boolean;
@@ -72,13 +72,14 @@ export interface InstanceConfig {
 }
 
 function spoolers(options: OptionSet, cwd: string): SpoolerConfig[] {
-  // --spooler-processes applies to the --spooler lines that follow it, as in uWSGI.
+  // The last --spooler-processes applies to every --spooler, wherever it stands (probe of uWSGI
+  // 2.0.21: `--spooler a --spooler b --spooler-processes 2` spawns two per directory, and
+  // `--spooler-processes 3 --spooler a --spooler-processes 1 --spooler b` one per directory).
   const out: SpoolerConfig[] = [];
   let processes = 1;
+  for (const { name, value } of options.entries) if (name === "spooler-processes") processes = intValueOf(name, value, 1);
   for (const { name, value } of options.entries) {
-    if (name === "spooler-processes") {
-      processes = intValueOf(name, value, 1);
-    } else if (name === "spooler" || name === "spooler-external") {
+    if (name === "spooler" || name === "spooler-external") {
       if (value === true || value.trim() === "") throw new UwsgiError("UWSGI_ERR_OPTION_VALUE", name, "a directory is required");
       out.push({ dir: resolve(cwd, value), processes, external: name === "spooler-external" });
     }

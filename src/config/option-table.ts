@@ -194,7 +194,7 @@ export const OPTIONS: readonly OptionDef[] = [
   // --- spooler ---------------------------------------------------------------------------------
   { name: "spooler", short: "Q", arg: "required", multi: true, impliesMaster: true, category: SPOOLER, valueName: "DIR", help: "run spooler processes on DIR (created if missing)" },
   { name: "spooler-external", arg: "required", multi: true, impliesMaster: true, category: SPOOLER, valueName: "DIR", help: "allow spooling to DIR, served by another instance (no process here)" },
-  { name: "spooler-processes", arg: "required", category: SPOOLER, valueName: "N", help: "processes per --spooler that follows this option (default 1)", validate: int },
+  { name: "spooler-processes", arg: "required", category: SPOOLER, valueName: "N", help: "processes per --spooler directory (default 1; the last one given applies to all)", validate: int },
   { name: "spooler-frequency", aliases: ["spooler-freq"], arg: "required", category: SPOOLER, valueName: "SECONDS", help: "how often spoolers scan their directory (default 30)", validate: int },
   { name: "spooler-ordered", arg: "none", category: SPOOLER, help: "run priority directories and tasks in order (always the case in uwsgi-node)", validate: flag },
   { name: "spooler-chdir", arg: "required", category: SPOOLER, valueName: "DIR", help: "change to DIR before each task" },

@@ -900,7 +900,7 @@ export class Master {
       gid: process.getgid?.() ?? 0,
       cwd,
       remote_refused: this.slots.reduce((n, slot) => n + slot.totals().remoteRefused, 0),
-      locks: this.#memory?.statsLocks() ?? [],
+      locks: [...(this.#memory?.statsLocks() ?? []), ...(this.#spoolers?.statsLocks() ?? [])],
       caches: this.#memory?.statsCaches(),
       metrics: this.#memory?.statsMetrics(),
       sockets: this.sockets.map((s, i) => ({

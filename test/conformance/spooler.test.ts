@@ -58,8 +58,16 @@ async function stats(server: TestServer): Promise<{ spoolers?: Array<{ dir: stri
   return JSON.parse(await readUntilClose(port)) as Awaited<ReturnType<typeof stats>>;
 }
 
-function ourServer(args: string[], runLog: string): Promise<TestServer> {
-  return startServer(["--http", "127.0.0.1:0", "--stats", "127.0.0.1:0", ...args, APP], { env: { ...process.env, SPOOL_RUN_LOG: runLog } });
+/** Starts our server; it may take a while to be ready (spoolers, mules and workers start at once on a busy machine). */
+async function ourServer(args: string[], runLog: string): Promise<TestServer> {
+  const server = await startServer(["--http", "127.0.0.1:0", "--stats", "127.0.0.1:0", ...args, APP], { env: { ...process.env, SPOOL_RUN_LOG: runLog }, waitReady: false });
+  try {
+    await server.waitForLog(/\*\*\* uwsgi-node is ready/, 40_000);
+  } catch (err) {
+    await server.stop("SIGKILL");
+    throw err;
+  }
+  return server;
 }
 
 describe("spooler processes", () => {
@@ -450,6 +458,39 @@ describe("spooler interop with uWSGI 2.0.21", () => {
       const all = runs(runLog).filter((r) => r.what === "done");
       assert.equal(all.find((r) => r.name === base(fromUs!))?.flag, "uwsgi", "ours → uWSGI's spooler");
       assert.equal(all.find((r) => r.name === base(fromThem!))?.flag, "1", "uWSGI's → our spooler");
+    } finally {
+      await ours?.stop();
+      await uw.stop();
+    }
+  });
+
+  test("the stats locks list a 'spooler on DIR' entry per spooler process, as uWSGI's do; ours shows the pid running a task", async () => {
+    const dirs = ["locks-a", "locks-b"].map((d) => join(tmp.path, d));
+    for (const d of dirs) mkdirSync(d);
+    const runLog = join(tmp.path, "locks.log");
+    const statsPort = await freePort();
+    const spoolerArgs = [...dirs.flatMap((d) => ["--spooler", d]), "--spooler-processes", "2", "--spooler-frequency", "60"];
+    const uw = await startUwsgi([...spoolerArgs, "--stats", `127.0.0.1:${statsPort}`], runLog, tmp.path);
+    let ours: TestServer | null = null;
+    try {
+      type Locks = { locks: Array<Record<string, number>> };
+      const spoolerLocks = (doc: Locks) => doc.locks.filter((l) => Object.keys(l)[0]!.startsWith("spooler"));
+      const theirs = spoolerLocks(JSON.parse(await readUntilClose(statsPort)) as Locks);
+      const real = dirs.map((d) => realpathSync(d));
+      const expected = real.flatMap((d) => [{ [`spooler on ${d}`]: 0 }, { [`spooler on ${d}`]: 0 }]);
+      assert.deepEqual(theirs, expected, "uWSGI 2.0.21: one entry per spooler process, after the others");
+      ours = await ourServer(spoolerArgs, runLog);
+      const doc = (await stats(ours)) as unknown as Locks;
+      assert.deepEqual(spoolerLocks(doc), expected, "ours: the same entries");
+      assert.equal(Object.keys(doc.locks.at(-1)!)[0], `spooler on ${real[1]}`, "last in the list, as in uWSGI");
+      // a spooler running a task holds its file's lock: its entry shows that spooler's pid
+      const [slow] = await spool(ours, "action=sleep&ms=3000");
+      const running = await eventually(() => runs(runLog).find((r) => r.what === "start" && r.name === base(slow!)), 15_000, "slow task started");
+      const held = await eventually(async () => {
+        const entries = spoolerLocks((await stats(ours!)) as unknown as Locks).map((l) => Object.values(l)[0]);
+        return entries.includes(running.pid) ? entries : null;
+      }, 5_000, "the running spooler's pid in its lock entry");
+      assert.equal(held.filter((v) => v !== 0).length, 1, "only that entry is held");
     } finally {
       await ours?.stop();
       await uw.stop();

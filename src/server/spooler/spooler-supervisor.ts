@@ -21,7 +21,7 @@ import { type RetryPolicy, applyFailure, retryPolicy } from "../../engines/spool
 import { tryLockFile } from "../../native/file-lock.js";
 import { RespawnBackoff } from "../respawn-backoff.js";
 import type { AppSpec } from "../server-settings.js";
-import type { StatsSpooler } from "../stats/stats-snapshot.js";
+import type { StatsLock, StatsSpooler } from "../stats/stats-snapshot.js";
 import type { SignalEndpoint } from "../signals/signal-endpoints.js";
 import type { SignalDeliveryMessage } from "../signals/signal-messages.js";
 import { isSpoolerChildMessage, type SpoolerChildMessage, type SpoolerMasterMessage } from "./spooler-messages.js";
@@ -461,6 +461,19 @@ export class SpoolerSupervisor {
         }
       }
     }
+  }
+
+  /**
+   * The stats document's `locks` entries of the spoolers, named as uWSGI names them
+   * (`spooler on DIR`, one per spooler process, after the caches'). The value is the pid of the
+   * spooler holding a task file's lock (running it), 0 when idle; uWSGI's entry is its enqueue
+   * lock, held by the writing process (see docs/differences.md).
+   */
+  statsLocks(): StatsLock[] {
+    return this.#slots.map((slot) => {
+      const proc = slot.current;
+      return { name: `spooler on ${slot.dir}`, pid: proc && !proc.exited && proc.running ? proc.pid : 0 };
+    });
   }
 
   /** The stats document's `spoolers` section: one entry per spooler process. */

@@ -30,13 +30,15 @@ test("a cache name declared twice is an error naming the option", () => {
   assert.throws(() => buildInstanceConfig(opts(["cache2", "name=a,items=2"], ["cache2", "name=a,items=3"])), (e) => isUwsgiError(e, "UWSGI_ERR_OPTION_VALUE") && /cache2/.test(e.message) && /"a"/.test(e.message));
 });
 
-test("--spooler-processes applies to the --spooler lines after it, paths are resolved", () => {
+test("regression: --spooler-processes applied only to the --spooler lines after it; the last one applies to all, as in uWSGI 2.0.21; paths are resolved", () => {
   const c = buildInstanceConfig(opts(["spooler", "a"], ["spooler-processes", "3"], ["spooler", "/b"], ["spooler-external", "/c"]), "/srv");
   assert.deepEqual(c.spoolers, [
-    { dir: resolve("/srv/a"), processes: 1, external: false },
+    { dir: resolve("/srv/a"), processes: 3, external: false },
     { dir: "/b", processes: 3, external: false },
     { dir: "/c", processes: 3, external: true },
   ]);
+  const last = buildInstanceConfig(opts(["spooler-processes", "3"], ["spooler", "/a"], ["spooler-processes", "1"], ["spooler", "/b"]), "/srv");
+  assert.deepEqual(last.spoolers.map((s) => s.processes), [1, 1]);
 });
 
 test("mules get ids in option order; programmed mules keep their program; farms name existing mules", () => {

@@ -88,7 +88,7 @@ export class SignalSourceDriver implements SignalSources {
     this.#timer = setTimeout(() => {
       this.#timer = null;
       void this.fireDue().finally(() => this.arm());
-    }, Math.max(0, next - Date.now()));
+    }, Math.max(0, next - this.scheduler().nowMs()));
     this.#timer.unref();
   }
 

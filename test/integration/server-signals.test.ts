@@ -1,13 +1,15 @@
 /**
  * Signals routed by the master (behaviour spec §4.2/§4.3) in a real server. Regression for
- * "add_timer(17, 1) at import fires in every worker": every worker imports the app, so the same
- * register_signal and add_timer arrive from each of them; the master keeps one registration and
- * one timer, so a `worker` target runs once per tick for the whole instance, and `workers` once in
- * each worker per tick.
+ * "add_timer(17, 1) at import fires in every worker": every worker (and mule) imports the app, so
+ * the same register_signal, add_timer and add_cron arrive from each of them; the master keeps one
+ * registration and one timer/cron, so a `worker` target runs once per tick for the whole
+ * instance, `workers` once in each worker per tick, and a per-minute cron once per minute.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { eventually, fixtureApp, httpRequest, startServer, type TestServer } from "./server-harness.js";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { eventually, fixtureApp, httpRequest, startServer, tempDir, type TestServer } from "./server-harness.js";
 
 interface Counts {
   s17: number;
@@ -22,31 +24,90 @@ async function counts(port: number): Promise<Counts> {
   return JSON.parse(r.body) as Counts;
 }
 
-describe("server: signals routed by the master", { timeout: 90_000 }, () => {
+interface Run {
+  num: number;
+  who: string;
+  pid: number;
+  at: number;
+}
+
+function readRuns(file: string): Run[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, "utf8").split("\n").filter(Boolean).map((line) => {
+    const [num, who, pid, at] = line.split(" ");
+    return { num: Number(num), who: who!, pid: Number(pid), at: Number(at) };
+  });
+}
+
+describe("server: timers and a cron added at import by 4 workers and 2 mules fire once for the instance", { timeout: 90_000 }, () => {
+  let server: TestServer;
+  const dir = tempDir();
+  const runLog = join(dir.path, "runs.txt");
+  before(async () => {
+    server = await startServer(["--http", "127.0.0.1:0", "--processes", "4", "--mules", "2", "--cache2", "name=default,items=100", fixtureApp("signal-app")], {
+      waitReady: false,
+      // the master's signal clock reads 00:00:57 when the first timer is added: the cron's minute
+      // 00:00 fires at once, 00:01 three seconds later (test-only clock, src/server/signals/test-clock.ts)
+      env: { ...process.env, SIGNAL_RUN_LOG: runLog, UWSGI_NODE_TEST_CLOCK_START: "2030-01-01T00:00:57Z" },
+    });
+    await server.waitForLog(/\*\*\* uwsgi-node is ready/, 40_000);
+  });
+  after(async () => {
+    await server?.stop();
+    dir.cleanup();
+  });
+
+  it("register_signal(17, 'worker') + add_timer(17, 1) in every process: one run per tick (a 6 s run counts 5 to 7); 'workers' runs in each worker once per tick", async () => {
+    const first = (await eventually(() => readRuns(runLog).find((r) => r.num === 17), 20_000, "a first tick of 17")).at;
+    // the runs are timestamped where they happen: wait until one lies past the 6 s window, then count inside it
+    await eventually(() => readRuns(runLog).some((r) => r.num === 17 && r.at >= first + 6_000), 20_000, "a tick of 17 after the 6 s window");
+    const runs = readRuns(runLog).filter((r) => r.at >= first && r.at < first + 6_000);
+    const s17 = runs.filter((r) => r.num === 17);
+    assert.ok(s17.length >= 5 && s17.length <= 7, `17 ran ${s17.length} times in 6 s: ${JSON.stringify(s17)}`);
+    assert.ok(s17.every((r) => r.who.startsWith("worker")), "a 'worker' target never runs in a mule");
+    const workers = new Set(readRuns(runLog).filter((r) => r.num === 18).map((r) => r.who));
+    assert.deepEqual([...workers].sort(), ["worker1", "worker2", "worker3", "worker4"]);
+    for (const w of workers) {
+      const n = runs.filter((r) => r.num === 18 && r.who === w).length;
+      assert.ok(n >= 5 && n <= 7, `${w} ran the 'workers' handler of 18 ${n} times in 6 s while 17 ran ${s17.length} times`);
+    }
+    // the per-worker signals counters of workers() count handled signals
+    await eventually(() => counts(server.port).then((c) => (c.signals.every((n) => n > 0) ? c : null)), 10_000, "signals counted per worker");
+  });
+
+  it("add_cron(30, -1, -1, -1, -1, -1) in every process: one run per minute (the test clock crosses a minute boundary)", async () => {
+    const two = await eventually(() => {
+      const r = readRuns(runLog).filter((x) => x.num === 30);
+      return r.length >= 2 ? r : null;
+    }, 30_000, "the cron's runs in minutes 00:00 and 00:01");
+    // every signal the master routed before the 00:01 run reached each worker before the ticks of
+    // 18 it sent later: once each worker ran 18 well after that run, no duplicate is still on its way
+    await eventually(() => {
+      const late = readRuns(runLog).filter((r) => r.num === 18 && r.at >= two[1]!.at + 2_500);
+      return new Set(late.map((r) => r.who)).size === 4;
+    }, 20_000, "each worker past the second cron run");
+    const cron = readRuns(runLog).filter((x) => x.num === 30);
+    assert.equal(cron.length, 2, `the cron ran ${cron.length} times: ${JSON.stringify(cron)}`);
+    assert.ok(cron[1]!.at - cron[0]!.at >= 1_000, `the two runs are one minute apart on the test clock (3 s of real time), not a duplicate: ${JSON.stringify(cron)}`);
+    assert.ok(cron.every((r) => r.who.startsWith("worker")));
+  });
+});
+
+describe("server: --timer run by the master", { timeout: 60_000 }, () => {
   let server: TestServer;
   before(async () => {
-    server = await startServer(["--http", "127.0.0.1:0", "--processes", "4", "--cache2", "name=default,items=100", "--timer", "20 1", fixtureApp("signal-app")]);
+    server = await startServer(["--http", "127.0.0.1:0", "--processes", "2", "--cache2", "name=default,items=100", "--timer", "20 1", fixtureApp("signal-app")]);
   });
   after(async () => {
     await server?.stop();
   });
 
-  it("add_timer(17, 1) from every worker's import: the 'worker' handler runs once per tick, 'workers' once in each worker", async () => {
-    const first = await eventually(() => counts(server.port).then((c) => (c.s17 > 0 ? c : null)), 20_000, "a first tick");
+  it("--timer '20 1' raises 20 once per second for the instance", async () => {
+    const first = await eventually(() => counts(server.port).then((c) => (c.s20 > 0 ? c : null)), 20_000, "a first tick of 20");
     const t0 = Date.now();
-    const later = await eventually(() => counts(server.port).then((c) => (c.s17 >= first.s17 + 5 ? c : null)), 20_000, "five more ticks");
-    const elapsed = Date.now() - t0;
-    // one run per 1 s tick: five more runs take about 5 s (with 4 workers each timing it, 1.25 s)
-    assert.ok(elapsed >= 3_500, `five runs of the 'worker' handler came in ${elapsed} ms`);
-    for (const w of ["1", "2", "3", "4"]) {
-      const delta = later.s18[w]! - first.s18[w]!;
-      assert.ok(delta >= 3 && delta <= 8, `worker ${w} ran the 'workers' handler ${delta} times while 'worker' ran ${later.s17 - first.s17}`);
-    }
-    // --timer "20 1" (run by the master) raises 20 once per tick too
-    const s20 = later.s20 - first.s20;
-    assert.ok(s20 >= 3 && s20 <= 8, `--timer ran the handler of signal 20 ${s20} times while add_timer ran 17 ${later.s17 - first.s17} times`);
-    // the per-worker signals counters of workers() count handled signals
-    await eventually(() => counts(server.port).then((c) => (c.signals.every((n) => n > 0) ? c : null)), 10_000, "signals counted per worker");
+    await eventually(() => counts(server.port).then((c) => (c.s20 >= first.s20 + 3 ? c : null)), 20_000, "three more ticks");
+    // one run per tick, not one per worker: three more runs take about 3 s (with 2 workers each timing it, 1.5 s)
+    assert.ok(Date.now() - t0 >= 2_000, `three runs of --timer's signal came in ${Date.now() - t0} ms`);
   });
 });
 

@@ -143,6 +143,11 @@ export class SignalScheduler {
     return next;
   }
 
+  /** The scheduler's clock now (ms): what due times are compared with. */
+  nowMs(): number {
+    return this.clock.nowMs();
+  }
+
   /** Entries in each table (finished red-black timers included). */
   counts(): SchedulerCounts {
     return { timers: this.#timers.length, rbTimers: this.#rbTimers.length, crons: this.#crons.length };

@@ -16,6 +16,7 @@ import type { SignalChildKind, SignalEndpointSource } from "./signal-endpoints.j
 import { isChildSignalMessage } from "./signal-messages.js";
 import { DEFAULT_SIGNAL_QUEUE, SignalRouter } from "./signal-router.js";
 import { TouchWatcher } from "../touch-watcher.js";
+import { signalSchedulerClock } from "./test-clock.js";
 
 /** The master's signals subsystem. */
 export class InstanceSignals {
@@ -31,7 +32,7 @@ export class InstanceSignals {
     // --signal-bufsize: uWSGI's queues are socket buffers of that many bytes, one byte a signal
     const limit = optionInt(config.options, "signal-bufsize", DEFAULT_SIGNAL_QUEUE, 1);
     this.router = new SignalRouter(() => config.farms, log, limit);
-    this.signals = new MasterSignals(this.router, log);
+    this.signals = new MasterSignals(this.router, log, signalSchedulerClock(process.env, log));
     this.router.declare("mule", config.mules.length);
     this.#configured(config, log);
   }

@@ -6,6 +6,7 @@
 import { Buffer } from "node:buffer";
 import type { UwsgiModule } from "../api.js";
 import { UwsgiError } from "../errors.js";
+import { socketFd } from "../core/node-internals.js";
 import { currentRequest, type RequestContext } from "../core/request-context.js";
 
 type RequestFunctionName =
@@ -36,7 +37,7 @@ export function requestFunctions(bufferSize: () => number): Pick<UwsgiModule, Re
   }
   return {
     cl: () => currentRequest()?.contentLength ?? 0,
-    connection_fd: () => currentRequest()?.socket?._handle?.fd ?? -1,
+    connection_fd: () => socketFd(currentRequest()?.socket),
     request_id: () => currentRequest()?.requestId ?? 0,
     disconnect(): void {
       const req = request();

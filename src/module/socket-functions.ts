@@ -14,6 +14,7 @@ import { connect as netConnect, Socket } from "node:net";
 import type { UwsgiModule } from "../api.js";
 import { type BytesLike, toBuffer } from "../core/bytes.js";
 import { UwsgiError } from "../errors.js";
+import { socketFd, watchedDescriptors } from "../core/node-internals.js";
 import { currentRequest, type RequestTransport } from "../core/request-context.js";
 
 type SocketFunctionName =
@@ -67,10 +68,9 @@ function checkFileSource(source: unknown, start: number, size: number): void {
   if (!Number.isInteger(size) || size < 0) throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "filesize", `expected a whole number >= 0, got ${size}`);
 }
 
-/** True when a live Node handle of this process watches `fd`. */
+/** True when a live Node handle of this process watches `fd` (or when that cannot be known). */
 function ownedHere(fd: number): boolean {
-  const handles = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles?.() ?? [];
-  return handles.some((h) => (h as { _handle?: { fd?: number } } | null)?._handle?.fd === fd || (h as { fd?: number } | null)?.fd === fd);
+  return watchedDescriptors()?.has(fd) ?? true;
 }
 
 /** Builds the socket functions over a table private to this process. */
@@ -90,7 +90,7 @@ export function socketFunctions(): Pick<UwsgiModule, SocketFunctionName> {
   function adopt(fd: number): Socket {
     if (!Number.isInteger(fd) || fd < 0) throw new UwsgiError("UWSGI_ERR_FD", fd, "not a file descriptor");
     const req = currentRequest();
-    if (req?.socket?._handle?.fd === fd) {
+    if (req?.socket !== undefined && socketFd(req.socket) === fd) {
       throw new UwsgiError("UWSGI_ERR_FD", fd, "the current request's connection belongs to the server: read its body with chunked_read(), write with send()");
     }
     if (fd <= 2 || ownedHere(fd)) throw new UwsgiError("UWSGI_ERR_FD", fd, "already watched by another object of this process (stdio, a server, a child process pipe)");
@@ -104,7 +104,7 @@ export function socketFunctions(): Pick<UwsgiModule, SocketFunctionName> {
     return sock;
   }
   function register(sock: Socket): number {
-    const fd = (sock as unknown as { _handle?: { fd?: number } })._handle?.fd ?? -1;
+    const fd = socketFd(sock);
     let key = fd;
     if (key < 0) for (key = -2; table.has(key); key--);
     table.set(key, sock);
@@ -160,7 +160,7 @@ export function socketFunctions(): Pick<UwsgiModule, SocketFunctionName> {
         table.delete(fd);
         return;
       }
-      if (!Number.isInteger(fd) || fd <= 2 || ownedHere(fd) || currentRequest()?.socket?._handle?.fd === fd) {
+      if (!Number.isInteger(fd) || fd <= 2 || ownedHere(fd) || socketFd(currentRequest()?.socket) === fd) {
         throw new UwsgiError("UWSGI_ERR_FD", fd, "not closed: it is not a descriptor this code may close (stdio, the request's connection, or watched by another object)");
       }
       try {

@@ -8,6 +8,7 @@
  */
 import type { Socket } from "node:net";
 import { IntrusiveList } from "../core/intrusive-list.js";
+import { byteCounterOf, handleBytesWritten } from "../core/node-internals.js";
 
 /**
  * How long a connection may stay idle once draining has started before it is closed (ms): Node's
@@ -40,11 +41,11 @@ export class TrackedConnection {
   /** `Date.now()` since which no body byte arrived; 0 while not receiving a body (ConnectionWatch). */
   stallSince = 0;
   /**
-   * The socket's handle, read once: `socket._handle` is a getter doing a symbol-keyed load that
-   * V8 leaves to the generic megamorphic stub, and the runner reads the bytes written after every
-   * request (see {@link bytesWrittenOf}).
+   * The socket handle's byte counter, read once (node-internals.ts): `socket._handle` is a getter
+   * doing a symbol-keyed load that V8 leaves to the generic megamorphic stub, and the runner reads
+   * the bytes written after every request (see {@link bytesWrittenOf}).
    */
-  readonly handle: { readonly bytesWritten?: number } | null;
+  readonly handle: { readonly bytesWritten?: unknown } | null;
   prev: TrackedConnection | null = null;
   next: TrackedConnection | null = null;
 
@@ -52,7 +53,7 @@ export class TrackedConnection {
     this.socket = socket;
     this.drain = drain;
     this.idleSince = now;
-    this.handle = (socket as Socket & { _handle?: TrackedConnection["handle"] })._handle ?? null;
+    this.handle = byteCounterOf(socket);
   }
 }
 
@@ -66,8 +67,8 @@ export class TrackedConnection {
 export function bytesWrittenOf(tracked: TrackedConnection): number {
   const socket = tracked.socket;
   if (tracked.handle !== null && socket.writableLength === 0) {
-    const written = tracked.handle.bytesWritten;
-    if (typeof written === "number" && written > tracked.txMark) return written;
+    const written = handleBytesWritten(tracked.handle);
+    if (written > tracked.txMark) return written;
   }
   return socket.bytesWritten ?? tracked.txMark;
 }

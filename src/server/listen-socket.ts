@@ -13,6 +13,7 @@ import { existsSync, lstatSync, unlinkSync } from "node:fs";
 import net from "node:net";
 import { getSystemErrorName } from "node:util";
 import { UwsgiError } from "../errors.js";
+import { createServerHandleFunction } from "../core/node-internals.js";
 import { formatListenAddress, type ListenAddress, type SocketProto } from "./listen-address.js";
 
 /** What the master needs of a bound libuv handle. */
@@ -42,9 +43,7 @@ export interface ListenSocket {
 }
 
 function createServerHandle(): CreateServerHandle {
-  const fn = (net as unknown as { _createServerHandle?: CreateServerHandle })._createServerHandle;
-  if (typeof fn !== "function") throw new Error("this Node.js version has no net._createServerHandle; uwsgi-node needs it to share listening sockets");
-  return fn;
+  return createServerHandleFunction<CreateServerHandle>();
 }
 
 /**

@@ -22,6 +22,7 @@ import { isWorkerMessage, type MasterMessage, type WorkerMessage } from "./ipc-m
 import { resolveListenHost } from "./listen-address.js";
 import { listenQueueLength } from "./listen-queue.js";
 import { bindListenSocket, type ListenSocket } from "./listen-socket.js";
+import { reportNodeInternals } from "../core/node-internals.js";
 import { LineCollector } from "./line-collector.js";
 import type { LogSink } from "./log-sink.js";
 import { installMasterAlarms } from "./alarms/master-alarms.js";
@@ -208,6 +209,7 @@ export class Master {
     const legions = this.#legions;
     const crons = new CommandCrons(this.#cfg.config.options, { log: (line) => this.#log.line(line), isLord: (n) => legions.isLord(n), hasLegion: (n) => legions.has(n) });
     this.#crons = crons.empty ? null : crons;
+    reportNodeInternals((line) => this.#log.line(line));
     try {
       for (const [i, spec] of s.sockets.entries()) {
         const address = spec.address.kind === "tcp" ? { ...spec.address, host: await resolveListenHost(spec.option, spec.address.host) } : spec.address;

@@ -10,6 +10,7 @@ import { performance } from "node:perf_hooks";
 import { currentRequest, RequestContextBase, serveInRequest, type RequestContext, type RequestTransport } from "../core/request-context.js";
 import { ConnectionTransport, type SwitchableRequest } from "./request-io/connection-transport.js";
 import { cgiEnvOf, envSize } from "./cgi-env.js";
+import { sentHead } from "../core/node-internals.js";
 import { bytesWrittenOf, type ConnectionDrain, type TrackedConnection } from "./connection-drain.js";
 import { formatRequestLog } from "./request-log.js";
 import type { LogFormat } from "./request-io/log-format.js";
@@ -47,8 +48,8 @@ function reportFailure(req: IncomingMessage, err: unknown): void {
 
 /** Counts the header lines and bytes of a sent response head. */
 function headStats(res: ServerResponse): [number, number] {
-  const head = (res as ServerResponse & { _header?: string | null })._header;
-  if (typeof head !== "string") return [0, 0];
+  const head = sentHead(res);
+  if (head === null) return [0, 0];
   let lines = 0;
   for (let i = head.indexOf("\r\n"); i >= 0; i = head.indexOf("\r\n", i + 2)) lines++;
   return [Math.max(0, lines - 2), Buffer.byteLength(head, "latin1")];

@@ -28,6 +28,7 @@ import { receiveSignals } from "./runtime/child-signals.js";
 import { updateLegionReadings } from "./legion/legion-readings.js";
 import { defaultModifierRegistry } from "./uwsgi-protocol/modifier-handlers.js";
 import { createUwsgiProtocolServer } from "./uwsgi-protocol/uwsgi-protocol-server.js";
+import { reportNodeInternals } from "../core/node-internals.js";
 import { installWorkerState, WorkerState } from "./worker-state.js";
 import { runShutdownHooks } from "./lifecycle/shutdown-hooks.js";
 
@@ -48,6 +49,8 @@ const state = new WorkerState(identity, plan);
 const runtime = plan.runtimeMetrics ? new RuntimeSampler() : null;
 installWorkerState(state);
 installRequestIoSettings(plan.requestIo);
+// the master logged the failed checks; fields found wrong on first use are logged here
+reportNodeInternals((line) => process.stderr.write(`${line}\n`), { announce: false });
 process.title = `uwsgi-node worker ${identity.id}`;
 
 const send = (msg: WorkerMessage, then?: () => void): void => {

@@ -22,6 +22,7 @@ import { createReadStream, type ReadStream } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { UwsgiError } from "../../errors.js";
+import { emitResponseClose } from "../../core/node-internals.js";
 import type { RequestTransport, TakenOverConnection } from "../../core/request-context.js";
 import { requestIoSettings } from "./request-io-settings.js";
 
@@ -31,20 +32,13 @@ export type ConnectionSwitch = () => { socket: Duplex; head: Buffer } | null;
 /** A request that may switch protocols: the HTTP server's `upgrade` path marks it. */
 export type SwitchableRequest = IncomingMessage & { _uwsgiNodeSwitch?: ConnectionSwitch };
 
-type DetachableResponse = ServerResponse & { detachSocket(socket: unknown): void; _closed?: boolean };
+type DetachableResponse = ServerResponse & { detachSocket(socket: unknown): void };
 
 const log = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 
-/** Emits a response's `close` once, as Node's HTTP server does for a finished response. */
-export function emitResponseClose(res: ServerResponse): void {
-  const r = res as DetachableResponse;
-  if (r._closed) return;
-  r._closed = true;
-  r.destroyed = true;
-  r.emit("close");
-}
+export { emitResponseClose };
 
 /** The transport of one server request. */
 export class ConnectionTransport implements RequestTransport {

@@ -12,6 +12,7 @@
  */
 import type net from "node:net";
 import { UwsgiError } from "../../errors.js";
+import { isUnixConnection } from "../../core/node-internals.js";
 import { PeerAllowList, type Peer } from "../remote/peer-allow-list.js";
 
 /** One non-HTTP uwsgi request, handed to its modifier's handler. */
@@ -83,8 +84,7 @@ export interface Refusal {
 
 /** The peer of a connection: a UNIX socket client, or the TCP peer's address ("" when it is gone). */
 export function peerOfSocket(socket: net.Socket): Peer {
-  const handle = (socket as net.Socket & { _handle?: { getpeername?: unknown } | null })._handle;
-  if (handle && typeof handle.getpeername !== "function") return { kind: "unix" };
+  if (isUnixConnection(socket)) return { kind: "unix" };
   return { kind: "tcp", address: socket.remoteAddress ?? "" };
 }
 

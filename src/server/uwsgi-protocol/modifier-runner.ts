@@ -1,0 +1,101 @@
+/**
+ * Runs the handler of a non-HTTP modifier1 (ping, RPC, cache, signals, spooling ...) on the
+ * connection its packet came on: the handler gets the packet and the paused socket, may read
+ * more bytes ({@link ModifierRequest.readBytes}) and write its answer; then the connection is
+ * ended, or destroyed when the handler failed.
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import type net from "node:net";
+import type { UwsgiPacket } from "../../protocol/packet.js";
+import type { ModifierEntry, ModifierRequest } from "./modifier-handlers.js";
+import { describeError, elapsedMicros, peerOf } from "./uwsgi-connection.js";
+import type { UwsgiRequestEvent, UwsgiResponseEvent } from "./uwsgi-events.js";
+
+/** What the runner needs from its server. */
+export interface ModifierRunnerSettings {
+  readonly log: (line: string) => void;
+  readonly readTimeoutMs: number;
+  readonly onRequest?: ((event: UwsgiRequestEvent) => void) | undefined;
+  readonly onResponse?: ((event: UwsgiResponseEvent) => void) | undefined;
+}
+
+/** Runs `entry`'s handler for `packet`; `rest` is what arrived after the packet. */
+export function runModifier(settings: ModifierRunnerSettings, socket: net.Socket, entry: ModifierEntry, packet: UwsgiPacket, rest: Buffer): void {
+  const { log, readTimeoutMs } = settings;
+  socket.pause();
+  if (rest.length > 0) socket.unshift(rest);
+  const started = process.hrtime.bigint();
+  const event: UwsgiRequestEvent = { modifier1: packet.modifier1, modifier2: packet.modifier2, env: null };
+  if (entry.accounted) settings.onRequest?.(event);
+  const finish = (error?: unknown) => {
+    if (error !== undefined) {
+      log(`uwsgi: modifier1 ${packet.modifier1} handler failed for ${peerOf(socket)}: ${describeError(error)}`);
+      socket.destroy();
+    } else if (!socket.destroyed) {
+      socket.end();
+      socket.resume(); // discard whatever the client still sends until it closes
+      socket.setTimeout(readTimeoutMs, () => socket.destroy());
+    }
+    if (entry.accounted) {
+      settings.onResponse?.({
+        ...event,
+        status: 0,
+        txBytes: socket.bytesWritten,
+        durationMicros: elapsedMicros(started),
+        aborted: error !== undefined,
+        ...(error === undefined ? {} : { error }),
+      });
+    }
+  };
+  const request: ModifierRequest = {
+    modifier1: packet.modifier1,
+    modifier2: packet.modifier2,
+    payload: packet.payload,
+    socket,
+    readBytes: (n, timeoutMs) => readBytes(socket, n, timeoutMs ?? readTimeoutMs),
+    log,
+  };
+  try {
+    const result = entry.handler(request);
+    if (result instanceof Promise) result.then(() => finish(), (err: unknown) => finish(err ?? new Error("rejected")));
+    else finish();
+  } catch (err) {
+    finish(err ?? new Error("thrown"));
+  }
+}
+
+/** Reads exactly `n` bytes from a paused socket; null on end, error or timeout. Leaves it paused. */
+function readBytes(socket: net.Socket, n: number, timeoutMs: number): Promise<Buffer | null> {
+  if (n <= 0) return Promise.resolve(Buffer.alloc(0));
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let got = 0;
+    const done = (value: Buffer | null) => {
+      clearTimeout(timer);
+      socket.off("data", onData);
+      socket.off("end", onEnd);
+      socket.off("close", onEnd);
+      socket.pause();
+      resolve(value);
+    };
+    const onData = (chunk: Buffer) => {
+      const need = n - got;
+      if (chunk.length > need) {
+        socket.off("data", onData);
+        socket.pause();
+        socket.unshift(chunk.subarray(need));
+        chunk = chunk.subarray(0, need);
+      }
+      chunks.push(chunk);
+      got += chunk.length;
+      if (got === n) done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, n));
+    };
+    const onEnd = () => done(null);
+    const timer = setTimeout(() => done(null), timeoutMs);
+    socket.on("data", onData);
+    socket.on("end", onEnd);
+    socket.on("close", onEnd);
+    socket.resume();
+  });
+}

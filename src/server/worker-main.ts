@@ -228,6 +228,7 @@ async function start(): Promise<void> {
         readTimeoutMs: plan.limits.socketTimeoutMs,
         limitPost: plan.limits.limitPost,
         logger: (line) => process.stderr.write(line + "\n"),
+        limitedLog: limits.log,
         requestId: () => state.requests,
         getWarningMessage: () => state.warning || null,
       });

@@ -1,3 +1,4 @@
+import { RateLimitedLog } from "../../src/core/rate-limited-log.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
@@ -18,9 +19,11 @@ import {
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** Starts a uwsgi protocol server on a free loopback port; returns it with its port and log lines. */
-async function start(listener: Listener, options: Partial<UwsgiProtocolServerOptions> = {}) {
+async function start(listener: Listener, options: Partial<UwsgiProtocolServerOptions> = {}, keepEveryLine = false) {
   const lines: string[] = [];
-  const server = createUwsgiProtocolServer(listener, { bufferSize: 4096, logger: (l) => lines.push(l), ...options });
+  // keepEveryLine: no rate limit on client-triggered lines (that limit: client-error-log.test.ts)
+  const limitedLog = keepEveryLine ? { limitedLog: new RateLimitedLog((l) => lines.push(l), { burst: 1000 }) } : {};
+  const server = createUwsgiProtocolServer(listener, { bufferSize: 4096, logger: (l) => lines.push(l), ...limitedLog, ...options });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as net.AddressInfo).port;
   return {
@@ -282,10 +285,14 @@ test("uwsgi protocol: --buffer-size up to 65535 accepts big vars blocks", async 
 
 test("uwsgi protocol: malformed vars, truncated packets and vars that cannot be HTTP are logged and closed", async () => {
   let calls = 0;
-  const srv = await start((_req, res) => {
-    calls++;
-    res.end("ok");
-  });
+  const srv = await start(
+    (_req, res) => {
+      calls++;
+      res.end("ok");
+    },
+    {},
+    true,
+  );
   try {
     // zero key length
     await exchange(srv.port, [Buffer.concat([encodeHeader(0, 4, 0), Buffer.from([0, 0, 1, 0])])]);

@@ -12,10 +12,16 @@
  * `var.NAME` is the request variable NAME (`var.PATH_INFO`); `metric.NAME` the metric's value (0
  * when there is no such metric, as uWSGI); any other name is a log variable set with
  * `uwsgi.set_logvar` (empty when unset, as in uWSGI). As uWSGI, a name runs to the next `)`.
+ *
+ * Request variables and log variables are escaped as the default request line's fields are
+ * (control bytes and the backslash as `\xHH`, src/server/logging/log-escape.ts): a CR/LF a client
+ * puts in its URI, Host or User-Agent cannot start a forged log line. The format's own text is
+ * the operator's and is written as given.
  * @module
  */
 import { Buffer } from "node:buffer";
 import { processMemory } from "../../module/process-memory.js";
+import { escapeLogField } from "../logging/log-escape.js";
 
 /** What one request offers to the format. */
 export interface LogFields {
@@ -60,7 +66,7 @@ function ctime(ms: number): string {
   return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, " ")} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${d.getFullYear()}`;
 }
 
-const env = (name: string) => (f: LogFields) => f.env[name] ?? "";
+const env = (name: string) => (f: LogFields) => escapeLogField(f.env[name] ?? "");
 
 const VARIABLES: Record<string, (f: LogFields) => string> = {
   uri: env("REQUEST_URI"),
@@ -141,7 +147,7 @@ export function compileLogFormat(format: string, sources: LogFormatSources = {})
     if (builtin) pieces.push(builtin);
     else if (name.startsWith("var.")) pieces.push(env(name.slice(4)));
     else if (name.startsWith("metric.")) pieces.push(metricPiece(name.slice(7), sources));
-    else pieces.push((f) => f.logvars.get(name)?.toString() ?? "");
+    else pieces.push((f) => escapeLogField(f.logvars.get(name)?.toString() ?? ""));
     last = re.lastIndex;
   }
   if (last < format.length) pieces.push(format.slice(last));

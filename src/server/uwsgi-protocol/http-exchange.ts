@@ -20,7 +20,7 @@ import type { UwsgiPacket } from "../../protocol/packet.js";
 import { ConnectionTransport } from "../request-io/connection-transport.js";
 import { httpRequestOf, type UwsgiHttpRequest } from "./request-fields.js";
 import { decodeRequestVars } from "./request-vars.js";
-import { describeError, elapsedMicros, peerOf, Phase, type UwsgiConnection, type UwsgiSocket } from "./uwsgi-connection.js";
+import { describeError, errorKind, elapsedMicros, peerOf, Phase, type UwsgiConnection, type UwsgiSocket } from "./uwsgi-connection.js";
 import type { UwsgiRequestEvent, UwsgiRequestListener, UwsgiResponseEvent } from "./uwsgi-events.js";
 
 /** What the exchange needs from its server. */
@@ -37,7 +37,8 @@ export interface HttpExchangeSettings {
   readonly onRequest?: ((event: UwsgiRequestEvent) => void) | undefined;
   readonly onResponse?: ((event: UwsgiResponseEvent) => void) | undefined;
   /** Closes a connection with a logged reason (the server's). */
-  readonly drop: (socket: UwsgiSocket, why: string) => void;
+  /** Closes the connection and logs `why` (rate-limited per `kind`). */
+  readonly drop: (socket: UwsgiSocket, kind: string, why: string) => void;
 }
 
 /** The fields of Node's HTTP objects this module sets that their typings leave out. */
@@ -152,11 +153,11 @@ export class HttpExchange {
     try {
       request = httpRequestOf(decodeRequestVars(packet.payload), packet.modifier1);
     } catch (err) {
-      settings.drop(socket, describeError(err));
+      settings.drop(socket, errorKind(err), describeError(err));
       return;
     }
     if (settings.limitPost > 0 && request.contentLength > settings.limitPost) {
-      settings.drop(socket, `Invalid (too big) CONTENT_LENGTH ${request.contentLength} (--limit-post ${settings.limitPost}). skip.`);
+      settings.drop(socket, "limit-post", `Invalid (too big) CONTENT_LENGTH ${request.contentLength} (--limit-post ${settings.limitPost}). skip.`);
       return;
     }
     // the client as the front end saw it
@@ -255,7 +256,7 @@ export class HttpExchange {
   reportExtraBytes(socket: UwsgiSocket, conn: UwsgiConnection): void {
     if (conn.extraReported) return;
     conn.extraReported = true;
-    this.#settings.log(`uwsgi: unexpected data after the request body from ${peerOf(socket)}, ignored`);
+    this.#settings.limitedLog.line("extra-bytes", `uwsgi: unexpected data after the request body from ${peerOf(socket)}, ignored`);
   }
 
   /** The connection closed: a request not over yet is aborted as on an HTTP socket. */

@@ -33,7 +33,7 @@ export interface ModifierRequest {
    * read timeout).
    */
   readBytes(n: number, timeoutMs?: number): Promise<Buffer | null>;
-  /** Writes a line to the server log. */
+  /** Writes a line to the server log, rate-limited per modifier1 (a client can make a handler log at will). */
   log(line: string): void;
 }
 

@@ -7,6 +7,7 @@
  */
 import { Buffer } from "node:buffer";
 import type net from "node:net";
+import type { RateLimitedLog } from "../../core/rate-limited-log.js";
 import type { UwsgiPacket } from "../../protocol/packet.js";
 import type { ModifierEntry, ModifierRequest } from "./modifier-handlers.js";
 import { describeError, elapsedMicros, peerOf } from "./uwsgi-connection.js";
@@ -14,7 +15,8 @@ import type { UwsgiRequestEvent, UwsgiResponseEvent } from "./uwsgi-events.js";
 
 /** What the runner needs from its server. */
 export interface ModifierRunnerSettings {
-  readonly log: (line: string) => void;
+  /** Lines about a client's request (a failing handler, what a handler logs), rate-limited per kind. */
+  readonly limitedLog: RateLimitedLog;
   readonly readTimeoutMs: number;
   readonly onRequest?: ((event: UwsgiRequestEvent) => void) | undefined;
   readonly onResponse?: ((event: UwsgiResponseEvent) => void) | undefined;
@@ -22,7 +24,7 @@ export interface ModifierRunnerSettings {
 
 /** Runs `entry`'s handler for `packet`; `rest` is what arrived after the packet. */
 export function runModifier(settings: ModifierRunnerSettings, socket: net.Socket, entry: ModifierEntry, packet: UwsgiPacket, rest: Buffer): void {
-  const { log, readTimeoutMs } = settings;
+  const { limitedLog, readTimeoutMs } = settings;
   socket.pause();
   if (rest.length > 0) socket.unshift(rest);
   const started = process.hrtime.bigint();
@@ -30,7 +32,7 @@ export function runModifier(settings: ModifierRunnerSettings, socket: net.Socket
   if (entry.accounted) settings.onRequest?.(event);
   const finish = (error?: unknown) => {
     if (error !== undefined) {
-      log(`uwsgi: modifier1 ${packet.modifier1} handler failed for ${peerOf(socket)}: ${describeError(error)}`);
+      limitedLog.line(`handler-failed:${packet.modifier1}`, `uwsgi: modifier1 ${packet.modifier1} handler failed for ${peerOf(socket)}: ${describeError(error)}`);
       socket.destroy();
     } else if (!socket.destroyed) {
       socket.end();
@@ -54,7 +56,8 @@ export function runModifier(settings: ModifierRunnerSettings, socket: net.Socket
     payload: packet.payload,
     socket,
     readBytes: (n, timeoutMs) => readBytes(socket, n, timeoutMs ?? readTimeoutMs),
-    log,
+    // what a handler logs is about its client's request (a refused spool task, a bad signal ...)
+    log: (line) => limitedLog.line(`modifier:${packet.modifier1}`, line),
   };
   try {
     const result = entry.handler(request);

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type net from "node:net";
+import { isUwsgiError } from "../../errors.js";
 import type { PacketReader } from "../../protocol/packet-reader.js";
 import type { DeadlineLinks } from "./read-deadlines.js";
 
@@ -69,3 +70,6 @@ export function peerOf(socket: net.Socket): string {
 export const elapsedMicros = (since: bigint): number => Number((process.hrtime.bigint() - since) / 1000n);
 
 export const describeError = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/** The rate-limit key of a dropped request's error: its code, or its class name. */
+export const errorKind = (err: unknown): string => (isUwsgiError(err) ? err.code : err instanceof Error ? err.name : "error");

@@ -23,7 +23,7 @@ import { defaultModifierRegistry, type ModifierEntry, type ModifierRegistry } fr
 import { runModifier } from "./modifier-runner.js";
 import { createPingHandler } from "./ping-handler.js";
 import { ReadDeadlines } from "./read-deadlines.js";
-import { describeError, peerOf, Phase, UwsgiConnection, type UwsgiSocket } from "./uwsgi-connection.js";
+import { describeError, errorKind, peerOf, Phase, UwsgiConnection, type UwsgiSocket } from "./uwsgi-connection.js";
 import type { UwsgiRequestEvent, UwsgiRequestListener, UwsgiResponseEvent } from "./uwsgi-events.js";
 
 export type { UwsgiRequestEvent, UwsgiRequestListener, UwsgiResponseEvent } from "./uwsgi-events.js";
@@ -41,6 +41,12 @@ export interface UwsgiProtocolServerOptions {
   limitPost?: number;
   /** Where problems are reported; defaults to stderr. */
   logger?: (line: string) => void;
+  /**
+   * Where the lines a client can repeat at will go (bad packets, timeouts, refused modifiers,
+   * failing modifier handlers): the worker's one rate-limited log (`WorkerLimits.log`), so all
+   * its client-triggered lines share one budget. Default: a rate-limited log over `logger`.
+   */
+  limitedLog?: RateLimitedLog;
   /** Called when a request starts (not for ping). */
   onRequest?: (event: UwsgiRequestEvent) => void;
   /** Called once a request is over (not for ping). */
@@ -75,7 +81,7 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
   new PacketReader({ maxDatasize: bufferSize });
 
   // lines a client can repeat at will (refused or unknown modifiers) are rate-limited
-  const limitedLog = new RateLimitedLog(log);
+  const limitedLog = options.limitedLog ?? new RateLimitedLog(log);
   const deadlines = new ReadDeadlines<UwsgiConnection>(readTimeoutMs, onPacketTimeout);
   const http = new HttpExchange({
     listener,
@@ -88,7 +94,7 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
     onResponse: options.onResponse,
     drop,
   });
-  const modifierSettings = { log, readTimeoutMs, onRequest: options.onRequest, onResponse: options.onResponse };
+  const modifierSettings = { limitedLog, readTimeoutMs, onRequest: options.onRequest, onResponse: options.onResponse };
   const server = net.createServer({ noDelay: true }, accept);
   return server;
 
@@ -137,7 +143,8 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
   function reportTruncated(socket: UwsgiSocket, conn: UwsgiConnection): void {
     // a packet not complete in its first read went through the reader, which knows its header
     const header = conn.reader?.pendingHeader ?? null;
-    log(
+    limitedLog.line(
+      "truncated-packet",
       `uwsgi: ${
         header === null
           ? `truncated uwsgi packet: the connection ended after ${conn.received} of 4 header bytes`
@@ -146,11 +153,12 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
     );
   }
 
-  function drop(socket: UwsgiSocket, why: string): void {
+  /** Closes a connection whose client sent what cannot be served; `kind` keys the rate limit. */
+  function drop(socket: UwsgiSocket, kind: string, why: string): void {
     const conn = socket._uwsgiNodeConnection!;
     if (conn.phase === Phase.Packet) deadlines.delete(conn);
     conn.phase = Phase.Elsewhere;
-    log(`uwsgi: ${why} from ${peerOf(socket)}, closing the connection`);
+    limitedLog.line(`drop:${kind}`, `uwsgi: ${why} from ${peerOf(socket)}, closing the connection`);
     socket.destroy();
   }
 
@@ -162,7 +170,7 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
     const end = conn.reader === null && chunk.length >= 4 ? 4 + (chunk[1]! | (chunk[2]! << 8)) : -1;
     if (end !== -1 && chunk.length >= end) {
       if (end - 4 > bufferSize) {
-        drop(socket, new UwsgiError("UWSGI_ERR_PACKET_TOO_LARGE", end - 4, bufferSize).message);
+        drop(socket, "UWSGI_ERR_PACKET_TOO_LARGE", new UwsgiError("UWSGI_ERR_PACKET_TOO_LARGE", end - 4, bufferSize).message);
         return;
       }
       packet = decodePacket(chunk);
@@ -178,7 +186,7 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
         reader.push(chunk);
         packet = reader.next();
       } catch (err) {
-        drop(socket, describeError(err));
+        drop(socket, errorKind(err), describeError(err));
         return;
       }
       if (packet === null) return;
@@ -192,7 +200,7 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
   function onPacketTimeout(conn: UwsgiConnection): void {
     const socket = conn.socket;
     if (conn.phase !== Phase.Packet || socket.destroyed) return;
-    drop(socket, `timeout: no complete uwsgi packet within ${readTimeoutMs} ms (${conn.received} bytes received)`);
+    drop(socket, "packet-timeout", `timeout: no complete uwsgi packet within ${readTimeoutMs} ms (${conn.received} bytes received)`);
   }
 
   function dispatch(socket: UwsgiSocket, conn: UwsgiConnection, packet: UwsgiPacket, rest: Buffer): void {

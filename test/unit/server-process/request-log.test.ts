@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { formatRequestLog } from "../../../src/server/request-log.js";
 import { logDate } from "../../../src/server/log-date.js";
+import { compileLogFormat } from "../../../src/server/request-io/log-format.js";
 
 describe("request log line", () => {
   it("has uWSGI's default layout", () => {
@@ -47,5 +48,28 @@ describe("request log: client-controlled fields cannot forge lines", () => {
     assert.match(line, /10\.0\.0\.1\\x0a\[pid: 9/);
     assert.match(line, /\(u\\x1b\[2J\)/);
     assert.match(line, /GET \/a\\x0d\\x0a\[FORGED\] GET \/admin\\x5cx => /);
+  });
+});
+
+describe("request log: --logformat escapes what clients control", () => {
+  it("regression: --logformat wrote request and log variables raw, so a CR/LF in the URI, Host or a logvar forged a log line", () => {
+    const format = compileLogFormat("%(addr) %(method) %(uri) host=%(host) ua=%(uagent) pi=%(var.PATH_INFO) tag=%(tag) %(status)\t%(size)");
+    const line = format({
+      env: {
+        REMOTE_ADDR: "10.0.0.1\n[pid: 1] forged",
+        REQUEST_METHOD: "GET",
+        REQUEST_URI: "/a\r\n[pid: 1|app: 0|req: 1/1] 6.6.6.6 () GET /evil",
+        HTTP_HOST: "h\x1b[2J",
+        HTTP_USER_AGENT: "back\\slash é",
+        PATH_INFO: "/p\x00",
+      },
+      logvars: new Map([["tag", Buffer.from("t\nx")]]),
+      pid: 1, workerId: 1, status: 200, micros: 5, startMs: 0, bodyBytes: 3, headersBytes: 4, headersCount: 1, contentLength: 0, varsCount: 6, varsBytes: 100,
+    });
+    assert.equal(
+      line,
+      "10.0.0.1\\x0a[pid: 1] forged GET /a\\x0d\\x0a[pid: 1|app: 0|req: 1/1] 6.6.6.6 () GET /evil host=h\\x1b[2J ua=back\\x5cslash é pi=/p\\x00 tag=t\\x0ax 200\t7",
+    );
+    assert.equal(line.split("\n").length, 1, "one line, whatever the client sent");
   });
 });

@@ -3,9 +3,11 @@
  *
  * A fuzz file declares its properties and calls {@link fuzzSuite}. In the test process each
  * property becomes one node:test test that runs it in a worker thread: the worker counts every
- * input it finishes in shared memory, and the test fails as soon as that count stops moving for
- * {@link STALL_MS} (an input that hangs a decoder), naming the seed that reproduces it. A
- * property that finds a counterexample fails with fast-check's report (shrunk input, seed, path).
+ * input it finishes in shared memory, and the test fails as soon as that count stands still
+ * while the process burns {@link STALL_MS} of CPU time (an input that loops), or for ten times
+ * that on the wall clock (an input that blocks), naming the seed that reproduces it. CPU time,
+ * not the wall clock, so a machine too busy to give the test any CPU does not make it "hang".
+ * A property that finds a counterexample fails with fast-check's report (shrunk input, seed, path).
  *
  * Budget, from the environment:
  * - `FUZZ_RUNS`: inputs per property (default 10000, bounded by the time limit);
@@ -32,7 +34,7 @@ export function property<T>(arbitrary: fc.Arbitrary<T>, predicate: (input: T) =>
   return { arbitrary, predicate, weight };
 }
 
-/** How long the input count may stand still before the property is declared hung. */
+/** CPU time (ms) the process may burn while the input count stands still before the property is declared hung. */
 export const STALL_MS = Number(process.env.FUZZ_STALL_MS ?? 15_000);
 
 interface Budget {
@@ -79,9 +81,11 @@ function runInWorker(properties: Readonly<Record<string, FuzzProperty<any>>>): v
   if (!prop) throw new Error(`no fuzz property ${job.name}`);
   const progress = new Int32Array(job.progress);
   const checked = fc.property(prop.arbitrary, (input) => {
-    const ok = prop.predicate(input);
-    Atomics.add(progress, 0, 1);
-    return ok;
+    try {
+      return prop.predicate(input);
+    } finally {
+      Atomics.add(progress, 0, 1); // failing inputs count too: shrinking runs many of them
+    }
   });
   const details = fc.check(checked, {
     numRuns: Math.max(1, Math.round(job.runs * (prop.weight ?? 1))),
@@ -97,6 +101,12 @@ function runInWorker(properties: Readonly<Record<string, FuzzProperty<any>>>): v
   parentPort!.postMessage(outcome);
 }
 
+/** CPU time this process (all its threads) has used, in ms. */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 function runTest(fileUrl: string, name: string, b: Budget): Promise<Outcome> {
   const progress = new SharedArrayBuffer(4);
   const count = new Int32Array(progress);
@@ -104,17 +114,19 @@ function runTest(fileUrl: string, name: string, b: Budget): Promise<Outcome> {
   return new Promise<Outcome>((resolve, reject) => {
     let last = -1;
     let lastMoved = Date.now();
+    let cpuAtLastMove = cpuMs();
     const watch = setInterval(() => {
       const now = Atomics.load(count, 0);
       if (now !== last) {
         last = now;
         lastMoved = Date.now();
-      } else if (Date.now() - lastMoved > STALL_MS) {
+        cpuAtLastMove = cpuMs();
+      } else if (cpuMs() - cpuAtLastMove > STALL_MS || Date.now() - lastMoved > 10 * STALL_MS) {
         clearInterval(watch);
         void worker.terminate();
         reject(
           new Error(
-            `property ${name} hangs: input #${now + 1} did not finish within ${STALL_MS} ms ` +
+            `property ${name} hangs: input #${now + 1} did not finish within ${STALL_MS} ms of CPU time (or ${(10 * STALL_MS) / 1000} s) ` +
               `(reproduce: FUZZ_SEED=${b.seed} FUZZ_RUNS=${now + 1} node --test ${new URL(fileUrl).pathname})`,
           ),
         );

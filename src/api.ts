@@ -648,7 +648,19 @@ export interface UwsgiModule {
    * @throws UwsgiError UWSGI_ERR_EMBEDDED_DATA when nothing is registered under that name.
    */
   embedded_data(symbol_name: string): Buffer;
-  /** Registers an internal-routing action (not provided by uwsgi-node). */
+  /**
+   * Runs internal-routing action `name` with `args_str` on the current request at once (as
+   * uWSGI's `uwsgi_route_api_func`) and returns its code: 0 NEXT, 1 CONTINUE, 2 BREAK (the
+   * request was answered or closed), -1 for an action uwsgi-node does not provide. Actions:
+   * continue/last, break, return, goto, log, donotlog, logvar, addvar, addheader, signal, alarm,
+   * redirect(-302/-301/-permanent), rewrite(-last).
+   * @throws UwsgiError UWSGI_ERR_ROUTE for bad arguments; UWSGI_ERR_NO_REQUEST outside a request.
+   * @example
+   * ```ts
+   * uwsgi.route("addheader", "X-Served-By: node"); // 0
+   * uwsgi.route("redirect", "/login");            // 2: a 302 was sent
+   * ```
+   */
   route(name: string, args_str: string): number;
   /** Whether this instance is the Lord of legion `legion_name`. */
   i_am_the_lord(legion_name: string): boolean;

@@ -98,6 +98,7 @@ export const ERROR_CODES = {
   UWSGI_ERR_NOT_IMPLEMENTED: { kind: "ValueError", message: "%s is not provided by uwsgi-node: %s" },
   UWSGI_ERR_EMBEDDED_DATA: { kind: "ValueError", message: "unable to find symbol %s%s" },
   UWSGI_ERR_EXTRACT: { kind: "ValueError", message: "unable to extract %s: %s" },
+  UWSGI_ERR_ROUTE: { kind: "ValueError", message: "unable to register route %s: %s" },
   UWSGI_ERR_SOCKET_UNKNOWN: { kind: "ValueError", message: "unable to find socket %s" },
   UWSGI_ERR_FD: { kind: "IOError", message: "file descriptor %s: %s" },
   UWSGI_ERR_NOT_IN_STUB: { kind: "RuntimeError", message: "%s works only with the stub backend (uwsgi.is_stub is false in this process)" },

@@ -68,6 +68,7 @@ const WEBSOCKETS = "WebSockets";
 const GENERAL = "General";
 const LEGIONS = "Legions";
 const OPERATING = "Operating a running instance";
+const ROUTING = "Internal routing";
 
 const int = nonNegativeInt;
 const flag = flagValue;
@@ -230,6 +231,16 @@ export const OPTIONS: readonly OptionDef[] = [
   // --- websockets ------------------------------------------------------------------------------
   { name: "websockets-ping-freq", aliases: ["websocket-ping-freq"], arg: "required", category: WEBSOCKETS, valueName: "SECONDS", help: "send an automatic ping this often", validate: int },
   { name: "websockets-pong-tolerance", aliases: ["websocket-pong-tolerance"], arg: "required", category: WEBSOCKETS, valueName: "SECONDS", help: "drop a connection whose pong is this late", validate: int },
+  { name: "route", arg: "required", multi: true, category: ROUTING, valueName: "REGEXP ACTION", help: "run ACTION when PATH_INFO matches REGEXP (actions: continue/last, break, return, goto, log, donotlog, logvar, addvar, addheader, signal, alarm, redirect(-301/-302/-permanent), rewrite(-last))" },
+  { name: "route-uri", arg: "required", multi: true, category: ROUTING, valueName: "REGEXP ACTION", help: "as --route, on REQUEST_URI" },
+  { name: "route-qs", arg: "required", multi: true, category: ROUTING, valueName: "REGEXP ACTION", help: "as --route, on QUERY_STRING" },
+  { name: "route-host", arg: "required", multi: true, category: ROUTING, valueName: "REGEXP ACTION", help: "as --route, on HTTP_HOST" },
+  { name: "route-remote-addr", arg: "required", multi: true, category: ROUTING, valueName: "REGEXP ACTION", help: "as --route, on REMOTE_ADDR" },
+  { name: "route-user-agent", arg: "required", multi: true, category: ROUTING, valueName: "REGEXP ACTION", help: "as --route, on HTTP_USER_AGENT" },
+  { name: "route-referer", arg: "required", multi: true, category: ROUTING, valueName: "REGEXP ACTION", help: "as --route, on HTTP_REFERER" },
+  { name: "route-remote-user", arg: "required", multi: true, category: ROUTING, valueName: "REGEXP ACTION", help: "as --route, on REMOTE_USER" },
+  { name: "route-run", arg: "required", multi: true, category: ROUTING, valueName: "ACTION", help: "always run ACTION (a rule without a condition)" },
+  { name: "route-label", arg: "required", multi: true, category: ROUTING, valueName: "NAME", help: "mark a point of the routing table for goto:NAME" },
   { name: "websockets-max-size", aliases: ["websocket-max-size"], arg: "required", category: WEBSOCKETS, valueName: "KB", help: "largest accepted message in kilobytes (default 1024)", validate: int },
 
   // --- legions -------------------------------------------------------------------------------

@@ -32,6 +32,8 @@ export interface RequestContext {
   readonly addedVars: Map<string, string>;
   /** Set by `log_this_request` to force the request log line. */
   forceLog: boolean;
+  /** Set by the `donotlog` routing action: no request log line. */
+  skipLog?: boolean;
   /** Number of the last signal received by `signal_wait` (0 when it never waited). */
   signalReceived: number;
   /** Content length of the request body, as announced. */
@@ -87,6 +89,16 @@ export interface RequestTransport {
    * cannot switch (not an Upgrade request, response already started, already taken).
    */
   takeOver?(): TakenOverConnection | null;
+  /** What internal routing actions do to the response (`--route`, `uwsgi.route`). */
+  routeResponse?(): RouteResponse;
+}
+
+/** The response side of internal routing (see engines/routing/route-actions.ts). */
+export interface RouteResponse {
+  addHeader(name: string, value: string): void;
+  respond(status: number, reason: string, headers: Record<string, string>, body: string): void;
+  close(): void;
+  rewrite(url: string): void;
 }
 
 /** Where the current request is kept (one per process, see the module's notes). */
@@ -162,6 +174,7 @@ export function currentRequest(): RequestContext | undefined {
  */
 export abstract class RequestContextBase {
   forceLog = false;
+  skipLog = false;
   signalReceived = 0;
   #logvars: Map<string, Buffer> | undefined;
   #addedVars: Map<string, string> | undefined;

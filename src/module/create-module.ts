@@ -24,6 +24,7 @@ import { processMemory } from "./process-memory.js";
 import { websocketFunctions } from "./websocket-functions.js";
 import { legionFunctions } from "./legion-functions.js";
 import { embeddedData, extract } from "./embedded-data.js";
+import { routeFunctions } from "./route-functions.js";
 import type { EngineSet, ModuleHooks, ProcessContext } from "./process-context.js";
 
 /**
@@ -108,9 +109,11 @@ export function createModule(engines: EngineSet, ctx: ProcessContext): UwsgiModu
     // misc
     extract,
     embedded_data: embeddedData,
-    route(name: string): number {
-      throw new UwsgiError("UWSGI_ERR_NOT_IMPLEMENTED", "route", `the internal routing subsystem is not part of uwsgi-node (route ${JSON.stringify(name)})`);
-    },
+    ...routeFunctions({
+      log: (line) => p.log(line),
+      raiseSignal: (num) => void functions.signal(num).catch((err: Error) => p.log(`[uwsgi-route] signal ${num} not raised: ${err.message}`)),
+      raiseAlarm: (name, message) => p.raiseAlarm(name, message),
+    }),
     ...legionFunctions(ctx.legion),
   };
 

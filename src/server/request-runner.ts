@@ -38,6 +38,8 @@ export interface RunnerConfig {
   readonly ownContext: boolean;
   /** Called after every request (recycling checks). */
   readonly afterRequest: () => void;
+  /** `--route` ...: run on each request before the app; "break" means it was answered (request-io/request-routing.ts). */
+  readonly routes?: ((ctx: RequestContext) => "continue" | "break") | null;
 }
 
 /** Reports an app failure on the worker's stderr (collected into the log by the master). */
@@ -159,7 +161,7 @@ class RequestRecord extends RequestContextBase implements RequestContext, Flight
     if (requestChannels.end.hasSubscribers) {
       requestChannels.end.publish({ request: this.req, response: this.res, requestId: this.requestId, durationSeconds: elapsed / 1000, failed: this.failed });
     }
-    if (cfg.logRequests || ctx.forceLog) this.#log(micros, tx);
+    if ((cfg.logRequests && !ctx.skipLog) || ctx.forceLog) this.#log(micros, tx);
     cfg.afterRequest();
   }
 
@@ -237,6 +239,7 @@ export function createRequestRunner(cfg: RunnerConfig): (req: IncomingMessage, r
     res.on("close", closeRecord);
     if (requestChannels.start.hasSubscribers) requestChannels.start.publish({ request: req, response: res, requestId: record.requestId });
     try {
+      if (cfg.routes && cfg.routes(record.ctx) === "break") return;
       const result = cfg.ownContext ? serveInRequest(record, app, req, res) : app(req, res);
       if (result !== null && typeof result === "object" && typeof (result as PromiseLike<unknown>).then === "function") {
         (result as PromiseLike<unknown>).then(undefined, (err: unknown) => record.fail(err));

@@ -22,6 +22,7 @@ import { createRequestRunner, type RunnerConfig } from "./request-runner.js";
 import { createUpgradeListener } from "./request-io/http-upgrade.js";
 import { installRequestIoSettings } from "./request-io/request-io-settings.js";
 import { compileLogFormat } from "./request-io/log-format.js";
+import { requestRouting } from "./request-io/request-routing.js";
 import { serverModule } from "./runtime/server-module.js";
 import { serveRuntimeOverSockets } from "./runtime/remote-handlers.js";
 import { receiveSignals } from "./runtime/child-signals.js";
@@ -200,6 +201,7 @@ async function start(): Promise<void> {
     logRequests: !plan.disableLogging,
     log: (line) => requestLog.line(line),
     logFormat: plan.requestIo.logFormat === null ? null : compileLogFormat(plan.requestIo.logFormat, { metric: (name) => serverModule().uwsgi.metric_get(name) }),
+    routes: requestRouting(plan.requestIo.routes, () => serverModule().uwsgi),
     afterRequest: () => {
       if (state.userHarakiriArmed) {
         state.userHarakiriArmed = false;

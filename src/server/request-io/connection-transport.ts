@@ -11,6 +11,7 @@
  *   offload threads.
  * - `chunked_read` reads the request body stream in paused mode (Node's parser or the uwsgi
  *   socket removed the transfer coding): one call, the bytes that arrived, empty at the end.
+ * - `routeResponse` is what internal routing does to the response (headers, an answer, a new `req.url`).
  * - `takeOver` hands the raw connection to a websocket: only requests whose server allows a
  *   switch (an HTTP `Upgrade` request, or any request on a uwsgi socket) and whose response has
  *   not started. The response is then detached; its `close` comes with the connection's, which
@@ -23,7 +24,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { UwsgiError } from "../../errors.js";
 import { emitResponseClose } from "../../core/node-internals.js";
-import type { RequestTransport, TakenOverConnection } from "../../core/request-context.js";
+import type { RequestTransport, RouteResponse, TakenOverConnection } from "../../core/request-context.js";
 import { requestIoSettings } from "./request-io-settings.js";
 
 /** Releases a request's raw connection (set by the server that allows the switch). */
@@ -149,6 +150,28 @@ export class ConnectionTransport implements RequestTransport {
       req.once("end", onEnd);
       req.once("close", onClose);
     });
+  }
+
+  routeResponse(): RouteResponse {
+    const req = this.#req;
+    const res = this.#res;
+    return {
+      addHeader: (name, value) => {
+        if (!res.headersSent) res.appendHeader(name, value);
+      },
+      respond: (status, reason, headers, body) => {
+        if (res.headersSent || res.writableEnded) {
+          res.end();
+          return;
+        }
+        res.writeHead(status, reason, headers);
+        res.end(body);
+      },
+      close: () => this.disconnect(),
+      rewrite: (url) => {
+        req.url = url;
+      },
+    };
   }
 
   takeOver(): TakenOverConnection | null {

@@ -101,10 +101,6 @@ describe("stub misc: embedded_data and extract's sources", () => {
 });
 
 describe("stub misc: functions uwsgi-node does not provide", () => {
-  test("route throws UWSGI_ERR_NOT_IMPLEMENTED (a ValueError in uWSGI terms)", () => {
-    assert.throws(() => uwsgi.route("myroute", "a,b"), code("UWSGI_ERR_NOT_IMPLEMENTED"));
-  });
-
   test("websocket_* outside a request reject with UWSGI_ERR_NO_REQUEST (a SystemError in uWSGI terms)", async () => {
     const calls = [
       () => uwsgi.websocket_handshake(),
@@ -172,5 +168,23 @@ describe("stub misc: choosing the backend", () => {
     assert.equal(underServer({ UWSGI_NODE_ROLE: "worker" }), true);
     assert.equal(underServer({}), false);
     assert.equal(underServer({ UWSGI_NODE_ROLE: "" }), false);
+  });
+});
+
+describe("stub misc: uwsgi.route() inside a test request", () => {
+  test("runs the action on the request: headers, variables, an answer; -1 for an unknown action; UWSGI_ERR_NO_REQUEST outside", async () => {
+    const codes: number[] = [];
+    const { response, handled } = await openRequest(async () => {
+      codes.push(uwsgi.route("addheader", "X-Stub: yes"), uwsgi.route("addvar", "STUB_VAR=${REQUEST_METHOD}-${qs[a]}"), uwsgi.route("nope", ""));
+      assert.equal(uwsgi.env.STUB_VAR, "GET-1");
+      codes.push(uwsgi.route("redirect-301", "/elsewhere"));
+    }, { path: "/p?a=1" });
+    await handled;
+    const r = await response;
+    assert.deepEqual(codes, [0, 0, -1, 2]);
+    assert.equal(r.status, 301);
+    assert.equal(r.headers.location, "/elsewhere");
+    assert.equal(r.headers["x-stub"], "yes");
+    assert.throws(() => uwsgi.route("log", "x"), code("UWSGI_ERR_NO_REQUEST"));
   });
 });

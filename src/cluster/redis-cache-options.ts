@@ -29,6 +29,10 @@ export interface RedisCacheOptions {
   readonly clearOnFull: boolean;
   /** Every Redis key of this cache starts with it: `uwsgi-node:cache:{NAME}:`. */
   readonly prefix: string;
+  /** Items of the near cache (`near=N`): a shared-memory copy kept coherent by invalidation; 0 = none. */
+  readonly near: number;
+  /** Block size of the near cache: values larger than this are not copied (read from Redis). */
+  readonly nearBlocksize: number;
 }
 
 /** Keys of a shared-memory cache that a Redis-backed one rejects, with the reason. */
@@ -94,6 +98,7 @@ function maskUrl(url: URL): string {
  */
 export function parseRedisCache2(value: string): RedisCacheOptions {
   let backend = "";
+  let near = 0;
   const rest: string[] = [];
   for (const item of splitEscaped(value, ",")) {
     if (item === "") continue;
@@ -101,6 +106,12 @@ export function parseRedisCache2(value: string): RedisCacheOptions {
     const key = eq < 0 ? item : item.slice(0, eq);
     if (key === "backend") {
       backend = item.slice(eq + 1);
+      continue;
+    }
+    if (key === "near") {
+      const v = item.slice(eq + 1);
+      if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw optionError("near", `expected the number of items of the near cache, got ${JSON.stringify(v)}`);
+      near = Number(v);
       continue;
     }
     const reason = REJECTED[key];
@@ -131,5 +142,7 @@ export function parseRedisCache2(value: string): RedisCacheOptions {
     ignoreFull: opts.ignoreFull,
     clearOnFull: opts.clearOnFull,
     prefix: `uwsgi-node:cache:{${opts.name}}:`,
+    near,
+    nearBlocksize: Math.min(maxItemSizeOf(opts), 65536),
   };
 }

@@ -62,6 +62,11 @@ store(ARGV[3], ARGV[2], tonumber(ARGV[4]))
 return 1
 `;
 
+/** get with the remaining time to live in ms (-1 never, -2 absent), for the near cache. KEYS: item. */
+export const GET_TTL_SCRIPT = `
+return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}
+`;
+
 /** del. KEYS: item, index. ARGV: prefix, member. Returns 1 deleted, 0 absent. */
 export const DEL_SCRIPT = `${PRELUDE}
 redis.call('ZREM', KEYS[2], ARGV[2])

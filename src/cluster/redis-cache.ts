@@ -15,7 +15,8 @@ import { RateLimitedLog } from "../core/rate-limited-log.js";
 import { mathOperand } from "../engines/cache/counter-math.js";
 import type { CacheMathOp } from "../engines/cache/counter-math.js";
 import type { RedisCacheOptions } from "./redis-cache-options.js";
-import { CLEAR_SCRIPT, DEL_SCRIPT, KEYS_SCRIPT, MATH_SCRIPT, STORE_SCRIPT } from "./redis-cache-scripts.js";
+import { CLEAR_SCRIPT, DEL_SCRIPT, GET_TTL_SCRIPT, KEYS_SCRIPT, MATH_SCRIPT, STORE_SCRIPT } from "./redis-cache-scripts.js";
+import type { NearCache } from "./near-cache.js";
 
 type ScriptClient = RedisClient & {
   uwsgiCacheStore(item: Buffer, index: string, ...argv: (string | Buffer)[]): Promise<number>;
@@ -23,6 +24,7 @@ type ScriptClient = RedisClient & {
   uwsgiCacheClear(item: string, index: string, prefix: string): Promise<number>;
   uwsgiCacheKeysBuffer(item: string, index: string, prefix: string): Promise<Buffer[]>;
   uwsgiCacheMath(item: Buffer, index: string, ...argv: (string | Buffer)[]): Promise<number>;
+  uwsgiCacheGetTtlBuffer(item: Buffer): Promise<[Buffer | null, number]>;
 };
 
 /** Reconnection delay after the n-th failed attempt: 100 ms growing to 1 s. */
@@ -49,13 +51,16 @@ export class RedisCache {
   #loading: Promise<ScriptClient> | null = null;
   #lastError = "";
   #closed = false;
+  readonly #near: NearCache | null;
 
   /**
+   * @param near the instance's near copy (`near=N`), null without one.
    * @param timeoutMs how long a command (or the first connection) may take: `--socket-timeout`.
    * @param log where connection changes and "cache is FULL" are reported.
    */
-  constructor(options: RedisCacheOptions, timeoutMs: number, log: (line: string) => void) {
+  constructor(options: RedisCacheOptions, timeoutMs: number, log: (line: string) => void, near: NearCache | null = null) {
     this.options = options;
+    this.#near = near;
     this.#timeoutMs = timeoutMs;
     this.#log = log;
     this.#fullLog = new RateLimitedLog(log);
@@ -92,6 +97,7 @@ export class RedisCache {
       redis.defineCommand("uwsgiCacheClear", { numberOfKeys: 2, lua: CLEAR_SCRIPT });
       redis.defineCommand("uwsgiCacheKeys", { numberOfKeys: 2, lua: KEYS_SCRIPT });
       redis.defineCommand("uwsgiCacheMath", { numberOfKeys: 2, lua: MATH_SCRIPT });
+      redis.defineCommand("uwsgiCacheGetTtl", { numberOfKeys: 1, lua: GET_TTL_SCRIPT });
       redis.on("error", (err: Error) => this.#report(`[uwsgi-cache] ${this.#error(err.message).message} (UWSGI_ERR_CACHE_REDIS)`));
       redis.on("ready", () => {
         if (this.#lastError) this.#log(`[uwsgi-cache] cache "${this.options.name}": connected again to Redis at ${this.options.displayUrl}`);
@@ -170,13 +176,30 @@ export class RedisCache {
   /** The value, or null when absent (or expired, or the key cannot exist). */
   get(key: Buffer): Promise<Buffer | null> {
     if (!this.#keyFits(key)) return Promise.resolve(null);
-    return this.#run((r) => r.getBuffer(this.#itemKey(key)));
+    const near = this.#near;
+    if (near === null || !near.usable()) return this.#run((r) => r.getBuffer(this.#itemKey(key)));
+    const copy = near.engine.get(key);
+    if (copy !== null) return Promise.resolve(copy);
+    const epoch = near.epoch();
+    return this.#run(async (r) => {
+      const [value, pttl] = await r.uwsgiCacheGetTtlBuffer(this.#itemKey(key));
+      if (value !== null) near.fill(key, value, Number(pttl), epoch);
+      return value;
+    });
   }
 
   /** True when the key is live. */
   exists(key: Buffer): Promise<boolean> {
     if (!this.#keyFits(key)) return Promise.resolve(false);
+    if (this.#near?.usable() && this.#near.engine.exists(key)) return Promise.resolve(true);
     return this.#run(async (r) => (await r.exists(this.#itemKey(key))) === 1);
+  }
+
+  /** A write of `key` by this process: its near copy goes at once, whatever the outcome. */
+  #wrote<T>(key: Buffer, sent: Promise<T>): Promise<T> {
+    const near = this.#near;
+    if (near === null) return sent;
+    return sent.finally(() => near.drop(key));
   }
 
   /**
@@ -186,19 +209,23 @@ export class RedisCache {
    */
   async set(key: Buffer, value: Buffer, expires: number, update: boolean): Promise<boolean> {
     if (!this.#keyFits(key) || value.length === 0 || value.length > this.options.maxItemSize) return false;
-    const r = await this.#run((c) => c.uwsgiCacheStore(this.#itemKey(key), this.#index, this.options.prefix + "i:", key, value, String(expires), update ? "1" : "0", String(this.options.maxItems), this.options.clearOnFull ? "1" : "0"));
+    const r = await this.#wrote(key, this.#run((c) => c.uwsgiCacheStore(this.#itemKey(key), this.#index, this.options.prefix + "i:", key, value, String(expires), update ? "1" : "0", String(this.options.maxItems), this.options.clearOnFull ? "1" : "0")));
     return r === 1 ? true : r === -1 ? this.#full() : false;
   }
 
   /** Deletes a live key; false when it was absent. */
   async del(key: Buffer): Promise<boolean> {
     if (!this.#keyFits(key)) return false;
-    return (await this.#run((c) => c.uwsgiCacheDel(this.#itemKey(key), this.#index, this.options.prefix + "i:", key))) === 1;
+    return (await this.#wrote(key, this.#run((c) => c.uwsgiCacheDel(this.#itemKey(key), this.#index, this.options.prefix + "i:", key)))) === 1;
   }
 
   /** Deletes every item of this cache (only keys under its prefix). Always true. */
   async clear(): Promise<boolean> {
-    await this.#run((c) => c.uwsgiCacheClear(`${this.options.prefix}i:`, this.#index, this.options.prefix + "i:"));
+    try {
+      await this.#run((c) => c.uwsgiCacheClear(`${this.options.prefix}i:`, this.#index, this.options.prefix + "i:"));
+    } finally {
+      this.#near?.invalidate(null);
+    }
     return true;
   }
 
@@ -216,7 +243,7 @@ export class RedisCache {
     const n = mathOperand(operand);
     const big = n === n ? BigInt(n) : BigInt(operand);
     if (!this.#keyFits(key) || this.options.maxItemSize < 8) return false;
-    const r = await this.#run((c) => c.uwsgiCacheMath(this.#itemKey(key), this.#index, this.options.prefix + "i:", key, op, int64LE(big), String(expires), String(this.options.maxItems), this.options.clearOnFull ? "1" : "0", this.#initial));
+    const r = await this.#wrote(key, this.#run((c) => c.uwsgiCacheMath(this.#itemKey(key), this.#index, this.options.prefix + "i:", key, op, int64LE(big), String(expires), String(this.options.maxItems), this.options.clearOnFull ? "1" : "0", this.#initial)));
     return r === 1 ? true : this.#full();
   }
 
@@ -237,8 +264,9 @@ export class RedisCache {
 export class RedisCacheSet {
   readonly #caches = new Map<string, RedisCache>();
 
-  constructor(options: readonly RedisCacheOptions[], timeoutMs: number, log: (line: string) => void) {
-    for (const o of options) this.#caches.set(o.name, new RedisCache(o, timeoutMs, log));
+  /** @param near the instance's near copies by cache name (`near=N`). */
+  constructor(options: readonly RedisCacheOptions[], timeoutMs: number, log: (line: string) => void, near: ReadonlyMap<string, NearCache> = new Map()) {
+    for (const o of options) this.#caches.set(o.name, new RedisCache(o, timeoutMs, log, near.get(o.name) ?? null));
   }
 
   /** The cache called `name`, or null. */

@@ -16,6 +16,8 @@ import { parseArgv } from "../config/argv-parser.js";
 import { buildInstanceConfig, type FarmConfig, type InstanceConfig } from "../config/instance-config.js";
 import { CacheRegistry, createLocalCache } from "../engines/cache/cache-registry.js";
 import { RedisCacheSet } from "../cluster/redis-cache.js";
+import { NEAR_CONTROL_BYTES, NearCache, nearEngineOptions } from "../cluster/near-cache.js";
+import { NearCacheInvalidator } from "../cluster/near-cache-invalidator.js";
 import { MetricsEngine } from "../engines/metrics/metrics-engine.js";
 import { LockTable } from "../engines/locks/lock-table.js";
 import { SignalTable } from "../engines/signals/signal-table.js";
@@ -59,6 +61,8 @@ interface Engines {
   caches: CacheRegistry;
   /** Redis-backed caches: the real Redis, connected on first use, closed by the next configure(). */
   redisCaches: RedisCacheSet;
+  /** The near copies' invalidators (`near=N`), run in this process as the master would. */
+  invalidators: NearCacheInvalidator[];
   metrics: MetricsEngine | null;
   locks: LockTable;
   /** The same locks as a spooler sees them (every call refused, as in uWSGI). */
@@ -107,6 +111,7 @@ export class StubRuntime {
     const onRpcError: RpcErrorHook = (err, name) => this.log(`[uwsgi-rpc] error in rpc function ${JSON.stringify(name.toString("latin1"))}: ${describeError(err)}`);
     const engines = StubRuntime.#buildEngines(config, clock, onRpcError, (line) => this.log(line));
     this.engines?.redisCaches.close();
+    for (const i of this.engines?.invalidators ?? []) i.stop();
     this.#stopTimers();
     this.mules.clear();
     this.config = config;
@@ -130,8 +135,12 @@ export class StubRuntime {
     const mutexes = Array.from({ length: config.locks + 1 }, (_, i) => new LocalMutex(`user ${i}`));
     const locks = new LockTable(mutexes, { isSpooler: false });
     const spoolerLocks = new LockTable(mutexes, { isSpooler: true });
-    const redisCaches = new RedisCacheSet(config.redisCaches, config.socketTimeout * 1000, log);
-    return { caches, redisCaches, metrics, locks, spoolerLocks, signals: new SignalTable(), scheduler: new SignalScheduler(clock), rpc: new RpcRegistry(config.rpcMax, onRpcError) };
+    // near copies expire with Redis, in real time, whatever clock the stub runs on
+    const near = new Map(config.redisCaches.filter((o) => o.near > 0).map((o) => [o.name, new NearCache(createLocalCache(nearEngineOptions(o), systemClock), new ArrayBuffer(NEAR_CONTROL_BYTES))] as const));
+    const invalidators = config.redisCaches.filter((o) => near.has(o.name)).map((o) => new NearCacheInvalidator(o, near.get(o.name)!, log));
+    for (const i of invalidators) void i.start();
+    const redisCaches = new RedisCacheSet(config.redisCaches, config.socketTimeout * 1000, log, near);
+    return { caches, redisCaches, invalidators, metrics, locks, spoolerLocks, signals: new SignalTable(), scheduler: new SignalScheduler(clock), rpc: new RpcRegistry(config.rpcMax, onRpcError) };
   }
 
   /** The lock table as seen by the current role (spoolers may not lock). */

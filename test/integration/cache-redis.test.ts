@@ -1,6 +1,7 @@
 /**
- * A Redis-backed cache shared by two uwsgi-node instances (2 workers each) through a real
- * redis-server: set on one, get on the other; cache_inc from all 4 workers exact; Redis killed
+ * A Redis-backed cache shared by two uwsgi-node instances (2 workers each, each with a near cache)
+ * through a real redis-server: set on one, get on the other; a write on one invalidates the
+ * other's near copy; cache_inc from all 4 workers exact; Redis killed
  * gives coded errors in the workers, restarted the same calls work again; an option the backend
  * cannot honour stops the server with the reason.
  */
@@ -8,6 +9,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { freeTcpPort } from "../support/free-port.js";
 import { killRedis, startRedis } from "../support/redis-server.js";
+import { NEAR_STALE_MS } from "../../src/cluster/near-cache.js";
 import { eventually, fixtureApp, httpRequest, runCli, startServer, type TestServer } from "./server-harness.js";
 
 interface Answer {
@@ -29,17 +31,25 @@ test("two instances share a Redis-backed cache; cache_inc from 4 workers is exac
     for (let i = 0; i < 2; i++) {
       servers.push(await startServer([
         "--http", "127.0.0.1:0", "--processes", "2",
-        "--cache2", `name=shared,items=100,blocksize=64,backend=redis://127.0.0.1:${redisPort}/0`,
+        "--cache2", `name=shared,items=100,blocksize=64,near=50,backend=redis://127.0.0.1:${redisPort}/0`,
         fixtureApp("redis-cache-app"),
       ]));
     }
     const [a, b] = servers as [TestServer, TestServer];
+    for (const s of servers) await s.waitForLog(/near cache of "shared" on/);
 
     assert.equal((await call(a, "/set?key=greeting&value=hello")).result, true);
     assert.equal((await call(b, "/get?key=greeting")).result, "hello", "set on one instance, read on the other");
     assert.equal((await call(b, "/set?key=greeting&value=other")).result, false, "cache_set never overwrites, across nodes too");
     assert.equal((await call(b, "/update?key=greeting&value=bye")).result, true);
     assert.equal((await call(a, "/get?key=greeting")).result, "bye");
+
+    // near cache: A reads (filling its copy), B writes, A sees B's value within the staleness bound
+    for (let i = 0; i < 3; i++) assert.equal((await call(a, "/get?key=greeting")).result, "bye");
+    const written = Date.now();
+    assert.equal((await call(b, "/update?key=greeting&value=from-b")).result, true);
+    await eventually(async () => (await call(a, "/get?key=greeting")).result === "from-b", NEAR_STALE_MS, "A's near copy to be invalidated by B's write", 5);
+    assert.ok(Date.now() - written < NEAR_STALE_MS);
 
     // Concurrent increments until each of the 4 workers (2 per instance) has done some.
     const N = 25;
@@ -59,7 +69,7 @@ test("two instances share a Redis-backed cache; cache_inc from 4 workers is exac
 
     await killRedis(redis);
     for (const s of servers) {
-      const r = await call(s, "/get?key=greeting");
+      const r = await call(s, "/get?key=never-read");
       assert.equal(r.status, 500);
       assert.equal(r.code, "UWSGI_ERR_CACHE_REDIS");
     }

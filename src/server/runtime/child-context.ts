@@ -51,7 +51,7 @@ export function createChildRuntime(identity: ChildIdentity): ChildRuntime {
   // registrations are announced to the master, which routes every signal of the instance
   const signals = new ReportingSignalTable();
   // Redis-backed caches: this process's own connections, opened now so the first request does not wait.
-  const redisCaches = new RedisCacheSet(config.redisCaches ?? [], config.socketTimeout * 1000, (line) => process.stdout.write(`${line}\n`));
+  const redisCaches = new RedisCacheSet(config.redisCaches ?? [], config.socketTimeout * 1000, (line) => process.stdout.write(`${line}\n`), shared.nearCaches);
   redisCaches.connectAll();
   const engines: EngineSet = {
     caches: () => shared.caches,

@@ -20,6 +20,7 @@ import { instanceMetricSpecs, workerMetricName } from "./builtin-metrics.js";
 import { renderPrometheusText, type ProcessRuntime } from "../observability/prometheus-text.js";
 import { createSharedEngines, type SharedEngines } from "./shared-engines.js";
 import { preloadCaches } from "./cache-preload.js";
+import { NearCacheInvalidator } from "../../cluster/near-cache-invalidator.js";
 
 /** The metric specs every process of an instance uses, in the same order. */
 export function instanceMetrics(config: InstanceConfig): MetricSpec[] {
@@ -29,6 +30,8 @@ export function instanceMetrics(config: InstanceConfig): MetricSpec[] {
 /** Shared memory owned by the master. */
 export class InstanceMemory {
   readonly #timers: NodeJS.Timeout[] = [];
+  /** Keep the near copies of Redis-backed caches coherent (one per `near=N` cache). */
+  readonly #invalidators: NearCacheInvalidator[] = [];
   #closed = false;
 
   private constructor(
@@ -63,6 +66,13 @@ export class InstanceMemory {
     for (const cache of engines.caches.all()) {
       cache.onLog = log;
       if (cache.restored > 0) log(`[uwsgi-cache] restored ${cache.restored} items of cache "${cache.options.name}"`);
+    }
+    for (const o of config.redisCaches ?? []) {
+      const near = engines.nearCaches.get(o.name);
+      if (!near) continue;
+      const invalidator = new NearCacheInvalidator(o, near, log);
+      memory.#invalidators.push(invalidator);
+      void invalidator.start();
     }
     // --load-file-in-cache(-gzip) / --add-cache-item: once, here, never again on a reload
     preloadCaches(engines.caches.all(), options, log);
@@ -160,6 +170,7 @@ export class InstanceMemory {
     if (this.#closed) return;
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
+    for (const i of this.#invalidators) i.stop();
     if (this.config.caches.some((c) => c.store)) this.engines.sync(false);
     this.engines.unlink();
     this.owner.release();

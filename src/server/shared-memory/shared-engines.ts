@@ -19,6 +19,7 @@ import type { MetricSpec } from "../../engines/metrics/metric-options.js";
 import { SharedRegion, regionName } from "../../native/shared-region.js";
 import { FileRegion } from "../../native/file-region.js";
 import { MutexArea } from "../../native/mutex-area.js";
+import { NEAR_CONTROL_BYTES, NearCache, nearEngineOptions } from "../../cluster/near-cache.js";
 
 /** Whether this process creates the regions (the master) or attaches to them (its children). */
 export type SharedEnginesMode = "create" | "attach";
@@ -26,6 +27,8 @@ export type SharedEnginesMode = "create" | "attach";
 /** The shared engines plus what it takes to release them. */
 export interface SharedEngines {
   readonly caches: CacheRegistry;
+  /** The near copies of Redis-backed caches with `near=N`, by cache name. */
+  readonly nearCaches: ReadonlyMap<string, NearCache>;
   /** Null when metrics are disabled. */
   readonly metrics: MetricsEngine | null;
   /** The metric specs in region order (configured ones, then built-ins). */
@@ -95,9 +98,9 @@ export function createSharedEngines(
 
   function build(): SharedEngines {
     const areas: MutexArea[] = [];
-    const caches = config.caches.map((opts, i) => {
+    const cacheEngine = (opts: CacheOptions, tag: string): CacheEngine => {
       const sizes = cacheRegionSizes(opts);
-      const meta = region(instance, `cache.${i}.meta`, sizes.metaBytes, mode);
+      const meta = region(instance, `cache.${tag}.meta`, sizes.metaBytes, mode);
       regions.push(meta);
       let data: ArrayBuffer;
       let cacheMode: "init" | "attach" | "restore" = mode === "create" ? "init" : "attach";
@@ -107,15 +110,23 @@ export function createSharedEngines(
         data = file.buffer;
         if (restore) cacheMode = "restore";
       } else {
-        const d = region(instance, `cache.${i}.data`, sizes.dataBytes, mode);
+        const d = region(instance, `cache.${tag}.data`, sizes.dataBytes, mode);
         regions.push(d);
         data = d.buffer;
       }
-      const locks = mutexes(instance, `cache.${i}.locks`, sizes.shardCount + 1, mode, `cache_${opts.name} `);
+      const locks = mutexes(instance, `cache.${tag}.locks`, sizes.shardCount + 1, mode, `cache_${opts.name} `);
       regions.push(locks.region);
       areas.push(locks.area);
       const shards = Array.from({ length: sizes.shardCount }, (_, s) => locks.area.get(s));
       return new CacheEngine(opts, { meta: meta.buffer, data }, { shards, global: locks.area.get(sizes.shardCount) }, clock, cacheMode);
+    };
+    const caches = config.caches.map((opts, i) => cacheEngine(opts, String(i)));
+    const nearCaches = new Map<string, NearCache>();
+    (config.redisCaches ?? []).forEach((o, i) => {
+      if (o.near <= 0) return;
+      const control = region(instance, `cache.near${i}.control`, NEAR_CONTROL_BYTES, mode);
+      regions.push(control);
+      nearCaches.set(o.name, new NearCache(cacheEngine(nearEngineOptions(o), `near${i}`), control.buffer));
     });
 
     let metrics: MetricsEngine | null = null;
@@ -133,6 +144,7 @@ export function createSharedEngines(
 
     return {
       caches: new CacheRegistry(caches),
+      nearCaches,
       metrics,
       metricSpecs,
       lockMutexes: Array.from({ length: config.locks + 1 }, (_, n) => userLocks.area.get(n)),

@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
 import { Redis } from "ioredis";
 import { uwsgi } from "../../../src/index.js";
-import { configure, reset } from "../../../src/testing.js";
+import { configure, logLines, reset } from "../../../src/testing.js";
+import { NEAR_STALE_MS } from "../../../src/cluster/near-cache.js";
 import { isUwsgiError } from "../../../src/errors.js";
 import { createLocalCache } from "../../../src/engines/cache/cache-registry.js";
 import { parseCache2Option } from "../../../src/engines/cache/cache-options.js";
@@ -155,6 +156,51 @@ describe("Redis-backed cache through uwsgi.cache_*", () => {
     server = await startRedis(port);
     await eventually(async () => (await uwsgi.cache_update("k", "v2", 0, C)) === true, 10_000, "the cache to work again");
     assert.deepEqual(await uwsgi.cache_get("k", C), Buffer.from("v2"));
+  });
+});
+
+describe("near cache (near=N)", () => {
+  async function redisCalls(): Promise<number> {
+    const info = await direct.info("commandstats");
+    return [...info.matchAll(/cmdstat_(get|evalsha|eval|exists):calls=(\d+)/g)].reduce((n, m) => n + Number(m[2]), 0);
+  }
+
+  test("reads hit the shared-memory copy; a write by another client is seen within the staleness bound; Redis down switches it off", async () => {
+    configure(["--cache2", `name=r,items=100,blocksize=64,near=10,backend=redis://127.0.0.1:${port}/0`]);
+    await eventually(() => logLines().some((l) => /near cache of "r" on/.test(l)), 10_000, "the near cache to switch on");
+    assert.equal(await uwsgi.cache_update("k", "v1", 0, C), true);
+    // a miss fills the copy (the invalidation of our own write, arriving after it, may empty it once more)
+    await eventually(async () => {
+      const b = await redisCalls();
+      assert.deepEqual(await uwsgi.cache_get("k", C), Buffer.from("v1"));
+      return (await redisCalls()) === b;
+    }, 5000, "a read served by the copy");
+    const before = await redisCalls();
+    for (let i = 0; i < 5; i++) assert.deepEqual(await uwsgi.cache_get("k", C), Buffer.from("v1"));
+    assert.equal(await uwsgi.cache_exists("k", C), true);
+    assert.equal(await redisCalls(), before, "hits cost no Redis command");
+
+    // another node writes: the invalidation reaches the copy
+    const written = Date.now();
+    await direct.set("uwsgi-node:cache:{r}:i:k", "v2");
+    await eventually(async () => (await uwsgi.cache_get("k", C))?.toString() === "v2", NEAR_STALE_MS, "the copy to be invalidated", 5);
+    assert.ok(Date.now() - written < NEAR_STALE_MS);
+    // this process's own write is read back at once
+    assert.equal(await uwsgi.cache_update("k", "v3", 0, C), true);
+    assert.deepEqual(await uwsgi.cache_get("k", C), Buffer.from("v3"));
+    // an expiring item is copied with its expiry (never served after Redis dropped it)
+    assert.equal(await uwsgi.cache_update("t", "x", 1, C), true);
+    assert.deepEqual(await uwsgi.cache_get("t", C), Buffer.from("x"));
+    await eventually(async () => (await uwsgi.cache_get("t", C)) === null, 3000, "the copy to expire with the item");
+    assert.equal(await direct.exists("uwsgi-node:cache:{r}:i:t"), 0);
+
+    await killRedis(server);
+    await eventually(() => logLines().some((l) => /near cache of "r" off/.test(l)), 5000, "the near cache to switch off");
+    await assert.rejects(uwsgi.cache_get("k", C), (e) => isUwsgiError(e, "UWSGI_ERR_CACHE_REDIS"), "nothing is served from a copy that may be stale");
+    server = await startRedis(port);
+    await eventually(async () => (await uwsgi.cache_update("k", "v4", 0, C).catch(() => false)) === true, 10_000, "Redis to be back");
+    await eventually(() => logLines().filter((l) => /near cache of "r" on/.test(l)).length >= 2, 10_000, "the near cache to switch on again");
+    assert.deepEqual(await uwsgi.cache_get("k", C), Buffer.from("v4"));
   });
 });
 

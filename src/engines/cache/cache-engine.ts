@@ -1,7 +1,10 @@
 /**
  * The cache engine: uWSGI's `cache2` semantics over two memory regions (see `cache-layout.ts`)
  * that several processes may map and use at once. All cache state lives in those regions; an
- * engine object only holds views and the options.
+ * engine object only holds views and the options. This file holds the public operations and
+ * their locking (which locks, in which order, backing out and repairing); what an operation
+ * changes once its locks are held is in `cache-locked-ops.ts`, the lock-free read path in
+ * `lock-free-read.ts`, the key (encoding and hashing) in `cache-key.ts`.
  *
  * ## Locking
  * Buckets are spread over `shardCount` shard mutexes (shard = bucket % shardCount). A shard mutex
@@ -46,19 +49,18 @@
 import { Buffer } from "node:buffer";
 import { UwsgiError } from "../../errors.js";
 import type { Clock } from "../../core/clock.js";
-import { RateLimitedLog } from "../../core/rate-limited-log.js";
 import { unixSeconds } from "../../core/clock.js";
 import type { BytesLike } from "../../core/bytes.js";
-import { BlockBitmap } from "./block-bitmap.js";
-import { BucketChains, CHAIN_CORRUPT } from "./bucket-chains.js";
+import { BucketChains } from "./bucket-chains.js";
 import { CacheKey } from "./cache-key.js";
-import { ITEM, ITEM_FLAG, META_F64, META_U32, cacheLayout, type CacheLayout } from "./cache-layout.js";
-import { CacheLocking, NEEDS_REPAIR, type CacheLocks } from "./cache-locking.js";
+import { ITEM, META_F64, META_U32, cacheLayout, type CacheLayout } from "./cache-layout.js";
+import { CacheLocking, NEEDS_REPAIR, corrupt, type CacheLocks } from "./cache-locking.js";
+import { FULL, LockedOps, earliest } from "./cache-locked-ops.js";
 import { CacheMeta } from "./cache-meta.js";
 import { maxItemSizeOf, validateCacheOptions, type CacheOptions } from "./cache-options.js";
 import { rebuildCacheMeta } from "./cache-rebuild.js";
 import { CacheSlots } from "./cache-slots.js";
-import { bigIntToCounter, counterMath, counterToBigInt, mathOperand, type CacheMathOp, type CounterHalves } from "./counter-math.js";
+import { bigIntToCounter, counterToBigInt, mathOperand, type CacheMathOp, type CounterHalves } from "./counter-math.js";
 import { cacheHashFunction, type CacheHashFunction } from "./hash.js";
 import { LOCK_FREE_READS, LOCKED, LockFreeReader, READ_COUNTER, READ_EXISTS, READ_VALUE } from "./lock-free-read.js";
 import { LruList } from "./lru-list.js";
@@ -91,12 +93,9 @@ export interface CacheStats {
   last_modified_at: number;
 }
 
-/** Returned by a store attempt that needs the whole cache (full-cache handling). */
-const FULL = Symbol("cache full");
 /** Repairs in a row after which an operation gives up (a rebuild that does not stick is a bug). */
 const MAX_REPAIRS = 8;
 
-const MATH_FLAG: Record<CacheMathOp, number> = { inc: ITEM_FLAG.inc, dec: ITEM_FLAG.dec, mul: ITEM_FLAG.mul, div: ITEM_FLAG.div };
 
 function relativeExpiry(expires: number | undefined): number {
   if (expires === undefined) return 0;
@@ -106,10 +105,6 @@ function relativeExpiry(expires: number | undefined): number {
   return expires;
 }
 
-/** Smallest non-zero of two expiry times (0 = none). */
-function earliest(a: number, b: number): number {
-  return a === 0 ? b : b === 0 ? a : Math.min(a, b);
-}
 
 /**
  * One cache (uWSGI's `cache2`) over a meta and a data region.
@@ -134,7 +129,6 @@ export class CacheEngine {
    * Called while the cache's locks are held: it must not call back into this cache.
    */
   onLog: ((line: string) => void) | null = null;
-  #fullLog: RateLimitedLog | null = null;
   /**
    * What this process's lock-free reads did (see "Lock-free reads" in the module docs): attempts
    * redone because a writer was at work (`retries`) and reads that took the shard mutex after
@@ -160,13 +154,10 @@ export class CacheEngine {
   readonly #hashsize: number;
   /** `hashsize - 1` when hashsize is a power of two (the default 65536): bucket = hash & mask, no division. */
   readonly #bucketMask: number;
-  readonly #keysize: number;
   /** Whether get/exists/num try a lock-free read first. */
   readonly #lockFree: boolean;
-  /** `mathInitial` as counter halves. */
-  readonly #initial: CounterHalves = { low: 0, high: 0 };
-  /** Scratch result of counter arithmetic (no allocation per operation). */
-  readonly #result: CounterHalves = { low: 0, high: 0 };
+  /** What operations change with their locks held (`cache-locked-ops.ts`). */
+  readonly #ops: LockedOps;
 
   /**
    * @param opts the cache's options (validated again here).
@@ -205,9 +196,22 @@ export class CacheEngine {
     this.#bucketMask = (opts.hashsize & (opts.hashsize - 1)) === 0 ? opts.hashsize - 1 : -1;
     this.#shardMask = layout.shardCount - 1;
     this.#hashsize = opts.hashsize;
-    this.#keysize = opts.keysize;
     this.#lockFree = LOCK_FREE_READS && !opts.purgeLru;
-    bigIntToCounter(BigInt.asIntN(64, opts.mathInitial), this.#initial);
+    const initial: CounterHalves = { low: 0, high: 0 };
+    bigIntToCounter(BigInt.asIntN(64, opts.mathInitial), initial);
+    this.#ops = new LockedOps({
+      options: opts,
+      layout,
+      meta: this.#meta,
+      slots: this.#slots,
+      chains: this.#chains,
+      lru: this.#lru,
+      locks: this.#locks,
+      key: this.#key,
+      clock,
+      initial,
+      log: () => this.onLog,
+    });
     if (mode === "attach") {
       this.#meta.verify(opts);
     } else if (mode === "init") {
@@ -248,7 +252,7 @@ export class CacheEngine {
     for (let attempt = 0; ; attempt++) {
       try {
         this.#locks.lockShard(s);
-        const slot = this.#lookup(h, b, s, -1);
+        const slot = this.#ops.lookup(h, b, s, -1);
         if (slot === 0) {
           this.#meta.count(s, 1);
           return null;
@@ -259,8 +263,8 @@ export class CacheEngine {
         }
         const vs = this.#slots.low(slot, ITEM.valsize);
         const fb = this.#slots.low(slot, ITEM.firstBlock);
-        if (!this.#slots.valueFits(fb, vs)) this.#corrupt();
-        this.#countHit(slot, s);
+        if (!this.#slots.valueFits(fb, vs)) corrupt(this.#meta);
+        this.#ops.countHit(slot, s);
         return this.#slots.copyValue(fb, vs);
       } catch (err) {
         this.#backOut(err, attempt);
@@ -291,7 +295,7 @@ export class CacheEngine {
     for (let attempt = 0; ; attempt++) {
       try {
         this.#locks.lockShard(s);
-        return this.#lookup(h, b, s, -1) !== 0;
+        return this.#ops.lookup(h, b, s, -1) !== 0;
       } catch (err) {
         this.#backOut(err, attempt);
       } finally {
@@ -317,7 +321,7 @@ export class CacheEngine {
     for (let attempt = 0; ; attempt++) {
       try {
         this.#locks.lockShard(s);
-        const slot = this.#lookup(h, b, s, -1);
+        const slot = this.#ops.lookup(h, b, s, -1);
         return slot === 0 ? 0 : this.#slots.get(slot, ITEM.expires);
       } catch (err) {
         this.#backOut(err, attempt);
@@ -374,10 +378,10 @@ export class CacheEngine {
       try {
         this.#locks.lockShard(s);
         // The clock is read only when something needs the time (an expiry to check, lastmod).
-        const slot = this.#lookup(h, b, s, -1);
+        const slot = this.#ops.lookup(h, b, s, -1);
         if (slot === 0) return false;
         this.#locks.needGlobal();
-        this.#deleteSlot(slot, b, s, this.options.lastmod ? unixSeconds(this.#clock) : -1);
+        this.#ops.deleteSlot(slot, b, s, this.options.lastmod ? unixSeconds(this.#clock) : -1);
         return true;
       } catch (err) {
         this.#backOut(err, attempt);
@@ -397,7 +401,7 @@ export class CacheEngine {
   clear(): boolean {
     return this.#op(() => {
       this.#locks.lockAll(true);
-      this.#clearLocked(unixSeconds(this.#clock));
+      this.#ops.clearLocked(unixSeconds(this.#clock));
       return true;
     });
   }
@@ -454,7 +458,7 @@ export class CacheEngine {
     for (let attempt = 0; ; attempt++) {
       try {
         this.#locks.lockShard(s);
-        const slot = this.#lookup(h, b, s, -1);
+        const slot = this.#ops.lookup(h, b, s, -1);
         if (slot === 0) {
           this.#meta.count(s, 1);
           return 0n;
@@ -462,8 +466,8 @@ export class CacheEngine {
         const slots = this.#slots;
         const fb = slots.low(slot, ITEM.firstBlock);
         const vs = slots.low(slot, ITEM.valsize);
-        if (!slots.valueFits(fb, vs)) this.#corrupt();
-        this.#countHit(slot, s);
+        if (!slots.valueFits(fb, vs)) corrupt(this.#meta);
+        this.#ops.countHit(slot, s);
         return vs === 8 ? counterToBigInt(slots.counterLow(fb), slots.counterHigh(fb)) : 0n;
       } catch (err) {
         this.#backOut(err, attempt);
@@ -494,7 +498,7 @@ export class CacheEngine {
       if (this.options.items <= this.options.hashsize) {
         for (let i = 1; i < this.options.items; i++) if (slots.get(i, ITEM.keysize) !== 0) collect(i);
       } else {
-        for (let b = 0; b < this.options.hashsize; b++) this.#walk(b, collect);
+        for (let b = 0; b < this.options.hashsize; b++) this.#ops.walk(b, collect);
       }
       return out;
     });
@@ -519,7 +523,7 @@ export class CacheEngine {
     let freed = 0;
     let min = 0;
     for (let s = 0; s < this.#layout.shardCount; s++) {
-      const r = this.#op(() => this.#sweepShard(s, now));
+      const r = this.#op(() => this.#ops.sweepShard(s, now));
       freed += r.freed;
       min = earliest(min, r.min);
     }
@@ -611,53 +615,6 @@ export class CacheEngine {
     }
   }
 
-  /** Marks the region for repair and backs out of the current operation. */
-  #corrupt(): never {
-    Atomics.store(this.#meta.u32, META_U32.repair, 1);
-    throw NEEDS_REPAIR;
-  }
-
-  // --- operations with their locks held -------------------------------------------------------
-
-  /**
-   * Slot of the live current key (hash `h`) in bucket `b` (shard `s` held), else 0; an expired item found is deleted.
-   * `now` may be -1: the clock is then read only if the item has an expiry.
-   */
-  #lookup(h: number, b: number, s: number, now: number): number {
-    const k = this.#key;
-    if (k.length > this.#keysize) return 0;
-    const slot = this.#chains.find(k.bytes, k.length, h, b, k.words);
-    if (slot === CHAIN_CORRUPT) this.#corrupt();
-    if (slot === 0) return 0;
-    const e = this.#slots.get(slot, ITEM.expires);
-    if (e !== 0 && now < 0) now = unixSeconds(this.#clock);
-    if (e !== 0 && e <= now) {
-      this.#locks.needGlobal();
-      this.#deleteSlot(slot, b, s, now);
-      return 0;
-    }
-    return slot;
-  }
-
-  /** Counts a hit on a live slot (the item's own counter and its shard's). */
-  #countHit(slot: number, s: number): void {
-    const slots = this.#slots;
-    slots.set(slot, ITEM.hits, slots.get(slot, ITEM.hits) + 1);
-    this.#meta.count(s, 0);
-  }
-
-  /** Calls `fn` for each slot of bucket `b`'s chain (its shard held). */
-  #walk(b: number, fn: (slot: number) => void): void {
-    const items = this.options.items;
-    let slot = this.#meta.bucket(b);
-    for (let rounds = 0; slot !== 0; rounds++) {
-      if (slot >= items || rounds >= items) this.#corrupt();
-      const next = this.#slots.get(slot, ITEM.next);
-      fn(slot);
-      slot = next;
-    }
-  }
-
   /**
    * set/update/math: first with the key's shard only, then, if the cache is full, with every lock.
    * `value` is the bytes to store, or null for math (`op`, with the operand as a number `n` when
@@ -675,7 +632,7 @@ export class CacheEngine {
         try {
           if (exclusive) this.#locks.lockAll(true);
           else this.#locks.lockShard(s);
-          const r = this.#storeLocked(h, b, s, value, op, n, operand, relExpires, update, exclusive);
+          const r = this.#ops.storeLocked(h, b, s, value, op, n, operand, relExpires, update, exclusive);
           if (r !== FULL) return r;
           break;
         } catch (err) {
@@ -687,267 +644,4 @@ export class CacheEngine {
     }
   }
 
-  #storeLocked(
-    h: number,
-    b: number,
-    s: number,
-    value: Uint8Array | null,
-    op: CacheMathOp | null,
-    n: number,
-    operand: bigint | number,
-    relExpires: number,
-    update: boolean,
-    exclusive: boolean,
-  ): boolean | typeof FULL {
-    const o = this.options;
-    // The clock is read only when something needs the time (-1: #lookup reads it on demand).
-    const now = relExpires !== 0 || o.lastmod || o.sweepOnFull > 0 ? unixSeconds(this.#clock) : -1;
-    const expires = relExpires === 0 ? 0 : Math.min(now + relExpires, Number.MAX_SAFE_INTEGER);
-    const j = exclusive ? this.#layout.shardCount : s;
-    const slot = this.#lookup(h, b, s, now);
-    const slots = this.#slots;
-    if (slot !== 0) {
-      if (!update) return false;
-      const fb = slots.low(slot, ITEM.firstBlock);
-      const vs = slots.low(slot, ITEM.valsize);
-      if (!this.#slots.valueFits(fb, vs)) this.#corrupt();
-      if (op === null) return this.#overwrite(slot, value, expires, j, now, exclusive);
-      if (vs === 8) {
-        if (this.#meta.bitmap === null) return this.#mathInPlace(slot, fb, op, n, operand, j, now);
-        // Bitmap caches move every new value to fresh blocks (as uWSGI does); the journal still
-        // keeps the old counter so that a crash cannot lose it.
-        const low = slots.counterLow(fb);
-        const high = slots.counterHigh(fb);
-        counterMath(op, low, high, n, operand, this.#result);
-        return this.#overwrite(slot, null, -1, j, now, exclusive, low, high);
-      }
-      const old = this.#result;
-      bigIntToCounter(slots.readInt64(fb, vs), old);
-      counterMath(op, old.low, old.high, n, operand, this.#result);
-      return this.#overwrite(slot, null, -1, j, now, exclusive);
-    }
-    if (op !== null) counterMath(op, this.#initial.low, this.#initial.high, n, operand, this.#result);
-    const flags = op !== null ? ITEM_FLAG.update | ITEM_FLAG.math | ITEM_FLAG.fixExpire | MATH_FLAG[op] : update ? ITEM_FLAG.update : 0;
-    return this.#insert(h, b, value, expires, flags, j, now, exclusive);
-  }
-
-  /**
-   * Replaces a live item's value (`value` null: the counter in {@link #result}); `expires` -1
-   * keeps the current expiry (math). `undoLow`/`undoHigh` (an 8-byte counter's old value, -1:
-   * none) make the journal entry restore that value instead of dropping the item.
-   */
-  #overwrite(slot: number, value: Uint8Array | null, expires: number, j: number, now: number, exclusive: boolean, undoLow = -1, undoHigh = 0): boolean | typeof FULL {
-    const o = this.options;
-    const slots = this.#slots;
-    const meta = this.#meta;
-    const bitmap = meta.bitmap;
-    const length = value === null ? 8 : value.length;
-    if (bitmap) {
-      this.#locks.needGlobal();
-      const count = BlockBitmap.blocksFor(length, o.blocksize);
-      const fb = bitmap.find(count, meta.u32[META_U32.bitmapPos]!);
-      if (fb < 0) {
-        if (!exclusive) return FULL;
-        this.#cacheFull(now);
-        return false;
-      }
-      bitmap.mark(fb, count);
-      meta.u32[META_U32.bitmapPos] = fb + count >= o.blocks ? 0 : fb + count;
-      const oldFb = slots.get(slot, ITEM.firstBlock);
-      const oldCount = BlockBitmap.blocksFor(slots.get(slot, ITEM.valsize), o.blocksize);
-      if (undoLow >= 0) meta.setCounterJournal(j, slot, undoLow, undoHigh);
-      else meta.setJournal(j, slot);
-      this.#writeValue(fb, value);
-      slots.set(slot, ITEM.firstBlock, fb);
-      slots.set(slot, ITEM.valsize, length);
-      bitmap.unmark(oldFb, oldCount);
-    } else {
-      // Expiry notes and lastModified need no global mutex: only the LRU list does.
-      if (o.purgeLru) this.#locks.needGlobal();
-      meta.setJournal(j, slot);
-      this.#writeValue(slots.low(slot, ITEM.firstBlock), value);
-      slots.set(slot, ITEM.valsize, length);
-    }
-    if (expires >= 0) {
-      slots.set(slot, ITEM.expires, expires);
-      if (expires !== 0) meta.noteExpiry(expires);
-    }
-    if (o.purgeLru) this.#lru.touch(slot);
-    if (o.lastmod) meta.f64[META_F64.lastModified] = now;
-    meta.setJournal(j, 0);
-    return true;
-  }
-
-  /**
-   * Math on an existing 8-byte counter, in place (caches without bitmap). Crash-safe: the journal entry saves the old
-   * value before either half is written, and a repair puts it back and keeps the item, so a
-   * counter whose writer died holds either its old or its new value.
-   */
-  #mathInPlace(slot: number, fb: number, op: CacheMathOp, n: number, operand: bigint | number, j: number, now: number): boolean {
-    const o = this.options;
-    const slots = this.#slots;
-    const meta = this.#meta;
-    const low = slots.counterLow(fb);
-    const high = slots.counterHigh(fb);
-    const r = this.#result;
-    counterMath(op, low, high, n, operand, r);
-    if (o.purgeLru) {
-      this.#locks.needGlobal();
-      this.#lru.touch(slot);
-    }
-    meta.setCounterJournal(j, slot, low, high);
-    slots.writeCounter(fb, r.low, r.high);
-    if (o.lastmod) meta.f64[META_F64.lastModified] = now;
-    meta.setJournal(j, 0);
-    return true;
-  }
-
-  /** Stores the current key as a new item in a free slot (and blocks); FULL when there is no room and we are not exclusive. */
-  #insert(h: number, b: number, value: Uint8Array | null, expires: number, flags: number, j: number, now: number, exclusive: boolean): boolean | typeof FULL {
-    const o = this.options;
-    const meta = this.#meta;
-    const slots = this.#slots;
-    const length = value === null ? 8 : value.length;
-    this.#locks.needGlobal();
-    if (meta.freeCount === 0) {
-      if (!exclusive) return FULL;
-      this.#cacheFull(now);
-      if (meta.freeCount === 0) return false;
-    }
-    const slot = meta.popFree();
-    let fb = slot;
-    const bitmap = meta.bitmap;
-    if (bitmap) {
-      const count = BlockBitmap.blocksFor(length, o.blocksize);
-      fb = bitmap.find(count, meta.u32[META_U32.bitmapPos]!);
-      if (fb < 0) {
-        meta.pushFree(slot);
-        if (!exclusive) return FULL;
-        this.#cacheFull(now);
-        return false;
-      }
-      bitmap.mark(fb, count);
-      meta.u32[META_U32.bitmapPos] = fb + count >= o.blocks ? 0 : fb + count;
-    }
-    meta.setJournal(j, slot);
-    if (o.purgeLru) this.#lru.add(slot);
-    meta.u32[META_U32.nItems]!++;
-    if (expires !== 0) meta.noteExpiry(expires);
-    if (o.lastmod) meta.f64[META_F64.lastModified] = now;
-    if (!exclusive) this.#locks.releaseGlobal();
-    slots.set(slot, ITEM.flags, flags);
-    slots.set(slot, ITEM.expires, expires);
-    slots.set(slot, ITEM.hash, h);
-    slots.set(slot, ITEM.hits, 0);
-    const k = this.#key;
-    slots.writeKey(slot, k.bytes, k.length);
-    this.#writeValue(fb, value);
-    slots.set(slot, ITEM.firstBlock, fb);
-    slots.set(slot, ITEM.valsize, length);
-    slots.set(slot, ITEM.keysize, k.length);
-    this.#chains.append(slot, b);
-    meta.setJournal(j, 0);
-    return true;
-  }
-
-  /** Writes `value`, or (null) the counter in {@link #result}, at block `firstBlock`. */
-  #writeValue(firstBlock: number, value: Uint8Array | null): void {
-    if (value === null) this.#slots.writeCounter(firstBlock, this.#result.low, this.#result.high);
-    else this.#slots.writeValue(firstBlock, value);
-  }
-
-  /** Deletes a live slot of bucket `b`; its shard and the global mutex are held; `j` is the journal entry to use. */
-  #deleteSlot(slot: number, b: number, j: number, now: number): void {
-    const o = this.options;
-    const meta = this.#meta;
-    const slots = this.#slots;
-    const fb = slots.get(slot, ITEM.firstBlock);
-    const vs = slots.get(slot, ITEM.valsize);
-    if (!this.#slots.valueFits(fb, vs)) this.#corrupt();
-    meta.setJournal(j, slot);
-    this.#chains.unlink(slot, b);
-    slots.clearItem(slot);
-    if (o.purgeLru) this.#lru.remove(slot);
-    meta.bitmap?.unmark(fb, BlockBitmap.blocksFor(vs, o.blocksize));
-    meta.pushFree(slot);
-    meta.u32[META_U32.nItems]!--;
-    if (o.lastmod) meta.f64[META_F64.lastModified] = now;
-    meta.setJournal(j, 0);
-  }
-
-  /** Deletes everything (every lock held). */
-  #clearLocked(now: number): void {
-    const meta = this.#meta;
-    const j = this.#layout.shardCount;
-    for (let i = 1; i < this.options.items; i++) {
-      if (this.#slots.get(i, ITEM.keysize) === 0) continue;
-      meta.setJournal(j, i);
-      this.#slots.clearItem(i);
-    }
-    meta.resetStructures();
-    if (this.options.lastmod) meta.f64[META_F64.lastModified] = now;
-  }
-
-  /** Deletes every expired item (every lock held) and recomputes the next sweep time. */
-  #sweepAllLocked(now: number): number {
-    const slots = this.#slots;
-    const hashsize = this.options.hashsize;
-    let freed = 0;
-    let min = 0;
-    for (let i = 1; i < this.options.items; i++) {
-      if (slots.get(i, ITEM.keysize) === 0) continue;
-      const e = slots.get(i, ITEM.expires);
-      if (e === 0) continue;
-      if (e <= now) {
-        this.#deleteSlot(i, slots.get(i, ITEM.hash) % hashsize, this.#layout.shardCount, now);
-        freed++;
-      } else min = earliest(min, e);
-    }
-    this.#meta.setNextScan(min);
-    return freed;
-  }
-
-  /** Deletes the expired items of shard `s`; returns how many and the earliest expiry left there. */
-  #sweepShard(s: number, now: number): { freed: number; min: number } {
-    this.#locks.lockShard(s);
-    const slots = this.#slots;
-    let freed = 0;
-    let min = 0;
-    for (let b = s; b < this.options.hashsize; b += this.#layout.shardCount) {
-      this.#walk(b, (slot) => {
-        const e = slots.get(slot, ITEM.expires);
-        if (e === 0) return;
-        if (e > now) {
-          min = earliest(min, e);
-          return;
-        }
-        this.#locks.needGlobal();
-        this.#deleteSlot(slot, b, s, now);
-        freed++;
-      });
-    }
-    return { freed, min };
-  }
-
-  /** uWSGI's `cache_full` (every lock held): count, log, purge the LRU item, sweep, clear. */
-  #cacheFull(now: number): void {
-    const o = this.options;
-    const meta = this.#meta;
-    if (!o.ignoreFull && this.onLog) {
-      // every failed set says it (uWSGI too): rate-limited, with a count, so a full cache cannot flood the log
-      this.#fullLog ??= new RateLimitedLog((line) => this.onLog?.(line));
-      this.#fullLog.line("full", o.purgeLru ? `LRU item will be purged from cache "${o.name}"` : `*** DANGER cache "${o.name}" is FULL !!! ***`);
-    }
-    meta.f64[META_F64.full]! += 1;
-    let clear = o.clearOnFull;
-    const head = this.#lru.head;
-    if (o.purgeLru && head !== 0) {
-      this.#deleteSlot(head, this.#slots.get(head, ITEM.hash) % o.hashsize, this.#layout.shardCount, now);
-    }
-    if (o.sweepOnFull > 0 && meta.f64[META_F64.fullSweepAt]! <= now) {
-      meta.f64[META_F64.fullSweepAt] = now + o.sweepOnFull;
-      if (this.#sweepAllLocked(now) > 0) clear = false;
-    }
-    if (clear) this.#clearLocked(now);
-  }
 }

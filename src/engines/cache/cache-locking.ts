@@ -19,6 +19,12 @@ export interface CacheLocks {
 /** Thrown inside an operation to back out and repair; never escapes the engine. */
 export const NEEDS_REPAIR = Symbol("cache needs repair");
 
+/** Marks the region for repair and backs out of the current operation (throws {@link NEEDS_REPAIR}). */
+export function corrupt(meta: CacheMeta): never {
+  Atomics.store(meta.u32, META_U32.repair, 1);
+  throw NEEDS_REPAIR;
+}
+
 const SHARD_LINE_WORDS = SHARD_LINE_BYTES / 4;
 /** Looks at a busy shard's sequence number (a few ns each) before blocking on its mutex. */
 const LOCK_SPINS = 200;

@@ -21,7 +21,7 @@ export const AREAS = {
   websocket: { title: "websockets", stub: "inside `openRequest(handler, { websocket: true })`" },
   async: { title: "sockets and async primitives", stub: "the same: real sockets of the process, event-loop yields" },
   legion: { title: "legions", stub: "no legion: `false` / `null`" },
-  python: { title: "Python-only names and internal routing", stub: "the same placeholders and coded errors" },
+  python: { title: "Python-only names and internal routing", stub: "the same placeholders; `route` inside `openRequest()`" },
 } as const;
 
 export type Area = keyof typeof AREAS;
@@ -97,7 +97,7 @@ export const SEED_MANIFEST: Readonly<Record<string, SeedEntry>> = {
   connect: real("async"),
   connection_fd: real("request"),
   disconnect: real("request"),
-  embedded_data: coded("python", "UWSGI_ERR_NOT_IMPLEMENTED", "a Node process has no symbols linked into a uWSGI binary"),
+  embedded_data: real("request"),
   extract: real("request"),
   farm_get_msg: real("mules"),
   farm_msg: real("mules"),
@@ -139,7 +139,7 @@ export const SEED_MANIFEST: Readonly<Record<string, SeedEntry>> = {
   register_signal: real("signals"),
   reload: real("process"),
   request_id: real("request"),
-  route: coded("python", "UWSGI_ERR_NOT_IMPLEMENTED", "uWSGI's internal routing subsystem is not part of uwsgi-node"),
+  route: real("python"),
   rpc: real("rpc"),
   rpc_list: real("rpc"),
   scrolls: real("legion"),

@@ -325,10 +325,15 @@ describe("conformance (server): every seed name inside a real process", { timeou
     await real(["i_am_the_lord", "lord_scroll", "scrolls"], "return [uwsgi.i_am_the_lord('none'), uwsgi.lord_scroll('none'), uwsgi.scrolls('none')]", (v) => assert.deepEqual(v, [false, null, null]));
   });
 
-  test("Python-only names and internal routing", async () => {
+  test("Python-only names, embedded_data and internal routing", async () => {
     for (const n of ["SymbolsImporter", "SymbolsZipImporter", "ZipImporter", "applications", "start_response"]) await placeholder(n, `return uwsgi.${n}`, null);
-    await coded("embedded_data", "return uwsgi.embedded_data('x')", "UWSGI_ERR_NOT_IMPLEMENTED");
-    await coded("route", "return uwsgi.route('x', 'y')", "UWSGI_ERR_NOT_IMPLEMENTED");
+    // a blob registered with registerEmbeddedData is read in test/conformance/request.test.ts; nothing is registered here
+    await real("embedded_data", "try { uwsgi.embedded_data('never-registered'); return 'no error'; } catch (e) { return e.code; }", (v) => assert.equal(v, "UWSGI_ERR_EMBEDDED_DATA"));
+    await real("route", "return [uwsgi.route('addvar', 'SEED_ROUTE=${REQUEST_METHOD}'), uwsgi.env.SEED_ROUTE, uwsgi.env.REQUEST_METHOD, uwsgi.route('static', '/etc/passwd')]", (v) => {
+      assert.equal(v[0], 0, "NEXT");
+      assert.equal(v[1], v[2], "${REQUEST_METHOD} translated");
+      assert.equal(v[3], -1, "an action uwsgi-node does not provide");
+    });
   });
 
   test("reload: workers replaced, is_a_reload() true in the new one; stop ends the instance", async () => {

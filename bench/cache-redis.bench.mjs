@@ -6,7 +6,8 @@
 //               / `uwsgi.cache_inc(key, 1, 0, "bench@redis")` in a loop inside its worker;
 //   ioredis:    node:cluster workers (bench/cache-redis-cluster.mjs) awaiting ioredis's GET / INCR
 //               directly, the baseline every ratio is taken against;
-//   near cache: not provided by uwsgi-node yet (every read is a Redis round trip): the row says so.
+//   near cache: the same uwsgi-node setup with `near=2000` (a shared-memory copy kept coherent by
+//               Redis invalidation): reads hit the copy; cache_inc still goes to Redis.
 // Both against the same redis-server; one awaited call at a time per loop; 1 and 2 loops at once
 // (2: in two different workers). 1000 keys of 14 characters, 64-byte values. The systems are
 // started once; rounds interleave them case by case; ratios are taken within a round, the median
@@ -121,6 +122,13 @@ try {
     ]),
   );
   systems.push(ours);
+  const near = await appServer("uwsgi-node, near cache", (port) =>
+    launch("uwsgi-node-near", process.execPath, [
+      CLI, ...ROOT_OPT_IN, "--http-socket", `127.0.0.1:${port}`, "--master", "--processes", "2", "--disable-logging",
+      "--cache2", `name=bench,items=${KEYS * 3 + 1},blocksize=64,near=${KEYS * 2},backend=redis://127.0.0.1:${redisPort}/0`, "--module", join(here, "cache-redis-app.mjs"),
+    ]),
+  );
+  systems.push(near);
   const direct = await appServer("node:cluster + ioredis", (port) => launch("cluster", process.execPath, [join(here, "cache-redis-cluster.mjs"), String(port), String(redisPort), "2"]));
   systems.push(direct);
   for (const op of OPS) for (const s of systems) await s.measure(op, 2, Math.min(300, MS)); // warm-up
@@ -128,9 +136,9 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     for (const op of OPS) {
       for (const p of PROCS) {
-        const m = { o: await ours.measure(op, p), d: await direct.measure(op, p) };
+        const m = { o: await ours.measure(op, p), d: await direct.measure(op, p), n: await near.measure(op, p) };
         (runs[`${op}/${p}`] ??= []).push(m);
-        process.stderr.write(`  round ${round + 1} ${op}/${p}: uwsgi-node ${fmt(m.o)}/s, ioredis ${fmt(m.d)}/s\n`);
+        process.stderr.write(`  round ${round + 1} ${op}/${p}: uwsgi-node ${fmt(m.o)}/s, ioredis ${fmt(m.d)}/s, near cache ${fmt(m.n)}/s\n`);
       }
     }
   }
@@ -138,7 +146,7 @@ try {
   for (const op of OPS) {
     for (const p of PROCS) {
       const rs = runs[`${op}/${p}`];
-      rows.push(`| ${op === "get" ? "cache_get" : "cache_inc"} | ${p} | ${fmt(median(rs.map((x) => x.o)))} | ${fmt(median(rs.map((x) => x.d)))} | ${ratio(rs.map((x) => x.o / x.d))} | not provided |`);
+      rows.push(`| ${op === "get" ? "cache_get" : "cache_inc"} | ${p} | ${fmt(median(rs.map((x) => x.o)))} | ${fmt(median(rs.map((x) => x.d)))} | ${ratio(rs.map((x) => x.o / x.d))} | ${fmt(median(rs.map((x) => x.n)))} | ${ratio(rs.map((x) => x.n / x.d))} |`);
     }
   }
   const version = spawnSync("redis-server", ["--version"], { encoding: "utf8" }).stdout.trim();
@@ -148,10 +156,11 @@ try {
     `- ${cpus().length} CPUs (${cpus()[0]?.model?.trim() ?? "?"}), node ${process.version}, ${version}, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} at the end`,
     `- ${MS} ms per case, ${ROUNDS} round(s), systems interleaved case by case; medians of wall-clock calls/s; ratios taken within each round (range in parentheses)`,
     `- ${KEYS} keys of 14 characters, 64-byte values; one awaited call at a time per loop; loops = loops running at once in different workers`,
+    "- near cache: the same with `near=2000` (every key fits the copy; reads hit it after the first; cache_inc writes through to Redis)",
     "- uwsgi-node: `await uwsgi.cache_get(key, \"bench@redis\")` / `await uwsgi.cache_inc(key, 1, 0, \"bench@redis\")` in the real server's workers (cache_inc is a Lua script: uWSGI's 8-byte int64, limits and expiry); ioredis: GET / INCR from node:cluster workers",
     "",
-    "| op | loops | uwsgi-node (public API) | node:cluster + ioredis | uwsgi-node vs ioredis | near cache |",
-    "|---|---|---|---|---|---|",
+    "| op | loops | uwsgi-node (public API) | node:cluster + ioredis | uwsgi-node vs ioredis | uwsgi-node, near cache | near cache vs ioredis |",
+    "|---|---|---|---|---|---|---|",
     ...rows,
   ].join("\n");
   console.log(table);

@@ -435,8 +435,16 @@ export interface UwsgiModule {
   /** Id of this mule (1..M), 0 outside mules. */
   mule_id(): number;
   /**
-   * Sends a message to any mule (no target), mule N (a number) or a farm (its name).
-   * @throws UwsgiError `UWSGI_ERR_MULE_NONE`, `UWSGI_ERR_MULE_INVALID`, `UWSGI_ERR_FARM_UNKNOWN`.
+   * Sends a message to any mule (no target), mule N (a number) or a farm (its name). Returns
+   * true once the message is queued.
+   * @throws UwsgiError `UWSGI_ERR_MULE_NONE`, `UWSGI_ERR_MULE_INVALID`, `UWSGI_ERR_FARM_UNKNOWN`,
+   *   `UWSGI_ERR_MULE_MSG_TOO_LARGE` (beyond `--mule-msg-size`), `UWSGI_ERR_MULE_QUEUE_FULL` (the
+   *   target's queue holds 65536 messages, or 16 MiB of this process wait for the master; uWSGI
+   *   returns false and logs).
+   * @example
+   * ```ts
+   * uwsgi.mule_msg("resize:42", "thumbnails"); // one mule of farm "thumbnails" gets it
+   * ```
    */
   mule_msg(message: BytesLike, mule_farm?: string | number | null): boolean;
   /**

@@ -72,6 +72,7 @@ export const ERROR_CODES = {
   UWSGI_ERR_FARM_UNKNOWN: { kind: "ValueError", message: "unknown farm %s" },
   UWSGI_ERR_NOT_IN_MULE: { kind: "ValueError", message: "you can receive mule messages only in a mule !!!" },
   UWSGI_ERR_MULE_MSG_TOO_LARGE: { kind: "ValueError", message: "mule message of %s bytes is larger than --mule-msg-size (%s bytes)" },
+  UWSGI_ERR_MULE_QUEUE_FULL: { kind: "IOError", message: "mule message not queued: %s" },
 
   // --- uwsgi protocol --------------------------------------------------------------------------
   UWSGI_ERR_PACKET_MALFORMED: { kind: "ValueError", message: "malformed uwsgi packet: %s" },

@@ -10,6 +10,12 @@ import { UwsgiError } from "../errors.js";
 import type { FarmConfig, MuleConfig } from "../config/instance-config.js";
 import type { ProcessRole } from "./process-role.js";
 
+/**
+ * Messages one mule queue holds (each mule's own, the shared one, each farm's), in the server's
+ * master and in the stub: beyond it `mule_msg` throws `UWSGI_ERR_MULE_QUEUE_FULL`.
+ */
+export const MULE_QUEUE_MESSAGES = 65536;
+
 /** Where a mule message goes. */
 export type MuleTarget = { kind: "any" } | { kind: "mule"; id: number } | { kind: "farm"; name: string };
 
@@ -17,7 +23,7 @@ export type MuleTarget = { kind: "any" } | { kind: "mule"; id: number } | { kind
 export interface MuleTransport {
   mules(): readonly MuleConfig[];
   farms(): readonly FarmConfig[];
-  /** Queues `message` for `target`; false when the queue refused it (full). */
+  /** Queues `message` for `target` and returns true; throws `UWSGI_ERR_MULE_QUEUE_FULL` when its queue is full. */
   send(target: MuleTarget, message: Buffer): boolean;
   /**
    * Waits in mule `muleId` for the next message of its own queue, the shared queue and (with

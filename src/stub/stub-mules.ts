@@ -6,7 +6,8 @@
  */
 import { Buffer } from "node:buffer";
 import type { FarmConfig, MuleConfig } from "../config/instance-config.js";
-import type { MuleTarget, MuleTransport } from "../module/mule-functions.js";
+import { MULE_QUEUE_MESSAGES, type MuleTarget, type MuleTransport } from "../module/mule-functions.js";
+import { UwsgiError } from "../errors.js";
 import { runAsRole } from "./stub-role.js";
 
 interface Waiter {
@@ -73,7 +74,11 @@ export class StubMules implements MuleTransport {
       });
       return true;
     }
-    this.#queueFor(target).push(copy);
+    const queue = this.#queueFor(target);
+    if (queue.length >= MULE_QUEUE_MESSAGES) {
+      throw new UwsgiError("UWSGI_ERR_MULE_QUEUE_FULL", `the ${target.kind === "any" ? "shared" : target.kind === "mule" ? `mule ${target.id}` : `farm ${target.name}`} queue holds ${MULE_QUEUE_MESSAGES} messages`);
+    }
+    queue.push(copy);
     return true;
   }
 

@@ -190,6 +190,34 @@ describe("server: mule limits and configuration", { timeout: TIMEOUT_MS }, () =>
     }
   });
 
+  it("beyond the stated queue bound (65536 messages, or 16 MiB waiting in the sender) mule_msg throws UWSGI_ERR_MULE_QUEUE_FULL", async () => {
+    // mule 1 never reads: its queue in the master only grows
+    const server = await startWithMules(["--http", "127.0.0.1:0", "--disable-logging", `--mule=${fixtureApp("idle-mule")}:idle`, fixtureApp("mule-app")]);
+    try {
+      // a sender that never yields cannot hear the master: the 16 MiB it may have waiting stops it
+      const big = (await get(server, "/flood?t=1&n=64&size=1048576&sync=1")) as { sent: number; error?: string; message?: string };
+      assert.equal(big.error, "UWSGI_ERR_MULE_QUEUE_FULL", JSON.stringify(big));
+      assert.ok(big.sent >= 16 && big.sent < 64, `sent ${big.sent} MiB before the error`);
+      // once those megabytes reached the master, this process may send again
+      await eventually(async () => (await get(server, "/flood?t=1&n=1")).sent === 1, 20_000, "the sender's buffer to drain");
+      // 1.2M messages of 8 bytes: the master finds mule 1's queue full at 65536 and stops reading
+      // this sender; its mule_msg throws as soon as it hears so, or once 16 MiB wait in it
+      const r = (await get(server, "/flood?t=1&n=1200000")) as { sent: number; error?: string; message?: string };
+      assert.equal(r.error, "UWSGI_ERR_MULE_QUEUE_FULL", JSON.stringify(r));
+      assert.ok(r.sent >= 65536 - 18 && r.sent < 1200000, `sent ${r.sent} before the error`);
+      await server.waitForLog(/MULE MSG QUEUE IS FULL: mule 1 holds 65536 messages/);
+      // nothing is read from this sender until the queue is half empty: every mule_msg says why
+      const again = await eventually(async () => {
+        const x = (await get(server, "/flood?t=1&n=1")) as { sent: number; error?: string; message?: string };
+        return x.message?.includes("the queue of mule 1 is full (65536 messages)") ? x : null;
+      }, 20_000, "the master's 'mule 1 is full' to reach the sender");
+      assert.equal(again.error, "UWSGI_ERR_MULE_QUEUE_FULL");
+      assert.equal(again.sent, 0);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("a farm naming an unknown mule id is a start-up error", async () => {
     const r = await runCli(["--http", "127.0.0.1:0", "--mules", "2", "--farm", "f:1,3", fixtureApp("mule-app")]);
     assert.notEqual(r.code, 0);

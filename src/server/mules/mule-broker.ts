@@ -6,8 +6,9 @@
  * (its own and the shared one, its farms', or both) and acknowledges each message as its code
  * takes it; the master hands a message of the shared or a farm queue to exactly one mule.
  *
- * Bounds: each queue holds {@link MULE_QUEUE_MESSAGES}; a sender that fills one is no longer read
- * until the queue is half empty (its own buffer then fills and its `mule_msg` returns false).
+ * Bounds: each queue holds {@link MULE_QUEUE_MESSAGES}; a sender that fills one is told so (its
+ * `mule_msg` then throws `UWSGI_ERR_MULE_QUEUE_FULL`) and is no longer read until the queue is
+ * half empty, when it is told there is room again. Nothing it sent is dropped.
  * @module
  */
 import type { Buffer } from "node:buffer";
@@ -15,7 +16,7 @@ import type { FarmConfig, MuleConfig } from "../../config/instance-config.js";
 import type { BusConnection } from "../process-bus/bus-connection.js";
 import { Frame, type BusPeer } from "../process-bus/bus-frames.js";
 import type { ChannelHandler } from "../process-bus/bus-server.js";
-import { FILTER_FARMS, FILTER_OWN, decodeSend, encodeDeliverHead } from "./mule-frames.js";
+import { FILTER_FARMS, FILTER_OWN, decodeSend, encodeDeliverHead, encodeFull } from "./mule-frames.js";
 import { MULE_QUEUE_MESSAGES } from "./mule-limits.js";
 import { MessageQueue } from "./message-queue.js";
 
@@ -174,6 +175,7 @@ export class MuleBroker implements ChannelHandler {
     if (queue.length >= MULE_QUEUE_MESSAGES && !queue.blocked.has(sender)) {
       queue.blocked.add(sender);
       sender.pause();
+      sender.send(Frame.MULE_FULL, encodeFull(true, queue.label));
       this.log(`*** MULE MSG QUEUE IS FULL: ${queue.label} holds ${queue.length} messages, its senders wait ***`);
     }
   }
@@ -202,7 +204,10 @@ export class MuleBroker implements ChannelHandler {
 
   #unblock(q: BrokerQueue): void {
     if (q.blocked.size === 0 || q.length > MULE_QUEUE_MESSAGES / 2) return;
-    for (const c of q.blocked) c.resume();
+    for (const c of q.blocked) {
+      c.resume();
+      c.send(Frame.MULE_FULL, encodeFull(false, q.label));
+    }
     q.blocked.clear();
   }
 

@@ -18,8 +18,8 @@ import { connectBus } from "../process-bus/bus-client.js";
 import type { BusConnection } from "../process-bus/bus-connection.js";
 import { Channel, Frame } from "../process-bus/bus-frames.js";
 import { FRAME_HEADER_BYTES } from "../process-bus/frame-codec.js";
-import { FILTER_FARMS, FILTER_OWN, encodeBusy, encodeCredit, encodeSendHead, encodeTaken } from "./mule-frames.js";
-import { MULE_PREFETCH, MULE_SENDER_BUFFER_BYTES } from "./mule-limits.js";
+import { FILTER_FARMS, FILTER_OWN, decodeFull, encodeBusy, encodeCredit, encodeSendHead, encodeTaken } from "./mule-frames.js";
+import { MULE_PREFETCH, MULE_QUEUE_MESSAGES, MULE_SENDER_BUFFER_BYTES } from "./mule-limits.js";
 
 /** A message handed to this mule, not yet taken. */
 interface Delivered {
@@ -59,6 +59,8 @@ export class MuleClient implements MuleTransport {
   #busySince = 0;
   #reportedBusy = 0;
   #busyTimer: NodeJS.Timeout | null = null;
+  /** The master's queue that is full and holds this sender back (null: none). */
+  #fullQueue: string | null = null;
   /** Called when the connection to the master is lost (the master is gone). */
   onMasterLost: (() => void) | null = null;
 
@@ -80,6 +82,10 @@ export class MuleClient implements MuleTransport {
       { channel: Channel.MULES, role, id, pid: process.pid },
       (type, body) => {
         if (type === Frame.MULE_DELIVER && body.length >= 5) this.#onDeliver(body.readUInt32LE(0), body[4]!, body.subarray(5));
+        else if (type === Frame.MULE_FULL) {
+          const full = decodeFull(body);
+          if (full) this.#fullQueue = full.full ? full.label : null;
+        }
       },
       () => this.onMasterLost?.(),
     );
@@ -88,17 +94,23 @@ export class MuleClient implements MuleTransport {
 
   /**
    * Queues `message` for `target` at the master.
-   * @returns false when this process already has {@link MULE_SENDER_BUFFER_BYTES} waiting for the master.
-   * @throws UwsgiError UWSGI_ERR_MULE_MSG_TOO_LARGE beyond `--mule-msg-size`.
+   * @returns true (the message is queued).
+   * @throws UwsgiError UWSGI_ERR_MULE_MSG_TOO_LARGE beyond `--mule-msg-size`;
+   *   UWSGI_ERR_MULE_QUEUE_FULL once the master said a queue this process sends to reached
+   *   {@link MULE_QUEUE_MESSAGES} messages (it reads nothing more from this process until that
+   *   queue is half empty; what was on its way meanwhile is kept), or when
+   *   {@link MULE_SENDER_BUFFER_BYTES} wait in this process.
    */
   send(target: MuleTarget, message: Buffer): boolean {
     if (message.length > this.opts.maxMessageBytes) {
       throw new UwsgiError("UWSGI_ERR_MULE_MSG_TOO_LARGE", message.length, this.opts.maxMessageBytes);
     }
     const conn = this.#connection();
+    if (this.#fullQueue !== null) {
+      throw new UwsgiError("UWSGI_ERR_MULE_QUEUE_FULL", `the queue of ${this.#fullQueue} is full (${MULE_QUEUE_MESSAGES} messages); this process may send again once it is half empty`);
+    }
     if (conn.pendingBytes > MULE_SENDER_BUFFER_BYTES) {
-      this.opts.log(`*** MULE MSG QUEUE IS FULL: ${conn.pendingBytes} bytes wait for the master (limit ${MULE_SENDER_BUFFER_BYTES}) ***`);
-      return false;
+      throw new UwsgiError("UWSGI_ERR_MULE_QUEUE_FULL", `${conn.pendingBytes} bytes of this process wait for the master (at most ${MULE_SENDER_BUFFER_BYTES})`);
     }
     // One copy: the caller may reuse its buffer once mule_msg returns.
     const head = encodeSendHead(target);

@@ -64,6 +64,17 @@ export function encodeTaken(ids: readonly number[]): Buffer {
   return b;
 }
 
+/** A MULE_FULL body: whether the sender is held back, and the queue that is full. */
+export function encodeFull(full: boolean, label: string): Buffer {
+  return Buffer.concat([Buffer.from([full ? 1 : 0]), Buffer.from(label, "utf8")]);
+}
+
+/** Reads a MULE_FULL body. */
+export function decodeFull(body: Buffer): { full: boolean; label: string } | null {
+  if (body.length < 1) return null;
+  return { full: body[0] === 1, label: body.toString("utf8", 1) };
+}
+
 /** A MULE_BUSY body. */
 export function encodeBusy(sinceMs: number): Buffer {
   const b = Buffer.allocUnsafe(8);

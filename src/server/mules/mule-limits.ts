@@ -9,12 +9,15 @@ export const DEFAULT_MULE_MSG_SIZE = 1024 * 1024;
 export const MAX_MULE_MSG_SIZE = 64 * 1024 * 1024;
 /**
  * Messages a queue of the master holds (each mule's own queue, the shared queue, each farm's):
- * beyond it the master stops reading from the senders that fill it until it drains.
+ * a sender that fills one gets `UWSGI_ERR_MULE_QUEUE_FULL` from `mule_msg` (once its event loop
+ * turned and it heard so; what it sent meanwhile is kept) until the queue is half empty; the
+ * master reads nothing more from it meanwhile.
  */
-export const MULE_QUEUE_MESSAGES = 65536;
+export { MULE_QUEUE_MESSAGES } from "../../module/mule-functions.js";
 /**
- * Bytes a sending process may have waiting for the master: `mule_msg` returns false (and logs,
- * as uWSGI does when its socket is full) beyond it.
+ * Bytes a sending process may have waiting for the master: beyond it `mule_msg` throws
+ * `UWSGI_ERR_MULE_QUEUE_FULL` at once (a sender in a loop that never yields cannot hear the
+ * master's "full").
  */
 export const MULE_SENDER_BUFFER_BYTES = 16 * 1024 * 1024;
 /** Messages the master hands a mule ahead of its taking them (each is taken back if it dies first). */

@@ -21,6 +21,8 @@ export const enum Frame {
   MULE_TAKEN = 5,
   /** mule → master: unix ms the current message/signal started, 0 when idle (f64). */
   MULE_BUSY = 6,
+  /** master → sender: full u8 (1: a queue it sends to is full and the master stops reading it; 0: room again), queue label. */
+  MULE_FULL = 7,
   /** child → master: a function name this process registered. */
   RPC_REGISTER = 10,
   /** caller → master → owner: call id u32, name length u8, name, argument count u8, (u32 len, bytes)... */

@@ -21,6 +21,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { ROOT_OPT_IN } from "./lib/root-opt-in.mjs";
 
 const here = import.meta.dirname;
 const root = join(here, "..");
@@ -85,6 +86,7 @@ switch (opts.server) {
   case "uwsgi-node-module":
     serverArgs = [
       CLI,
+      ...ROOT_OPT_IN,
       proto === "uwsgi" ? "--socket" : "--http-socket",
       `127.0.0.1:${backendPort}`,
       "--processes",
@@ -133,7 +135,7 @@ function wrk(seconds) {
 }
 
 // wait until it answers (valgrind starts node slowly)
-const until = Date.now() + 120_000;
+const until = Date.now() + 300_000;
 for (;;) {
   const probe = spawnSync("curl", ["-s", "-m", "5", `http://127.0.0.1:${port}/`], { encoding: "utf8" });
   if (probe.stdout === "Hello World\n") break;

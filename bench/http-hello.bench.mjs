@@ -22,15 +22,17 @@ import { ROOT_OPT_IN } from "./lib/root-opt-in.mjs";
 
 const here = new URL(".", import.meta.url).pathname;
 const root = join(here, "..");
+const QUICK = process.env.BENCH_QUICK === "1";
 const { values: opts } = parseArgs({
   options: {
-    duration: { type: "string", default: "2" }, // seconds per measurement (whole seconds with wrk)
-    warmup: { type: "string", default: "1" },
+    // BENCH_QUICK=1 (bench/run.mjs): one short round, to check that everything runs
+    duration: { type: "string", default: QUICK ? "1" : "2" }, // seconds per measurement (whole seconds with wrk)
+    warmup: { type: "string", default: QUICK ? "0" : "1" },
     connections: { type: "string", default: "64" },
     workers: { type: "string", default: "2" },
     only: { type: "string" },
     modes: { type: "string" }, // http-keepalive,http-close,nginx (default: all)
-    rounds: { type: "string", default: "7" }, // measure every case this many times, report the median
+    rounds: { type: "string", default: QUICK ? "1" : "7" }, // measure every case this many times, report the median
     out: { type: "string", default: join(here, "results", "http-hello.md") }, // the report (markdown)
   },
 });
@@ -317,6 +319,7 @@ say(`- ${WORKERS} worker processes per server; every server of a mode started on
 say("");
 
 const rows = [];
+const loggingCost = [];
 const ONLY_MODES = opts.modes ? new Set(opts.modes.split(",")) : null;
 for (const mode of MODES) {
   if (ONLY_MODES && !ONLY_MODES.has(mode.id)) continue;
@@ -353,6 +356,15 @@ for (const mode of MODES) {
     }
   }
   for (const c of cases) if (c.running) await stopCase(c.running);
+  // the cost of uWSGI's default request line: logging on over --disable-logging, within each round
+  const quiet = cases.find((c) => c.backend.id === "uwsgi-node" && !c.note);
+  const logging = cases.find((c) => c.backend.id === "uwsgi-node-logging" && !c.note);
+  if (quiet && logging) {
+    const ratios = [];
+    for (let i = 0; i < ROUNDS; i++) if (quiet.runs[i]?.rps && logging.runs[i]?.rps) ratios.push(logging.runs[i].rps / quiet.runs[i].rps);
+    ratios.sort((a, b) => a - b);
+    if (ratios.length) loggingCost.push({ mode: mode.label, ratio: ratios[Math.floor((ratios.length - 1) / 2)], range: `${ratios[0].toFixed(2)}-${ratios[ratios.length - 1].toFixed(2)}` });
+  }
   const median = (values) => values[Math.floor((values.length - 1) / 2)];
   const baseline = cases.find((c) => c.backend.id === "node-cluster" && !c.note) ?? null;
   for (const c of cases) {
@@ -400,6 +412,14 @@ const line = (cells) => "| " + cells.map((c, i) => c.padEnd(widths[i])).join(" |
 say(line(header));
 say("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
 for (const t of table) say(line(t));
+if (loggingCost.length) {
+  say("");
+  say("Request logging cost: uwsgi-node with uWSGI's default request line (`--logto FILE`) over the same server with `--disable-logging`, req/s, same run (goal: 0.95 or more)");
+  say("");
+  say("| mode | logging on / --disable-logging (median of in-round ratios) | ratio range |");
+  say("|---|---|---|");
+  for (const l of loggingCost) say(`| ${l.mode} | ${l.ratio.toFixed(2)} | ${l.range} |`);
+}
 say("");
 say(`load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} at the end (other work on the machine skews the numbers; see the ranges)`);
 mkdirSync(dirname(opts.out), { recursive: true });

@@ -17,6 +17,12 @@ import { join } from "node:path";
 const here = import.meta.dirname;
 const results = join(here, "results");
 const filters = process.argv.slice(2);
+// BENCH_QUICK=1: every benchmark once, short (one round, short loops), to check that they all run;
+// its figures are not worth comparing (RESULTS.md says so)
+const QUICK = process.env.BENCH_QUICK === "1";
+const QUICK_ENV = { BENCH_QUICK: "1", BENCH_ROUNDS: "1", BENCH_MS: "300", BENCH_TASKS: "500" };
+const QUICK_ARGS = { websocket: ["--rounds", "1", "--duration", "1", "--warmup", "0"], "legion-failover": ["--rounds", "1"] };
+const loadAtStart = loadavg();
 
 function version(cmd, args, pick = (s) => s.split("\n")[0]) {
   const r = spawnSync(cmd, args, { encoding: "utf8" });
@@ -46,7 +52,9 @@ for (const name of benches) {
   console.log(`\n== ${name} (bench/${name}.bench.mjs)`);
   const started = Date.now();
   const code = await new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(here, `${name}.bench.mjs`)], { stdio: "inherit" });
+    const args = QUICK ? (QUICK_ARGS[name] ?? []) : [];
+    const env = QUICK ? { ...process.env, ...QUICK_ENV } : process.env;
+    const child = spawn(process.execPath, [join(here, `${name}.bench.mjs`), ...args], { stdio: "inherit", env });
     child.on("exit", (c, signal) => resolve(c ?? (signal ? 128 : 1)));
   });
   const file = join(results, `${name}.md`);
@@ -56,7 +64,7 @@ for (const name of benches) {
 
 const machine = [
   `- date: ${new Date().toISOString()}`,
-  `- machine: ${cpus().length} CPUs (${cpus()[0]?.model?.trim() ?? "?"}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}, load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} at the end`,
+  `- machine: ${cpus().length} CPUs (${cpus()[0]?.model?.trim() ?? "?"}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Linux ${release()}, load average ${loadAtStart.map((l) => l.toFixed(1)).join(" ")} at the start, ${loadavg().map((l) => l.toFixed(1)).join(" ")} at the end`,
   `- node ${process.version}; uWSGI ${version("uwsgi", ["--version"])}; ${version("nginx", ["-v"])}; ${version("redis-server", ["--version"], (s) => s.split(" ").slice(0, 3).join(" "))}; ${version("wrk", ["--version"], (s) => s.split(" [")[0])}; python ${version("python3", ["--version"], (s) => s.replace("Python ", ""))}`,
 ];
 // Benchmarks not selected this time keep the section of their last report (marked as such).
@@ -76,6 +84,7 @@ const doc = [
   "Written by `npm run bench` (bench/run.mjs). Every benchmark runs the compared systems side by side in one run, on",
   "loopback, interleaving them in rounds; ratios are medians of in-round ratios with their range. The machine is",
   "shared, so compare rows of one run, not runs of different days. How each one measures: bench/README.md.",
+  ...(QUICK ? ["", "**BENCH_QUICK=1: a short check that every benchmark runs (one round, short loops); these figures are not measurements.**"] : []),
   "",
   ...machine,
   "",

@@ -40,6 +40,13 @@ export interface RequestContext {
   readonly contentLength: number;
   /** Transport-specific hooks the server fills in (disconnect, websocket I/O, body reads). */
   readonly transport?: RequestTransport;
+  /**
+   * `[count, bytes]` of the request's variables as uWSGI's request log reports them, without
+   * building `env` (the server's contexts; others are measured on `env`).
+   */
+  varsSize?(): readonly [number, number];
+  /** One variable of `env` without building it (the server's contexts). */
+  envVar?(name: string): string | undefined;
 }
 
 /** Limits of a websocket opened on a request (`--websockets-max-size`, `--websockets-ping-freq`, `--websockets-pong-tolerance`). */

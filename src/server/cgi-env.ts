@@ -44,6 +44,50 @@ export function cgiEnvOf(req: IncomingMessage): Record<string, string> {
   return env;
 }
 
+/** The variables {@link cgiEnvOf} sets besides the headers. */
+const FIXED_NAMES = ["REQUEST_METHOD", "REQUEST_URI", "PATH_INFO", "QUERY_STRING", "SERVER_PROTOCOL", "SCRIPT_NAME", "SERVER_NAME", "SERVER_PORT", "REMOTE_ADDR", "REMOTE_PORT"];
+const FIXED_NAMES_BYTES = FIXED_NAMES.reduce((n, name) => n + 4 + name.length, 0);
+
+/**
+ * `[count, bytes]` of `cgiEnvOf(req)` (see {@link envSize}) without building it: what the request
+ * log reports for every request. Requests with a repeated header (merged into one variable) are
+ * measured on the built object.
+ */
+export function cgiEnvSize(req: IncomingMessage): [number, number] {
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    for (let j = i + 2; j < raw.length; j += 2) {
+      if (raw[i]!.length === raw[j]!.length && raw[i]!.toLowerCase() === raw[j]!.toLowerCase()) return envSize(cgiEnvOf(req));
+    }
+  }
+  const uri = req.url ?? "/";
+  const q = uri.indexOf("?");
+  const socket = req.socket;
+  const host = req.headers.host ?? "";
+  const serverName = (host.includes(":") || host.startsWith("[") ? host.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1") : host) || (socket.localAddress ?? "");
+  const path = q < 0 ? uri : uri.slice(0, q);
+  // the fixed variables: 4 length bytes each, their names, their values
+  let bytes =
+    FIXED_NAMES_BYTES +
+    Buffer.byteLength(req.method ?? "GET") +
+    Buffer.byteLength(uri) +
+    Buffer.byteLength(path.includes("%") ? decodePath(path) : path) +
+    (q < 0 ? 0 : Buffer.byteLength(uri.slice(q + 1))) +
+    5 +
+    req.httpVersion.length +
+    Buffer.byteLength(serverName) +
+    String(socket.localPort ?? "").length +
+    (socket.remoteAddress ?? "").length +
+    String(socket.remotePort ?? "").length;
+  for (let i = 0; i < raw.length; i += 2) {
+    // header names are tokens (ASCII): HTTP_NAME is 5 bytes longer, CONTENT_TYPE/LENGTH as long
+    const name = raw[i]!;
+    const plain = (name.length === 12 || name.length === 14) && /^content-(type|length)$/i.test(name);
+    bytes += 4 + (plain ? name.length : 5 + name.length) + Buffer.byteLength(raw[i + 1]!);
+  }
+  return [FIXED_NAMES.length + raw.length / 2, bytes];
+}
+
 /** `[count, bytes]` of a variable set as uWSGI measures it (2+key+2+value bytes each). */
 export function envSize(env: Record<string, string>): [number, number] {
   let count = 0;

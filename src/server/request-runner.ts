@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import { currentRequest, RequestContextBase, serveInRequest, type RequestContext, type RequestTransport } from "../core/request-context.js";
 import { ConnectionTransport, type SwitchableRequest } from "./request-io/connection-transport.js";
-import { cgiEnvOf, envSize } from "./cgi-env.js";
+import { cgiEnvOf, cgiEnvSize, envSize } from "./cgi-env.js";
 import { sentHead } from "../core/node-internals.js";
 import { bytesWrittenOf, type ConnectionDrain, type TrackedConnection } from "./connection-drain.js";
 import { formatRequestLog } from "./request-log.js";
@@ -112,6 +112,19 @@ class RequestRecord extends RequestContextBase implements RequestContext, Flight
     return Number(this.req.headers["content-length"] ?? 0) || 0;
   }
 
+  varsSize(): readonly [number, number] {
+    return this.#env === null ? cgiEnvSize(this.req) : envSize(this.#env);
+  }
+
+  envVar(name: string): string | undefined {
+    if (this.#env === null) {
+      // what the request log reads, without building env
+      if (name === "REQUEST_URI") return this.req.url ?? "/";
+      if (name === "REMOTE_USER") return undefined;
+    }
+    return this.env[name];
+  }
+
   /** The app threw or its promise rejected. */
   fail(err: unknown): void {
     const { req, res } = this;
@@ -168,9 +181,9 @@ class RequestRecord extends RequestContextBase implements RequestContext, Flight
   #log(micros: number, tx: number): void {
     const { cfg, req, res, ctx } = this;
     const state = cfg.state;
-    const [varsCount, varsBytes] = envSize(ctx.env);
     const [headersCount, headersBytes] = headStats(res);
     if (cfg.logFormat) {
+      const [varsCount, varsBytes] = envSize(ctx.env);
       cfg.log(
         cfg.logFormat({
           env: ctx.env,
@@ -193,18 +206,20 @@ class RequestRecord extends RequestContextBase implements RequestContext, Flight
       );
       return;
     }
+    const [varsCount, varsBytes] = ctx.varsSize?.() ?? envSize(ctx.env);
+    const envVar = (name: string): string | undefined => (ctx.envVar ? ctx.envVar(name) : ctx.env[name]);
     cfg.log(
       formatRequestLog({
         pid: process.pid,
         workerRequests: state.slotRequests(),
         totalRequests: state.totalRequests(),
-        remoteAddr: req.socket.remoteAddress ?? ctx.env.REMOTE_ADDR ?? "",
-        remoteUser: ctx.env.REMOTE_USER ?? "",
+        remoteAddr: req.socket.remoteAddress ?? envVar("REMOTE_ADDR") ?? "",
+        remoteUser: envVar("REMOTE_USER") ?? "",
         varsCount,
         varsBytes,
         startMs: this.startMs,
         method: req.method ?? "",
-        uri: ctx.env.REQUEST_URI ?? req.url ?? "",
+        uri: envVar("REQUEST_URI") ?? req.url ?? "",
         bodyBytes: Math.max(0, tx - headersBytes),
         durationMs: Math.round(micros / 1000),
         protocol: `HTTP/${req.httpVersion}`,

@@ -72,6 +72,14 @@ class UwsgiRequestContext extends RequestContextBase implements RequestContext {
     return this.request.contentLength;
   }
 
+  varsSize(): readonly [number, number] {
+    return this.request.varsSize();
+  }
+
+  envVar(name: string): string | undefined {
+    return this.request.envVar(name);
+  }
+
   get transport(): RequestTransport {
     return (this.#transport ??= new ConnectionTransport(this.response.req, this.response, () => switchConnection(this.socket)));
   }

@@ -118,6 +118,23 @@ export class UwsgiHttpRequest {
    * The request as CGI variables (latin1 strings, as WSGI's environ), last duplicate wins; with
    * modifier1 30, SCRIPT_NAME is stripped from the front of PATH_INFO, as uWSGI does.
    */
+  /** `[count, bytes]` of the vars as uWSGI's request log reports them: every var of the packet, and its payload size. */
+  varsSize(): [number, number] {
+    const vars = this.vars;
+    let bytes = 0;
+    // latin1 strings: one character per byte
+    for (let i = 0; i < vars.length; i++) bytes += vars[i]!.length;
+    return [vars.length / 2, bytes + vars.length * 2];
+  }
+
+  /** The value of one var as `env` has it (last duplicate), without building `env`. */
+  envVar(name: string): string | undefined {
+    if (this.#env !== null || (this.modifier1 === 30 && name === "PATH_INFO")) return this.env[name];
+    const vars = this.vars;
+    for (let i = vars.length - 2; i >= 0; i -= 2) if (vars[i] === name) return vars[i + 1];
+    return undefined;
+  }
+
   get env(): Record<string, string> {
     if (this.#env === null) {
       const env = envOfVars(this.vars);

@@ -1,0 +1,43 @@
+// The request log's "{N vars in M bytes}" is counted without building the request's env (the
+// cost of the default log line): the counts must be those of the env uwsgi.env would show
+// (HTTP) and of the packet's vars as uWSGI counts them (uwsgi protocol).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { IncomingMessage } from "node:http";
+import { Socket } from "node:net";
+import { setRequestHeaders, setSocketPeer } from "../../../src/core/node-internals.js";
+import { cgiEnvOf, cgiEnvSize, envSize } from "../../../src/server/cgi-env.js";
+import { httpRequestOf } from "../../../src/server/uwsgi-protocol/request-fields.js";
+
+function request(url: string, rawHeaders: string[], method = "GET"): IncomingMessage {
+  const socket = new Socket();
+  setSocketPeer(socket, "192.0.2.9", 51000);
+  const req = new IncomingMessage(socket);
+  req.method = method;
+  req.url = url;
+  req.httpVersion = "1.1";
+  setRequestHeaders(req, rawHeaders);
+  return req;
+}
+
+test("request log vars: cgiEnvSize(req) is envSize(cgiEnvOf(req)) without building the env", () => {
+  const cases = [
+    request("/", ["Host", "example.org"]),
+    request("/a%C3%A9/b?x=%C3%A9&y", ["Host", "[::1]:8080", "Content-Type", "text/plain", "Content-Length", "5", "X-Thing", "é"], "POST"),
+    request("/q?", ["host", "h:80", "Accept", "*/*", "accept", "text/html"]), // a repeated header: merged into one var
+    request("/nohost", []),
+  ];
+  for (const req of cases) assert.deepEqual(cgiEnvSize(req), envSize(cgiEnvOf(req)), req.url);
+});
+
+test("request log vars: a uwsgi request counts every var of its packet and the payload's bytes", () => {
+  const vars = ["REQUEST_METHOD", "GET", "REQUEST_URI", "/x", "HTTP_HOST", "h", "HTTP_HOST", "h2", "REMOTE_USER", "bob"];
+  const request = httpRequestOf(vars);
+  const payload = vars.reduce((n, s) => n + 2 + Buffer.byteLength(s, "latin1"), 0);
+  assert.deepEqual(request.varsSize(), [5, payload]);
+  assert.equal(request.envVar("HTTP_HOST"), "h2"); // the last duplicate, as env has it
+  assert.equal(request.envVar("REMOTE_USER"), "bob");
+  assert.equal(request.envVar("PATH_INFO"), undefined);
+  const stripped = httpRequestOf(["SCRIPT_NAME", "/app", "PATH_INFO", "/app/x"], 30);
+  assert.equal(stripped.envVar("PATH_INFO"), "/x"); // modifier1 30: as env has it
+});

@@ -1,6 +1,6 @@
 // uwsgi-node app for bench/mule-msg.bench.mjs. The mule counts messages in mule_msg_hook and
 // prints `BENCH_DONE <count> <unix ms>` at every BENCH_N-th one; GET /?n=N&size=S in the worker
-// sends N messages of S bytes to mule 1 (waiting a tick whenever mule_msg says its buffer is full)
+// sends N messages of S bytes to mule 1 (waiting a tick whenever mule_msg throws UWSGI_ERR_MULE_QUEUE_FULL)
 // and answers the unix ms it started at.
 import { existsSync } from "node:fs";
 
@@ -24,8 +24,14 @@ export default async function app(req, res) {
   const payload = Buffer.alloc(Number(url.searchParams.get("size")), 0x78);
   const t0 = Date.now();
   for (let sent = 0; sent < n; ) {
-    if (uwsgi.mule_msg(payload, 1)) sent++;
-    else await new Promise((r) => setImmediate(r));
+    try {
+      uwsgi.mule_msg(payload, 1);
+      sent++;
+    } catch (err) {
+      // a full queue (as uWSGI's mule_msg returning false): wait a tick and retry
+      if (err.code !== "UWSGI_ERR_MULE_QUEUE_FULL") throw err;
+      await new Promise((r) => setImmediate(r));
+    }
   }
   res.end(String(t0));
 }

@@ -135,7 +135,7 @@ for (const c of CASES) {
 
 const table = [
   `Mule messages/s, worker → mule 1, ${ROUNDS} round(s) alternated, ${cpus().length} CPUs (load average ${loadavg()[0].toFixed(1)} at the end), node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
-  "Sender: a loop of `mule_msg(payload, 1)` in a worker (retrying when it returns false); receiver: `mule_msg_hook` counting in the mule.",
+  "Sender: a loop of `mule_msg(payload, 1)` in a worker (retrying when it throws UWSGI_ERR_MULE_QUEUE_FULL, or for uWSGI returns False); receiver: `mule_msg_hook` counting in the mule.",
   "",
   "| message | messages | uwsgi-node | uWSGI 2.0.21 (Python) | vs uWSGI |",
   "|---|---|---|---|---|",

@@ -18,10 +18,19 @@
  * @module
  */
 
-/** Shared prelude: server time, the expired part of the index dropped, helpers. */
+/**
+ * Shared prelude: helpers. The server time is read, and the expired part of the index dropped,
+ * only by the paths that need them (a new key, keys, clear), so math on an existing counter is
+ * one GET and one SET.
+ */
 const PRELUDE = `
-local now = tonumber(redis.call('TIME')[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+local now
+local function prune()
+  if not now then
+    now = tonumber(redis.call('TIME')[1])
+    redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  end
+end
 local function clear_all()
   local members = redis.call('ZRANGE', KEYS[2], 0, -1)
   local batch = {}
@@ -34,12 +43,14 @@ local function clear_all()
 end
 -- room for one more key: 1, or -1 when full (after clear_on_full cleared the cache: 1)
 local function room(max, clear_on_full)
+  prune()
   if redis.call('ZCARD', KEYS[2]) < max then return 1 end
   if clear_on_full == '1' and max > 0 then clear_all(); return 1 end
   return -1
 end
 local function store(value, member, expires)
   if expires > 0 then
+    prune()
     redis.call('SET', KEYS[1], value, 'EXAT', now + expires)
     redis.call('ZADD', KEYS[2], now + expires, member)
   else
@@ -75,12 +86,14 @@ return redis.call('DEL', KEYS[1])
 
 /** clear. KEYS: item (unused), index. ARGV: prefix. Returns 1. */
 export const CLEAR_SCRIPT = `${PRELUDE}
+prune()
 clear_all()
 return 1
 `;
 
 /** keys. KEYS: item (unused), index. ARGV: prefix. Returns the live keys. */
 export const KEYS_SCRIPT = `${PRELUDE}
+prune()
 return redis.call('ZRANGE', KEYS[2], 0, -1)
 `;
 

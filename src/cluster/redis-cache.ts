@@ -47,6 +47,10 @@ export class RedisCache {
   readonly #prefix: Buffer;
   readonly #index: string;
   readonly #initial: Buffer;
+  /** Script arguments that never change, built once. */
+  readonly #prefixArg: string;
+  readonly #maxArg: string;
+  readonly #clearArg: string;
   #redis: ScriptClient | null = null;
   #loading: Promise<ScriptClient> | null = null;
   #lastError = "";
@@ -67,6 +71,9 @@ export class RedisCache {
     this.#prefix = Buffer.from(`${options.prefix}i:`);
     this.#index = `${options.prefix}index`;
     this.#initial = int64LE(options.mathInitial);
+    this.#prefixArg = `${options.prefix}i:`;
+    this.#maxArg = String(options.maxItems);
+    this.#clearArg = options.clearOnFull ? "1" : "0";
   }
 
   #error(detail: string): UwsgiError {
@@ -209,20 +216,20 @@ export class RedisCache {
    */
   async set(key: Buffer, value: Buffer, expires: number, update: boolean): Promise<boolean> {
     if (!this.#keyFits(key) || value.length === 0 || value.length > this.options.maxItemSize) return false;
-    const r = await this.#wrote(key, this.#run((c) => c.uwsgiCacheStore(this.#itemKey(key), this.#index, this.options.prefix + "i:", key, value, String(expires), update ? "1" : "0", String(this.options.maxItems), this.options.clearOnFull ? "1" : "0")));
+    const r = await this.#wrote(key, this.#run((c) => c.uwsgiCacheStore(this.#itemKey(key), this.#index, this.#prefixArg, key, value, String(expires), update ? "1" : "0", this.#maxArg, this.#clearArg)));
     return r === 1 ? true : r === -1 ? this.#full() : false;
   }
 
   /** Deletes a live key; false when it was absent. */
   async del(key: Buffer): Promise<boolean> {
     if (!this.#keyFits(key)) return false;
-    return (await this.#wrote(key, this.#run((c) => c.uwsgiCacheDel(this.#itemKey(key), this.#index, this.options.prefix + "i:", key)))) === 1;
+    return (await this.#wrote(key, this.#run((c) => c.uwsgiCacheDel(this.#itemKey(key), this.#index, this.#prefixArg, key)))) === 1;
   }
 
   /** Deletes every item of this cache (only keys under its prefix). Always true. */
   async clear(): Promise<boolean> {
     try {
-      await this.#run((c) => c.uwsgiCacheClear(`${this.options.prefix}i:`, this.#index, this.options.prefix + "i:"));
+      await this.#run((c) => c.uwsgiCacheClear(this.#prefixArg, this.#index, this.#prefixArg));
     } finally {
       this.#near?.invalidate(null);
     }
@@ -231,7 +238,7 @@ export class RedisCache {
 
   /** The live keys. */
   keys(): Promise<Buffer[]> {
-    return this.#run((c) => c.uwsgiCacheKeysBuffer(`${this.options.prefix}i:`, this.#index, this.options.prefix + "i:"));
+    return this.#run((c) => c.uwsgiCacheKeysBuffer(this.#prefixArg, this.#index, this.#prefixArg));
   }
 
   /**
@@ -243,7 +250,7 @@ export class RedisCache {
     const n = mathOperand(operand);
     const big = n === n ? BigInt(n) : BigInt(operand);
     if (!this.#keyFits(key) || this.options.maxItemSize < 8) return false;
-    const r = await this.#wrote(key, this.#run((c) => c.uwsgiCacheMath(this.#itemKey(key), this.#index, this.options.prefix + "i:", key, op, int64LE(big), String(expires), String(this.options.maxItems), this.options.clearOnFull ? "1" : "0", this.#initial)));
+    const r = await this.#wrote(key, this.#run((c) => c.uwsgiCacheMath(this.#itemKey(key), this.#index, this.#prefixArg, key, op, int64LE(big), String(expires), this.#maxArg, this.#clearArg, this.#initial)));
     return r === 1 ? true : this.#full();
   }
 

@@ -100,8 +100,8 @@ export const OPTIONS: readonly OptionDef[] = [
   // --- processes -------------------------------------------------------------------------------
   { name: "master", short: "M", arg: "none", category: PROCESSES, help: "run a master process that supervises the workers", validate: flag },
   { name: "processes", aliases: ["workers"], short: "p", arg: "required", category: PROCESSES, valueName: "N", help: "number of worker processes", validate: int },
-  { name: "threads", arg: "required", category: PROCESSES, valueName: "N", help: "requests each worker may run concurrently (implies --enable-threads)", validate: int },
-  { name: "enable-threads", short: "T", arg: "none", category: PROCESSES, help: "enable thread support in the workers (implied by --threads)", validate: flag },
+  { name: "threads", arg: "required", category: PROCESSES, valueName: "N", help: "uWSGI: N threads per worker. Here it only makes uwsgi.has_threads true: a worker already runs its requests concurrently on its event loop (uwsgi.cores stays 1)", validate: int },
+  { name: "enable-threads", short: "T", arg: "none", category: PROCESSES, help: "makes uwsgi.has_threads true (as --threads does); Node workers need no thread support switched on", validate: flag },
   { name: "lazy-apps", arg: "none", category: PROCESSES, help: "load the app in each worker, not in the master (always the case here)", noEffect: "every worker always loads the app itself (there is no copy-on-write preloading in the master), which is what this asks uWSGI for", validate: flag },
   { name: "die-on-term", arg: "none", category: PROCESSES, help: "make SIGTERM stop the instance (always the case here)", noEffect: "SIGTERM always stops the instance gracefully here (uWSGI without it reloads on SIGTERM); SIGQUIT stays an immediate stop", validate: flag },
   { name: "cheaper", arg: "required", category: PROCESSES, valueName: "N", help: "adaptive worker count: keep at least N workers running, up to --processes, as --cheaper-algo decides once a second", validate: int },

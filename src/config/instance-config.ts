@@ -7,7 +7,7 @@
 import { resolve } from "node:path";
 import { UwsgiError } from "../errors.js";
 import type { OptionSet } from "./option-set.js";
-import { intValueOf, optionInt } from "./option-values.js";
+import { intValueOf, metricsEnabled, optionInt } from "./option-values.js";
 import { type CacheOptions, legacyCacheOptions, parseCache2Option } from "../engines/cache/cache-options.js";
 import { type MetricSpec, parseMetricOption } from "../engines/metrics/metric-options.js";
 import { parseLocksOption } from "../engines/locks/lock-table.js";
@@ -163,7 +163,8 @@ export function buildInstanceConfig(options: OptionSet, cwd: string = process.cw
     redisCaches: cacheConfig.redis,
     locks: parseLocksOption(typeof options.get("locks") === "string" ? (options.get("locks") as string) : undefined),
     // A --metric line enables metrics too: declaring a metric and finding it disabled helps nobody.
-    metricsEnabled: options.has("enable-metrics") || metricSpecs.length > 0,
+    // --enable-metrics, or any option implying it (--metric, --metrics-dir ...), as uWSGI's UWSGI_OPT_METRICS
+    metricsEnabled: metricsEnabled(options) || metricSpecs.length > 0,
     metrics: metricSpecs,
     spoolers: spoolers(options, cwd),
     spoolerFrequency: optionInt(options, "spooler-frequency", 30, 1),

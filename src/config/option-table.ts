@@ -188,7 +188,7 @@ export const OPTIONS: readonly OptionDef[] = [
   // --- metrics ---------------------------------------------------------------------------------
   { name: "enable-metrics", arg: "none", impliesMaster: true, category: METRICS, help: "enable the metrics subsystem", validate: flag },
   { name: "metric", arg: "required", multi: true, impliesMaster: true, impliesMetrics: true, category: METRICS, valueName: "NAME|KEYVAL", help: "add a custom metric: a name, or name=..,type=counter|gauge|absolute|alias,initial_value=..,collector=..,..." },
-  { name: "metrics-dir", arg: "required", impliesMaster: true, impliesMetrics: true, category: METRICS, valueName: "DIR", help: "uWSGI: write each metric's value to a text file in DIR", noEffect: "metric values are not written to files; read them with metric_get, the stats server or its /metrics endpoint" },
+  { name: "metrics-dir", arg: "required", impliesMaster: true, impliesMetrics: true, category: METRICS, valueName: "DIR", help: "the master keeps each metric's value in a file DIR/NAME (uWSGI's 4096-byte page: the number, a newline, NULs), rewritten once a second when it changed" },
   { name: "metrics-no-cores", arg: "none", impliesMaster: true, impliesMetrics: true, category: METRICS, help: "uWSGI: do not create per-core metrics", validate: flag, noEffect: "no per-core metrics are created here" },
   { name: "metric-threshold", aliases: ["metric-alarm"], arg: "required", multi: true, impliesMaster: true, impliesMetrics: true, category: METRICS, valueName: "KEYVAL", help: "uWSGI: add a threshold: key=METRIC,value=N[,alarm=..,rate=..,msg=..,reset=..]", noEffect: "metric thresholds are not checked; alarms are raised from log lines (--log-alarm) and uwsgi.alarm()" },
 

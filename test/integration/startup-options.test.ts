@@ -1,15 +1,16 @@
 /**
  * Options that once had no effect in the server (issue 10, "Options accepted and silently
  * ignored"): `--add-cache-item`, `--load-file-in-cache(-gzip)` (the master fills the shared caches
- * once, at start), `--stats-no-cores` / `--stats-no-metrics` (the stats document) and
+ * once, at start), `--stats-no-cores` / `--stats-no-metrics` (the stats document), `--metrics-dir`,
+ * `--cache-report-freed-items` and
  * `--worker-reload-mercy` (a worker that does not exit on reload is killed after the mercy).
  */
 import assert from "node:assert/strict";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { describe, test } from "node:test";
-import { alive, httpRequest, readUntilClose, tempDir } from "./server-harness.js";
+import { alive, fixtureApp, httpRequest, readUntilClose, runCli, tempDir } from "./server-harness.js";
 import { eventually, startProbe, type ProbeInstance } from "../conformance/harness.js";
 
 function statsPort(probe: ProbeInstance): number {
@@ -96,6 +97,30 @@ describe("start-up options", { timeout: 90_000 }, () => {
     } finally {
       await probe.stop();
     }
+  });
+
+  test("--metrics-dir: a file per metric in uWSGI's layout (value, newline, NULs to 4096 bytes), rewritten when the value changes", async () => {
+    const tmp = tempDir();
+    const probe = await startProbe(["--processes", "1", "--metric", "name=seed.m,type=gauge,initial_value=7", "--metrics-dir", tmp.path]);
+    try {
+      const page = (name: string) => readFileSync(join(tmp.path, name));
+      assert.equal(page("seed.m").length, 4096);
+      assert.equal(page("seed.m").toString("latin1"), "7\n" + "\0".repeat(4094), "written at start");
+      assert.ok(existsSync(join(tmp.path, "core.busy_workers")), "built-in metrics too");
+      assert.equal(await probe.value(`return uwsgi.metric_set("seed.m", 123456)`), true);
+      await eventually(() => page("seed.m").toString("latin1").startsWith("123456\n\0"), 10_000, "the file rewritten");
+      assert.equal(page("seed.m").length, 4096);
+    } finally {
+      await probe.stop();
+      tmp.cleanup();
+    }
+  });
+
+  test("--metrics-dir naming a missing directory stops the start with a coded error", async () => {
+    const asRoot = process.getuid?.() === 0 ? ["--uid", "root"] : [];
+    const r = await runCli([...asRoot, "--http", "127.0.0.1:0", "--metrics-dir", "/nonexistent/uwsgi-node-metrics", fixtureApp("conformance-probe-app")]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /metrics-dir.*not a directory: \/nonexistent\/uwsgi-node-metrics/);
   });
 
   test("--worker-reload-mercy: a worker that does not exit on reload is ended once the mercy has passed (by itself, or killed by the master when its loop is blocked)", async () => {

@@ -2,13 +2,14 @@
  * The master's side of the instance's shared memory: it claims a random instance id (whose
  * owner record it keeps locked, see `InstanceOwner`), creates the regions before forking (after
  * removing regions left by dead instances), preloads the configured cache items, sweeps expired cache items, writes store
- * files back, keeps the built-in metrics from its worker table (on the master's tick), feeds the stats document and
+ * files back, writes the `--metrics-dir` files, keeps the built-in metrics from its worker table (on the master's tick), feeds the stats document and
  * the Prometheus endpoint, and removes the regions when the instance stops.
  * @module
  */
 import { systemClock } from "../../core/clock.js";
 import type { InstanceConfig } from "../../config/instance-config.js";
-import { optionBool, optionInt } from "../../config/option-values.js";
+import { resolve } from "node:path";
+import { optionBool, optionInt, optionString } from "../../config/option-values.js";
 import type { MetricSpec } from "../../engines/metrics/metric-options.js";
 import { metricTypeCode, RUNTIME_COLLECTOR } from "../../engines/metrics/metric-options.js";
 import { MetricsCollector } from "../../engines/metrics/metric-collectors.js";
@@ -21,6 +22,7 @@ import { renderPrometheusText, type ProcessRuntime } from "../observability/prom
 import { createSharedEngines, type SharedEngines } from "./shared-engines.js";
 import { preloadCaches } from "./cache-preload.js";
 import { NearCacheInvalidator } from "../../cluster/near-cache-invalidator.js";
+import { MetricsDirWriter } from "./metrics-dir.js";
 
 /** The metric specs every process of an instance uses, in the same order. */
 export function instanceMetrics(config: InstanceConfig): MetricSpec[] {
@@ -98,6 +100,19 @@ export class InstanceMemory {
       const collector = new MetricsCollector(metrics, engines.metricSpecs, systemClock);
       collector.tick();
       memory.#every(1000, () => collector.tick());
+    }
+    // --metrics-dir: a file per metric, rewritten on change
+    const metricsDir = optionString(options, "metrics-dir");
+    if (metrics && metricsDir !== undefined) {
+      let writer: MetricsDirWriter;
+      try {
+        writer = new MetricsDirWriter(resolve(metricsDir), metrics);
+        writer.tick();
+      } catch (err) {
+        memory.close();
+        throw err;
+      }
+      memory.#every(1000, () => writer.tick());
     }
     return memory;
   }

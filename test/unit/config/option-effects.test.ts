@@ -59,7 +59,7 @@ test("each noEffect option warns at start that it has no effect in uwsgi-node, s
 });
 
 test("an option that works warns about nothing", () => {
-  for (const name of ["add-cache-item", "load-file-in-cache", "stats-no-cores", "worker-reload-mercy", "cache-report-freed-items"]) {
+  for (const name of ["add-cache-item", "load-file-in-cache", "stats-no-cores", "worker-reload-mercy", "cache-report-freed-items", "metrics-dir"]) {
     const def = OPTIONS.find((d) => d.name === name)!;
     assert.ok(def && !def.noEffect, name);
     assert.deepEqual(parseArgv(sample(def)).warnings, [], name);

@@ -76,7 +76,9 @@ async function runProgram(program: string): Promise<void> {
 async function messageLoop(uwsgi: UwsgiModule): Promise<never> {
   const client = serverMuleClient()!;
   const harakiri = plan!.harakiri > 0;
-  let batch = LOOP_BATCH;
+  // one message first: until the hook has answered once it is not known to be synchronous, and
+  // an async hook's mule must lose at most one message when it dies
+  let batch = 1;
   for (;;) {
     const messages = await client.receiveBatch(batch);
     handling = true;

@@ -10,12 +10,18 @@ const { uwsgi } = await import(entry);
 
 if (uwsgi.worker_id() > 0) uwsgi.register_rpc("echo", (a) => a);
 if (uwsgi.mule_id() === 1) uwsgi.register_rpc("echo_mule", (a) => a);
+// the mule's pid, for the bench's CPU accounting
+if (uwsgi.mule_id() === 1) uwsgi.register_rpc("mule_pid", () => String(process.pid));
 
 export default async function app(req, res) {
   const url = new URL(req.url, "http://x");
   const addr = url.searchParams.get("addr") || null;
   const f = url.searchParams.get("f") ?? "echo";
   const ms = Number(url.searchParams.get("ms") ?? 0);
+  if (ms === 0) {
+    const mule = await uwsgi.rpc(null, "mule_pid");
+    return res.end(JSON.stringify({ calls: 0, bad: 0, pid: process.pid, mule: mule ? Number(mule.toString()) : null }));
+  }
   const until = Date.now() + ms;
   let calls = 0;
   let bad = 0;

@@ -1,5 +1,6 @@
 # uWSGI app for bench/rpc.bench.mjs: the same as rpc-app.mjs through uWSGI's Python API.
 import json
+import os
 import time
 from urllib.parse import parse_qs
 
@@ -26,4 +27,4 @@ def application(environ, start_response):
             bad += 1
         calls += 1
     start_response("200 OK", [("Content-Type", "application/json")])
-    return [json.dumps({"calls": calls, "bad": bad}).encode()]
+    return [json.dumps({"calls": calls, "bad": bad, "pid": os.getpid()}).encode()]

@@ -3,6 +3,8 @@
  * process's registry, else of another process of the instance that registered it) and writes its
  * result back. modifier2 0 replies with a header (values over 64 KiB use the `CONTENT_LENGTH`
  * form), 1 with the raw value, 2 answers an HTTP request whose PATH_INFO is `/func/arg1/arg2`. Unknown functions and empty results get no reply, as in uWSGI.
+ * An empty request with modifier2 75 keeps the connection for further calls, each of which is
+ * answered, a miss too (see protocol/rpc-keepalive.ts).
  * @module
  */
 import { Buffer } from "node:buffer";
@@ -11,6 +13,7 @@ import type { RpcRouting } from "../../module/rpc-functions.js";
 import { RpcModifier2, decodeRpcRequest, encodeRpcResponse } from "../../protocol/messages.js";
 import { decodeVars, varsGet } from "../../protocol/packet.js";
 import type { ModifierHandler } from "../uwsgi-protocol/modifier-handlers.js";
+import { RPC_EMPTY_REPLY, RPC_FAREWELL_PACKET, RPC_KEEP, RPC_KEEP_IDLE_MS, encodeKeepAck } from "../../protocol/rpc-keepalive.js";
 
 function httpReply(status: string, body: Buffer, contentType: string): Buffer {
   const head = `HTTP/1.0 ${status}\r\nContent-Length: ${body.length}\r\nContent-Type: ${contentType}\r\n\r\n`;
@@ -42,9 +45,19 @@ export function createRpcRequestHandler(registry: () => RpcRegistry, routing?: (
       req.socket.write(result ? httpReply("200 OK", result, type) : httpReply("404 Not Found", Buffer.alloc(0), "text/plain"));
       return;
     }
+    if (req.modifier2 === RPC_KEEP && req.payload.length === 0 && req.keepOpen) {
+      // a uwsgi-node client asks to keep the connection for its next calls (protocol/rpc-keepalive.ts)
+      req.keepOpen(RPC_KEEP_IDLE_MS, RPC_FAREWELL_PACKET);
+      req.socket.write(encodeKeepAck(RPC_KEEP_IDLE_MS));
+      return;
+    }
     const { func, args } = decodeRpcRequest(req.payload);
     const result = await invoke(func, args);
-    if (!result || result.length === 0) return;
+    if (!result || result.length === 0) {
+      // a kept connection answers every call; otherwise no reply, as in uWSGI
+      if (req.kept) req.socket.write(RPC_EMPTY_REPLY);
+      return;
+    }
     req.socket.write(req.modifier2 === RpcModifier2.RAW ? result : encodeRpcResponse(result));
   };
 }

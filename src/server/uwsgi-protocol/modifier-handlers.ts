@@ -35,6 +35,14 @@ export interface ModifierRequest {
   readBytes(n: number, timeoutMs?: number): Promise<Buffer | null>;
   /** Writes a line to the server log, rate-limited per modifier1 (a client can make a handler log at will). */
   log(line: string): void;
+  /** True when the connection was kept open by an earlier request on it ({@link keepOpen}). */
+  readonly kept?: boolean;
+  /**
+   * Keeps the connection for further packets once this handler is over (the client asked for
+   * it): each is read and dispatched like a first one. Left idle for `idleMs`, or when the server
+   * closes, the connection gets `farewell` and is closed.
+   */
+  keepOpen?(idleMs: number, farewell: Buffer): void;
 }
 
 /** Serves one request of a given modifier1. */

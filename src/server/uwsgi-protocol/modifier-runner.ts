@@ -2,7 +2,7 @@
  * Runs the handler of a non-HTTP modifier1 (ping, RPC, cache, signals, spooling ...) on the
  * connection its packet came on: the handler gets the packet and the paused socket, may read
  * more bytes ({@link ModifierRequest.readBytes}) and write its answer; then the connection is
- * ended, or destroyed when the handler failed.
+ * ended (or, kept by a handler, waits for its next packet), or destroyed when the handler failed.
  * @module
  */
 import { Buffer } from "node:buffer";
@@ -10,7 +10,7 @@ import type net from "node:net";
 import type { RateLimitedLog } from "../../core/rate-limited-log.js";
 import type { UwsgiPacket } from "../../protocol/packet.js";
 import type { ModifierEntry, ModifierRequest } from "./modifier-handlers.js";
-import { describeError, elapsedMicros, peerOf } from "./uwsgi-connection.js";
+import { type UwsgiConnection, type UwsgiSocket, describeError, elapsedMicros, peerOf } from "./uwsgi-connection.js";
 import type { UwsgiRequestEvent, UwsgiResponseEvent } from "./uwsgi-events.js";
 
 /** What the runner needs from its server. */
@@ -20,20 +20,26 @@ export interface ModifierRunnerSettings {
   readonly readTimeoutMs: number;
   readonly onRequest?: ((event: UwsgiRequestEvent) => void) | undefined;
   readonly onResponse?: ((event: UwsgiResponseEvent) => void) | undefined;
+  /** A handler kept the connection (`keepOpen`): the server waits for its next packet. */
+  readonly rearm: (socket: UwsgiSocket, conn: UwsgiConnection) => void;
 }
 
 /** Runs `entry`'s handler for `packet`; `rest` is what arrived after the packet. */
-export function runModifier(settings: ModifierRunnerSettings, socket: net.Socket, entry: ModifierEntry, packet: UwsgiPacket, rest: Buffer): void {
+export function runModifier(settings: ModifierRunnerSettings, socket: UwsgiSocket, conn: UwsgiConnection, entry: ModifierEntry, packet: UwsgiPacket, rest: Buffer): void {
   const { limitedLog, readTimeoutMs } = settings;
   socket.pause();
   if (rest.length > 0) socket.unshift(rest);
   const started = process.hrtime.bigint();
+  const kept = conn.keep !== null;
+  const txStart = kept ? socket.bytesWritten : 0;
   const event: UwsgiRequestEvent = { modifier1: packet.modifier1, modifier2: packet.modifier2, env: null };
   if (entry.accounted) settings.onRequest?.(event);
   const finish = (error?: unknown) => {
     if (error !== undefined) {
       limitedLog.line(`handler-failed:${packet.modifier1}`, `uwsgi: modifier1 ${packet.modifier1} handler failed for ${peerOf(socket)}: ${describeError(error)}`);
       socket.destroy();
+    } else if (conn.keep !== null && !socket.destroyed) {
+      settings.rearm(socket, conn);
     } else if (!socket.destroyed) {
       socket.end();
       socket.resume(); // discard whatever the client still sends until it closes
@@ -43,7 +49,7 @@ export function runModifier(settings: ModifierRunnerSettings, socket: net.Socket
       settings.onResponse?.({
         ...event,
         status: 0,
-        txBytes: socket.bytesWritten,
+        txBytes: socket.bytesWritten - txStart,
         durationMicros: elapsedMicros(started),
         aborted: error !== undefined,
         ...(error === undefined ? {} : { error }),
@@ -58,6 +64,10 @@ export function runModifier(settings: ModifierRunnerSettings, socket: net.Socket
     readBytes: (n, timeoutMs) => readBytes(socket, n, timeoutMs ?? readTimeoutMs),
     // what a handler logs is about its client's request (a refused spool task, a bad signal ...)
     log: (line) => limitedLog.line(`modifier:${packet.modifier1}`, line),
+    kept,
+    keepOpen: (idleMs, farewell) => {
+      conn.keep ??= { idleMs, farewell };
+    },
   };
   try {
     const result = entry.handler(request);

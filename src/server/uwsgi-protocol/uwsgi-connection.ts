@@ -41,6 +41,10 @@ export class UwsgiConnection implements DeadlineLinks {
   /** Body stall check: `bytesRead` when last seen changing, and since when (ms) it has not. */
   stallBytes = 0;
   stallSince = 0;
+  /** A handler kept the connection for further packets (see `ModifierRequest.keepOpen`). */
+  keep: { readonly idleMs: number; readonly farewell: Buffer } | null = null;
+  /** Closes a kept connection left idle. */
+  idleTimer: NodeJS.Timeout | null = null;
   // the packet's read deadline (ReadDeadlines), then the body watch's list
   prev: DeadlineLinks | null = null;
   next: DeadlineLinks | null = null;

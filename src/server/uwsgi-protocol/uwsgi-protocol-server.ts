@@ -94,9 +94,54 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
     onResponse: options.onResponse,
     drop,
   });
-  const modifierSettings = { limitedLog, readTimeoutMs, onRequest: options.onRequest, onResponse: options.onResponse };
+  const modifierSettings = { limitedLog, readTimeoutMs, onRequest: options.onRequest, onResponse: options.onResponse, rearm };
   const server = net.createServer({ noDelay: true }, accept);
+  // kept connections waiting for their next packet; closing the server bids them farewell
+  const idleKept = new Set<UwsgiConnection>();
+  let closing = false;
+  const close = server.close.bind(server);
+  server.close = ((callback?: (err?: Error) => void) => {
+    closing = true;
+    for (const conn of [...idleKept]) farewell(conn);
+    return close(callback);
+  }) as typeof server.close;
   return server;
+
+  /** A handler kept the connection: wait for its next packet (idle for at most `keep.idleMs`). */
+  function rearm(socket: UwsgiSocket, conn: UwsgiConnection): void {
+    conn.phase = Phase.Packet;
+    conn.reader = null;
+    conn.received = 0;
+    socket.on("data", onData);
+    idleKept.add(conn);
+    if (closing) {
+      farewell(conn);
+      return;
+    }
+    conn.idleTimer = setTimeout(farewell, conn.keep!.idleMs, conn);
+    socket.resume();
+  }
+
+  /** The kept connection's next packet starts (or it closes): it is no longer idle. */
+  function leaveIdle(conn: UwsgiConnection): void {
+    idleKept.delete(conn);
+    if (conn.idleTimer !== null) {
+      clearTimeout(conn.idleTimer);
+      conn.idleTimer = null;
+    }
+  }
+
+  /** Closes an idle kept connection, telling the client its next packet was not read. */
+  function farewell(conn: UwsgiConnection): void {
+    leaveIdle(conn);
+    const socket = conn.socket;
+    if (socket.destroyed || conn.phase !== Phase.Packet || conn.received > 0) return;
+    conn.phase = Phase.Elsewhere;
+    socket.removeListener("data", onData);
+    socket.end(conn.keep!.farewell);
+    if (socket.writableFinished) socket.destroy();
+    else socket.once("finish", () => socket.destroy());
+  }
 
   function accept(socket: UwsgiSocket): void {
     const conn = new UwsgiConnection(socket);
@@ -131,6 +176,7 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
 
   function onClose(this: UwsgiSocket): void {
     const conn = this._uwsgiNodeConnection!;
+    if (conn.keep !== null) leaveIdle(conn);
     if (conn.phase === Phase.Packet) {
       deadlines.delete(conn);
       conn.phase = Phase.Elsewhere;
@@ -163,6 +209,11 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
   }
 
   function readPacket(socket: UwsgiSocket, conn: UwsgiConnection, chunk: Buffer): void {
+    if (conn.keep !== null && conn.received === 0) {
+      // the next packet of a kept connection: from now on it has the packet's read deadline
+      leaveIdle(conn);
+      deadlines.add(conn);
+    }
     conn.received += chunk.length;
     let packet: UwsgiPacket | null = null;
     let rest: Buffer;
@@ -222,6 +273,6 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
       return;
     }
     socket.removeListener("data", onData);
-    runModifier(modifierSettings, socket, entry, packet, rest);
+    runModifier(modifierSettings, socket, conn, entry, packet, rest);
   }
 }

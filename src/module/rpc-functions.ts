@@ -4,6 +4,7 @@
  * @module
  */
 import type { RpcFunction, UwsgiModule } from "../api.js";
+import { Buffer } from "node:buffer";
 import { type BytesLike, toBuffer } from "../core/bytes.js";
 import { UwsgiError } from "../errors.js";
 import { MAX_RPC_NAME_BYTES, type RpcRegistry } from "../engines/rpc/rpc-registry.js";
@@ -31,9 +32,13 @@ export interface RemoteRpc {
 
 /** Checks a call's arguments against the stated limits and converts them. */
 function callArgs(func: Buffer, args: readonly BytesLike[]): Buffer[] {
-  const label = JSON.stringify(func.toString("latin1"));
-  if (args.length > RPC_MAX_ARGS) throw new UwsgiError("UWSGI_ERR_RPC_CALL", label, `at most ${RPC_MAX_ARGS} arguments, got ${args.length}`);
-  return args.map((a, i) => toBuffer(a, `argument ${i + 1}`));
+  if (args.length > RPC_MAX_ARGS) throw new UwsgiError("UWSGI_ERR_RPC_CALL", JSON.stringify(func.toString("latin1")), `at most ${RPC_MAX_ARGS} arguments, got ${args.length}`);
+  const argv = new Array<Buffer>(args.length);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    argv[i] = Buffer.isBuffer(a) ? a : toBuffer(a, `argument ${i + 1}`);
+  }
+  return argv;
 }
 
 /**
@@ -51,8 +56,12 @@ export function rpcFunctions(
     const name = toBuffer(func, "func_name");
     const argv = callArgs(name, args);
     const router = routing?.();
+    const table = registry();
+    const own = table.entry(name);
+    // the caller's own function runs here, without a second look-up
+    if (own) return table.run(own, argv);
     // names longer than 255 bytes cannot be registered anywhere: unknown, as in uWSGI
-    if (!router || name.length === 0 || name.length > MAX_RPC_NAME_BYTES || registry().lookup(name)) return registry().invoke(name, argv);
+    if (!router || name.length === 0 || name.length > MAX_RPC_NAME_BYTES) return Promise.resolve(null);
     let total = 0;
     for (const a of argv) total += a.length;
     if (total > RPC_ROUTED_MAX_BYTES) {

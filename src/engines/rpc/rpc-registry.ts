@@ -14,6 +14,12 @@ export type { RpcFunction } from "../../api.js";
 /** Longest RPC function name, in bytes. */
 export const MAX_RPC_NAME_BYTES = 255;
 
+/** One registered function. */
+export interface RpcEntry {
+  readonly name: Buffer;
+  readonly fn: RpcFunction;
+}
+
 /** Called when an RPC function throws or rejects; the caller then gets null. */
 export type RpcErrorHook = (error: unknown, name: Buffer) => void;
 
@@ -42,7 +48,7 @@ export function rpcResultToBuffer(result: unknown): Buffer | null {
  */
 export class RpcRegistry {
   /** Functions by name (latin1 of the name bytes), in registration order. */
-  readonly #functions = new Map<string, { name: Buffer; fn: RpcFunction }>();
+  readonly #functions = new Map<string, RpcEntry>();
 
   /**
    * @param max table size (`--rpc-max`, default 64).
@@ -75,6 +81,21 @@ export class RpcRegistry {
   /** The function registered as `name`, or null. */
   lookup(name: BytesLike): RpcFunction | null {
     return this.#functions.get(toBuffer(name, "name").toString("latin1"))?.fn ?? null;
+  }
+
+  /** The registration of `name` (for {@link run}), or undefined. */
+  entry(name: Buffer): RpcEntry | undefined {
+    return this.#functions.get(name.toString("latin1"));
+  }
+
+  /** Calls a registration {@link entry} returned: what {@link invoke} does without the look-up. */
+  async run(entry: RpcEntry, args: readonly Buffer[]): Promise<Buffer | null> {
+    try {
+      return rpcResultToBuffer(await entry.fn(...args));
+    } catch (err) {
+      this.onError(err, Buffer.from(entry.name));
+      return null;
+    }
   }
 
   /** Registered names, in registration order. */

@@ -18,7 +18,7 @@ type Answer = (func: string, args: Buffer[]) => Buffer | null | "hang";
 
 /**
  * A minimal RPC node: reads `[173][size LE16][0]` + array items `[u16 len][bytes]`, records the
- * raw request and writes whatever `answer` returns.
+ * raw request and writes whatever `answer` returns; closes on an empty request, as uWSGI does.
  */
 class RpcNode {
   readonly requests: Buffer[] = [];
@@ -35,6 +35,11 @@ class RpcNode {
         buf = Buffer.concat([buf, chunk]);
         if (buf.length < 4 || buf.length < 4 + buf.readUInt16LE(1)) return;
         const packet = buf.subarray(0, 4 + buf.readUInt16LE(1));
+        if (packet.length === 4) {
+          // an empty request (the keep request of uwsgi-node's client): "Empty RPC request. skip.", closed, as uWSGI does
+          sock.destroy();
+          return;
+        }
         this.requests.push(Buffer.from(packet));
         const items: Buffer[] = [];
         for (let at = 4; at < packet.length; ) {

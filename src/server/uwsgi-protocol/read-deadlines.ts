@@ -14,7 +14,7 @@ import { IntrusiveList, type ListLinks } from "../../core/intrusive-list.js";
 
 /** The fields an item carries while it is tracked; initialise them to `null`, `null`, `0`. */
 export interface DeadlineLinks extends ListLinks {
-  /** `performance.now()` time the item expires at; 0 while not tracked. */
+  /** Clock time (`performance.now()` unless another clock is given) the item expires at; 0 while not tracked. */
   deadlineAt: number;
 }
 
@@ -29,15 +29,18 @@ export class ReadDeadlines<T extends DeadlineLinks> {
   readonly #items = new IntrusiveList<T>();
   readonly #timeoutMs: number;
   readonly #onExpire: (item: T) => void;
+  readonly #now: () => number;
   #timer: NodeJS.Timeout | null = null;
 
   /**
    * @param timeoutMs time allowed per item; expiry is detected within a quarter of it.
    * @param onExpire called once for an item whose deadline passed (it is forgotten first).
+   * @param now the monotonic clock in milliseconds (tests pass a mockable one).
    */
-  constructor(timeoutMs: number, onExpire: (item: T) => void) {
+  constructor(timeoutMs: number, onExpire: (item: T) => void, now: () => number = () => performance.now()) {
     this.#timeoutMs = timeoutMs;
     this.#onExpire = onExpire;
+    this.#now = now;
   }
 
   /** Items being tracked. */
@@ -48,7 +51,7 @@ export class ReadDeadlines<T extends DeadlineLinks> {
   /** Starts the clock for `item` (restarts it if already tracked). */
   add(item: T): void {
     if (item.deadlineAt !== 0) this.delete(item);
-    item.deadlineAt = performance.now() + this.#timeoutMs;
+    item.deadlineAt = this.#now() + this.#timeoutMs;
     this.#items.append(item);
     if (this.#timer === null) {
       this.#timer = setInterval(() => this.#sweep(), Math.max(5, Math.floor(this.#timeoutMs / 4)));
@@ -64,7 +67,7 @@ export class ReadDeadlines<T extends DeadlineLinks> {
   }
 
   #sweep(): void {
-    const now = performance.now();
+    const now = this.#now();
     let item = this.#items.first;
     while (item !== null && item.deadlineAt <= now) {
       this.delete(item);

@@ -9,9 +9,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import http from "node:http";
 import { join } from "node:path";
-import { eventually, fixtureApp, httpRequest, readUntilClose, startServer, tempDir, type TestServer } from "./server-harness.js";
+import { eventually, fixtureApp, httpRequest, readUntilClose, startedRequest, startServer, tempDir, type TestServer } from "./server-harness.js";
 
 interface StatsDoc {
   workers: Array<{ id: number; pid: number; status: string }>;
@@ -29,23 +28,6 @@ async function running(port: number): Promise<number> {
   return doc.workers.filter((w) => w.status !== "cheap").length;
 }
 
-/** Sends `path` and resolves once the first body chunk arrives, with the promise of the whole body. */
-function blockingRequest(port: number, path: string): Promise<{ done: Promise<string> }> {
-  return new Promise((started, fail) => {
-    http
-      .get({ host: "127.0.0.1", port, path }, (res) => {
-        let body = "";
-        const done = new Promise<string>((resolve, reject) => {
-          res.on("end", () => resolve(body));
-          res.on("error", reject);
-        });
-        res.once("data", () => started({ done }));
-        res.on("data", (c: Buffer) => (body += c.toString()));
-      })
-      .on("error", fail);
-  });
-}
-
 /** What a wrk run reported: completed requests and every kind of failure it counts. */
 interface WrkResult {
   requests: number;
@@ -58,15 +40,13 @@ interface WrkResult {
  * A bounded wrk run (`-d` at most `maxSeconds`) against `path`; `stop()` ends it early with SIGINT,
  * on which wrk prints its summary as at the end of its duration.
  */
-function wrk(port: number, path: string, connections: number, maxSeconds = 30): { stop(): Promise<WrkResult> } {
+function wrk(port: number, path: string, connections: number, maxSeconds = 30): { stop(): Promise<WrkResult>; done(): Promise<WrkResult> } {
   const child = spawn("wrk", ["-t", "1", "-c", String(connections), "-d", `${maxSeconds}s`, "--timeout", "10s", `http://127.0.0.1:${port}${path}`], { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
   child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
   const closed = new Promise<void>((resolve) => child.on("close", () => resolve()));
-  return {
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGINT");
+  const result = async (): Promise<WrkResult> => {
       await closed;
       const requests = Number(/(\d+) requests in/.exec(output)?.[1] ?? NaN);
       const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(output)?.[1] ?? 0);
@@ -74,7 +54,14 @@ function wrk(port: number, path: string, connections: number, maxSeconds = 30): 
       const socketErrors = errs ? errs.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
       assert.ok(Number.isFinite(requests), `wrk printed a summary:\n${output}`);
       return { requests, non2xx, socketErrors, output };
+  };
+  return {
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGINT");
+      return result();
     },
+    /** Waits for the run to end by itself (after `maxSeconds`). */
+    done: result,
   };
 }
 
@@ -92,9 +79,9 @@ describe("server: cheaper mode (elastic workers)", () => {
       assert.ok(up.requests > 0, up.output);
       assert.match(server.log(), /cheaper: spawning worker 2[\s\S]*cheaper: spawning worker 3/);
 
-      const light = wrk(server.port, "/sleep?ms=20", 1);
+      // a light load while the spare workers are found idle and stopped
+      const down = await wrk(server.port, "/sleep?ms=20", 1, 3).done();
       await eventually(async () => (await running(stats)) === 1, 25000, "back to --cheaper 1 worker when idle");
-      const down = await light.stop();
       assert.equal(down.non2xx + down.socketErrors, 0, down.output);
       assert.ok(down.requests > 0, down.output);
       assert.match(server.log(), /cheaper: stopping worker \d \(1 of 3 left running\)/);
@@ -109,12 +96,12 @@ describe("server: cheaper mode (elastic workers)", () => {
       const stats = await statsPort(server);
       assert.equal(await running(stats), 1);
       // the only worker blocks its event loop: later connections wait in the kernel's accept queue
-      const blocked = await blockingRequest(server.port, "/busy?ms=5000");
+      const blocked = await startedRequest(server.port, "/busy?ms=5000");
       const queued = Array.from({ length: 6 }, () => httpRequest(server.port, "/pid"));
       await server.waitForLog(/cheaper: spawning worker 2/, 15000);
       const replies = await Promise.all(queued);
       for (const r of replies) assert.equal(r.status, 200);
-      assert.match(await blocked.done, /^blocking\nbusy \d+$/);
+      assert.match((await blocked.done).body, /^blocking\nbusy \d+$/);
       assert.ok((await running(stats)) >= 2, "a worker was added for the queue");
       await eventually(async () => (await running(stats)) === 1, 25000, "back to --cheaper 1 worker once the queue is empty");
       assert.equal((await httpRequest(server.port, "/pid")).status, 200);

@@ -196,6 +196,29 @@ export function httpRequest(port: number, path: string, init: { method?: string;
   });
 }
 
+/**
+ * Sends GET `path` and resolves once the first body chunk arrives (the request is then in flight in
+ * a worker), with the promise of the status and whole body (rejected if the connection drops).
+ */
+export function startedRequest(port: number, path: string): Promise<{ done: Promise<{ status: number; body: string }> }> {
+  return new Promise((started, fail) => {
+    const req = request({ host: "127.0.0.1", port, path, agent: false }, (res) => {
+      let body = "";
+      const done = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+        res.on("error", reject);
+        res.on("aborted", () => reject(new Error(`request ${path} aborted`)));
+        req.on("error", reject);
+      });
+      // a promise is adopted when resolved with one: wrap it
+      res.once("data", () => started({ done }));
+      res.on("data", (c: Buffer) => (body += c.toString()));
+    });
+    req.on("error", fail);
+    req.end();
+  });
+}
+
 export { eventually } from "../support/eventually.js";
 
 /** True while the process `pid` exists. */

@@ -5,7 +5,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Agent } from "node:http";
-import { eventually, fixtureApp, httpRequest, startServer, type TestServer } from "./server-harness.js";
+import { eventually, fixtureApp, httpRequest, readUntilClose, startServer, type TestServer } from "./server-harness.js";
 
 describe("server: Express app over --http", () => {
   let server: TestServer;
@@ -62,7 +62,7 @@ describe("server: Express app over --http", () => {
 describe("server: fetch-style apps", () => {
   let server: TestServer;
   before(async () => {
-    server = await startServer(["--http", "127.0.0.1:0", "--disable-logging", fixtureApp("fetch-app")]);
+    server = await startServer(["--http", "127.0.0.1:0", "--disable-logging", "--stats", "127.0.0.1:0", fixtureApp("fetch-app")]);
   });
   after(async () => {
     await server?.stop();
@@ -86,8 +86,12 @@ describe("server: fetch-style apps", () => {
   });
 
   it("--disable-logging leaves request lines out of the log", async () => {
+    const [, statsPort] = await server.waitForLog(/Stats server enabled on 127\.0\.0\.1:(\d+)/);
+    const counted = async (): Promise<number> => (JSON.parse(await readUntilClose(Number(statsPort))) as { workers: Array<{ requests: number }> }).workers.reduce((n, w) => n + w.requests, 0);
+    const before = await counted();
     await httpRequest(server.port, "/quiet");
-    await new Promise((r) => setTimeout(r, 200));
+    // a request line would be written when the request ends, before its worker reports the count
+    await eventually(async () => (await counted()) > before, 10000, "the master counting /quiet");
     assert.doesNotMatch(server.log(), /GET \/quiet/);
   });
 
@@ -149,10 +153,11 @@ describe("server: the uwsgi module inside workers", () => {
   it("counts requests per worker and for the instance", async () => {
     for (let i = 0; i < 6; i++) await httpRequest(server.port, "/");
     // the master refreshes the table a few times a second
-    await new Promise((r) => setTimeout(r, 600));
-    const info = JSON.parse((await httpRequest(server.port, "/info")).body) as Info;
+    const info = await eventually(async () => {
+      const i = JSON.parse((await httpRequest(server.port, "/info")).body) as Info;
+      return i.total_requests >= 7 ? i : null;
+    }, 10000, "the table counting 7 requests");
     const sum = info.workers.reduce((n, w) => n + w.requests, 0);
-    assert.ok(info.total_requests >= 7, `total_requests ${info.total_requests}`);
     assert.equal(info.total_requests, sum);
     const me = info.workers.find((w) => w.id === info.worker_id)!;
     assert.equal(info.request_id, me.requests, "request_id counts the requests this worker completed before this one");
@@ -169,16 +174,17 @@ describe("server: the uwsgi module inside workers", () => {
   it("set_user_harakiri: disarmed when the request ends, enforced by the master when it expires", async () => {
     const pid = (await httpRequest(server.port, "/user-harakiri?ms=50")).body === "survived";
     assert.ok(pid);
-    const before = JSON.parse((await httpRequest(server.port, "/info")).body) as Info;
-    await new Promise((r) => setTimeout(r, 1600));
-    const still = JSON.parse((await httpRequest(server.port, "/info")).body) as Info;
-    assert.deepEqual(still.workers.map((w) => w.pid), before.workers.map((w) => w.pid), "a disarmed deadline kills nobody");
+    const from = server.log().length;
+    // a second deadline, armed later, expires later: had the first one stayed armed, the master
+    // would have enforced it before this one
     const hung = httpRequest(server.port, "/user-harakiri?ms=6000").then(
       () => "answered",
       () => "dropped",
     );
-    await server.waitForLog(/HARAKIRI !!! worker \d: the deadline armed by set_user_harakiri\(\) passed/);
+    await server.waitForLog(/HARAKIRI !!! worker \d: the deadline armed by set_user_harakiri\(\) passed/, 10000, from);
     assert.equal(await hung, "dropped");
+    const enforced = server.log().slice(from).match(/HARAKIRI !!! worker \d: the deadline armed by set_user_harakiri/g) ?? [];
+    assert.equal(enforced.length, 1, "a disarmed deadline kills nobody: only the second request's was enforced");
     assert.equal((await httpRequest(server.port, "/")).status, 200);
   });
 });

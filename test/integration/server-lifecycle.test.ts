@@ -4,7 +4,7 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { alive, eventually, fixtureApp, httpRequest, startServer } from "./server-harness.js";
+import { alive, eventually, fixtureApp, httpRequest, startedRequest, startServer } from "./server-harness.js";
 
 interface Info {
   pid: number;
@@ -76,12 +76,11 @@ describe("server: worker lifecycle", () => {
   it("SIGTERM stops gracefully: the request in flight completes, then the master exits 0", async () => {
     const server = await startServer(["--http", "127.0.0.1:0", "--disable-logging", fixtureApp("node-listener-app")]);
     const workerPid = Number((await httpRequest(server.port, "/pid")).body);
-    const slow = httpRequest(server.port, "/sleep?ms=700");
-    await new Promise((r) => setTimeout(r, 150));
+    const slow = await startedRequest(server.port, "/trickle?ms=700");
     const exit = server.stop("SIGTERM");
-    const reply = await slow;
+    const reply = await slow.done;
     assert.equal(reply.status, 200);
-    assert.equal(reply.body, `slept ${workerPid}`);
+    assert.equal(reply.body, `started\nslept ${workerPid}`);
     assert.deepEqual(await exit, { code: 0, signal: null });
     assert.equal(alive(workerPid), false);
     assert.match(server.log(), /goodbye to uWSGI/);
@@ -90,11 +89,10 @@ describe("server: worker lifecycle", () => {
   it("SIGQUIT stops at once, workers included", async () => {
     const server = await startServer(["--http", "127.0.0.1:0", "-p", "2", "--disable-logging", fixtureApp("node-listener-app")]);
     const pids = (await info(server.port)).workers.map((w) => w.pid);
-    const slow = httpRequest(server.port, "/sleep?ms=5000").then(
+    const slow = (await startedRequest(server.port, "/trickle?ms=5000")).done.then(
       () => "answered",
       () => "dropped",
     );
-    await new Promise((r) => setTimeout(r, 150));
     const exit = await server.stop("SIGQUIT");
     assert.equal(exit.code, 0);
     assert.equal(await slow, "dropped");

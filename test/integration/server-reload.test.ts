@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { eventually, fixtureApp, httpRequest, startServer, tempDir } from "./server-harness.js";
 
 /** Sends requests in a loop until `stop()`; counts answers and failures, collects worker pids. */
-function loadLoop(port: number, agent: Agent | undefined): { stop(): Promise<{ ok: number; failed: string[]; pids: Set<string> }> } {
+function loadLoop(port: number, agent: Agent | undefined): { readonly progress: { ok: number; pids: Set<string> }; stop(): Promise<{ ok: number; failed: string[]; pids: Set<string> }> } {
   let running = true;
   const result = { ok: 0, failed: [] as string[], pids: new Set<string>() };
   const loop = (async () => {
@@ -29,6 +29,7 @@ function loadLoop(port: number, agent: Agent | undefined): { stop(): Promise<{ o
     }
   })();
   return {
+    progress: result,
     async stop() {
       running = false;
       await loop;
@@ -53,12 +54,14 @@ describe("server: graceful reload", () => {
       const before = (JSON.parse((await httpRequest(server.port, "/info")).body) as Info).workers.map((w) => String(w.pid));
       const keepAlive = loadLoop(server.port, agent);
       const fresh = loadLoop(server.port, undefined);
-      await new Promise((r) => setTimeout(r, 700));
+      await eventually(() => keepAlive.progress.ok >= 10 && fresh.progress.ok >= 10, 15000, "both clients answered before the reload");
       const mark = server.log().length;
       process.kill(server.pid, "SIGHUP");
       await server.waitForLog(/graceful reload complete/, 15000, mark);
       await eventually(() => before.every((pid) => server.log().slice(mark).includes(`worker ${before.indexOf(pid) + 1} buried`)), 10000, "the old workers to exit");
-      await new Promise((r) => setTimeout(r, 500));
+      // both clients keep going until each has been answered by a new worker
+      const answeredByNew = (l: { progress: { pids: Set<string> } }): boolean => [...l.progress.pids].some((pid) => !before.includes(pid));
+      await eventually(() => answeredByNew(keepAlive) && answeredByNew(fresh), 15000, "both clients answered by the new workers");
       const [a, b] = await Promise.all([keepAlive.stop(), fresh.stop()]);
       assert.deepEqual(a.failed, [], "keep-alive client saw failures");
       assert.deepEqual(b.failed, [], "new-connection client saw failures");

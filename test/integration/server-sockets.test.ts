@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
-import { fixtureApp, httpRequest, readUntilClose, startServer, tempDir, uwsgiRequest, type TestServer } from "./server-harness.js";
+import { eventually, fixtureApp, httpRequest, readUntilClose, startServer, tempDir, uwsgiRequest, type TestServer } from "./server-harness.js";
 
 /** Reads the whole stats document. */
 const readStats = (port: number): Promise<string> => readUntilClose(port);
@@ -51,13 +51,17 @@ describe("server: uwsgi protocol socket and stats server", () => {
 
   it("serves the stats document from the master's worker table", async () => {
     await httpRequest(server.port, "/");
-    await new Promise((r) => setTimeout(r, 600));
-    const doc = JSON.parse(await readStats(statsPort)) as {
+    type Doc = {
       version: string;
       pid: number;
       sockets: Array<{ name: string; proto: string; max_queue: number }>;
       workers: Array<{ id: number; pid: number; requests: number; status: string; respawn_count: number; accepting: number; apps: unknown[] }>;
     };
+    // the workers report their counters to the master a few times a second
+    const doc = await eventually(async () => {
+      const d = JSON.parse(await readStats(statsPort)) as Doc;
+      return d.workers.reduce((n, w) => n + w.requests, 0) >= 2 && d.workers.every((w) => w.status === "idle") ? d : null;
+    }, 10000, "the master's table counting the requests");
     assert.match(doc.version, /^2\.0\.21-uwsgi-node-/);
     assert.equal(doc.pid, server.pid);
     assert.deepEqual(doc.sockets.map((s) => s.proto), ["http", "uwsgi"]);

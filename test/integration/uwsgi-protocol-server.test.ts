@@ -572,7 +572,7 @@ test("uwsgi protocol: a client gone mid-body aborts the request ('aborted', 'clo
       });
       s.on("close", () => resolve());
     });
-    for (let i = 0; i < 50 && events.length < 4; i++) await new Promise((r) => setTimeout(r, 10));
+    await eventually(() => events.length >= 4, 5000, "the request's abort events", 10);
     assert.ok(events.includes("req aborted"), events.join());
     assert.ok(events.includes("req error ECONNRESET"), events.join());
     assert.ok(events.includes("req close"), events.join());
@@ -614,7 +614,7 @@ test("uwsgi protocol: a request whose body the app never reads still ends ('clos
   try {
     const r = parseResponse(await exchange(srv.port, [request({ ...GET, REQUEST_METHOD: "POST" }, randomBytes(300_000))], 0));
     assert.equal(r.body.toString(), "ignored your body");
-    for (let i = 0; i < 50 && closed.length === 0; i++) await new Promise((r2) => setTimeout(r2, 10));
+    await eventually(() => closed.length > 0, 5000, "the request's close", 10);
     assert.deepEqual(closed, [true]);
     assert.deepEqual(srv.lines, []);
   } finally {

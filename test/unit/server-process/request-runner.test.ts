@@ -2,6 +2,7 @@
 // (in-flight count, oldest start, counters), whatever the app does to the response object.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { eventually } from "../../support/eventually.js";
 import { createServer, request, ServerResponse, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createRequestRunner } from "../../../src/server/request-runner.js";
@@ -66,12 +67,13 @@ test("request runner: overlapping requests: the oldest start is the first still 
   try {
     const port = (server.address() as AddressInfo).port;
     const first = get(port, "/a");
-    while (release.length < 1) await new Promise((r) => setTimeout(r, 5));
+    await eventually(() => release.length >= 1, 5000, "the first request in the app", 5);
     const started = state.oldestStart();
     assert.ok(started > 0 && state.inFlight === 1);
+    // not synchronisation: the second request must start measurably later than the first
     await new Promise((r) => setTimeout(r, 20));
     const second = get(port, "/b");
-    while (release.length < 2) await new Promise((r) => setTimeout(r, 5));
+    await eventually(() => release.length >= 2, 5000, "the second request in the app", 5);
     assert.equal(state.inFlight, 2);
     assert.equal(state.oldestStart(), started, "the first request is the oldest");
     release[0]!();

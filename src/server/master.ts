@@ -479,6 +479,7 @@ export class Master {
   #onReady(proc: WorkerProcess, appStartupMs: number): void {
     const slot = proc.slot;
     proc.ready = true;
+    proc.readyAt = Date.now();
     proc.appStartup = Math.round(appStartupMs / 1000);
     this.#signals?.flush();
     this.#everReady = true;
@@ -532,7 +533,6 @@ export class Master {
     slot.absorb(proc);
     proc.counters = { ...proc.counters, requests: 0, exceptions: 0, tx: 0, runningTime: 0, inFlight: 0, oldestStart: 0, remoteRefused: 0, harakiri: 0 };
     this.#tableDirty = true;
-    const lived = Date.now() - proc.spawnedAt;
     if (proc.stopRequestedAt && !proc.retireReason) {
       this.#log.line(`worker ${slot.id} buried after ${Math.max(1, Math.round((Date.now() - proc.stopRequestedAt) / 1000))} seconds`);
     }
@@ -541,7 +541,9 @@ export class Master {
       if (this.#state === "running") {
         const how = signal ? `, killed by signal ${signalNumber(signal)}` : code ? ` (exit code ${code})` : "";
         this.#log.line(`DAMN ! worker ${slot.id} (pid: ${proc.pid}) died${how} :( trying respawn ...`);
-        const delay = slot.backoff.onDeath(lived, proc.ready);
+        // time served since ready, not since the spawn: a slow start (a loaded machine, a big app)
+        // must not hide a worker that dies as soon as it serves
+        const delay = slot.backoff.onDeath(proc.ready ? Date.now() - proc.readyAt : 0, proc.ready);
         this.#scheduleRespawn(slot, delay);
       }
     } else if (slot.previous === proc) {

@@ -5,7 +5,7 @@
  * @module
  */
 
-/** A worker that lives shorter than this counts as a crash-loop death. */
+/** A worker that serves (is ready) for less than this counts as a crash-loop death. */
 export const FAST_DEATH_MS = 2000;
 const FIRST_DELAY_MS = 250;
 const MAX_DELAY_MS = 8000;
@@ -16,7 +16,7 @@ export class RespawnBackoff {
 
   /**
    * Records a death and returns how long to wait before respawning (ms).
-   * @param livedMs how long the process lived.
+   * @param livedMs how long the process served: from becoming ready to its death (0 if never ready).
    * @param wasReady whether it ever became ready to serve.
    */
   onDeath(livedMs: number, wasReady: boolean): number {

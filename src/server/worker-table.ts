@@ -23,6 +23,8 @@ export class WorkerProcess {
   readonly spawnedAt: number;
   counters: WorkerCounters = emptyCounters();
   ready = false;
+  /** Unix ms it became ready (0 = not yet). */
+  readyAt = 0;
   /** Sent a graceful stop (or recycling itself); finishing its requests. */
   stopping = false;
   /** Unix ms the master asked it to stop; 0 = not asked. */

@@ -6,25 +6,14 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { eventually, fixtureApp, httpRequest, startServer, type TestServer } from "./server-harness.js";
+import { freeTcpPort as freePort } from "../support/free-port.js";
 
 const PY_APP = fileURLToPath(new URL("../../../test/fixtures/rpc-interop-app.py", import.meta.url));
 
 async function get(port: number, path: string): Promise<Record<string, unknown>> {
   return JSON.parse((await httpRequest(port, path)).body) as Record<string, unknown>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 

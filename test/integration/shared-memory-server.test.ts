@@ -8,20 +8,12 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { Agent } from "node:http";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { fixtureApp, httpRequest, startServer, eventually, type TestServer } from "./server-harness.js";
+import { freeTcpPort as freePort } from "../support/free-port.js";
 
 const UWSGI_APP = join(import.meta.dirname, "..", "..", "..", "test", "fixtures", "shared", "uwsgi-cache-app.py");
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function json(port: number, path: string, agent?: Agent): Promise<Record<string, unknown>> {
   const r = await httpRequest(port, path, { agent });

@@ -5,9 +5,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import net from "node:net";
 import { join } from "node:path";
 import { CLI, eventually, fixtureApp, httpRequest, startServer, tempDir } from "./server-harness.js";
+import { freeTcpPort as freePort } from "../support/free-port.js";
 
 const TMUX = "/usr/bin/tmux";
 
@@ -61,16 +61,6 @@ test("uwsgi-node top shows workers, requests, per-worker rates and caches of a u
   }
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 test("uwsgi-node top watches a real uWSGI 2.0 through its stats socket", async () => {
   const dir = tempDir();

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
-import { createServer, connect } from "node:net";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
@@ -17,6 +17,7 @@ import { encodePacket, encodeVars } from "../../src/protocol/packet.js";
 import { encodeSpoolFile } from "../../src/protocol/spool-file.js";
 import { freeUdpPort } from "../support/free-port.js";
 import { eventually, fixtureApp, httpRequest, readUntilClose, startServer, tempDir, type TestServer } from "../integration/server-harness.js";
+import { freeTcpPort as freePort } from "../support/free-port.js";
 
 const APP = fixtureApp("spooler-app");
 const UWSGI_APP = fileURLToPath(new URL("../../../test/fixtures/spooler/uwsgi-spooler-app.py", import.meta.url));
@@ -336,16 +337,6 @@ describe("spooler options and the spooler's view of the instance", () => {
 
 // ------------------------------------------------------------------ real uWSGI --------------
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Uwsgi {
   child: ChildProcess;

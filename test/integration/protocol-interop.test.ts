@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -24,6 +24,7 @@ import { decodeVars, varsToObject } from "../../src/protocol/packet.js";
 import { CacheMagicResponseReader, RpcResponseReader } from "../../src/protocol/response-reader.js";
 import { writeSpoolFile } from "../../src/protocol/spool-file-io.js";
 import { decodeSpoolFile, isSpoolFileName } from "../../src/protocol/spool-file.js";
+import { freeTcpPort as freePort } from "../support/free-port.js";
 
 const APP = fileURLToPath(new URL("../../../test/fixtures/protocol-interop-app.py", import.meta.url));
 
@@ -33,16 +34,6 @@ let port = 0;
 let uwsgi: ChildProcess | null = null;
 let log = "";
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port: p } = server.address() as { port: number };
-      server.close(() => resolve(p));
-    });
-  });
-}
 
 /** Sends `request`, returns everything the server writes before closing (uWSGI closes after a reply). */
 function exchange(request: Buffer, timeoutMs = 5000): Promise<Buffer> {

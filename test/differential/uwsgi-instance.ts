@@ -6,11 +6,12 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
 import { request } from "node:http";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Op, type PyJson, decodePy } from "./scenario-ops.js";
+import { eventually } from "../support/eventually.js";
+import { freeTcpPort } from "../support/free-port.js";
 
 const APP = fileURLToPath(new URL("../../../test/fixtures/differential/app.py", import.meta.url));
 const PLUGIN_DIR = "/usr/lib/uwsgi/plugins";
@@ -26,16 +27,6 @@ export interface UwsgiInstanceOptions {
   spooler?: boolean;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function checkInstalled(): void {
   const probe = spawnSync("uwsgi", ["--version"], { encoding: "utf8" });
@@ -80,7 +71,7 @@ export class UwsgiInstance {
     checkInstalled();
     const tmp = realpathSync(mkdtempSync(join(tmpdir(), "uwsgi-node-differential-")));
     for (const dir of ["spool", "external", "results"]) mkdirSync(join(tmp, dir));
-    const port = await freePort();
+    const port = await freeTcpPort();
     const argv = [
       "--plugin", "python3,cache,rpc,signal,spooler",
       "--master", "--die-on-term", "--processes", "1",
@@ -105,19 +96,9 @@ export class UwsgiInstance {
   }
 
   private async waitReady(): Promise<void> {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) {
-        throw new Error(`uwsgi exited (${this.child.exitCode ?? this.child.signalCode}) during startup:\n${this.log}`);
-      }
-      try {
-        await this.post({ ops: [] });
-        return;
-      } catch (err) {
-        if (Date.now() > deadline) throw new Error(`uwsgi did not answer within 20 s (${String(err)}); log:\n${this.log}`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const exited = (): string | null =>
+      this.child.exitCode !== null || this.child.signalCode !== null ? `uwsgi exited (${this.child.exitCode ?? this.child.signalCode}) during startup:\n${this.log}` : null;
+    await eventually(async () => (await this.post({ ops: [] }), true), 20_000, `uwsgi to answer; log:\n${this.log}`, 50, exited);
   }
 
   /** POSTs a JSON request to the app and returns the raw JSON answer's `result`. */
@@ -167,11 +148,7 @@ export class UwsgiInstance {
    */
   async spooledTask(taskName: string, timeoutMs = 10_000): Promise<unknown> {
     const file = join(this.resultsDir, `${taskName}.json`);
-    const deadline = Date.now() + timeoutMs;
-    while (!existsSync(file)) {
-      if (Date.now() > deadline) assert.fail(`uWSGI's spooler did not run ${taskName} within ${timeoutMs} ms; log:\n${this.log}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await eventually(() => existsSync(file), timeoutMs, `uWSGI's spooler to run ${taskName}`);
     return decodePy(JSON.parse(readFileSync(file, "utf8")) as PyJson);
   }
 

@@ -9,6 +9,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { eventually } from "./eventually.js";
+import { freeTcpPort } from "./free-port.js";
 
 const NGINX = "/usr/sbin/nginx";
 
@@ -34,33 +36,17 @@ export interface Nginx {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-async function waitForPort(port: number, deadlineMs: number, died: () => string | null): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  for (;;) {
-    const why = died();
-    if (why !== null) throw new Error(why);
-    const ok = await new Promise<boolean>((resolve) => {
+function waitForPort(port: number, deadlineMs: number, died: () => string | null): Promise<boolean> {
+  const listening = (): Promise<boolean> =>
+    new Promise<boolean>((resolve) => {
       const s = net.connect(port, "127.0.0.1", () => {
         s.destroy();
         resolve(true);
       });
       s.on("error", () => resolve(false));
     });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`nginx did not listen on 127.0.0.1:${port} within ${deadlineMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return eventually(listening, deadlineMs, `nginx to listen on 127.0.0.1:${port}`, 50, died);
 }
 
 /** nginx in a temp dir, proxying `uwsgi_pass` to `upstream`; stopped by pid. */
@@ -73,7 +59,7 @@ export function startNginx(upstream: number): Promise<Nginx> {
 export async function startNginxWith(location: string): Promise<Nginx> {
   assert.ok(existsSync(NGINX), `nginx is required for this test: install it with "apt-get install -y nginx" (${NGINX} is missing)`);
   const dir = mkdtempSync(join(tmpdir(), "uwsgi-node-nginx-"));
-  const port = await freePort();
+  const port = await freeTcpPort();
   writeFileSync(
     join(dir, "nginx.conf"),
     `daemon off;

@@ -25,6 +25,7 @@ import { CacheMagicResponseReader, RpcResponseReader } from "../../src/protocol/
 import { writeSpoolFile } from "../../src/protocol/spool-file-io.js";
 import { decodeSpoolFile, isSpoolFileName } from "../../src/protocol/spool-file.js";
 import { freeTcpPort as freePort } from "../support/free-port.js";
+import { eventually } from "../support/eventually.js";
 
 const APP = fileURLToPath(new URL("../../../test/fixtures/protocol-interop-app.py", import.meta.url));
 
@@ -86,17 +87,8 @@ before(async () => {
     uwsgi!.once("exit", onExit);
   });
   try {
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      try {
-        const reply = await Promise.race([rpc("hello", "ready"), exited]);
-        if (reply.toString() === "hello:ready") break;
-      } catch (err) {
-        if (String(err).includes("during startup")) throw err;
-        if (Date.now() > deadline) throw new Error(`uwsgi did not answer an RPC within 20 s (${String(err)}); log:\n${log}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const exitedWhy = (): string | null => (uwsgi!.exitCode !== null || uwsgi!.signalCode !== null ? `uwsgi exited with ${uwsgi!.exitCode ?? uwsgi!.signalCode} during startup:\n${log}` : null);
+    await eventually(async () => (await Promise.race([rpc("hello", "ready"), exited])).toString() === "hello:ready", 20_000, `uWSGI to answer an RPC; log:\n${log}`, 100, exitedWhy);
   } finally {
     uwsgi.off("exit", onExit);
   }

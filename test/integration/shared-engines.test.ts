@@ -5,6 +5,7 @@
  */
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
+import { eventually } from "../support/eventually.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -69,7 +70,9 @@ test("a process SIGKILLed in the middle of cache operations leaves a consistent,
   const { id, engines, json } = instance([["cache2", "name=default,items=16,blocksize=32"]]);
   const busy = child(id, json, "inc-forever");
   await nextMessage(busy.lines);
-  await new Promise((r) => setTimeout(r, 50));
+  // killed while its loop of increments is well under way (likely inside one, with its locks held)
+  const counter = engines.caches.byName(null)!;
+  await eventually(() => counter.num(Buffer.from("busy")) > 1000n, 10000, "the child to be incrementing");
   busy.proc.kill("SIGKILL");
   await new Promise((r) => busy.proc.once("exit", r));
   const cache = engines.caches.byName(null)!;

@@ -31,10 +31,12 @@ test("dashboard: live charts of requests/s, latency, workers and caches render w
     assert.equal(response?.status(), 200);
     assert.match(response?.headers()["content-type"] ?? "", /^text\/html/);
 
-    // bounded load while the page samples: at most 60 requests, stops once the chart has data
+    // bounded load while the page samples (once a second): it must span two samples, so it runs
+    // until the chart has two non-zero points, at most 2000 requests or 20 s
     let sent = 0;
+    const loadEnds = Date.now() + 20_000;
     const load = (async () => {
-      while (sent < 60) {
+      while (sent < 2000 && Date.now() < loadEnds) {
         await httpRequest(server.port, "/");
         sent++;
         if (sent % 10 === 0 && (await page.evaluate(() => ((globalThis as unknown as { __dashboard: { samples: Array<{ rps: number }> } }).__dashboard.samples.filter((s) => s.rps > 0).length))) >= 2) break;

@@ -493,9 +493,18 @@ export interface UwsgiModule {
   accepting(flag?: boolean): void;
   /** Whether this start is a reload. */
   is_a_reload(): boolean;
-  /** Gracefully reloads the instance. */
+  /**
+   * Gracefully reloads the instance (SIGHUP to the master, as in uWSGI): workers finish their
+   * requests, then new ones take over. Returns true once the master has been told.
+   */
   reload(): boolean;
-  /** Stops the instance. */
+  /**
+   * Stops the instance at once, as uWSGI does (SIGQUIT to the master): workers, mules and spoolers
+   * are killed without waiting for in-flight requests, the caller's own included, so the reply of
+   * the request that calls it may be cut. For a graceful stop, signal the master with SIGTERM:
+   * `process.kill(uwsgi.masterpid(), "SIGTERM")`. Returns true once the master has been told.
+   * The stub only counts the call (see `processRequests()` in `uwsgi-node/testing`).
+   */
   stop(): boolean | null;
   /** Sets this process's title. */
   setprocname(name: string): void;

@@ -342,9 +342,9 @@ describe("conformance (server): every seed name inside a real process", { timeou
     await real("reload", "return uwsgi.reload()", (v) => assert.equal(v, true));
     await probe.server.waitForLog(/graceful reload complete/, 30_000, from);
     assert.deepEqual(await probe.value("return [uwsgi.is_a_reload(), process.pid]").then((v) => [(v as unknown[])[0], (v as unknown[])[1] !== oldPid]), [true, true]);
-    // the reply to the request that calls stop() is sometimes cut by the stop itself (seen once in
-    // a CI run on Node 24; noted on the issue): the call must return true or lose only its reply,
-    // and the instance must end cleanly
+    // stop() is uWSGI's brutal stop (SIGQUIT to the master: workers are killed without waiting for
+    // their requests), so the reply to the request that calls it races the kill: the call returns
+    // true or loses only its own reply, and the instance must end cleanly
     await probe.value("return uwsgi.stop()").then(
       (v) => assert.equal(v, true),
       (err: unknown) => assert.match(String(err), /socket hang up|ECONNRESET/),

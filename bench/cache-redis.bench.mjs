@@ -14,85 +14,25 @@
 // and range reported.
 //   npm run build && node bench/cache-redis.bench.mjs   (BENCH_MS per case, default 1000; BENCH_ROUNDS, default 3)
 // Writes bench/results/cache-redis.md. Needs redis-server and ioredis.
-import { spawn, spawnSync } from "node:child_process";
-import { createServer } from "node:net";
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
-import { ROOT_OPT_IN } from "./lib/root-opt-in.mjs";
+import { CLI, freePort, launch, launchUwsgiNode, stop, waitFor, workDir } from "./lib/processes.mjs";
 
 const here = import.meta.dirname;
-const root = join(here, "..");
 const MS = Number(process.env.BENCH_MS ?? 1000);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const KEYS = 1000;
 const OPS = ["get", "inc"];
 const PROCS = [1, 2];
-const CLI = [join(root, "dist", "cli.js"), join(root, "build", "src", "cli.js")].find((p) => existsSync(p));
-const work = mkdtempSync(join(tmpdir(), "uwsgi-node-bench-cache-redis-"));
-const started = new Set();
-
-process.on("exit", () => {
-  for (const c of started) {
-    try {
-      process.kill(-c.pid, "SIGKILL"); // the process group we created for it
-    } catch {}
-  }
-  rmSync(work, { recursive: true, force: true });
-});
-process.on("SIGINT", () => process.exit(130));
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function launch(name, cmd, args) {
-  const log = join(work, `${name}.log`);
-  const fd = openSync(log, "a");
-  const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", fd, fd], detached: true });
-  started.add(child);
-  child.once("exit", () => started.delete(child));
-  return { child, log };
-}
-
-async function stop({ child }) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((r) => child.once("exit", r));
-  child.kill("SIGINT");
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-child.pid, "SIGKILL");
-    } catch {}
-  }, 5000);
-  await gone;
-  clearTimeout(timer);
-}
-
-async function waitFor(check, what, proc, ms = 30_000) {
-  const until = Date.now() + ms;
-  for (;;) {
-    if (proc && (proc.child.exitCode !== null || proc.child.signalCode !== null)) throw new Error(`${what} exited:\n${readFileSync(proc.log, "utf8").slice(-2000)}`);
-    try {
-      if (await check()) return;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > until) throw new Error(`${what} did not come up${proc ? `:\n${readFileSync(proc.log, "utf8").slice(-2000)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** An HTTP server running a loop endpoint: measure(op, loops) -> calls per wall-clock second. */
 async function appServer(name, start) {
   const port = await freePort();
   const proc = start(port);
   const get = async (q) => (await fetch(`http://127.0.0.1:${port}/?${q}`)).text();
-  await waitFor(async () => (await get(`op=setup&keys=${KEYS}`)) === "ok", name, proc);
+  await waitFor(async () => (await get(`op=setup&keys=${KEYS}`)) === "ok", name, { proc });
   return {
     async measure(op, p, ms = MS) {
       // p loops at once must run in p different workers; checked by pid, retried if not.
@@ -111,20 +51,20 @@ const ratio = (xs) => `${median(xs).toFixed(2)}x${xs.length > 1 ? ` (${Math.min(
 
 if (!CLI) throw new Error("uwsgi-node is not built: run npm run build");
 const redisPort = await freePort();
-const redis = launch("redis", "redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", work]);
+const redis = launch("redis", "redis-server", ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workDir()]);
 const systems = [];
 try {
-  await waitFor(() => spawnSync("redis-cli", ["-p", String(redisPort), "ping"]).stdout?.toString().trim() === "PONG", "redis-server", redis);
+  await waitFor(() => spawnSync("redis-cli", ["-p", String(redisPort), "ping"]).stdout?.toString().trim() === "PONG", "redis-server", { proc: redis });
   const ours = await appServer("uwsgi-node", (port) =>
-    launch("uwsgi-node", process.execPath, [
-      CLI, ...ROOT_OPT_IN, "--http-socket", `127.0.0.1:${port}`, "--master", "--processes", "2", "--disable-logging",
+    launchUwsgiNode("uwsgi-node", [
+      "--http-socket", `127.0.0.1:${port}`, "--master", "--processes", "2", "--disable-logging",
       "--cache2", `name=bench,items=${KEYS * 3 + 1},blocksize=64,backend=redis://127.0.0.1:${redisPort}/0`, "--module", join(here, "cache-redis-app.mjs"),
     ]),
   );
   systems.push(ours);
   const near = await appServer("uwsgi-node, near cache", (port) =>
-    launch("uwsgi-node-near", process.execPath, [
-      CLI, ...ROOT_OPT_IN, "--http-socket", `127.0.0.1:${port}`, "--master", "--processes", "2", "--disable-logging",
+    launchUwsgiNode("uwsgi-node-near", [
+      "--http-socket", `127.0.0.1:${port}`, "--master", "--processes", "2", "--disable-logging",
       "--cache2", `name=bench,items=${KEYS * 3 + 1},blocksize=64,near=${KEYS * 2},backend=redis://127.0.0.1:${redisPort}/0`, "--module", join(here, "cache-redis-app.mjs"),
     ]),
   );

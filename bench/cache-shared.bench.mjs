@@ -14,14 +14,12 @@
 //                                                            BENCH_OPS=get,inc to pick ops)
 // Writes bench/results/cache-shared.md. Needs uwsgi + python3 plugin, redis-server, bench/'s ioredis.
 import { spawn, spawnSync } from "node:child_process";
-import { createServer } from "node:net";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, openSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
-import { ROOT_OPT_IN } from "./lib/root-opt-in.mjs";
+import { CLI, freePort, launch, launchUwsgiNode, stop, waitFor, workDir } from "./lib/processes.mjs";
 
 const here = import.meta.dirname;
-const root = join(here, "..");
 const MS = Number(process.env.BENCH_MS ?? 1000);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const WARMUP_MS = Math.min(300, MS);
@@ -33,64 +31,6 @@ const ALL_OPS = [...CACHE_OPS, ...OTHER_OPS];
 const OPS = process.env.BENCH_OPS ? process.env.BENCH_OPS.split(",").filter((o) => ALL_OPS.includes(o)) : ALL_OPS;
 const PROCS = [1, 2];
 const CACHE = `name=default,items=${KEYS * 3 + 1},blocksize=64`;
-const CLI = [join(root, "dist", "cli.js"), join(root, "build", "src", "cli.js")].find((p) => existsSync(p));
-const work = mkdtempSync(join(tmpdir(), "uwsgi-node-bench-cache-"));
-const started = new Set();
-
-process.on("exit", () => {
-  for (const c of started) {
-    try {
-      process.kill(-c.pid, "SIGKILL"); // the process group we created for it
-    } catch {}
-  }
-  rmSync(work, { recursive: true, force: true });
-});
-process.on("SIGINT", () => process.exit(130));
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function launch(name, cmd, args) {
-  const log = join(work, `${name}.log`);
-  const fd = openSync(log, "a");
-  const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", fd, fd], detached: true });
-  started.add(child);
-  child.once("exit", () => started.delete(child));
-  return { child, log };
-}
-
-async function stop({ child }) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((r) => child.once("exit", r));
-  child.kill("SIGINT");
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-child.pid, "SIGKILL");
-    } catch {}
-  }, 5000);
-  await gone;
-  clearTimeout(timer);
-}
-
-async function waitFor(check, what, proc, ms = 30_000) {
-  const until = Date.now() + ms;
-  for (;;) {
-    if (proc && (proc.child.exitCode !== null || proc.child.signalCode !== null)) throw new Error(`${what} exited:\n${readFileSync(proc.log, "utf8").slice(-2000)}`);
-    try {
-      if (await check()) return;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > until) throw new Error(`${what} did not come up${proc ? `:\n${readFileSync(proc.log, "utf8").slice(-2000)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /**
  * A server running one of the fixture apps over HTTP: measure(op, processes, kind) ->
@@ -100,7 +40,7 @@ async function appServer(name, start) {
   const port = await freePort();
   const proc = start(port);
   const get = async (q) => (await fetch(`http://127.0.0.1:${port}/?${q}`)).text();
-  await waitFor(async () => (await get(`op=setup&keys=${KEYS}`)) === "ok", name, proc);
+  await waitFor(async () => (await get(`op=setup&keys=${KEYS}`)) === "ok", name, { proc });
   return {
     async measure(op, p, kind = "string", ms = MS) {
       // p loops at once must run in p different workers: a worker busy in one loop does not
@@ -120,8 +60,8 @@ async function appServer(name, start) {
 
 const ours = () =>
   appServer("uwsgi-node", (port) =>
-    launch("uwsgi-node", process.execPath, [
-      CLI, ...ROOT_OPT_IN, "--http-socket", `127.0.0.1:${port}`, "--master", "--processes", "2", "--cache2", CACHE,
+    launchUwsgiNode("uwsgi-node", [
+      "--http-socket", `127.0.0.1:${port}`, "--master", "--processes", "2", "--cache2", CACHE,
       "--metric", "name=bench", "--disable-logging", "--module", join(here, "shared-api-app.mjs"),
     ]),
   );
@@ -131,15 +71,15 @@ const uwsgi = () =>
     launch("uwsgi", "uwsgi", [
       "--plugin", "python3", "--master", "--processes", "2", "--disable-logging", "--http-socket", `127.0.0.1:${port}`,
       "--cache2", CACHE, "--enable-metrics", "--metric", "name=bench", "--wsgi-file", join(here, "shared-api-app.py"),
-      "--harakiri", "0", "--pidfile", join(work, "uwsgi.pid"),
+      "--harakiri", "0", "--pidfile", join(workDir(), "uwsgi.pid"),
     ]),
   );
 
 async function redis() {
   const port = await freePort();
-  const dir = mkdtempSync(join(work, "redis-"));
+  const dir = mkdtempSync(join(workDir(), "redis-"));
   const proc = launch("redis", "redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir]);
-  await waitFor(() => spawnSync("redis-cli", ["-p", String(port), "ping"]).stdout?.toString().trim() === "PONG", "redis-server", proc);
+  await waitFor(() => spawnSync("redis-cli", ["-p", String(port), "ping"]).stdout?.toString().trim() === "PONG", "redis-server", { proc });
   const child = (op) =>
     new Promise((resolve, reject) => {
       const c = spawn(process.execPath, [join(here, "cache-redis-child.mjs"), String(port), op, String(MS), String(KEYS)], { stdio: ["ignore", "pipe", "inherit"] });

@@ -15,16 +15,14 @@
 // (`callgrind_control -i on PID`), the counters read before and after a wrk run, less what the
 // worker spends idle for as long, and the
 // difference divided by the requests wrk completed. Prints one JSON line.
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { CLI, freePort, launch, waitFor, workDir } from "./lib/processes.mjs";
 import { ROOT_OPT_IN } from "./lib/root-opt-in.mjs";
 
 const here = import.meta.dirname;
-const root = join(here, "..");
 const { values: opts } = parseArgs({
   options: {
     server: { type: "string", default: "uwsgi-node" },
@@ -37,35 +35,8 @@ const { values: opts } = parseArgs({
     profile: { type: "string" },
   },
 });
-const CLI = [join(root, "dist", "cli.js"), join(root, "build", "src", "cli.js")].find((p) => existsSync(p));
 if (!CLI) throw new Error("not built: npm run build");
-const work = mkdtempSync(join(tmpdir(), "uwsgi-node-callgrind-"));
-const children = new Set();
-process.on("exit", () => {
-  for (const c of children) {
-    try {
-      process.kill(-c.pid, "SIGKILL");
-    } catch {}
-  }
-  rmSync(work, { recursive: true, force: true });
-});
-process.on("SIGINT", () => process.exit(130));
-
-function launch(name, cmd, args, env = process.env) {
-  const fd = openSync(join(work, `${name}.log`), "a");
-  const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", fd, fd], detached: true, env });
-  children.add(child);
-  return child;
-}
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
+const work = workDir();
 
 const mode = opts.mode;
 const proto = mode === "nginx" && opts.server !== "node-cluster" ? "uwsgi" : "http";
@@ -103,8 +74,8 @@ switch (opts.server) {
 }
 if (opts.server === "protocol-layer" && proto !== "uwsgi") throw new Error("protocol-layer needs --mode nginx");
 // with --profile, V8 writes /tmp/perf-PID.map (JIT code addresses -> JS function names)
-const env = opts.profile ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --perf-basic-prof`.trim() } : process.env;
-const server = launch("server", "valgrind", [...valgrind, node, ...serverArgs], env);
+const env = opts.profile ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --perf-basic-prof`.trim() } : undefined;
+const server = launch("server", "valgrind", [...valgrind, node, ...serverArgs], { env });
 
 let port = backendPort;
 if (mode === "nginx") {
@@ -135,13 +106,11 @@ function wrk(seconds) {
 }
 
 // wait until it answers (valgrind starts node slowly)
-const until = Date.now() + 300_000;
-for (;;) {
-  const probe = spawnSync("curl", ["-s", "-m", "5", `http://127.0.0.1:${port}/`], { encoding: "utf8" });
-  if (probe.stdout === "Hello World\n") break;
-  if (Date.now() > until || server.exitCode !== null) throw new Error(`server not answering: ${readFileSync(join(work, "server.log"), "utf8").slice(-2000)}`);
-  await new Promise((r) => setTimeout(r, 500));
-}
+await waitFor(
+  () => spawnSync("curl", ["-s", "-m", "5", `http://127.0.0.1:${port}/`], { encoding: "utf8" }).stdout === "Hello World\n",
+  "server answering",
+  { proc: server, ms: 300_000, every: 500 },
+);
 
 /** The pid of the serving worker: the descendant of the server that used the most CPU. */
 function workerPid() {

@@ -13,12 +13,12 @@
 // Load generator: wrk if installed (apt-get install -y wrk), else bench/http-load-client.mjs.
 // Every server is started on a free loopback port and stopped (by pid) before the next one.
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import net from "node:net";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { ROOT_OPT_IN } from "./lib/root-opt-in.mjs";
+import { CLI, freePort, launch, launchUwsgiNode, stop, track, waitFor, workDir } from "./lib/processes.mjs";
 
 const here = new URL(".", import.meta.url).pathname;
 const root = join(here, "..");
@@ -42,64 +42,13 @@ const CONNECTIONS = Number(opts.connections);
 const WORKERS = String(Number(opts.workers));
 const ROUNDS = Math.max(1, Number(opts.rounds));
 const ONLY = opts.only ? new Set(opts.only.split(",")) : null;
-const work = mkdtempSync(join(tmpdir(), "uwsgi-node-bench-"));
+const work = workDir();
 
 const which = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" }).stdout.trim() || null;
 const WRK = which("wrk");
 const UWSGI = which("uwsgi");
 const NGINX = existsSync("/usr/sbin/nginx") ? "/usr/sbin/nginx" : which("nginx");
-const CLI = [join(root, "dist", "cli.js"), join(root, "build", "src", "cli.js")].find((p) => existsSync(p)) ?? null;
 const PROTOCOL_LAYER = [join(root, "dist", "server", "uwsgi-protocol", "uwsgi-protocol-server.js"), join(root, "build", "src", "server", "uwsgi-protocol", "uwsgi-protocol-server.js")].find((p) => existsSync(p)) ?? null;
-
-// --- processes -------------------------------------------------------------------------------
-
-const started = new Set();
-
-function launch(name, cmd, args, { cwd = root } = {}) {
-  const log = join(work, `${name}.log`);
-  const fd = openSync(log, "a");
-  const child = spawn(cmd, args, { cwd, stdio: ["ignore", fd, fd], detached: true });
-  started.add(child);
-  child.once("exit", () => started.delete(child));
-  return { child, log };
-}
-
-async function stop({ child }, signal = "SIGINT") {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((r) => child.once("exit", r));
-  child.kill(signal);
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-child.pid, "SIGKILL"); // the process group we created for it
-    } catch {}
-  }, 5000);
-  await gone;
-  clearTimeout(timer);
-  try {
-    process.kill(-child.pid, "SIGKILL"); // leftovers of that group, if any
-  } catch {}
-}
-
-process.on("exit", () => {
-  for (const c of started) {
-    try {
-      process.kill(-c.pid, "SIGKILL");
-    } catch {}
-  }
-  rmSync(work, { recursive: true, force: true });
-});
-process.on("SIGINT", () => process.exit(130));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 // --- readiness probes ---------------------------------------------------------------------------
 
@@ -136,16 +85,10 @@ const HTTP_PROBE = Buffer.from("GET / HTTP/1.1\r\nHost: bench\r\nConnection: clo
 const UWSGI_PROBE = uwsgiPacket({ REQUEST_METHOD: "GET", REQUEST_URI: "/", PATH_INFO: "/", SERVER_PROTOCOL: "HTTP/1.1", HTTP_HOST: "bench" });
 
 async function waitReady(port, proto, proc, what) {
-  const until = Date.now() + 30_000;
-  for (;;) {
-    if (proc.child.exitCode !== null || proc.child.signalCode !== null) {
-      throw new Error(`${what} exited early:\n${readFileSync(proc.log, "utf8").slice(-2000)}`);
-    }
+  await waitFor(async () => {
     const reply = await rawExchange(port, proto === "uwsgi" ? UWSGI_PROBE : HTTP_PROBE);
-    if (/^HTTP\/1\.[01] 200/.test(reply) && reply.endsWith("Hello World\n")) return;
-    if (Date.now() > until) throw new Error(`${what} not answering on 127.0.0.1:${port}:\n${readFileSync(proc.log, "utf8").slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return /^HTTP\/1\.[01] 200/.test(reply) && reply.endsWith("Hello World\n");
+  }, `${what} answering on 127.0.0.1:${port}`, { proc });
 }
 
 // --- servers -------------------------------------------------------------------------------------
@@ -157,9 +100,7 @@ function uwsgiNodeBackend(id, label, app, extra = ["--disable-logging"]) {
     label,
     available: () => (CLI ? true : "not built (no dist/cli.js or build/src/cli.js)"),
     start: (port, proto) =>
-      launch(`${id}-${proto}`, process.execPath, [
-        CLI,
-        ...ROOT_OPT_IN,
+      launchUwsgiNode(`${id}-${proto}`, [
         proto === "uwsgi" ? "--socket" : "--http-socket",
         `127.0.0.1:${port}`,
         "--processes",
@@ -253,12 +194,11 @@ async function load(port, keepAlive, seconds) {
 function run(cmd, args) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
-    started.add(child);
+    track(child);
     let out = "";
     child.stdout.on("data", (c) => (out += c));
     child.stderr.on("data", (c) => (out += c));
     child.on("exit", (code) => {
-      started.delete(child);
       code === 0 ? resolve(out) : reject(new Error(`${cmd} failed (${code}): ${out}`));
     });
   });
@@ -296,7 +236,7 @@ async function startCase(mode, backend) {
 }
 
 async function stopCase({ procs }) {
-  for (const proc of procs) await stop(proc, proc.child.spawnfile.endsWith("nginx") ? "SIGTERM" : "SIGINT");
+  for (const proc of procs) await stop(proc, { signal: proc.child.spawnfile.endsWith("nginx") ? "SIGTERM" : "SIGINT" });
 }
 
 const version = (cmd, args) => {

@@ -8,38 +8,16 @@
 //   node bench/legion-failover.bench.mjs [--rounds 3]
 //
 // Writes bench/results/legion-failover.md. Bounded: each failover gives up after 30 s.
-import { spawn } from "node:child_process";
-import { createSocket } from "node:dgram";
 import { writeFileSync, mkdirSync } from "node:fs";
-import { createServer, connect } from "node:net";
+import { connect } from "node:net";
 import { join } from "node:path";
-import { ROOT_OPT_IN } from "./lib/root-opt-in.mjs";
+import { freePort, launch, launchUwsgiNode, stop, waitFor } from "./lib/processes.mjs";
 
 const here = import.meta.dirname;
-const root = join(here, "..");
 const roundsAt = process.argv.indexOf("--rounds");
 const rounds = roundsAt > 0 ? Number(process.argv[roundsAt + 1]) || 3 : 3;
 const FREQ = 1;
 const TOLERANCE = 3;
-
-const freePort = (udp) =>
-  new Promise((resolve, reject) => {
-    if (udp) {
-      const s = createSocket("udp4");
-      s.once("error", reject);
-      s.bind(0, "127.0.0.1", () => {
-        const { port } = s.address();
-        s.close(() => resolve(port));
-      });
-    } else {
-      const s = createServer();
-      s.once("error", reject);
-      s.listen(0, "127.0.0.1", () => {
-        const { port } = s.address();
-        s.close(() => resolve(port));
-      });
-    }
-  });
 
 function stats(port) {
   return new Promise((resolve) => {
@@ -60,52 +38,31 @@ function stats(port) {
 
 function startNode(kind, udp, peers, statsPort, httpPort, valor) {
   const legion = ["--legion", `lg 127.0.0.1:${udp} ${valor} aes-128-cbc:bench`, ...peers.flatMap((p) => ["--legion-node", `lg 127.0.0.1:${p}`]), "--legion-freq", String(FREQ), "--legion-tolerance", String(TOLERANCE)];
-  const [cmd, args] =
-    kind === "uwsgi"
-      ? ["uwsgi", ["--plugin", "python3", "--master", "--die-on-term", "--processes", "1", "--http-socket", `127.0.0.1:${httpPort}`, "--wsgi-file", join(here, "http-hello-app.py"), "--stats", `127.0.0.1:${statsPort}`, ...legion]]
-      : [process.execPath, [join(root, "dist", "cli.js"), ...ROOT_OPT_IN, "--http", `127.0.0.1:${httpPort}`, "--processes", "1", "--disable-logging", "--stats", `127.0.0.1:${statsPort}`, ...legion, join(here, "http-hello-app.mjs")]];
-  return spawn(cmd, args, { stdio: "ignore", detached: true });
-}
-
-function killGroup(child) {
-  try {
-    process.kill(-child.pid, "SIGKILL");
-  } catch {
-    // already gone
-  }
-}
-
-async function until(fn, ms) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return null;
+  return kind === "uwsgi"
+    ? launch(`uwsgi-${valor}`, "uwsgi", ["--plugin", "python3", "--master", "--die-on-term", "--processes", "1", "--http-socket", `127.0.0.1:${httpPort}`, "--wsgi-file", join(here, "http-hello-app.py"), "--stats", `127.0.0.1:${statsPort}`, ...legion])
+    : launchUwsgiNode(`uwsgi-node-${valor}`, ["--http", `127.0.0.1:${httpPort}`, "--processes", "1", "--disable-logging", "--stats", `127.0.0.1:${statsPort}`, ...legion, join(here, "http-hello-app.mjs")]);
 }
 
 async function failover(kind) {
-  const udp = [await freePort(true), await freePort(true), await freePort(true)];
-  const st = [await freePort(false), await freePort(false), await freePort(false)];
-  const http = [await freePort(false), await freePort(false), await freePort(false)];
+  const udp = [await freePort({ udp: true }), await freePort({ udp: true }), await freePort({ udp: true })];
+  const st = [await freePort(), await freePort(), await freePort()];
+  const http = [await freePort(), await freePort(), await freePort()];
   const nodes = [30, 20, 10].map((v, i) => startNode(kind, udp[i], udp.filter((_, j) => j !== i), st[i], http[i], v));
   try {
-    const elected = await until(async () => {
+    await waitFor(async () => {
       const ls = await Promise.all(st.map(stats));
       return ls.every((l) => l && l.lord_valor === 30 && l.members.length === 2) && ls[0].i_am_the_lord > 0;
-    }, 30_000);
-    if (!elected) throw new Error(`${kind}: no Lord elected within 30 s`);
-    killGroup(nodes[0]);
+    }, `${kind}: a Lord elected`, { ms: 30_000, every: 50 });
+    const killed = stop(nodes[0], { signal: "SIGKILL" }); // the signal is sent before stop() first waits
     const t0 = Date.now();
-    const done = await until(async () => {
+    await killed;
+    const done = await waitFor(async () => {
       const ls = await Promise.all(st.slice(1).map(stats));
       return ls.every((l) => l && l.lord_valor === 20) && ls[0].i_am_the_lord > 0 ? Date.now() : null;
-    }, 30_000);
-    if (!done) throw new Error(`${kind}: no new Lord within 30 s of the old one's death`);
+    }, `${kind}: a new Lord after the old one's death`, { proc: nodes[1], ms: 30_000, every: 50 });
     return (done - t0) / 1000;
   } finally {
-    for (const n of nodes) killGroup(n);
+    await Promise.all(nodes.map((n) => stop(n, { signal: "SIGKILL" })));
   }
 }
 

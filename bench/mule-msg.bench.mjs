@@ -9,79 +9,17 @@
 // Message sizes 64 B and 4 KiB; BENCH_ROUNDS rounds (default 2), systems alternated, medians.
 //   npm run build && node bench/mule-msg.bench.mjs
 // Writes bench/results/mule-msg.md. Needs uwsgi + its python3 plugin.
-import { spawn } from "node:child_process";
-import { createServer } from "node:net";
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
-import { ROOT_OPT_IN } from "./lib/root-opt-in.mjs";
+import { freePort, launch, launchUwsgiNode, stop, waitFor } from "./lib/processes.mjs";
 
 const here = import.meta.dirname;
-const root = join(here, "..");
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
 const CASES = [
   { size: 64, n: 100_000 },
   { size: 4096, n: 20_000 },
 ];
-const CLI = [join(root, "dist", "cli.js"), join(root, "build", "src", "cli.js")].find((p) => existsSync(p));
-const work = mkdtempSync(join(tmpdir(), "uwsgi-node-bench-mule-"));
-const started = new Set();
-
-process.on("exit", () => {
-  for (const c of started) {
-    try {
-      process.kill(-c.pid, "SIGKILL");
-    } catch {}
-  }
-  rmSync(work, { recursive: true, force: true });
-});
-process.on("SIGINT", () => process.exit(130));
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function launch(name, cmd, args, env) {
-  const log = join(work, `${name}.log`);
-  const fd = openSync(log, "a");
-  const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", fd, fd], detached: true, env: { ...process.env, ...env } });
-  started.add(child);
-  child.once("exit", () => started.delete(child));
-  return { child, log };
-}
-
-async function stop({ child }) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((r) => child.once("exit", r));
-  child.kill("SIGINT");
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-child.pid, "SIGKILL");
-    } catch {}
-  }, 5000);
-  await gone;
-  clearTimeout(timer);
-}
-
-async function waitFor(check, what, proc, ms = 30_000) {
-  const until = Date.now() + ms;
-  for (;;) {
-    if (proc.child.exitCode !== null || proc.child.signalCode !== null) throw new Error(`${what} exited:\n${readFileSync(proc.log, "utf8").slice(-2000)}`);
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > until) throw new Error(`${what} timed out:\n${readFileSync(proc.log, "utf8").slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Starts a system for case `c`; returns measure() -> messages/s. */
 async function system(name, c) {
@@ -89,15 +27,15 @@ async function system(name, c) {
   const env = { BENCH_N: String(c.n) };
   const proc =
     name === "uwsgi-node"
-      ? launch(`${name}-${c.size}`, process.execPath, [CLI, ...ROOT_OPT_IN, "--http-socket", `127.0.0.1:${port}`, "--processes", "1", "--mules", "1", "--disable-logging", "--module", join(here, "mule-msg-app.mjs")], env)
-      : launch(`${name}-${c.size}`, "uwsgi", ["--plugin", "python3", "--master", "--processes", "1", "--mules", "1", "--disable-logging", "--http-socket", `127.0.0.1:${port}`, "--wsgi-file", join(here, "mule-msg-app.py")], env);
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/?n=1&size=1`)).ok, name, proc);
+      ? launchUwsgiNode(`${name}-${c.size}`, ["--http-socket", `127.0.0.1:${port}`, "--processes", "1", "--mules", "1", "--disable-logging", "--module", join(here, "mule-msg-app.mjs")], { env })
+      : launch(`${name}-${c.size}`, "uwsgi", ["--plugin", "python3", "--master", "--processes", "1", "--mules", "1", "--disable-logging", "--http-socket", `127.0.0.1:${port}`, "--wsgi-file", join(here, "mule-msg-app.py")], { env });
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/?n=1&size=1`)).ok, name, { proc, every: 20 });
   await new Promise((r) => setTimeout(r, 300));
   return {
     async measure() {
-      const from = readFileSync(proc.log, "utf8").length;
+      const from = proc.output().length;
       const t0 = Number(await (await fetch(`http://127.0.0.1:${port}/?n=${c.n}&size=${c.size}`)).text());
-      const done = await waitFor(() => /BENCH_DONE \d+ (\d+)/.exec(readFileSync(proc.log, "utf8").slice(from)), `${name} mule`, proc, 60_000);
+      const done = await waitFor(() => /BENCH_DONE \d+ (\d+)/.exec(proc.output().slice(from)), `${name} mule`, { proc, ms: 60_000, every: 20 });
       return c.n / ((Number(done[1]) - t0) / 1000);
     },
     close: () => stop(proc),

@@ -12,85 +12,24 @@
 // (default 2) alternated, medians.
 //   npm run build && node bench/rpc.bench.mjs
 // Writes bench/results/rpc.md. Needs uwsgi + its python3 and rpc plugins.
-import { spawn } from "node:child_process";
-import { createServer } from "node:net";
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
-import { ROOT_OPT_IN } from "./lib/root-opt-in.mjs";
+import { freePort, launch, launchUwsgiNode, stop, waitFor } from "./lib/processes.mjs";
 
 const here = import.meta.dirname;
-const root = join(here, "..");
 const MS = Number(process.env.BENCH_MS ?? 1500);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
-const CLI = [join(root, "dist", "cli.js"), join(root, "build", "src", "cli.js")].find((p) => existsSync(p));
-const work = mkdtempSync(join(tmpdir(), "uwsgi-node-bench-rpc-"));
-const started = new Set();
-
-process.on("exit", () => {
-  for (const c of started) {
-    try {
-      process.kill(-c.pid, "SIGKILL");
-    } catch {}
-  }
-  rmSync(work, { recursive: true, force: true });
-});
-process.on("SIGINT", () => process.exit(130));
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function launch(name, cmd, args) {
-  const log = join(work, `${name}.log`);
-  const fd = openSync(log, "a");
-  const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", fd, fd], detached: true });
-  started.add(child);
-  child.once("exit", () => started.delete(child));
-  return { child, log };
-}
-
-async function stop({ child }) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((r) => child.once("exit", r));
-  child.kill("SIGINT");
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-child.pid, "SIGKILL");
-    } catch {}
-  }, 5000);
-  await gone;
-  clearTimeout(timer);
-}
-
-async function waitFor(check, what, proc, ms = 30_000) {
-  const until = Date.now() + ms;
-  for (;;) {
-    if (proc.child.exitCode !== null || proc.child.signalCode !== null) throw new Error(`${what} exited:\n${readFileSync(proc.log, "utf8").slice(-2000)}`);
-    try {
-      if (await check()) return;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > until) throw new Error(`${what} timed out:\n${readFileSync(proc.log, "utf8").slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function instance(kind, name) {
   const http = await freePort();
   const sock = await freePort();
   const proc =
     kind === "node"
-      ? launch(name, process.execPath, [CLI, ...ROOT_OPT_IN, "--http-socket", `127.0.0.1:${http}`, "--socket", `127.0.0.1:${sock}`, "--plugin", "rpc", "--processes", "1", "--mules", "1", "--disable-logging", "--module", join(here, "rpc-app.mjs")])
+      ? launchUwsgiNode(name, ["--http-socket", `127.0.0.1:${http}`, "--socket", `127.0.0.1:${sock}`, "--plugin", "rpc", "--processes", "1", "--mules", "1", "--disable-logging", "--module", join(here, "rpc-app.mjs")])
       : launch(name, "uwsgi", ["--plugin", "python3,rpc", "--master", "--processes", "1", "--disable-logging", "--http-socket", `127.0.0.1:${http}`, "--socket", `127.0.0.1:${sock}`, "--wsgi-file", join(here, "rpc-app.py")]);
   const run = async (q) => JSON.parse(await (await fetch(`http://127.0.0.1:${http}/?${q}`)).text());
-  await waitFor(async () => (await run("ms=0")).calls === 0, name, proc);
+  await waitFor(async () => (await run("ms=0")).calls === 0, name, { proc });
   return { sock, run, master: proc.child.pid, close: () => stop(proc) };
 }
 
@@ -106,7 +45,7 @@ const nodeB = await instance("node", "node-b");
 const pyA = await instance("py", "uwsgi-a");
 const pyB = await instance("py", "uwsgi-b");
 // the mule registers at import: wait until the instance routes to it
-await waitFor(async () => (await nodeA.run("f=echo_mule&ms=50")).bad === 0, "the mule's function", { child: { exitCode: null, signalCode: null } });
+await waitFor(async () => (await nodeA.run("f=echo_mule&ms=50")).bad === 0, "the mule's function");
 
 const measure = async (inst, q) => {
   const r = await inst.run(`${q}&ms=${MS}`);

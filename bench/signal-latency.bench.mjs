@@ -9,76 +9,13 @@
 //   npm run build && node bench/signal-latency.bench.mjs
 // Writes bench/results/signal-latency.md. Needs uwsgi + its python3 plugin. Bounded: N = 400
 // (BENCH_SIGNALS), about a second per system.
-import { spawn } from "node:child_process";
-import { createServer } from "node:net";
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
-import { ROOT_OPT_IN } from "./lib/root-opt-in.mjs";
+import { freePort, launch, launchUwsgiNode, stop, waitFor } from "./lib/processes.mjs";
 
 const here = import.meta.dirname;
-const root = join(here, "..");
 const N = Math.max(10, Math.min(5000, Number(process.env.BENCH_SIGNALS ?? 400)));
-const CLI = [join(root, "dist", "cli.js"), join(root, "build", "src", "cli.js")].find((p) => existsSync(p));
-if (!CLI) throw new Error("uwsgi-node is not built: run npm run build");
-const work = mkdtempSync(join(tmpdir(), "uwsgi-node-bench-signal-"));
-const started = new Set();
-
-process.on("exit", () => {
-  for (const c of started) {
-    try {
-      process.kill(-c.pid, "SIGKILL");
-    } catch {}
-  }
-  rmSync(work, { recursive: true, force: true });
-});
-process.on("SIGINT", () => process.exit(130));
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function launch(name, cmd, args) {
-  const log = join(work, `${name}.log`);
-  const fd = openSync(log, "a");
-  const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", fd, fd], detached: true });
-  started.add(child);
-  child.once("exit", () => started.delete(child));
-  return { child, log };
-}
-
-async function stop({ child }) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((r) => child.once("exit", r));
-  child.kill("SIGINT");
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-child.pid, "SIGKILL");
-    } catch {}
-  }, 5000);
-  await gone;
-  clearTimeout(timer);
-}
-
-async function waitFor(check, what, proc, ms = 30_000) {
-  const until = Date.now() + ms;
-  for (;;) {
-    if (proc.child.exitCode !== null || proc.child.signalCode !== null) throw new Error(`${what} exited:\n${readFileSync(proc.log, "utf8").slice(-2000)}`);
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > until) throw new Error(`${what} timed out:\n${readFileSync(proc.log, "utf8").slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const lines = (text, tag) => [...text.matchAll(new RegExp(`^${tag} (\\d+)$`, "gm"))].map((m) => Number(m[1]));
 
@@ -87,19 +24,19 @@ async function measure(name) {
   const port = await freePort();
   const proc =
     name === "uwsgi-node"
-      ? launch(name, process.execPath, [CLI, ...ROOT_OPT_IN, "--http-socket", `127.0.0.1:${port}`, "--processes", "1", "--mules", "1", "--disable-logging", "--module", join(here, "signal-latency-app.mjs")])
+      ? launchUwsgiNode(name, ["--http-socket", `127.0.0.1:${port}`, "--processes", "1", "--mules", "1", "--disable-logging", "--module", join(here, "signal-latency-app.mjs")])
       : launch(name, "uwsgi", ["--plugin", "python3", "--master", "--processes", "1", "--mules", "1", "--disable-logging", "--http-socket", `127.0.0.1:${port}`, "--wsgi-file", join(here, "signal-latency-app.py")]);
   try {
     // warm-up: the app answers and the mule handles a signal
-    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/?n=1`)).ok, name, proc);
-    await waitFor(() => lines(readFileSync(proc.log, "utf8"), "SIGLAT").length >= 1, `${name} mule`, proc);
-    const from = readFileSync(proc.log, "utf8").length;
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/?n=1`)).ok, name, { proc, every: 20 });
+    await waitFor(() => lines(proc.output(), "SIGLAT").length >= 1, `${name} mule`, { proc, every: 20 });
+    const from = proc.output().length;
     const reply = await fetch(`http://127.0.0.1:${port}/?n=${N}`);
     if (!reply.ok) throw new Error(`${name}: HTTP ${reply.status}`);
     const text = await waitFor(() => {
-      const t = readFileSync(proc.log, "utf8").slice(from);
+      const t = proc.output().slice(from);
       return lines(t, "SIGLAT").length >= N && lines(t, "RAISE").length >= N ? t : null;
-    }, `${name}: ${N} handler runs`, proc);
+    }, `${name}: ${N} handler runs`, { proc, every: 20 });
     const raised = lines(text, "RAISE");
     const ran = lines(text, "SIGLAT");
     return raised.slice(0, N).map((t, i) => ran[i] - t);

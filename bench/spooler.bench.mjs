@@ -6,77 +6,17 @@
 // Measured: enqueue time, and wall time from the start of the enqueue until every task has run
 // (spool directory empty / N "completed" events). Ratios: uwsgi-node's tasks/s over the others'.
 // Writes bench/results/spooler.md. Needs uwsgi + python3 plugin, redis-server, bench/'s bullmq.
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
-import { createServer } from "node:net";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
-import { ROOT_OPT_IN } from "./lib/root-opt-in.mjs";
+import { CLI, freePort, launch, launchUwsgiNode, stop, waitFor, workDir } from "./lib/processes.mjs";
 
 const here = import.meta.dirname;
-const root = join(here, "..");
 const N = Number(process.env.BENCH_TASKS ?? 10_000);
-const CLI = [join(root, "dist", "cli.js"), join(root, "build", "src", "cli.js")].find((p) => existsSync(p));
-const work = mkdtempSync(join(tmpdir(), "uwsgi-node-bench-spooler-"));
-const started = new Set();
-
-process.on("exit", () => {
-  for (const c of started) {
-    try {
-      process.kill(-c.pid, "SIGKILL"); // the process group we created for it
-    } catch {}
-  }
-  rmSync(work, { recursive: true, force: true });
-});
-process.on("SIGINT", () => process.exit(130));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function launch(name, cmd, args) {
-  const log = join(work, `${name}.log`);
-  const fd = openSync(log, "a");
-  const child = spawn(cmd, args, { cwd: work, stdio: ["ignore", fd, fd], detached: true });
-  started.add(child);
-  child.once("exit", () => started.delete(child));
-  return { child, log };
-}
-
-async function stop({ child }) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise((r) => child.once("exit", r));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => {
-    try {
-      process.kill(-child.pid, "SIGKILL");
-    } catch {}
-  }, 5000);
-  await gone;
-  clearTimeout(timer);
-}
-
-async function waitFor(check, what, proc, ms = 60_000, every = 100) {
-  const until = Date.now() + ms;
-  for (;;) {
-    if (proc && (proc.child.exitCode !== null || proc.child.signalCode !== null)) throw new Error(`${what}: process exited:\n${readFileSync(proc.log, "utf8").slice(-2000)}`);
-    try {
-      if (await check()) return;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > until) throw new Error(`${what} timed out${proc ? `:\n${readFileSync(proc.log, "utf8").slice(-2000)}` : ""}`);
-    await new Promise((r) => setTimeout(r, every));
-  }
-}
+const work = workDir();
+const SIGTERM = { signal: "SIGTERM" };
 
 function get(port, path) {
   return new Promise((resolve, reject) => {
@@ -100,23 +40,23 @@ async function spoolerRun(name, start) {
   mkdirSync(dir);
   const proc = start(port, dir);
   try {
-    await waitFor(() => get(port, "/").then(() => true), `${name} start`, proc);
-    await waitFor(() => /spawned the uWSGI spooler/.test(readFileSync(proc.log, "utf8")), `${name} spooler`, proc);
+    await waitFor(() => get(port, "/").then(() => true), `${name} start`, { proc, ms: 60_000 });
+    await waitFor(() => /spawned the uWSGI spooler/.test(proc.output()), `${name} spooler`, { proc, ms: 60_000 });
     const t0 = performance.now();
     const { ms: enqueueMs } = JSON.parse(await get(port, `/enqueue?n=${N}`));
-    await waitFor(() => pending(dir) === 0, `${name} tasks`, proc, 300_000, 5);
+    await waitFor(() => pending(dir) === 0, `${name} tasks`, { proc, ms: 300_000, every: 5 });
     return { enqueueMs, totalMs: performance.now() - t0 };
   } finally {
-    await stop(proc);
+    await stop(proc, SIGTERM);
   }
 }
 
 const ours = () =>
   spoolerRun("uwsgi-node", (port, dir) =>
-    launch("uwsgi-node", process.execPath, [
-      CLI, ...ROOT_OPT_IN, "--http-socket", `127.0.0.1:${port}`, "--master", "--processes", "1", "--disable-logging",
+    launchUwsgiNode("uwsgi-node", [
+      "--http-socket", `127.0.0.1:${port}`, "--master", "--processes", "1", "--disable-logging",
       "--spooler", dir, "--spooler-frequency", "1", "--spooler-quiet", "--module", join(here, "spooler-app.mjs"),
-    ]),
+    ], { cwd: work }),
   );
 
 const uwsgi = () =>
@@ -124,27 +64,27 @@ const uwsgi = () =>
     launch("uwsgi", "uwsgi", [
       "--plugin", "python3,spooler", "--master", "--processes", "1", "--disable-logging", "--http-socket", `127.0.0.1:${port}`,
       "--spooler", dir, "--spooler-frequency", "1", "--spooler-quiet", "--wsgi-file", join(here, "spooler-app.py"),
-    ]),
+    ], { cwd: work }),
   );
 
 async function bullmq() {
   const { Queue } = await import("bullmq");
   const sock = join(work, "redis.sock");
-  const redis = launch("redis", "redis-server", ["--port", "0", "--unixsocket", sock, "--unixsocketperm", "700", "--save", "", "--appendonly", "no", "--dir", work]);
-  await waitFor(() => spawnSync("redis-cli", ["-s", sock, "ping"]).stdout?.toString().trim() === "PONG", "redis-server", redis);
-  const worker = launch("bullmq-worker", process.execPath, [join(here, "spooler-bullmq-worker.mjs"), sock, "bench", String(N)]);
+  const redis = launch("redis", "redis-server", ["--port", "0", "--unixsocket", sock, "--unixsocketperm", "700", "--save", "", "--appendonly", "no", "--dir", work], { cwd: work });
+  await waitFor(() => spawnSync("redis-cli", ["-s", sock, "ping"]).stdout?.toString().trim() === "PONG", "redis-server", { proc: redis, ms: 60_000 });
+  const worker = launch("bullmq-worker", process.execPath, [join(here, "spooler-bullmq-worker.mjs"), sock, "bench", String(N)], { cwd: work });
   const queue = new Queue("bench", { connection: { path: sock } });
   try {
-    await waitFor(() => readFileSync(worker.log, "utf8").includes("ready"), "bullmq worker", worker);
+    await waitFor(() => worker.output().includes("ready"), "bullmq worker", { proc: worker, ms: 60_000 });
     const t0 = performance.now();
     await Promise.all(Array.from({ length: N }, (_, i) => queue.add("bench", { job: "bench", i: String(i) }, { removeOnComplete: true })));
     const enqueueMs = performance.now() - t0;
-    await waitFor(() => readFileSync(worker.log, "utf8").includes("done"), "bullmq jobs", worker, 300_000, 5);
+    await waitFor(() => worker.output().includes("done"), "bullmq jobs", { proc: worker, ms: 300_000, every: 5 });
     return { enqueueMs, totalMs: performance.now() - t0 };
   } finally {
     await queue.close();
-    await stop(worker);
-    await stop(redis);
+    await stop(worker, SIGTERM);
+    await stop(redis, SIGTERM);
   }
 }
 

@@ -8,17 +8,15 @@
 //
 //   npm run build && node bench/websocket.bench.mjs [--clients 16] [--duration 3] [--warmup 1] [--rounds 3] [--size 64]
 //                                                  [--out FILE (default bench/results/websocket.md)]
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { WebSocket } from "ws";
-import { ROOT_OPT_IN } from "./lib/root-opt-in.mjs";
+import { CLI, freePort, launch, launchUwsgiNode, stop, waitFor } from "./lib/processes.mjs";
 
 const here = new URL(".", import.meta.url).pathname;
-const root = join(here, "..");
 const { values: opts } = parseArgs({
   options: {
     clients: { type: "string", default: "16" },
@@ -34,56 +32,17 @@ const DURATION = Number(opts.duration) * 1000;
 const WARMUP = Number(opts.warmup) * 1000;
 const ROUNDS = Math.max(1, Number(opts.rounds));
 const PAYLOAD = Buffer.alloc(Number(opts.size), 0x61);
-const work = mkdtempSync(join(tmpdir(), "uwsgi-node-bench-ws-"));
 const which = (cmd) => spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" }).stdout.trim() || null;
 const UWSGI = which("uwsgi");
-const CLI = [join(root, "dist", "cli.js"), join(root, "build", "src", "cli.js")].find((p) => existsSync(p)) ?? null;
 if (!CLI) throw new Error("uwsgi-node is not built: run npm run build");
 
-const started = new Set();
-function launch(name, cmd, args) {
-  const log = join(work, `${name}.log`);
-  const fd = openSync(log, "a");
-  const child = spawn(cmd, args, { cwd: root, stdio: ["ignore", fd, fd], detached: true });
-  started.add(child);
-  child.once("exit", () => started.delete(child));
-  return { child, log: () => readFileSync(log, "utf8") };
-}
-async function stop(p) {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  const gone = new Promise((r) => p.child.once("exit", r));
-  p.child.kill("SIGINT");
-  const t = setTimeout(() => p.child.kill("SIGKILL"), 5000);
-  await gone;
-  clearTimeout(t);
-}
-process.on("exit", () => {
-  for (const c of started) c.kill("SIGKILL");
-  rmSync(work, { recursive: true, force: true });
-});
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-async function waitOpen(url, proc, ms = 15000) {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      const ws = await connect(url);
-      ws.terminate();
-      return;
-    } catch {
-      if (proc.child.exitCode !== null || Date.now() > until) throw new Error(`server did not accept websockets at ${url}:\n${proc.log()}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
+/** Resolves once the server at `url` accepts a websocket. */
+const waitOpen = (url, proc) =>
+  waitFor(async () => {
+    const ws = await connect(url);
+    ws.terminate();
+    return true;
+  }, `websockets at ${url}`, { proc, ms: 15_000 });
 function connect(url) {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, { perMessageDeflate: false });
@@ -98,7 +57,7 @@ const SERVERS = {
     return p;
   },
   "uwsgi-node": async (port) =>
-    launch("uwsgi-node", process.execPath, [CLI, ...ROOT_OPT_IN, "--http-socket", `127.0.0.1:${port}`, "--processes", "1", "--module", join(here, "websocket-app.mjs"), "--disable-logging"]),
+    launchUwsgiNode("uwsgi-node", ["--http-socket", `127.0.0.1:${port}`, "--processes", "1", "--module", join(here, "websocket-app.mjs"), "--disable-logging"]),
   "uWSGI 2.0 (python3)": UWSGI
     ? async (port) =>
         launch("uwsgi", UWSGI, ["--plugin", "python3", "--http-socket", `127.0.0.1:${port}`, "--processes", "1", "--threads", String(CLIENTS), "--wsgi-file", join(here, "websocket-app.py"), "--disable-logging", "--die-on-term", "--master"])

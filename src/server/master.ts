@@ -264,6 +264,7 @@ export class Master {
       const mulePlan = mulePlanOf(this.#memory.config);
       if (mulePlan) {
         this.#mules = new InstanceMules(mulePlan, this.#bus, {
+          instance: this.#memory.instance,
           log: this.#log,
           entry: fileURLToPath(new URL("./mules/mule-main.js", import.meta.url)),
           execArgv: WORKER_EXEC_ARGV,

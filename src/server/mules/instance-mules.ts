@@ -12,6 +12,7 @@ import { MuleBroker } from "./mule-broker.js";
 import { DEFAULT_MULE_MSG_SIZE, MAX_MULE_MSG_SIZE } from "./mule-limits.js";
 import { type MulePlan, mulePlanEnv } from "./mule-plan.js";
 import { MuleSupervisor, type MuleSupervisorConfig } from "./mule-supervisor.js";
+import { TakenSlots } from "./taken-slots.js";
 
 /**
  * The mule plan of an instance, or null without mules.
@@ -32,12 +33,23 @@ export class InstanceMules {
   readonly supervisor: MuleSupervisor;
   #finished = false;
 
+  /** Where mules record what they took (see taken-slots.ts); null when it could not be had. */
+  readonly #taken: TakenSlots | null;
+
+  /** @param instance the instance id (its shared memory holds the mules' taken slots). */
   constructor(
     readonly plan: MulePlan,
     bus: BusServer,
-    opts: Omit<MuleSupervisorConfig, "plan" | "broker">,
+    opts: Omit<MuleSupervisorConfig, "plan" | "broker"> & { readonly instance: string },
   ) {
-    this.broker = new MuleBroker(plan.mules, plan.farms, (line) => opts.log.line(line));
+    let taken: TakenSlots | null = null;
+    try {
+      taken = TakenSlots.create(opts.instance, plan.mules.length);
+    } catch (err) {
+      opts.log.line(`mules acknowledge each message with a write (no shared memory for their taken slots: ${err instanceof Error ? err.message : String(err)})`);
+    }
+    this.#taken = taken;
+    this.broker = new MuleBroker(plan.mules, plan.farms, (line) => opts.log.line(line), taken);
     bus.handle(Channel.MULES, this.broker);
     this.supervisor = new MuleSupervisor({ plan, broker: this.broker, ...opts });
     for (const f of plan.farms) opts.log.line(`created farm ${f.index} name: ${f.name} mules:${f.mules.join(",")}`);
@@ -65,6 +77,7 @@ export class InstanceMules {
   stop(graceful: boolean, onDone: () => void): void {
     this.supervisor.stop(graceful, () => {
       this.#finished = true;
+      this.#taken?.unlink();
       onDone();
     });
   }

@@ -4,14 +4,15 @@
  * respawned wait for its successor, and a message handed to a mule that died before taking it
  * goes back to the front of its queue. Mules pull: each grants credits for the queues it wants
  * (its own and the shared one, its farms', or both) and acknowledges each message as its code
- * takes it; the master hands a message of the shared or a farm queue to exactly one mule.
+ * takes it (in its slot of the taken region, read here when it dies, or with a frame; see
+ * taken-slots.ts); the master hands a message of the shared or a farm queue to exactly one mule.
  *
  * Bounds: each queue holds {@link MULE_QUEUE_MESSAGES}; a sender that fills one is told so (its
  * `mule_msg` then throws `UWSGI_ERR_MULE_QUEUE_FULL`) and is no longer read until the queue is
  * half empty, when it is told there is room again. Nothing it sent is dropped.
  * @module
  */
-import type { Buffer } from "node:buffer";
+import { Buffer } from "node:buffer";
 import type { FarmConfig, MuleConfig } from "../../config/instance-config.js";
 import type { BusConnection } from "../process-bus/bus-connection.js";
 import { Frame, type BusPeer } from "../process-bus/bus-frames.js";
@@ -19,6 +20,7 @@ import type { ChannelHandler } from "../process-bus/bus-server.js";
 import { FILTER_FARMS, FILTER_OWN, decodeSend, encodeDeliverHead, encodeFull } from "./mule-frames.js";
 import { MULE_QUEUE_MESSAGES } from "./mule-limits.js";
 import { MessageQueue } from "./message-queue.js";
+import { NO_SLOT, takenThrough, type TakenSlots } from "./taken-slots.js";
 
 /** A queue and the senders waiting for it to drain. */
 class BrokerQueue extends MessageQueue {
@@ -44,6 +46,8 @@ interface MuleEndpoint {
   readonly inflight: Map<number, { queue: BrokerQueue; msg: Buffer }>;
   /** Unix ms the mule's current message or signal started; 0 when idle. */
   busySince: number;
+  /** Its slot in the taken region ({@link NO_SLOT}: it acknowledges with frames). */
+  readonly slot: number;
 }
 
 /** Counters for tests and the log. */
@@ -64,11 +68,15 @@ export class MuleBroker implements ChannelHandler {
   #rr = 0;
   readonly #allIds: readonly number[];
   readonly counters: BrokerCounters = { received: 0, delivered: 0, requeued: 0 };
+  /** Slots of mule processes still holding them, by pid: given back once the connection closed and the process exited. */
+  readonly #slotHolders = new Map<number, { slot: number; closed: boolean; exited: boolean }>();
 
+  /** @param taken the instance's taken region (null: every mule acknowledges with frames). */
   constructor(
     readonly mules: readonly MuleConfig[],
     readonly farms: readonly FarmConfig[],
     private readonly log: (line: string) => void,
+    private readonly taken: TakenSlots | null = null,
   ) {
     for (const m of mules) {
       this.#own.set(m.id, new BrokerQueue(`mule ${m.id}`, FILTER_OWN));
@@ -95,7 +103,12 @@ export class MuleBroker implements ChannelHandler {
   connected(peer: BusPeer, conn: BusConnection): { frame(type: number, body: Buffer): void; closed(): void } {
     let endpoint: MuleEndpoint | null = null;
     if (peer.role === "mule" && this.#own.has(peer.id)) {
-      endpoint = { muleId: peer.id, pid: peer.pid, conn, credits: 0, filter: 0, nextDelivery: 1, inflight: new Map(), busySince: 0 };
+      const slot = this.taken && !this.#slotHolders.has(peer.pid) ? this.taken.claim() : NO_SLOT;
+      if (slot !== NO_SLOT) this.#slotHolders.set(peer.pid, { slot, closed: false, exited: false });
+      const body = Buffer.allocUnsafe(4);
+      body.writeUInt32LE(slot, 0);
+      conn.send(Frame.MULE_SLOT, body);
+      endpoint = { muleId: peer.id, pid: peer.pid, conn, credits: 0, filter: 0, nextDelivery: 1, inflight: new Map(), busySince: 0, slot };
       const previous = this.#mules.get(peer.id);
       this.#mules.set(peer.id, endpoint);
       if (previous) previous.credits = 0;
@@ -119,6 +132,12 @@ export class MuleBroker implements ChannelHandler {
               for (let off = 0; off + 4 <= body.length; off += 4) {
                 if (ep.inflight.delete(body.readUInt32LE(off))) ep.credits++;
               }
+              this.#pump(ep);
+            }
+            break;
+          case Frame.MULE_TAKEN_THROUGH:
+            if (ep && body.length === 4) {
+              ep.credits += this.#dropTaken(ep, body.readUInt32LE(0));
               this.#pump(ep);
             }
             break;
@@ -211,9 +230,49 @@ export class MuleBroker implements ChannelHandler {
     q.blocked.clear();
   }
 
-  /** A mule process left: what it had not taken goes back to the front of its queues. */
+  /** Forgets what `ep` took up to delivery `through` (the oldest inflight first); returns how many. */
+  #dropTaken(ep: MuleEndpoint, through: number): number {
+    let n = 0;
+    for (const id of ep.inflight.keys()) {
+      if (!takenThrough(id, through)) break;
+      ep.inflight.delete(id);
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * A mule process exited (the supervisor saw it): its slot, if its connection closed too, can
+   * go to another process (before both, the process might still write it).
+   */
+  processExited(pid: number): void {
+    const holder = this.#slotHolders.get(pid);
+    if (!holder) return;
+    holder.exited = true;
+    this.#releaseSlot(pid);
+  }
+
+  #releaseSlot(pid: number): void {
+    const holder = this.#slotHolders.get(pid)!;
+    if (!holder.closed || !holder.exited) return;
+    this.#slotHolders.delete(pid);
+    this.taken?.release(holder.slot);
+  }
+
+  /**
+   * A mule process left: what it took (its slot says how far) is done with; what it had not taken
+   * goes back to the front of its queues.
+   */
   #onMuleGone(ep: MuleEndpoint): void {
     if (this.#mules.get(ep.muleId) === ep) this.#mules.delete(ep.muleId);
+    if (ep.slot !== NO_SLOT) {
+      this.#dropTaken(ep, this.taken!.read(ep.slot));
+      const holder = this.#slotHolders.get(ep.pid);
+      if (holder) {
+        holder.closed = true;
+        this.#releaseSlot(ep.pid);
+      }
+    }
     const back = [...ep.inflight.values()];
     ep.inflight.clear();
     for (let i = back.length - 1; i >= 0; i--) back[i]!.queue.unshift(back[i]!.msg);

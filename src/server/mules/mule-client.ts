@@ -4,9 +4,13 @@
  * the server's {@link MuleTransport}.
  *
  * A mule grants the master {@link MULE_PREFETCH} credits and keeps what it is handed in a local
- * buffer; a message counts as taken (acknowledged to the master, in one write before the code
- * sees it) only when `mule_get_msg` returns it or the loop passes it to `mule_msg_hook`. What a
- * mule was handed but had not taken goes back to the master's queue if it dies.
+ * buffer; a message counts as taken only when `mule_get_msg` returns it or the loop passes it to
+ * `mule_msg_hook`, one at a time. Taking is recorded before the code sees the message: in
+ * delivery order by storing its delivery id in the mule's slot of shared memory (no system call;
+ * see taken-slots.ts), out of order by a frame written at once. What a mule was handed but had
+ * not taken goes back to the master's queue if it dies, so a SIGKILL loses at most the message in
+ * hand. The master learns of slot takes (and returns their credits) from a cumulative
+ * MULE_TAKEN_THROUGH frame every {@link ACK_EVERY} takes and whenever the mule's code yields.
  * @module
  */
 import { Buffer } from "node:buffer";
@@ -20,6 +24,10 @@ import { Channel, Frame } from "../process-bus/bus-frames.js";
 import { FRAME_HEADER_BYTES } from "../process-bus/frame-codec.js";
 import { FILTER_FARMS, FILTER_OWN, decodeFull, encodeBusy, encodeCredit, encodeSendHead, encodeTaken } from "./mule-frames.js";
 import { MULE_PREFETCH, MULE_QUEUE_MESSAGES, MULE_SENDER_BUFFER_BYTES } from "./mule-limits.js";
+import { NO_SLOT, TakenSlot } from "./taken-slots.js";
+
+/** Slot takes after which the mule tells the master at once (returning their credits). */
+const ACK_EVERY = 64;
 
 /** A message handed to this mule, not yet taken. */
 interface Delivered {
@@ -56,6 +64,16 @@ export class MuleClient implements MuleTransport {
   #waiters: Waiter[] = [];
   #filter = 0;
   #granted = false;
+  /** Where takes in delivery order are recorded (null: acknowledge each with a frame). */
+  #slot: TakenSlot | null = null;
+  /** The last delivery id stored in the slot, and how many slot takes the master was not told of. */
+  #through = 0;
+  #unacked = 0;
+  #ackScheduled = false;
+  readonly #sendThrough = (): void => {
+    this.#ackScheduled = false;
+    this.ackTaken();
+  };
   #busySince = 0;
   #reportedBusy = 0;
   #busyTimer: NodeJS.Timeout | null = null;
@@ -85,9 +103,13 @@ export class MuleClient implements MuleTransport {
         else if (type === Frame.MULE_FULL) {
           const full = decodeFull(body);
           if (full) this.#fullQueue = full.full ? full.label : null;
-        }
+        } else if (type === Frame.MULE_SLOT && body.length === 4) this.#onSlot(body.readUInt32LE(0));
       },
-      () => this.onMasterLost?.(),
+      () => {
+        // the master gave the slot back; what this connection was handed is requeued there
+        this.#slot = null;
+        this.onMasterLost?.();
+      },
     );
     return this.#conn;
   }
@@ -133,21 +155,57 @@ export class MuleClient implements MuleTransport {
     this.#granted = true;
   }
 
+  #onSlot(slot: number): void {
+    this.#slot = null;
+    this.#through = 0;
+    this.#unacked = 0;
+    if (slot === NO_SLOT) return;
+    try {
+      this.#slot = TakenSlot.attach(this.opts.instance, slot);
+    } catch (err) {
+      this.opts.log(`mule ${this.opts.id}: taking messages with a frame each (the taken region cannot be attached: ${err instanceof Error ? err.message : String(err)})`);
+    }
+  }
+
   #onDeliver(id: number, bit: number, msg: Buffer): void {
     const item: Delivered = { id, bit, msg };
     const w = this.#waiters.find((x) => x.filter & bit);
     if (w) {
-      this.#take([item]);
+      this.#take(item, this.#buffer.length === 0);
       this.#settle(w, msg);
       return;
     }
     this.#buffer.push(item);
   }
 
-  /** Acknowledges `items` to the master before any code sees them. */
-  #take(items: readonly Delivered[]): void {
+  /**
+   * Records that `item` is taken, before any code sees it: in the slot when it is the oldest
+   * delivery not yet taken (`inOrder`), else with a frame written now.
+   */
+  #take(item: Delivered, inOrder: boolean): void {
+    if (this.#slot && inOrder) {
+      this.#slot.store(item.id);
+      this.#through = item.id;
+      if (++this.#unacked >= ACK_EVERY) this.ackTaken();
+      else if (!this.#ackScheduled) {
+        this.#ackScheduled = true;
+        process.nextTick(this.#sendThrough);
+      }
+      return;
+    }
     const conn = this.#connection();
-    conn.send(Frame.MULE_TAKEN, encodeTaken(items.map((d) => d.id)));
+    conn.send(Frame.MULE_TAKEN, encodeTaken([item.id]));
+    conn.flush();
+  }
+
+  /** Tells the master now how far the slot takes went (they return their credits). */
+  ackTaken(): void {
+    if (this.#unacked === 0) return;
+    this.#unacked = 0;
+    const body = Buffer.allocUnsafe(4);
+    body.writeUInt32LE(this.#through >>> 0, 0);
+    const conn = this.#connection();
+    conn.send(Frame.MULE_TAKEN_THROUGH, body);
     conn.flush();
   }
 
@@ -157,22 +215,25 @@ export class MuleClient implements MuleTransport {
     w.resolve(msg);
   }
 
-  /** Takes up to `max` buffered messages matching `filter`. */
-  #takeBuffered(filter: number, max: number): Delivered[] {
-    const out: Delivered[] = [];
-    for (let i = 0; i < this.#buffer.length && out.length < max; ) {
-      if (this.#buffer[i]!.bit & filter) out.push(this.#buffer.splice(i, 1)[0]!);
-      else i++;
+  /** Takes the oldest buffered message matching `filter`, or returns null. */
+  #takeBuffered(filter: number): Buffer | null {
+    const buffer = this.#buffer;
+    for (let i = 0; i < buffer.length; i++) {
+      const item = buffer[i]!;
+      if (!(item.bit & filter)) continue;
+      if (i === 0) buffer.shift();
+      else buffer.splice(i, 1);
+      this.#take(item, i === 0);
+      return item.msg;
     }
-    if (out.length) this.#take(out);
-    return out;
+    return null;
   }
 
   receive(_muleId: number, opts: { farms: boolean; farmsOnly: boolean; timeoutMs: number | null }): Promise<Buffer | null> {
     const filter = opts.farmsOnly ? FILTER_FARMS : opts.farms ? FILTER_OWN | FILTER_FARMS : FILTER_OWN;
     this.#want(filter);
-    const [got] = this.#takeBuffered(filter, 1);
-    if (got) return Promise.resolve(got.msg);
+    const got = this.#takeBuffered(filter);
+    if (got) return Promise.resolve(got);
     return new Promise((resolve) => {
       const w: Waiter = { filter, resolve, timer: null };
       if (opts.timeoutMs !== null) w.timer = setTimeout(() => this.#settle(w, null), opts.timeoutMs);
@@ -181,16 +242,23 @@ export class MuleClient implements MuleTransport {
   }
 
   /**
-   * The message loop's receive: waits for messages of the mule's own, shared and farm queues and
-   * takes up to `max` of them at once.
+   * The message loop's receive without waiting: takes the oldest message of the mule's own,
+   * shared and farm queues already handed to it, or returns null.
    */
-  async receiveBatch(max: number): Promise<Buffer[]> {
-    const filter = FILTER_OWN | FILTER_FARMS;
-    this.#want(filter);
-    const got = this.#takeBuffered(filter, max);
-    if (got.length) return got.map((d) => d.msg);
-    const one = await new Promise<Buffer | null>((resolve) => this.#waiters.push({ filter, resolve, timer: null }));
-    return one ? [one] : [];
+  takeNext(): Buffer | null {
+    this.#want(FILTER_OWN | FILTER_FARMS);
+    return this.#takeBuffered(FILTER_OWN | FILTER_FARMS);
+  }
+
+  /** The message loop's receive: takes the next message of its queues, waiting for one. */
+  async next(): Promise<Buffer> {
+    for (;;) {
+      const got = this.takeNext();
+      if (got) return got;
+      this.ackTaken();
+      const one = await new Promise<Buffer | null>((resolve) => this.#waiters.push({ filter: FILTER_OWN | FILTER_FARMS, resolve, timer: null }));
+      if (one) return one;
+    }
   }
 
   // ---------------------------------------------------------------- mule harakiri -------------

@@ -7,7 +7,8 @@
  *   module's evaluation (or the export's promise) ends, the mule exits and the master respawns
  *   it, as uWSGI does; or
  * - runs the message loop: every message of its own queue, the shared queue and its farms' goes
- *   to `uwsgi.mule_msg_hook` (awaited, one at a time), or is logged as
+ *   to `uwsgi.mule_msg_hook` (awaited, one at a time, each taken from the master just before the
+ *   hook gets it: a mule killed meanwhile loses only that one), or is logged as
  *   `*** mule N received a X bytes message ***` when no hook is set.
  * SIGTERM (reload, stop) lets a message being handled by the loop finish; the mule then exits
  * (a programmed mule exits at once).
@@ -25,7 +26,10 @@ import { readMulePlan } from "./mule-plan.js";
 import { serverMuleClient } from "./server-mules.js";
 import { listenForLegionReadings } from "../legion/legion-readings.js";
 
-/** Messages the loop takes at once while the hook answers synchronously. */
+/**
+ * Messages the loop handles before it yields to the event loop (signals, the master's frames)
+ * while the hook answers synchronously; each is still taken one at a time.
+ */
 const LOOP_BATCH = 256;
 
 const identity = readChildIdentity();
@@ -76,33 +80,30 @@ async function runProgram(program: string): Promise<void> {
 async function messageLoop(uwsgi: UwsgiModule): Promise<never> {
   const client = serverMuleClient()!;
   const harakiri = plan!.harakiri > 0;
-  // one message first: until the hook has answered once it is not known to be synchronous, and
-  // an async hook's mule must lose at most one message when it dies
-  let batch = 1;
   for (;;) {
-    const messages = await client.receiveBatch(batch);
+    // each message is taken (recorded for the master) just before the hook gets it, so a mule
+    // that dies loses at most the message it handles; the rest of what it was handed is requeued
+    let msg: Buffer | null = await client.next();
     handling = true;
-    for (const msg of messages) {
+    for (let n = 0; msg !== null; ) {
       if (harakiri) client.setBusy(true);
       const hook = uwsgi.mule_msg_hook;
       if (typeof hook !== "function") {
         process.stdout.write(`*** mule ${muleId} received a ${msg.length} bytes message ***\n`);
-        continue;
-      }
-      try {
-        const r = hook(msg) as unknown;
-        if (r && typeof (r as Promise<unknown>).then === "function") {
-          // An async hook: take one message at a time, so a mule that dies loses at most one.
-          batch = 1;
-          await r;
-        } else {
-          batch = LOOP_BATCH;
+      } else {
+        try {
+          const r = hook(msg) as unknown;
+          // an async hook: the event loop turns while it runs
+          if (r && typeof (r as Promise<unknown>).then === "function") await r;
+        } catch (err) {
+          process.stderr.write(`mule ${muleId}: mule_msg_hook failed: ${describe(err)}\n`);
         }
-      } catch (err) {
-        process.stderr.write(`mule ${muleId}: mule_msg_hook failed: ${describe(err)}\n`);
       }
+      if (stopping || ++n >= LOOP_BATCH) break;
+      msg = client.takeNext();
     }
     handling = false;
+    client.ackTaken();
     if (harakiri) client.setBusy(false);
     if (stopping) process.exit(0);
   }

@@ -179,6 +179,7 @@ export class MuleSupervisor {
     proc.exited = true;
     if (proc.killTimer) clearTimeout(proc.killTimer);
     slot.leaving.delete(proc);
+    this.#cfg.broker.processExited(proc.pid);
     this.#cfg.onExit(proc.pid);
     if (slot.current === proc) {
       slot.current = null;

@@ -23,6 +23,10 @@ export const enum Frame {
   MULE_BUSY = 6,
   /** master → sender: full u8 (1: a queue it sends to is full and the master stops reading it; 0: room again), queue label. */
   MULE_FULL = 7,
+  /** master → mule, before any delivery: its slot u32 in the instance's taken region (0xffffffff: none; acknowledge with MULE_TAKEN). */
+  MULE_SLOT = 8,
+  /** mule → master: delivery id u32; every delivery up to it is taken (one credit back for each). */
+  MULE_TAKEN_THROUGH = 9,
   /** child → master: a function name this process registered. */
   RPC_REGISTER = 10,
   /** caller → master → owner: call id u32, name length u8, name, argument count u8, (u32 len, bytes)... */

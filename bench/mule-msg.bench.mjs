@@ -13,6 +13,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { freePort, launch, launchUwsgiNode, stop, waitFor } from "./lib/processes.mjs";
+import { groupCpuMs } from "./lib/process-cpu.mjs";
 
 const here = import.meta.dirname;
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
@@ -21,7 +22,7 @@ const CASES = [
   { size: 4096, n: 20_000 },
 ];
 
-/** Starts a system for case `c`; returns measure() -> messages/s. */
+/** Starts a system for case `c`; returns measure() -> { rate: messages/s, cpuUs: CPU µs per message of all its processes }. */
 async function system(name, c) {
   const port = await freePort();
   const env = { BENCH_N: String(c.n) };
@@ -34,9 +35,10 @@ async function system(name, c) {
   return {
     async measure() {
       const from = proc.output().length;
+      const cpu0 = groupCpuMs(proc.child.pid);
       const t0 = Number(await (await fetch(`http://127.0.0.1:${port}/?n=${c.n}&size=${c.size}`)).text());
       const done = await waitFor(() => /BENCH_DONE \d+ (\d+)/.exec(proc.output().slice(from)), `${name} mule`, { proc, ms: 60_000, every: 20 });
-      return c.n / ((Number(done[1]) - t0) / 1000);
+      return { rate: c.n / ((Number(done[1]) - t0) / 1000), cpuUs: ((groupCpuMs(proc.child.pid) - cpu0) * 1000) / c.n };
     },
     close: () => stop(proc),
   };
@@ -66,8 +68,12 @@ for (const c of CASES) {
   }
   await ours.close();
   await theirs.close();
-  const ratios = a.map((x, i) => x / b[i]);
-  rows.push(`| ${c.size} B | ${c.n} | ${fmt(median(a))} | ${fmt(median(b))} | ${median(ratios).toFixed(2)}x (${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}) |`);
+  const ratios = a.map((x, i) => x.rate / b[i].rate);
+  // CPU per message: uWSGI's over ours (above 1: we spend less), robust to a busy machine
+  const cpuRatios = a.map((x, i) => b[i].cpuUs / x.cpuUs);
+  const range = (rs) => `${median(rs).toFixed(2)}x (${Math.min(...rs).toFixed(2)}-${Math.max(...rs).toFixed(2)})`;
+  const us = (xs) => median(xs.map((x) => x.cpuUs)).toFixed(1);
+  rows.push(`| ${c.size} B | ${c.n} | ${fmt(median(a.map((x) => x.rate)))} | ${fmt(median(b.map((x) => x.rate)))} | ${range(ratios)} | ${us(a)} | ${us(b)} | ${range(cpuRatios)} |`);
   console.log(rows.at(-1));
 }
 
@@ -75,8 +81,10 @@ const table = [
   `Mule messages/s, worker → mule 1, ${ROUNDS} round(s) alternated, ${cpus().length} CPUs (load average ${loadavg()[0].toFixed(1)} at the end), node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
   "Sender: a loop of `mule_msg(payload, 1)` in a worker (retrying when it throws UWSGI_ERR_MULE_QUEUE_FULL, or for uWSGI returns False); receiver: `mule_msg_hook` counting in the mule.",
   "",
-  "| message | messages | uwsgi-node | uWSGI 2.0.21 (Python) | vs uWSGI |",
-  "|---|---|---|---|---|",
+  "Rates are wall clock (noisy on a shared machine); CPU is user+system time of all the system's processes (master, worker, mule) per message, and its ratio (uWSGI's CPU / ours) is the steadier comparison.",
+  "",
+  "| message | messages | uwsgi-node msg/s | uWSGI 2.0.21 (Python) msg/s | rate vs uWSGI | uwsgi-node CPU µs/msg | uWSGI CPU µs/msg | CPU vs uWSGI |",
+  "|---|---|---|---|---|---|---|---|",
   ...rows,
 ].join("\n");
 console.log(`\n${table}`);

@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
 import { SharedRegion, regionName } from "../../src/native/shared-region.js";
 import { RobustMutex } from "../../src/native/robust-mutex.js";
+import { readFileSync } from "node:fs";
 import { FixtureProcesses } from "../fixtures/native/spawn-fixture.js";
+import { eventually } from "../support/eventually.js";
 
 // Must match test/fixtures/native/layout.mjs.
 const MUTEX_AT = 0;
@@ -16,6 +18,22 @@ after(async () => {
   await fixtures.killAll();
   for (const region of regions) region.unlink();
 });
+
+/** futex(2)'s syscall number, as /proc/PID/syscall reports it. */
+const SYS_FUTEX: Partial<Record<string, number>> = { x64: 202, arm64: 98 };
+
+/**
+ * Whether `pid`'s main thread is asleep in the kernel inside futex(2): state S in /proc/PID/stat
+ * and futex's number first in /proc/PID/syscall (or, on an architecture not listed above, "futex"
+ * in /proc/PID/wchan).
+ */
+function sleepingInFutex(pid: number): boolean {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  if (stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "S") return false;
+  const nr = SYS_FUTEX[process.arch];
+  if (nr === undefined) return /futex/.test(readFileSync(`/proc/${pid}/wchan`, "utf8"));
+  return readFileSync(`/proc/${pid}/syscall`, "utf8").split(" ")[0] === String(nr);
+}
 
 /** A region of its own for each test (so one test's stuck lock cannot block the next) with an initialized mutex. */
 function lockRegion(what: string): { region: SharedRegion; mutex: RobustMutex } {
@@ -86,9 +104,10 @@ test("native: unlock wakes a process sleeping in lock() (futex wake across proce
   // proves the unlock woke it.
   const waiter = fixtures.start("futex-waiter-child.mjs", [region.name]);
   await waiter.waitForLine(/^waiting$/);
-  await new Promise((r) => setTimeout(r, 300)); // let it go to sleep in the kernel
-  const word = new Int32Array(region.buffer, MUTEX_AT, 1)[0]!;
-  assert.notEqual(word & 0x40000000, 0, "the waiter flagged itself on the lock word before sleeping");
+  // The waiter flags itself on the lock word, then goes to sleep in the kernel: both observed
+  // before the unlock, so the wake below is the futex wake and not the waiter arriving late.
+  const word = new Int32Array(region.buffer, MUTEX_AT, 1);
+  await eventually(() => (word[0]! & 0x40000000) !== 0 && sleepingInFutex(waiter.pid), 10_000, "the waiter asleep in futex(2) with the waiters bit set", 10);
   mutex.unlock();
   assert.equal(await waiter.waitForLine(/^locked/, 30_000), "locked false", "the waiter got the lock, nothing to recover");
   assert.equal(await waiter.exited, 0);

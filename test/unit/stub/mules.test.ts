@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { uwsgi } from "../../../src/index.js";
 import { configure, deliverSignal, logLines, pendingMuleMessages, reset, runAs } from "../../../src/testing.js";
 import { isUwsgiError, type ErrorCode } from "../../../src/errors.js";
+import { eventually } from "../../support/eventually.js";
 
 const code = (c: ErrorCode) => (e: unknown) => isUwsgiError(e, c);
 const b = (s: string) => Buffer.from(s);
@@ -35,17 +36,11 @@ function recordHook(count: number) {
   };
 }
 
-/** Lets the stub's pending dispatches run (for asserting that something did not happen). */
-const settle = () => new Promise((r) => setTimeout(() => setImmediate(r), 20));
-
-/** Resolves once `cond()` holds, checking after each turn of the event loop; rejects after `ms`. */
-async function until(cond: () => boolean, ms = 2_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 1));
-  }
-}
+/**
+ * One turn of the event loop: enough for anything the stub delivers to a waiting mule (settled
+ * synchronously in mule_msg, seen by `then` callbacks in the microtasks that follow).
+ */
+const turn = () => new Promise((r) => setImmediate(r));
 
 beforeEach(() => {
   reset(); // also drops mule_msg_hook, which configure keeps
@@ -105,7 +100,7 @@ describe("stub mules: mule_msg_hook", () => {
     };
     uwsgi.mule_msg("1");
     uwsgi.mule_msg("2");
-    await until(() => calls === 2);
+    await eventually(() => calls === 2, 2_000, "both messages reaching the hook", 1);
     assert.ok(logLines().some((l) => l.includes("mule_msg_hook failed") && l.includes("hook broke")), logLines().join("\n"));
   });
 });
@@ -116,8 +111,11 @@ describe("stub mules: mule_get_msg and farm_get_msg", () => {
     const waiting = runAs(mule(2), () => uwsgi.mule_get_msg());
     uwsgi.mule_msg("direct", 2);
     assert.deepEqual(await waiting, b("direct"));
-    await settle();
-    assert.deepEqual(hook.calls, []);
+    // The hook runs messages in the order sent (one setImmediate each): a marker sent now reaching
+    // it first proves "direct" never went there.
+    uwsgi.mule_msg("marker", 2);
+    await hook.wait();
+    assert.deepEqual(hook.calls, [["marker", 2]]);
   });
 
   test("a waiting mule does not get another mule's private message", async () => {
@@ -180,7 +178,8 @@ describe("stub mules: mule_get_msg and farm_get_msg", () => {
     const waiting = runAs(mule(1), () => uwsgi.farm_get_msg()).then((m) => (got = m));
     uwsgi.mule_msg("private", 1);
     uwsgi.mule_msg("shared");
-    await settle();
+    assert.deepEqual(pendingMuleMessages(), { shared: 1, mules: { 1: 1 }, farms: {} }, "both queued, not handed to the waiter");
+    await turn();
     assert.equal(got, undefined, "private and shared messages do not end farm_get_msg");
     uwsgi.farm_msg("f", "farm");
     await waiting;

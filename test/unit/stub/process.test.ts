@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { uwsgi, SPOOL_IGNORE, SPOOL_OK, SPOOL_RETRY } from "../../../src/index.js";
 import { advance, configure, logLines, now, processRequests, reset, runAs } from "../../../src/testing.js";
 import { isUwsgiError, type ErrorCode } from "../../../src/errors.js";
+import { eventually } from "../../support/eventually.js";
 
 const code = (c: ErrorCode) => (e: unknown) => isUwsgiError(e, c);
 const b = (s: string) => Buffer.from(s);
@@ -197,7 +198,8 @@ describe("stub process: log, clock, memory", () => {
   test("the manual clock only moves forward, and only through advance()", async () => {
     await assert.rejects(advance(-1), code("UWSGI_ERR_INVALID_ARGUMENT"));
     await assert.rejects(advance(Number.NaN), code("UWSGI_ERR_INVALID_ARGUMENT"));
-    await new Promise((r) => setTimeout(r, 5));
+    const realStart = Date.now();
+    await eventually(() => Date.now() - realStart >= 5, 2_000, "the real clock moving 5 ms", 1);
     assert.equal(now(), T0, "real time passing does not move it");
     assert.deepEqual(await advance(0), []);
     assert.equal(now(), T0);

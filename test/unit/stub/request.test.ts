@@ -49,19 +49,26 @@ describe("stub request functions inside withRequest", () => {
 
   test("withRequest returns what the function returns, and the request follows async code", async () => {
     const r = await withRequest({ PATH_INFO: "/a" }, async () => {
-      await new Promise((res) => setTimeout(res, 1));
+      await new Promise((res) => setImmediate(res)); // a later turn of the event loop
       return uwsgi.env.PATH_INFO;
     });
     assert.equal(r, "/a");
   });
 
   test("concurrent requests each see their own env", async () => {
-    const seen = await Promise.all(["/1", "/2", "/3"].map((p) =>
+    // All three are suspended at once, then resumed in reverse order, one event-loop turn apart.
+    const gates = new Map<string, () => void>();
+    const running = Promise.all(["/1", "/2", "/3"].map((p) =>
       withRequest({ PATH_INFO: p }, async () => {
-        await new Promise((res) => setTimeout(res, 3 - Number(p.slice(1))));
+        await new Promise<void>((res) => gates.set(p, res));
         return uwsgi.env.PATH_INFO;
       })));
-    assert.deepEqual(seen, ["/1", "/2", "/3"]);
+    assert.equal(gates.size, 3, "all three requests started");
+    for (const p of ["/3", "/2", "/1"]) {
+      gates.get(p)!();
+      await new Promise((res) => setImmediate(res));
+    }
+    assert.deepEqual(await running, ["/1", "/2", "/3"]);
   });
 
   test("cl() is 0 without a CONTENT_LENGTH", () => {

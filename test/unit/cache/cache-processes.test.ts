@@ -12,6 +12,7 @@ import { parseCache2Option } from "../../../src/engines/cache/cache-options.js";
 import { MutexArea } from "../../../src/native/mutex-area.js";
 import { SharedRegion, regionName } from "../../../src/native/shared-region.js";
 import { B } from "./make-cache.js";
+import { eventually } from "../../support/eventually.js";
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..", "test", "fixtures", "cache", "cache-child.mjs");
 const SPEC = "name=mp,items=40,blocksize=48,keysize=16,hashsize=16";
@@ -146,9 +147,13 @@ test("processes SIGKILLed at random points of a busy loop leave a consistent cac
     const a = start("churn");
     const b = start("churn");
     await Promise.all([a.waitFor(/^ready$/), b.waitFor(/^ready$/)]);
-    await new Promise((resolve) => setTimeout(resolve, 40 + round * 25));
+    // Kill points chosen by the work done, not by time: under load a timer could fire before
+    // the children wrote anything. b must also get on after a's death (repairing a's lock if a
+    // died holding one).
+    await afterWrites(20 + round * 150);
     a.child.kill("SIGKILL");
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await a.exited;
+    await afterWrites(10 + round * 7);
     b.child.kill("SIGKILL");
     await Promise.all([a.exited, b.exited]);
     assertConsistent();
@@ -181,7 +186,7 @@ test("a counter survives SIGKILLs of a process changing both of its halves, neve
   for (let round = 0; round < 8; round++) {
     const child = start("flip-counter");
     await child.waitFor(/^ready$/);
-    await new Promise((resolve) => setTimeout(resolve, 15 + round * 11));
+    await afterWrites(10 + round * 97);
     child.child.kill("SIGKILL");
     await child.exited;
     const v = cache.num(B("flip"));
@@ -192,6 +197,13 @@ test("a counter survives SIGKILLs of a process changing both of its halves, neve
   t.diagnostic(`repairs after kills: ${logs.filter((l) => l.includes("rebuilt")).length} of 8 rounds`);
   assertConsistent();
 });
+
+/** Resolves once the cache's shards have taken `n` more writes (their sequence numbers move by 2 each). */
+async function afterWrites(n: number): Promise<void> {
+  const total = () => shardSeqs().reduce((sum, q) => sum + q, 0);
+  const from = total();
+  await eventually(() => (total() - from) / 2 >= n, 20_000, `${n} more cache writes`, 1);
+}
 
 /** Sequence numbers of every shard, straight from the meta region. */
 function shardSeqs(): number[] {

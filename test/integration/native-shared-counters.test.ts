@@ -1,9 +1,9 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { setTimeout as sleep } from "node:timers/promises";
 import { SharedRegion, regionName } from "../../src/native/shared-region.js";
 import { RobustMutex } from "../../src/native/robust-mutex.js";
 import { FixtureProcesses } from "../fixtures/native/spawn-fixture.js";
+import { eventually } from "../support/eventually.js";
 
 const CHILDREN = 4;
 const ITERATIONS = 20_000;
@@ -25,10 +25,7 @@ test("native: N processes x M Atomics.add and M locked plain increments give exa
   const plain = new Float64Array(region.buffer, PLAIN_AT, 1);
 
   const children = Array.from({ length: CHILDREN }, () => fixtures.start("counter-child.mjs", [region.name, String(ITERATIONS)]));
-  for (let waited = 0; Atomics.load(ints, 1) < CHILDREN; waited += 5) {
-    if (waited > 10_000) assert.fail(`only ${Atomics.load(ints, 1)} of ${CHILDREN} children attached`);
-    await sleep(5);
-  }
+  await eventually(() => Atomics.load(ints, 1) === CHILDREN, 10_000, `all ${CHILDREN} children attached`, 5);
   Atomics.store(ints, 2, 1); // go: all children hammer the counters at once
   await Promise.all(children.map((child) => child.waitForLine(/^done$/, 60_000)));
   assert.deepEqual(await Promise.all(children.map((child) => child.exited)), children.map(() => 0));

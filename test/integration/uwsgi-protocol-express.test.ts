@@ -24,7 +24,7 @@ app.get("/fail", () => {
   throw new Error("route failed");
 });
 app.get("/async", async (_req, res) => {
-  await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setImmediate(r)); // resumes in a later turn of the event loop
   res.send(`async env ${currentRequest()?.env.REQUEST_METHOD}`);
 });
 app.use((_req, res) => res.status(404).send("nope"));

@@ -33,16 +33,23 @@ async function start(listener: Listener, options: Partial<UwsgiProtocolServerOpt
   };
 }
 
-/** Sends `parts` (with an optional pause between them) and reads until the server closes. */
-function exchange(port: number, parts: Buffer[], pauseMs = 0): Promise<Buffer> {
+/**
+ * Sends `parts` and reads until the server closes. With `between`, each part is first handed to
+ * the kernel (write callback) and `between()` is awaited before the next one.
+ */
+function exchange(port: number, parts: Buffer[], between?: () => Promise<void>): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const sock = net.connect(port, "127.0.0.1");
     const chunks: Buffer[] = [];
     sock.on("connect", async () => {
       for (const p of parts) {
         if (sock.destroyed) break;
-        sock.write(p);
-        if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
+        if (!between) {
+          sock.write(p);
+          continue;
+        }
+        await new Promise((r) => sock.write(p, r));
+        await between();
       }
     });
     sock.on("data", (c) => chunks.push(c));
@@ -175,7 +182,7 @@ test("uwsgi protocol: a large body streams through in pieces (20 MB, sent slowly
     const head = encodePacket(0, 0, encodeVars({ ...GET, REQUEST_METHOD: "POST", CONTENT_LENGTH: String(body.length) }));
     const parts = [Buffer.concat([head, body.subarray(0, 1000)])];
     for (let off = 1000; off < body.length; off += 2 * 1024 * 1024) parts.push(body.subarray(off, off + 2 * 1024 * 1024));
-    const r = parseResponse(await exchange(srv.port, parts, 5));
+    const r = parseResponse(await exchange(srv.port, parts, async () => {}));
     assert.equal(r.headers["transfer-encoding"], undefined);
     assert.equal(r.headers["content-length"], undefined);
     assert.equal(r.body.toString(), `streamed ${createHash("sha256").update(body).digest("hex")}`);
@@ -227,8 +234,8 @@ test("uwsgi protocol: an answer sent before the body was read still reaches the 
       s.on("connect", async () => {
         s.write(encodePacket(0, 0, encodeVars({ ...GET, REQUEST_METHOD: "POST", CONTENT_LENGTH: String(body.length) })));
         for (let off = 0; off < body.length; off += 256 * 1024) {
-          await new Promise((r) => setTimeout(r, 2));
-          if (!s.destroyed) s.write(body.subarray(off, off + 256 * 1024));
+          // paced by the socket: each piece is handed to the kernel before the next is written
+          if (!s.destroyed) await new Promise((r) => s.write(body.subarray(off, off + 256 * 1024), r));
         }
       });
       s.on("data", (c) => chunks.push(c));
@@ -337,10 +344,15 @@ test("uwsgi protocol: a client closing mid-packet is logged as truncated; a sile
 
 test("uwsgi protocol: bytes after the announced body are never served as a second request", async () => {
   const urls: string[] = [];
+  let log: string[] = [];
+  const judged = () => /unexpected data after the request body/.test(log.join("\n"));
   const srv = await start((req, res) => {
     urls.push(req.url!);
-    setTimeout(() => res.end("ok"), 20); // the real response comes after the extra bytes were parsed
+    // answered only once the extra bytes were judged: a second request made of them would have
+    // been dispatched by then
+    void eventually(judged, 5000, "the extra bytes to be judged").finally(() => res.end("ok"));
   });
+  log = srv.lines;
   try {
     const smuggled = Buffer.from("GET /admin HTTP/1.1\r\nHost: x\r\n\r\n");
     const r = await exchange(srv.port, [Buffer.concat([request({ ...GET, REQUEST_METHOD: "POST" }, Buffer.from("abc")), smuggled])]);
@@ -417,7 +429,10 @@ test("uwsgi protocol: ping (modifier1 100) answers the warning message, capped a
 
 test("uwsgi protocol: other modifiers go to registered handlers, which can read bytes after the packet", async () => {
   const registry = new ModifierRegistry();
+  let handlerEntered!: () => void;
+  const inHandler = new Promise<void>((r) => (handlerEntered = r));
   registry.register(173, async ({ payload, socket, readBytes, modifier2 }) => {
+    handlerEntered();
     const extra = await readBytes(5);
     socket.write(Buffer.concat([Buffer.from(`m2=${modifier2} `), payload, Buffer.from(" + "), extra ?? Buffer.from("none")]));
   });
@@ -428,7 +443,8 @@ test("uwsgi protocol: other modifiers go to registered handlers, which can read 
   const ends: UwsgiResponseEvent[] = [];
   const srv = await start((_req, res) => res.end(), { modifiers: registry, onResponse: (e) => ends.push(e) });
   try {
-    const r = await exchange(srv.port, [Buffer.concat([encodePacket(173, 7, Buffer.from("payload")), Buffer.from("ab")]), Buffer.from("cde")], 30);
+    // "cde" is sent only once the handler runs: readBytes(5) must join bytes from two reads
+    const r = await exchange(srv.port, [Buffer.concat([encodePacket(173, 7, Buffer.from("payload")), Buffer.from("ab")]), Buffer.from("cde")], () => inHandler);
     assert.equal(r.toString(), "m2=7 payload + abcde");
     await exchange(srv.port, [encodePacket(111, 0, Buffer.from("k"))]);
     assert.match(srv.lines.join("\n"), /modifier1 111 handler failed for 127\.0\.0\.1:\d+: cache handler broke/);
@@ -495,7 +511,12 @@ test("remote operations: UNIX socket clients are admitted by the 'unix' entry, n
 });
 
 test("uwsgi protocol: concurrent connections are served independently", async () => {
-  const srv = await start((req, res) => setTimeout(() => res.end(req.url), 20));
+  // every answer waits until all 30 requests are in the app at once, then they end in reverse order
+  const held: Array<() => void> = [];
+  const srv = await start((req, res) => {
+    held.push(() => res.end(req.url));
+    if (held.length === 30) held.reverse().forEach((end) => end());
+  });
   try {
     const replies = await Promise.all(
       Array.from({ length: 30 }, (_, i) => exchange(srv.port, [request({ ...GET, REQUEST_URI: `/r${i}` })])),
@@ -551,12 +572,15 @@ test("uwsgi protocol: the request and response objects are Node's own, with the 
 test("uwsgi protocol: a client gone mid-body aborts the request ('aborted', 'close' on both objects); the server keeps serving", async () => {
   const events: string[] = [];
   let served = 0;
+  let inApp!: () => void;
+  const posted = new Promise<void>((r) => (inApp = r));
   const srv = await start((req, res) => {
     served++;
     if (req.method === "GET") {
       res.end("still here");
       return;
     }
+    inApp();
     req.on("aborted", () => events.push("req aborted"));
     req.on("error", (err: NodeJS.ErrnoException) => events.push(`req error ${err.code}`));
     req.on("close", () => events.push("req close"));
@@ -568,7 +592,7 @@ test("uwsgi protocol: a client gone mid-body aborts the request ('aborted', 'clo
       const s = net.connect(srv.port, "127.0.0.1", () => {
         s.write(encodePacket(0, 0, encodeVars({ ...GET, REQUEST_METHOD: "POST", CONTENT_LENGTH: "100000" })));
         s.write(Buffer.alloc(1000));
-        setTimeout(() => s.destroy(), 30);
+        void posted.then(() => s.destroy()); // gone once the request is in the app, mid-body
       });
       s.on("close", () => resolve());
     });
@@ -612,7 +636,7 @@ test("uwsgi protocol: a request whose body the app never reads still ends ('clos
     res.end("ignored your body");
   });
   try {
-    const r = parseResponse(await exchange(srv.port, [request({ ...GET, REQUEST_METHOD: "POST" }, randomBytes(300_000))], 0));
+    const r = parseResponse(await exchange(srv.port, [request({ ...GET, REQUEST_METHOD: "POST" }, randomBytes(300_000))]));
     assert.equal(r.body.toString(), "ignored your body");
     await eventually(() => closed.length > 0, 5000, "the request's close", 10);
     assert.deepEqual(closed, [true]);

@@ -70,8 +70,8 @@ test("request runner: overlapping requests: the oldest start is the first still 
     await eventually(() => release.length >= 1, 5000, "the first request in the app", 5);
     const started = state.oldestStart();
     assert.ok(started > 0 && state.inFlight === 1);
-    // not synchronisation: the second request must start measurably later than the first
-    await new Promise((r) => setTimeout(r, 20));
+    // the second request must start measurably later than the first (starts are Date.now() ms)
+    await eventually(() => Date.now() > started, 5000, "the clock moving past the first start", 1);
     const second = get(port, "/b");
     await eventually(() => release.length >= 2, 5000, "the second request in the app", 5);
     assert.equal(state.inFlight, 2);

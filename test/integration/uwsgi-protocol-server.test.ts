@@ -678,3 +678,41 @@ test("regression: a TCP client gone mid-packet was logged as 'a unix socket clie
     await srv.close();
   }
 });
+
+test("uwsgi protocol: a kept connection in use for longer than its idle time stays open, and gets its farewell once idle that long after its last packet", async () => {
+  const idleMs = 200;
+  const registry = new ModifierRegistry();
+  registry.register(173, ({ socket, keepOpen, payload }) => {
+    keepOpen?.(idleMs, Buffer.from("|bye"));
+    socket.write(Buffer.concat([Buffer.from("|re:"), payload]));
+  });
+  registry.setRemoteAccess({ modifiers: [173], allow: ["loopback"] });
+  const srv = await start((_req, res) => res.end(), { modifiers: registry });
+  const sock = net.connect(srv.port, "127.0.0.1");
+  try {
+    let got = "";
+    let wake: (() => void) | null = null;
+    sock.on("data", (c: Buffer) => {
+      got += c.toString();
+      wake?.();
+    });
+    const closed = new Promise<number>((resolve) => sock.on("close", () => resolve(Date.now())));
+    const until = (text: string) => new Promise<void>((resolve) => (got.endsWith(text) ? resolve() : (wake = () => got.endsWith(text) && resolve())));
+    // calls one after the other for 2.5 idle periods (bounded in count): the connection stays
+    const first = Date.now();
+    let calls = 0;
+    while (Date.now() - first < idleMs * 2.5 && calls < 5000) {
+      sock.write(encodePacket(173, 0, Buffer.from(String(++calls))));
+      await until(`|re:${calls}`);
+    }
+    const lastReply = Date.now();
+    const closedAt = await closed;
+    const expected = Array.from({ length: calls }, (_, i) => `|re:${i + 1}`).join("") + "|bye";
+    assert.equal(got, expected, "every call answered on the one connection, then the farewell");
+    // the idle time counts from the last packet (1 ms of leeway: Date.now() against the timer clock)
+    assert.ok(closedAt - lastReply >= idleMs - 1, `closed ${closedAt - lastReply} ms after the last reply`);
+  } finally {
+    sock.destroy();
+    await srv.close();
+  }
+});

@@ -16,10 +16,18 @@ export type Peer = { readonly kind: "tcp"; readonly address: string } | { readon
 
 const MAPPED_V4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
 
+/** TCP peer addresses whose answer {@link PeerAllowList.allows} remembers, at most. */
+const REMEMBERED_PEERS = 1024;
+
 /** Parsed allow-list. */
 export class PeerAllowList {
   readonly #blocks = new BlockList();
   readonly #unix: boolean;
+  /**
+   * Answers already given, by TCP peer address: `BlockList.check` builds a `SocketAddress` per
+   * call, which cost a kept RPC connection a tenth of its CPU per call. Cleared when full.
+   */
+  readonly #answers = new Map<string, boolean>();
   /** The entries as given (for log lines and docs). */
   readonly entries: readonly string[];
 
@@ -65,10 +73,20 @@ export class PeerAllowList {
   /** Whether `peer` may use remote operations. */
   allows(peer: Peer): boolean {
     if (peer.kind === "unix") return this.#unix;
-    const mapped = MAPPED_V4.exec(peer.address);
+    let answer = this.#answers.get(peer.address);
+    if (answer === undefined) {
+      answer = this.#check(peer.address);
+      if (this.#answers.size >= REMEMBERED_PEERS) this.#answers.clear();
+      this.#answers.set(peer.address, answer);
+    }
+    return answer;
+  }
+
+  #check(address: string): boolean {
+    const mapped = MAPPED_V4.exec(address);
     if (mapped) return this.#blocks.check(mapped[1]!, "ipv4");
-    const family = isIP(peer.address);
+    const family = isIP(address);
     if (family === 0) return false;
-    return this.#blocks.check(peer.address, family === 4 ? "ipv4" : "ipv6");
+    return this.#blocks.check(address, family === 4 ? "ipv4" : "ipv6");
   }
 }

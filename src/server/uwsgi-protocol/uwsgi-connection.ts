@@ -43,8 +43,13 @@ export class UwsgiConnection implements DeadlineLinks {
   stallSince = 0;
   /** A handler kept the connection for further packets (see `ModifierRequest.keepOpen`). */
   keep: { readonly idleMs: number; readonly farewell: Buffer } | null = null;
-  /** Closes a kept connection left idle. */
+  /**
+   * Closes a kept connection left idle: armed once and re-armed only when it fires early (a
+   * timer per packet cost a kept RPC connection more than its reply).
+   */
   idleTimer: NodeJS.Timeout | null = null;
+  /** When the kept connection last went idle (Date.now()), 0 while it serves a packet. */
+  idleSince = 0;
   // the packet's read deadline (ReadDeadlines), then the body watch's list
   prev: DeadlineLinks | null = null;
   next: DeadlineLinks | null = null;

@@ -96,13 +96,13 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
   });
   const modifierSettings = { limitedLog, readTimeoutMs, onRequest: options.onRequest, onResponse: options.onResponse, rearm };
   const server = net.createServer({ noDelay: true }, accept);
-  // kept connections waiting for their next packet; closing the server bids them farewell
-  const idleKept = new Set<UwsgiConnection>();
+  // kept connections (idle, or serving a packet); closing the server bids them farewell when idle
+  const keptConnections = new Set<UwsgiConnection>();
   let closing = false;
   const close = server.close.bind(server);
   server.close = ((callback?: (err?: Error) => void) => {
     closing = true;
-    for (const conn of [...idleKept]) farewell(conn);
+    for (const conn of [...keptConnections]) farewell(conn);
     return close(callback);
   }) as typeof server.close;
   return server;
@@ -113,18 +113,35 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
     conn.reader = null;
     conn.received = 0;
     socket.on("data", onData);
-    idleKept.add(conn);
+    keptConnections.add(conn);
     if (closing) {
       farewell(conn);
       return;
     }
-    conn.idleTimer = setTimeout(farewell, conn.keep!.idleMs, conn);
+    conn.idleSince = Date.now();
+    conn.idleTimer ??= setTimeout(idleExpired, conn.keep!.idleMs, conn);
     socket.resume();
   }
 
-  /** The kept connection's next packet starts (or it closes): it is no longer idle. */
+  /** The idle timer of a kept connection fired: bid it farewell if it stayed idle long enough. */
+  function idleExpired(conn: UwsgiConnection): void {
+    conn.idleTimer = null;
+    // serving a packet: rearm() starts the timer again when the connection is idle again
+    if (conn.socket.destroyed || conn.idleSince === 0) return;
+    const left = conn.idleSince + conn.keep!.idleMs - Date.now();
+    if (left > 0) conn.idleTimer = setTimeout(idleExpired, left, conn);
+    else farewell(conn);
+  }
+
+  /** The kept connection's next packet starts: it is no longer idle. */
   function leaveIdle(conn: UwsgiConnection): void {
-    idleKept.delete(conn);
+    conn.idleSince = 0;
+  }
+
+  /** The kept connection is over (closed, or bid farewell). */
+  function forget(conn: UwsgiConnection): void {
+    conn.idleSince = 0;
+    keptConnections.delete(conn);
     if (conn.idleTimer !== null) {
       clearTimeout(conn.idleTimer);
       conn.idleTimer = null;
@@ -133,9 +150,10 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
 
   /** Closes an idle kept connection, telling the client its next packet was not read. */
   function farewell(conn: UwsgiConnection): void {
-    leaveIdle(conn);
     const socket = conn.socket;
+    // a connection serving a packet gets its farewell when rearmed (the server is closing)
     if (socket.destroyed || conn.phase !== Phase.Packet || conn.received > 0) return;
+    forget(conn);
     conn.phase = Phase.Elsewhere;
     socket.removeListener("data", onData);
     socket.end(conn.keep!.farewell);
@@ -176,7 +194,7 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
 
   function onClose(this: UwsgiSocket): void {
     const conn = this._uwsgiNodeConnection!;
-    if (conn.keep !== null) leaveIdle(conn);
+    if (conn.keep !== null) forget(conn);
     if (conn.phase === Phase.Packet) {
       deadlines.delete(conn);
       conn.phase = Phase.Elsewhere;

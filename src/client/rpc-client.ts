@@ -19,20 +19,39 @@ import { parseSocketAddress } from "../module/socket-functions.js";
  */
 export class RpcClient implements RemoteRpc {
   readonly #kept = new KeptRpcConnections();
+  /** Addresses already parsed (a bad one is refused before any connection). */
+  readonly #parsed = new Set<string>();
 
   constructor(private readonly timeoutMs: () => number) {}
 
-  async call(address: string, func: Buffer, args: Buffer[]): Promise<Buffer | null> {
-    const request = encodeRpcRequest(func, args);
-    const timeoutMs = this.timeoutMs();
-    parseSocketAddress(address); // a bad address is UWSGI_ERR_INVALID_ARGUMENT, not "unreachable"
-    if (this.#kept.usable(address)) {
-      const reply = await this.#kept.call(address, request, timeoutMs);
-      if (reply.ok || reply.reason !== "not-kept") {
-        throwIfUnreachable(address, reply as Parameters<typeof throwIfUnreachable>[1]);
-        return reply.ok && reply.value.length > 0 ? reply.value : null;
+  /**
+   * One promise per call on a kept connection (the reply's callback settles it): each promise
+   * and await costs a worker's request context its async hooks.
+   */
+  call(address: string, func: Buffer, args: Buffer[]): Promise<Buffer | null> {
+    let request: Buffer;
+    let timeoutMs: number;
+    try {
+      request = encodeRpcRequest(func, args);
+      timeoutMs = this.timeoutMs();
+      if (!this.#parsed.has(address)) {
+        parseSocketAddress(address); // a bad address is UWSGI_ERR_INVALID_ARGUMENT, not "unreachable"
+        if (this.#parsed.size >= 1024) this.#parsed.clear();
+        this.#parsed.add(address);
       }
+    } catch (error) {
+      return Promise.reject(error);
     }
+    if (!this.#kept.usable(address)) return this.#oneShot(address, request, timeoutMs);
+    return this.#kept.call(address, request, timeoutMs).then((reply) => {
+      if (!reply.ok && reply.reason === "not-kept") return this.#oneShot(address, request, timeoutMs);
+      throwIfUnreachable(address, reply as Parameters<typeof throwIfUnreachable>[1]);
+      return reply.ok && reply.value.length > 0 ? reply.value : null;
+    });
+  }
+
+  /** A call on a connection of its own, the way uWSGI's client makes every call. */
+  async #oneShot(address: string, request: Buffer, timeoutMs: number): Promise<Buffer | null> {
     const reply = await exchange(address, request, new RpcResponseReader(), timeoutMs);
     throwIfUnreachable(address, reply);
     if (!reply.ok || reply.value.length === 0) return null;

@@ -24,8 +24,17 @@ class KeptConnection {
   #buf: Buffer = Buffer.alloc(0);
   /** The keep acknowledgement arrived. */
   #acked = false;
+  /** Receives the pending call's result. */
   #pending: ((r: KeptCallResult) => void) | null = null;
+  /**
+   * The pending call's deadline (Date.now() ms, 0 = none), checked by one timer armed at most
+   * once per timeout period and re-armed when it fires early: a timer per call cost more than
+   * the call's own bytes. The timer does not hold the process (the socket does, during a call).
+   */
+  #deadline = 0;
   #timer: NodeJS.Timeout | null = null;
+  /** When the armed timer fires (Date.now() ms). */
+  #timerDue = 0;
   closed = false;
 
   constructor(
@@ -38,22 +47,44 @@ class KeptConnection {
     socket.on("close", () => this.#onClose());
   }
 
-  /** Sends `request` (preceded by the keep request on a new connection) and waits for its reply. */
-  call(request: Buffer, timeoutMs: number, first: boolean): Promise<KeptCallResult> {
-    return new Promise((resolve) => {
-      this.#pending = resolve;
-      if (timeoutMs > 0) this.#timer = setTimeout(() => this.#settle({ ok: false, reason: "timeout" }, true), timeoutMs);
-      this.socket.write(first ? Buffer.concat([RPC_KEEP_REQUEST, request]) : request);
-    });
+  /**
+   * Sends `request` (preceded by the keep request on a new connection); `done` gets its reply or
+   * failure. A callback, not a promise: the caller's one promise carries the call.
+   */
+  send(request: Buffer, timeoutMs: number, first: boolean, done: (r: KeptCallResult) => void): void {
+    this.#pending = done;
+    if (timeoutMs > 0) {
+      this.#deadline = Date.now() + timeoutMs;
+      // a timer due after this deadline (a shorter timeout than before) is replaced
+      if (this.#timer !== null && this.#timerDue > this.#deadline) this.#stopTimer();
+      if (this.#timer === null) this.#armTimer(timeoutMs);
+    } else this.#deadline = 0;
+    this.socket.write(first ? Buffer.concat([RPC_KEEP_REQUEST, request]) : request);
+  }
+
+  #armTimer(ms: number): void {
+    this.#timerDue = Date.now() + ms;
+    this.#timer = setTimeout(() => this.#checkDeadline(), ms).unref();
+  }
+
+  #stopTimer(): void {
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+  }
+
+  #checkDeadline(): void {
+    this.#timer = null;
+    if (this.#pending === null || this.#deadline === 0) return;
+    const left = this.#deadline - Date.now();
+    if (left > 0) this.#armTimer(left);
+    else this.#settle({ ok: false, reason: "timeout" }, true);
   }
 
   #settle(result: KeptCallResult, broken: boolean): void {
     const resolve = this.#pending;
     this.#pending = null;
-    if (this.#timer) {
-      clearTimeout(this.#timer);
-      this.#timer = null;
-    }
     if (broken) this.close();
     resolve?.(result);
   }
@@ -63,6 +94,7 @@ class KeptConnection {
       this.closed = true;
       this.onGone(this);
     }
+    this.#stopTimer();
     this.socket.destroy();
   }
 
@@ -141,32 +173,38 @@ export class KeptRpcConnections {
    * read (farewell) goes again on a new connection; "not-kept" means the node keeps none: the
    * caller sends the call on a connection of its own.
    */
-  async call(address: string, request: Buffer, timeoutMs: number): Promise<KeptCallResult> {
+  call(address: string, request: Buffer, timeoutMs: number): Promise<KeptCallResult> {
     const state = this.#state(address);
-    for (;;) {
-      const conn = state.idle.pop();
-      if (!conn) break;
-      if (conn.closed) continue;
-      conn.socket.ref();
-      const r = await conn.call(request, timeoutMs, false);
-      if (!r.ok && r.reason === "farewell") continue;
-      this.#release(state, conn);
-      return r;
+    return new Promise((resolve) => this.#send(state, address, request, timeoutMs, resolve));
+  }
+
+  #send(state: AddressState, address: string, request: Buffer, timeoutMs: number, resolve: (r: KeptCallResult) => void): void {
+    let conn = state.idle.pop();
+    while (conn !== undefined && conn.closed) conn = state.idle.pop();
+    if (conn !== undefined) {
+      const kept = conn;
+      kept.socket.ref();
+      kept.send(request, timeoutMs, false, (r) => {
+        if (!r.ok && r.reason === "farewell") return this.#send(state, address, request, timeoutMs, resolve);
+        this.#release(state, kept);
+        resolve(r);
+      });
+      return;
     }
-    let socket: Socket;
-    try {
-      socket = await openConnection(address, timeoutMs);
-    } catch (error) {
-      return { ok: false, reason: "unreachable", error };
-    }
-    const conn = new KeptConnection(socket, (c) => {
-      const i = state.idle.indexOf(c);
-      if (i >= 0) state.idle.splice(i, 1);
-    });
-    const r = await conn.call(request, timeoutMs, true);
-    if (!r.ok && r.reason === "not-kept") state.notKeptUntil = Date.now() + NOT_KEPT_RETRY_MS;
-    else this.#release(state, conn);
-    return r;
+    openConnection(address, timeoutMs).then(
+      (socket) => {
+        const fresh = new KeptConnection(socket, (c) => {
+          const i = state.idle.indexOf(c);
+          if (i >= 0) state.idle.splice(i, 1);
+        });
+        fresh.send(request, timeoutMs, true, (r) => {
+          if (!r.ok && r.reason === "not-kept") state.notKeptUntil = Date.now() + NOT_KEPT_RETRY_MS;
+          else this.#release(state, fresh);
+          resolve(r);
+        });
+      },
+      (error: unknown) => resolve({ ok: false, reason: "unreachable", error }),
+    );
   }
 
   #release(state: AddressState, conn: KeptConnection): void {

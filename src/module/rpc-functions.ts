@@ -53,13 +53,13 @@ export function rpcFunctions(
   routing?: () => RpcRouting | null,
 ): Pick<UwsgiModule, "register_rpc" | "rpc" | "call" | "rpc_list"> {
   const callLocal = (func: BytesLike, args: readonly BytesLike[]): Promise<Buffer | null> => {
+    const table = registry();
+    const own = table.find(func, "func_name");
+    // the caller's own function runs here, without a second look-up
+    if (own) return table.run(own, callArgs(own.name, args));
     const name = toBuffer(func, "func_name");
     const argv = callArgs(name, args);
     const router = routing?.();
-    const table = registry();
-    const own = table.entry(name);
-    // the caller's own function runs here, without a second look-up
-    if (own) return table.run(own, argv);
     // names longer than 255 bytes cannot be registered anywhere: unknown, as in uWSGI
     if (!router || name.length === 0 || name.length > MAX_RPC_NAME_BYTES) return Promise.resolve(null);
     let total = 0;
@@ -77,11 +77,17 @@ export function rpcFunctions(
       routing?.()?.registered(toBuffer(name, "name"));
       return ok;
     },
-    async rpc(address: BytesLike | null, func_name: BytesLike, ...args: BytesLike[]) {
-      const addr = address === null || address === undefined ? "" : toBuffer(address, "address").toString("utf8");
-      if (addr === "") return callLocal(func_name, args);
-      const name = toBuffer(func_name, "func_name");
-      return remote().call(addr, name, callArgs(name, args));
+    // not async: the promise of the call itself is returned (an async wrapper and its await
+    // cost a request's async hooks twice per call); argument errors still reject
+    rpc(address: BytesLike | null, func_name: BytesLike, ...args: BytesLike[]): Promise<Buffer | null> {
+      try {
+        const addr = address === null || address === undefined ? "" : typeof address === "string" ? address : toBuffer(address, "address").toString("utf8");
+        if (addr === "") return callLocal(func_name, args);
+        const name = toBuffer(func_name, "func_name");
+        return remote().call(addr, name, callArgs(name, args));
+      } catch (error) {
+        return Promise.reject(error);
+      }
     },
     async call(func_name: BytesLike, ...args: BytesLike[]) {
       // The seed documents `func@address`; uWSGI 2.0 looks the whole string up locally instead.

@@ -11,6 +11,9 @@ import type { RpcFunction } from "../../api.js";
 
 export type { RpcFunction } from "../../api.js";
 
+/** Only ASCII characters (such a string's UTF-8 bytes read as latin1 are the string itself). */
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** Longest RPC function name, in bytes. */
 export const MAX_RPC_NAME_BYTES = 255;
 
@@ -88,14 +91,42 @@ export class RpcRegistry {
     return this.#functions.get(name.toString("latin1"));
   }
 
+  /**
+   * The registration of `name`, or undefined. An ASCII string is its own key (the latin1 of its
+   * UTF-8 bytes), so the usual `call("name")` converts nothing.
+   * @throws UwsgiError UWSGI_ERR_INVALID_ARGUMENT (naming `what`) for a name that is not bytes.
+   */
+  find(name: BytesLike, what = "name"): RpcEntry | undefined {
+    if (typeof name === "string" && ASCII.test(name)) return this.#functions.get(name);
+    return this.#functions.get(toBuffer(name, what).toString("latin1"));
+  }
+
   /** Calls a registration {@link entry} returned: what {@link invoke} does without the look-up. */
-  async run(entry: RpcEntry, args: readonly Buffer[]): Promise<Buffer | null> {
+  run(entry: RpcEntry, args: readonly Buffer[]): Promise<Buffer | null> {
+    const result = this.runNow(entry, args);
+    return result instanceof Promise ? result : Promise.resolve(result);
+  }
+
+  /**
+   * Calls a registration: its result now when the function returns synchronously, else a promise
+   * of it (a synchronous function costs no promise; see {@link rpcResultToBuffer}). Errors go to
+   * `onError` and give null.
+   */
+  runNow(entry: RpcEntry, args: readonly Buffer[]): Buffer | null | Promise<Buffer | null> {
+    let out: unknown;
     try {
-      return rpcResultToBuffer(await entry.fn(...args));
+      out = entry.fn(...args);
     } catch (err) {
       this.onError(err, Buffer.from(entry.name));
       return null;
     }
+    if (out !== null && typeof out === "object" && typeof (out as PromiseLike<unknown>).then === "function") {
+      return Promise.resolve(out as PromiseLike<unknown>).then(rpcResultToBuffer, (err: unknown) => {
+        this.onError(err, Buffer.from(entry.name));
+        return null;
+      });
+    }
+    return rpcResultToBuffer(out);
   }
 
   /** Registered names, in registration order. */

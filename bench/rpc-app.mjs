@@ -1,6 +1,7 @@
 // uwsgi-node app for bench/rpc.bench.mjs. Registers `echo` (in the worker, and `echo_mule` in
 // mule 1 when there is one). GET /?addr=A&f=F&ms=M calls F("x") with uwsgi.rpc(A, ...) one call
-// after the other (A empty: inside this instance) for M ms and answers the number of calls.
+// after the other (A empty: inside this instance) for M ms (at most N calls with &n=N) and
+// answers the number of calls.
 import { existsSync } from "node:fs";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -23,9 +24,10 @@ export default async function app(req, res) {
     return res.end(JSON.stringify({ calls: 0, bad: 0, pid: process.pid, mule: mule ? Number(mule.toString()) : null }));
   }
   const until = Date.now() + ms;
+  const most = Number(url.searchParams.get("n") ?? Infinity);
   let calls = 0;
   let bad = 0;
-  while (Date.now() < until) {
+  while (Date.now() < until && calls < most) {
     const r = await uwsgi.rpc(addr, f, "x");
     if (r === null || r.toString() !== "x") bad++;
     calls++;

@@ -19,9 +19,10 @@ def application(environ, start_response):
     addr = q.get("addr", [""])[0].encode()
     f = q.get("f", ["echo"])[0].encode()
     ms = int(q.get("ms", ["0"])[0])
+    most = int(q.get("n", ["0"])[0]) or float("inf")
     until = time.time() + ms / 1000
     calls = bad = 0
-    while time.time() < until:
+    while time.time() < until and calls < most:
         r = uwsgi.rpc(addr, f, b"x")
         if r != b"x":
             bad += 1

@@ -175,7 +175,7 @@ export function cacheFunctions(caches: () => CacheRegistry, remote: () => Remote
       if (r) return remote().num(r.address, r.name, toBuffer(key, "key"));
       const c = local(cache);
       if (!c) return (noCache(key, caches(), redisCaches(), cache, "cache_num"), 0);
-      return Number(c.num(key));
+      return c.numValue(key);
     },
     cache_keys(cache?: string | null): Buffer[] | Promise<Buffer[]> {
       const rc = inRedis(parseRemoteCacheName(cache));

@@ -60,9 +60,9 @@ import { CacheMeta } from "./cache-meta.js";
 import { maxItemSizeOf, validateCacheOptions, type CacheOptions } from "./cache-options.js";
 import { rebuildCacheMeta } from "./cache-rebuild.js";
 import { CacheSlots } from "./cache-slots.js";
-import { bigIntToCounter, counterToBigInt, mathOperand, type CacheMathOp, type CounterHalves } from "./counter-math.js";
+import { bigIntToCounter, counterToBigInt, counterToNumber, mathOperand, type CacheMathOp, type CounterHalves } from "./counter-math.js";
 import { cacheHashFunction, type CacheHashFunction } from "./hash.js";
-import { LOCK_FREE_READS, LOCKED, LockFreeReader, READ_COUNTER, READ_EXISTS, READ_VALUE } from "./lock-free-read.js";
+import { LOCK_FREE_READS, LOCKED, LockFreeReader, READ_COUNTER, READ_EXISTS, READ_NUMBER, READ_VALUE } from "./lock-free-read.js";
 import { LruList } from "./lru-list.js";
 
 export type { CacheMathOp } from "./counter-math.js";
@@ -441,19 +441,39 @@ export class CacheEngine {
    * ```
    */
   num(key: BytesLike): bigint {
+    return this.#counter(key, READ_COUNTER) as bigint;
+  }
+
+  /**
+   * {@link num} as a number (what `uwsgi.cache_num` returns): exact up to 2^53 in magnitude,
+   * rounded to the nearest double beyond, like `Number(cache.num(key))`, but without building a
+   * BigInt.
+   * @example
+   * ```ts
+   * cache.math("inc", "hits", 1);
+   * cache.numValue("hits"); // 1
+   * ```
+   */
+  numValue(key: BytesLike): number {
+    return this.#counter(key, READ_NUMBER) as number;
+  }
+
+  /** {@link num} (`what` READ_COUNTER: a bigint) or {@link numValue} (READ_NUMBER: a number). */
+  #counter(key: BytesLike, what: typeof READ_COUNTER | typeof READ_NUMBER): bigint | number {
+    const zero = what === READ_NUMBER ? 0 : 0n;
     const k = this.#key;
     const h = k.load(key);
     if (h < 0) {
       // No item can have this key.
       this.#meta.count(0, 1);
-      return 0n;
+      return zero;
     }
     const len = k.length;
     const b = this.#bucketOf(h);
     const s = b & this.#shardMask;
     if (this.#lockFree) {
-      const r = this.#reader.read(k.bytes, len, h, b, s, READ_COUNTER, k.words);
-      if (r !== LOCKED) return r as bigint;
+      const r = this.#reader.read(k.bytes, len, h, b, s, what, k.words);
+      if (r !== LOCKED) return r as bigint | number;
     }
     for (let attempt = 0; ; attempt++) {
       try {
@@ -461,14 +481,15 @@ export class CacheEngine {
         const slot = this.#ops.lookup(h, b, s, -1);
         if (slot === 0) {
           this.#meta.count(s, 1);
-          return 0n;
+          return zero;
         }
         const slots = this.#slots;
         const fb = slots.low(slot, ITEM.firstBlock);
         const vs = slots.low(slot, ITEM.valsize);
         if (!slots.valueFits(fb, vs)) corrupt(this.#meta);
         this.#ops.countHit(slot, s);
-        return vs === 8 ? counterToBigInt(slots.counterLow(fb), slots.counterHigh(fb)) : 0n;
+        if (vs !== 8) return zero;
+        return what === READ_NUMBER ? counterToNumber(slots.counterLow(fb), slots.counterHigh(fb)) : counterToBigInt(slots.counterLow(fb), slots.counterHigh(fb));
       } catch (err) {
         this.#backOut(err, attempt);
       } finally {

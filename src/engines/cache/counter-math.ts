@@ -30,6 +30,14 @@ export function counterToBigInt(low: number, high: number): bigint {
   return (BigInt(high) << 32n) | BigInt(low);
 }
 
+/**
+ * The int64 two halves hold, as the nearest number (`Number(counterToBigInt(low, high))`, without
+ * a BigInt): `high * 2^32` is exact, so the one addition rounds the exact value once.
+ */
+export function counterToNumber(low: number, high: number): number {
+  return high * TWO_32 + low;
+}
+
 /** Writes the halves of an int64 bigint (already wrapped to 64 bits) into `out`. */
 export function bigIntToCounter(n: bigint, out: CounterHalves): void {
   out.low = Number(BigInt.asUintN(32, n));

@@ -12,7 +12,7 @@ import { unixSeconds } from "../../core/clock.js";
 import { ITEM, META_U32, SHARD_LINE_BYTES } from "./cache-layout.js";
 import type { CacheMeta } from "./cache-meta.js";
 import type { CacheSlots } from "./cache-slots.js";
-import { counterToBigInt } from "./counter-math.js";
+import { counterToBigInt, counterToNumber } from "./counter-math.js";
 
 /** Returned by a lock-free read that must be redone with the shard mutex held. */
 export const LOCKED = Symbol("take the lock");
@@ -20,6 +20,8 @@ export const LOCKED = Symbol("take the lock");
 export const READ_VALUE = 0;
 export const READ_EXISTS = 1;
 export const READ_COUNTER = 2;
+/** {@link READ_COUNTER}, answered as a number (see `CacheEngine.numValue`). */
+export const READ_NUMBER = 3;
 
 /** Lock-free attempts (odd sequence numbers included) before a read takes the shard mutex. */
 const OPTIMISTIC_TRIES = 8;
@@ -61,12 +63,12 @@ export class LockFreeReader {
   }
 
   /**
-   * get (`what` READ_VALUE), exists (READ_EXISTS) or num (READ_COUNTER) of `key[0..len)` (not
+   * get (`what` READ_VALUE), exists (READ_EXISTS) or num (READ_COUNTER; READ_NUMBER: as a number) of `key[0..len)` (not
    * longer than `keysize`; hash `h`, bucket `b`, shard `s`; `keyWords` the key as words or null)
    * without any mutex; {@link LOCKED}
    * when the read must be done with the mutex held instead. Counts the hit or miss (get, num).
    */
-  read(key: Uint8Array, len: number, h: number, b: number, s: number, what: number, keyWords: Int32Array | null): Buffer | boolean | bigint | null | typeof LOCKED {
+  read(key: Uint8Array, len: number, h: number, b: number, s: number, what: number, keyWords: Int32Array | null): Buffer | boolean | bigint | number | null | typeof LOCKED {
     const u = this.#u32;
     const si = this.#seqBase + s * SHARD_LINE_WORDS;
     const slots = this.#slots;
@@ -110,6 +112,7 @@ export class LockFreeReader {
       if (what === READ_EXISTS) return slot !== 0;
       this.#meta.count(s, slot === 0 ? 1 : 0);
       if (what === READ_VALUE) return value;
+      if (what === READ_NUMBER) return counter ? counterToNumber(low, high) : 0;
       return counter ? counterToBigInt(low, high) : 0n;
     }
     this.stats.fallbacks++;

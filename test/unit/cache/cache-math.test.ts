@@ -100,6 +100,20 @@ test("num is 0 unless the value is exactly 8 bytes", () => {
   assert.equal(cache.num(B("missing")), 0n);
 });
 
+test("numValue is num as a number, without a BigInt: exact to 2^53, rounded like Number() beyond, 0 unless 8 bytes", () => {
+  const { cache } = cacheOf("name=m,items=40,blocksize=64");
+  const edges = [0n, 1n, -1n, 2n ** 32n - 1n, 2n ** 32n, -(2n ** 32n), 2n ** 53n - 1n, 2n ** 53n + 1n, -(2n ** 53n) - 1n, 2n ** 63n - 1n, -(2n ** 63n), 123456789012345678n];
+  edges.forEach((v, i) => cache.set(B(`c${i}`), le(v)));
+  edges.forEach((v, i) => {
+    assert.equal(cache.numValue(B(`c${i}`)), Number(v), `${v} (Buffer key)`);
+    assert.equal(cache.numValue(`c${i}`), Number(cache.num(`c${i}`)), `${v} (string key)`);
+  });
+  cache.set(B("nine"), B("123456789"));
+  assert.equal(cache.numValue(B("nine")), 0);
+  assert.equal(cache.numValue("missing"), 0);
+  assert.equal(cache.numValue("k".repeat(5000)), 0, "a key longer than keysize");
+});
+
 test("math keeps the expiry of an existing item and applies it only on creation (FIXEXPIRE)", () => {
   const { cache, clock } = cacheOf("name=m,items=10,blocksize=64");
   cache.math("inc", B("c"), 1n, 2);

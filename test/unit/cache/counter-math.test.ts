@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { bigIntToCounter, counterMath, counterToBigInt, type CacheMathOp, type CounterHalves } from "../../../src/engines/cache/counter-math.js";
+import fc from "fast-check";
+import { bigIntToCounter, counterMath, counterToBigInt, counterToNumber, type CacheMathOp, type CounterHalves } from "../../../src/engines/cache/counter-math.js";
 
 /** The int64 reference: what `math()` must compute. */
 function reference(op: CacheMathOp, a: bigint, b: bigint): bigint {
@@ -69,5 +70,21 @@ test("counter math agrees with BigInt arithmetic on random operands", () => {
     const a = pick();
     const b = pick();
     assert.equal(run(op, a, b), reference(op, a, b), `${a} ${op} ${b}`);
+  }
+});
+
+test("counterToNumber is Number(counterToBigInt) for every pair of halves (rounded once beyond 2^53)", () => {
+  fc.assert(
+    fc.property(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), (v) => {
+      const h: CounterHalves = { low: 0, high: 0 };
+      bigIntToCounter(v, h);
+      assert.equal(counterToNumber(h.low, h.high), Number(v));
+    }),
+    { numRuns: 2000 },
+  );
+  for (const v of [2n ** 53n + 1n, 2n ** 53n + 3n, -(2n ** 53n) - 1n, 2n ** 63n - 1n, -(2n ** 63n), 2n ** 54n + 2n ** 1n + 1n]) {
+    const h: CounterHalves = { low: 0, high: 0 };
+    bigIntToCounter(v, h);
+    assert.equal(counterToNumber(h.low, h.high), Number(v), String(v));
   }
 });

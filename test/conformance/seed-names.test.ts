@@ -168,8 +168,9 @@ describe("conformance (server): every seed name inside a real process", { timeou
     await eventually(async () => (await probe.value(`return uwsgi.cache_num("sig40")`)) === 1, 10_000, "signal 40 handled once");
     await real(["signal_wait", "signal_received"], `
       uwsgi.register_signal(41, "worker", () => {});
-      setTimeout(() => void uwsgi.signal(41), 50);
-      return [await uwsgi.signal_wait(41), uwsgi.signal_received()];`, (v) => assert.deepEqual(v, [bytes(""), 41]));
+      const waiting = uwsgi.signal_wait(41); // waiting from the call on: the signal raised next wakes it
+      void uwsgi.signal(41);
+      return [await waiting, uwsgi.signal_received()];`, (v) => assert.deepEqual(v, [bytes(""), 41]));
     await real(["add_timer", "add_ms_timer", "add_rb_timer"], `
       uwsgi.register_signal(42, "worker", () => uwsgi.cache_inc("t42"));
       uwsgi.register_signal(43, "worker", () => uwsgi.cache_inc("t43"));
@@ -227,14 +228,15 @@ describe("conformance (server): every seed name inside a real process", { timeou
     // mule 1 runs the message loop: its mule_msg_hook gets the message
     await real(["mule_msg", "mule_msg_hook"], `return [uwsgi.mule_msg("to-hook", 1), typeof uwsgi.mule_msg_hook]`, (v) => assert.deepEqual(v, [true, "object"]));
     await eventually(async () => JSON.stringify(await probe.value(`return uwsgi.cache_get("mule1_hook_last", "probe")`)) === JSON.stringify(bytes("to-hook")), 10_000, "mule 1's hook");
-    // mule 2 is programmed: it takes its own message, then the farm's
-    const waiting = probe.run("return [await uwsgi.mule_get_msg({ timeout: 10 }), await uwsgi.farm_get_msg()]", "mule2");
-    await real("farm_msg", `
-      await ctx.sleep(200);
-      const a = uwsgi.mule_msg("to-mule-2", 2);
-      await ctx.sleep(100);
-      uwsgi.farm_msg("f", "to-farm-f");
-      return a;`, (v) => assert.equal(v, true));
+    // mule 2 is programmed: it takes its own message, then the farm's. Messages wait in the
+    // master's queues until the mule asks; the farm's is sent only once mule 2 reported taking its
+    // own (so mule_get_msg, which also takes farm messages, cannot see both at once).
+    const waiting = probe.run(`const own = await uwsgi.mule_get_msg({ timeout: 10 });
+      uwsgi.cache_update("mule2_own", own, 0, "probe");
+      return [own, await uwsgi.farm_get_msg()]`, "mule2");
+    assert.equal(await probe.value(`return uwsgi.mule_msg("to-mule-2", 2)`), true);
+    await eventually(async () => (await probe.value(`return uwsgi.cache_exists("mule2_own", "probe")`)) === true, 10_000, "mule 2 taking its own message");
+    await real("farm_msg", `return uwsgi.farm_msg("f", "to-farm-f")`, (v) => assert.deepEqual(v, { undefined: true }, "farm_msg returns nothing"));
     assert.deepEqual(await waiting, { value: [bytes("to-mule-2"), bytes("to-farm-f")] });
     seen.set("mule_get_msg", "real");
     seen.set("farm_get_msg", "real");
@@ -278,10 +280,13 @@ describe("conformance (server): every seed name inside a real process", { timeou
       await uwsgi.websocket_handshake();
       await uwsgi.websocket_send("ready");
       const m = await uwsgi.websocket_recv();
+      const none = await uwsgi.websocket_recv_nb(); // the client sends nothing more until the echo
       await uwsgi.websocket_send_binary(Buffer.concat([Buffer.from("echo:"), m]));
-      let nb = await uwsgi.websocket_recv_nb();
-      while (nb.length === 0) { await ctx.sleep(20); nb = await uwsgi.websocket_recv_nb(); }
-      await uwsgi.websocket_send("nb:" + nb);`;
+      const nb = await ctx.eventually(async () => {
+        const got = await uwsgi.websocket_recv_nb();
+        return got.length > 0 ? got : null;
+      }, 10000, "a message for websocket_recv_nb", 5);
+      await uwsgi.websocket_send("nb:" + nb + " after " + none.length);`;
     const ws = new WebSocket(`ws://127.0.0.1:${probe.server.port}/run?code=${b64(code)}`);
     const messages: Array<{ text: string; binary: boolean }> = [];
     const waiters: Array<() => void> = [];
@@ -297,7 +302,7 @@ describe("conformance (server): every seed name inside a real process", { timeou
     ws.send("later");
     await until(3);
     ws.close();
-    assert.deepEqual(messages, [{ text: "ready", binary: false }, { text: "echo:ping-1", binary: true }, { text: "nb:later", binary: false }]);
+    assert.deepEqual(messages, [{ text: "ready", binary: false }, { text: "echo:ping-1", binary: true }, { text: "nb:later after 0", binary: false }]);
     for (const n of ["websocket_handshake", "websocket_send", "websocket_recv", "websocket_send_binary", "websocket_recv_nb"]) seen.set(n, "real");
     assert.equal(await probe.errorCode("return await uwsgi.websocket_recv()"), "UWSGI_ERR_WEBSOCKET_NONE", "no websocket on a plain request");
   });

@@ -9,7 +9,9 @@
 // uWSGI's client opens a connection per call; ours keeps connections to uwsgi-node nodes.
 // Besides calls/s, the CPU each call costs in the processes it runs in (/proc/PID/stat), which a
 // loaded machine disturbs far less. BENCH_MS per case (default 1500), BENCH_ROUNDS rounds
-// (default 2) alternated, medians.
+// (default 2) alternated, medians. Before the rounds every case, uWSGI's too, makes
+// BENCH_WARM_CALLS calls (default 5000, at most 30 s): a serving process is warm, and V8 runs a
+// path unoptimised for its first few thousand calls.
 //   npm run build && node bench/rpc.bench.mjs
 // Writes bench/results/rpc.md. Needs uwsgi + its python3 and rpc plugins.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -88,6 +90,8 @@ const run = async (name) => {
   results[name].cpu.push((cpu * 1000) / (rate * (MS / 1000)));
 };
 const order = Object.keys(cases);
+const WARM_CALLS = Number(process.env.BENCH_WARM_CALLS ?? 5000);
+for (const name of order) await cases[name][0].run(`${cases[name][1]}&n=${WARM_CALLS}&ms=30000`);
 for (let r = 0; r < ROUNDS; r++) {
   for (const name of r % 2 === 0 ? order : [...order].reverse()) await run(name);
 }
@@ -102,7 +106,7 @@ const ratio = (ours, theirs, key) => {
 const row = (label, name, vs) =>
   `| ${label} | ${med(name, "rate").toFixed(0)} | ${(1e6 / med(name, "rate")).toFixed(0)} µs | ${med(name, "cpu").toFixed(0)} µs | ${vs ? ratio(name, vs, "rate") : "1.00x"} | ${vs ? ratio(name, vs, "cpu") : "1.00x"} |`;
 const table = [
-  `RPC round trips, one call after the other, ${MS} ms per case, ${ROUNDS} round(s) alternated, ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(1)} at the end (${loadAtStart.toFixed(1)} at the start), node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
+  `RPC round trips, one call after the other, ${MS} ms per case after ${WARM_CALLS} warm-up calls (at most 30 s) per case, ${ROUNDS} round(s) alternated, ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(1)} at the end (${loadAtStart.toFixed(1)} at the start), node ${process.version}, ${new Date().toISOString().slice(0, 10)}`,
   "uWSGI's client opens a connection per call; ours keeps its connections to uwsgi-node nodes (protocol/rpc-keepalive.ts) and uses one per call with uWSGI.",
   "CPU per call: user + system time of the processes a call runs in (caller and callee workers; the master and the mule too for the routed call), over the calls made.",
   "Ratios are taken within each round, median (range); for CPU, uWSGI's CPU per call over ours (above 1: we spend less).",

@@ -69,10 +69,12 @@ export class RpcBus implements RpcRouting {
       const call = decodeCall(body);
       if (!call) return;
       const conn = this.#conn;
-      void this.opts
-        .registry()
-        .invoke(call.func, call.args)
-        .then((value) => conn?.send(Frame.RPC_RESULT, ...encodeResult(call.id, value)));
+      const table = this.opts.registry();
+      const entry = table.entry(call.func);
+      // a synchronous function is answered at once, without a promise
+      const value = entry ? table.runNow(entry, call.args) : null;
+      if (value instanceof Promise) void value.then((v) => conn?.send(Frame.RPC_RESULT, ...encodeResult(call.id, v)));
+      else conn?.send(Frame.RPC_RESULT, ...encodeResult(call.id, value));
     }
   }
 

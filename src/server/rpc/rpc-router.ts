@@ -67,16 +67,26 @@ export class RpcRouter implements ChannelHandler {
     };
   }
 
+  /** The next provider in round robin, skipping the caller and closed connections (no copy of the list per call). */
+  #pick(list: readonly BusConnection[] | undefined, caller: BusConnection): BusConnection | null {
+    if (list === undefined) return null;
+    const n = list.length;
+    for (let i = 0; i < n; i++) {
+      const c = list[this.#rr++ % n]!;
+      if (c !== caller && !c.closed) return c;
+    }
+    return null;
+  }
+
   #route(caller: BusConnection, body: Buffer): void {
     if (body.length < 6 || body.length < 5 + body[4]!) return;
     const callerId = body.readUInt32LE(0);
     const name = body.toString("latin1", 5, 5 + body[4]!);
-    const providers = (this.#providers.get(name) ?? []).filter((c) => c !== caller && !c.closed);
-    if (providers.length === 0) {
+    const provider = this.#pick(this.#providers.get(name), caller);
+    if (provider === null) {
       caller.send(Frame.RPC_RESULT, ...encodeResult(callerId, null));
       return;
     }
-    const provider = providers[this.#rr++ % providers.length]!;
     const id = this.#nextId++;
     if (this.#nextId > 0xffffffff) this.#nextId = 1;
     this.#pending.set(id, { caller, callerId, provider });

@@ -36,6 +36,7 @@ import { RuntimeSampler } from "./observability/runtime-sample.js";
 import { renderPrometheusText, type ProcessRuntime } from "./observability/prometheus-text.js";
 import type { StatsSnapshot } from "./stats/stats-snapshot.js";
 import { TouchWatcher } from "./touch-watcher.js";
+import { countersChanged } from "./stats/counter-change.js";
 import { SpoolerSupervisor } from "./spooler/spooler-supervisor.js";
 import { WorkerProcess, WorkerSlot } from "./worker-table.js";
 import { fifoCommands } from "./control/fifo-commands.js";
@@ -134,6 +135,8 @@ export class Master {
   #tick: NodeJS.Timeout | null = null;
   #lastTick = Date.now();
   #tableDirty = true;
+  /** The log size in the last table pushed (a master log line makes the table stale too). */
+  #pushedLogsize = -1;
   #chainQueue: WorkerSlot[] | null = null;
   #reloadWaiting = new Set<WorkerSlot>();
   #announcedReady = false;
@@ -445,9 +448,10 @@ export class Master {
     switch (msg.t) {
       case "stats": {
         const { t: _t, ...counters } = msg;
+        // a heartbeat that changes no counter pushes no table (stats/counter-change.ts)
+        if (countersChanged(proc.counters, counters)) this.#tableDirty = true;
         proc.counters = counters;
         if (counters.avgRt) slot.avgRt = counters.avgRt;
-        this.#tableDirty = true;
         break;
       }
       case "ready":
@@ -855,7 +859,7 @@ export class Master {
     if (this.#state === "running") this.#elastic.tick(now);
     this.#signals?.flush();
     this.#spoolers?.tick(now);
-    if (this.#tableDirty) {
+    if (this.#tableDirty || this.#log.size !== this.#pushedLogsize) {
       // The built-in metrics mirror the worker table, so workers' metric_get sees them too.
       this.#memory?.updateBuiltins(this.#workerStats());
       this.#pushTable();
@@ -880,6 +884,7 @@ export class Master {
     this.#tableDirty = false;
     const cwd = process.cwd();
     const rows = this.slots.map((s) => ({ ...s.row(cwd), signals: this.#signals?.router.handled("worker", s.id) ?? 0 }));
+    this.#pushedLogsize = this.#log.size;
     const msg: MasterMessage = { t: "table", rows, logsize: this.#log.size, warning: this.#warning, legions: this.#legions?.published() ?? [] };
     for (const slot of this.slots) {
       for (const proc of slot.processes()) if (proc.ready) this.#send(proc, msg);

@@ -32,10 +32,11 @@ import { createUwsgiProtocolServer } from "./uwsgi-protocol/uwsgi-protocol-serve
 import { reportNodeInternals } from "../core/node-internals.js";
 import { installWorkerState, WorkerState } from "./worker-state.js";
 import { runShutdownHooks } from "./lifecycle/shutdown-hooks.js";
+import { heartbeatMs, WorkerReportSchedule } from "./stats/worker-report-schedule.js";
 
 /** Exit code of a worker whose app failed to load (uWSGI's UWSGI_FAILED_APP_CODE). */
 const FAILED_APP_EXIT_CODE = 22;
-/** How often counters are checked for reporting (ms). */
+/** Delay between a change of the counters and its report to the master (ms). */
 const REPORT_MS = 200;
 
 const identity = readChildIdentity();
@@ -104,14 +105,11 @@ function retire(reason: string): void {
   shutdown();
 }
 
-let lastReport = 0;
+/** Sends the counters when they changed (or always: `force`, a heartbeat). */
 function report(force = false): void {
-  const now = Date.now();
-  const memory = plan.memoryReport ? memoryOf() : null;
-  const heartbeat = plan.harakiri ? 500 : 1000;
-  if (!force && !state.dirty && now - lastReport < heartbeat) return;
+  if (!force && !state.dirty) return;
   state.dirty = false;
-  lastReport = now;
+  const memory = plan.memoryReport ? memoryOf() : null;
   send({ t: "stats", ...state.counters(memory), ...(runtime ? { runtime: runtime.sample() } : {}) });
 }
 
@@ -262,7 +260,7 @@ async function start(): Promise<void> {
   state.ready = true;
   send({ t: "ready", appStartupMs: loadMs });
   report(true);
-  setInterval(() => report(), REPORT_MS).unref();
+  new WorkerReportSchedule(state, report, { coalesceMs: REPORT_MS, heartbeatMs: heartbeatMs({ harakiri: plan.harakiri, memoryReport: plan.memoryReport, runtimeMetrics: runtime !== null }) }).start();
 }
 
 void start();

@@ -58,13 +58,31 @@ export class WorkerState {
   signals = 0;
   /** The signal whose handler is running now, or null (the status shows `sigN` meanwhile). */
   runningSignal: number | null = null;
-  /** Changes not yet reported to the master. */
-  dirty = true;
+  #dirty = true;
+  /**
+   * Called when {@link dirty} turns true (the worker's reporter schedules a report then, instead of
+   * polling the flag on a timer).
+   */
+  onDirty: (() => void) | null = null;
   readonly #flights = new IntrusiveList<Flight>();
 
   constructor(identity: ChildIdentity, plan: WorkerPlan) {
     this.identity = identity;
     this.plan = plan;
+  }
+
+  /** Changes not yet reported to the master. */
+  get dirty(): boolean {
+    return this.#dirty;
+  }
+
+  set dirty(value: boolean) {
+    if (value && !this.#dirty) {
+      this.#dirty = true;
+      this.onDirty?.();
+      return;
+    }
+    this.#dirty = value;
   }
 
   /** Requests in flight now. */

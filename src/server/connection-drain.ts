@@ -92,6 +92,8 @@ export class ConnectionDrain {
   #draining = false;
   #timer: NodeJS.Timeout | null = null;
   #onEmpty: (() => void) | null = null;
+  /** Called when a connection is tracked while none was open (a sweep that stopped when idle starts again). */
+  onFirstConnection: (() => void) | null = null;
 
   /** True once draining has started: responses must close their connection. */
   get draining(): boolean {
@@ -110,6 +112,7 @@ export class ConnectionDrain {
     if (known !== undefined) return known;
     const tracked = new TrackedConnection(s, this, Date.now());
     this.#connections.append(tracked);
+    if (this.#connections.size === 1) this.onFirstConnection?.();
     s._uwsgiNodeTracking = tracked;
     s.on("close", onTrackedClose);
     return tracked;

@@ -1,6 +1,6 @@
 /**
  * Per-read deadlines that cost nothing per request: one unref'd sweep, a few times per
- * `--socket-timeout`, over a worker's open connections (the {@link ConnectionDrain}'s list):
+ * `--socket-timeout` while connections are open (none while the worker is idle), over a worker's open connections (the {@link ConnectionDrain}'s list):
  * - a new connection that sent nothing within the timeout is closed;
  * - an HTTP request whose body stops arriving (no byte read for the timeout while the app is
  *   ready for more: the socket is not paused by backpressure) is aborted and its connection
@@ -31,21 +31,40 @@ export class ConnectionWatch {
     this.#log = log;
   }
 
-  /** Starts the sweep (unref'd: it never keeps the worker alive). */
+  /**
+   * Starts watching (unref'd: it never keeps the worker alive). The sweep runs only while
+   * connections are open: an idle worker arms no timer for it.
+   */
   start(): void {
+    this.#drain.onFirstConnection = () => this.#arm();
+    if (this.#drain.size > 0) this.#arm();
+  }
+
+  stop(): void {
+    this.#drain.onFirstConnection = null;
+    this.#disarm();
+  }
+
+  /** Whether the sweep timer is armed (connections are open). */
+  get armed(): boolean {
+    return this.#timer !== null;
+  }
+
+  /** One pass (exposed for tests); the timer stops once no connection is left. */
+  sweep(now: number = Date.now()): void {
+    this.#drain.each((t) => this.#check(t, now));
+    if (this.#drain.size === 0) this.#disarm();
+  }
+
+  #arm(): void {
     if (this.#timer) return;
     this.#timer = setInterval(() => this.sweep(), Math.max(100, Math.floor(this.#timeoutMs / 4)));
     this.#timer.unref();
   }
 
-  stop(): void {
+  #disarm(): void {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
-  }
-
-  /** One pass (exposed for tests). */
-  sweep(now: number = Date.now()): void {
-    this.#drain.each((t) => this.#check(t, now));
   }
 
   #check(t: TrackedConnection, now: number): void {

@@ -12,6 +12,7 @@
 import { Buffer } from "node:buffer";
 import { logDate } from "./log-date.js";
 import { LogFile } from "./logging/log-file.js";
+import { LogGrowth } from "./logging/log-growth.js";
 
 /** Rotation settings of a file log. */
 export interface LogRotation {
@@ -27,6 +28,8 @@ export class LogSink {
   readonly #rotation: LogRotation;
   #closed = false;
   #size = 0;
+  /** `--log-maxsize`: when the file may have grown; made at the first check. */
+  #growth: LogGrowth | null = null;
   /** Sees every chunk written (whole lines), e.g. the `--log-alarm` checks; null when none. */
   tap: ((chunk: Buffer) => void) | null = null;
   /** Called after the file was reopened or rotated (the master tells the workers). */
@@ -105,13 +108,17 @@ export class LogSink {
       this.line(`cannot ${rotate ? "rotate" : "reopen"} the log ${this.#file.path}: ${(err as Error).message}`);
       return;
     }
+    this.#growth?.follow(this.#file.fd);
     this.onReopen?.();
   }
 
   /** `--log-maxsize`: rotates when the file has grown to the limit (the master calls this on its tick). */
   checkSize(): void {
     const max = this.#rotation.maxSize;
-    if (max > 0 && !this.#closed && this.#file.regular && this.#file.size() >= max) this.reopen(true);
+    if (max <= 0 || this.#closed || !this.#file.regular) return;
+    // the size is read only when the file may have grown (logging/log-growth.ts)
+    this.#growth ??= new LogGrowth(this.#file.fd);
+    if (this.#growth.due() && this.#file.size() >= max) this.reopen(true);
   }
 
   /** `--logfile-chown`: gives the log file to the instance's user and group. */
@@ -122,6 +129,7 @@ export class LogSink {
   /** Closes the log file (standard error is left open); later lines are dropped. */
   close(): void {
     this.#closed = true;
+    this.#growth?.close();
     this.#file.close();
   }
 }

@@ -29,11 +29,13 @@ export function runModifier(settings: ModifierRunnerSettings, socket: UwsgiSocke
   const { limitedLog, readTimeoutMs } = settings;
   socket.pause();
   if (rest.length > 0) socket.unshift(rest);
-  const started = process.hrtime.bigint();
   const kept = conn.keep !== null;
-  const txStart = kept ? socket.bytesWritten : 0;
-  const event: UwsgiRequestEvent = { modifier1: packet.modifier1, modifier2: packet.modifier2, env: null };
-  if (entry.accounted) settings.onRequest?.(event);
+  // the request events' bookkeeping only when someone listens (bytesWritten walks the write queue)
+  const accounted = entry.accounted && (settings.onRequest !== undefined || settings.onResponse !== undefined);
+  const started = accounted ? process.hrtime.bigint() : 0n;
+  const txStart = accounted && kept ? socket.bytesWritten : 0;
+  const event: UwsgiRequestEvent | null = accounted ? { modifier1: packet.modifier1, modifier2: packet.modifier2, env: null } : null;
+  if (event !== null) settings.onRequest?.(event);
   const finish = (error?: unknown) => {
     if (error !== undefined) {
       limitedLog.line(`handler-failed:${packet.modifier1}`, `uwsgi: modifier1 ${packet.modifier1} handler failed for ${peerOf(socket)}: ${describeError(error)}`);
@@ -45,7 +47,7 @@ export function runModifier(settings: ModifierRunnerSettings, socket: UwsgiSocke
       socket.resume(); // discard whatever the client still sends until it closes
       socket.setTimeout(readTimeoutMs, () => socket.destroy());
     }
-    if (entry.accounted) {
+    if (event !== null) {
       settings.onResponse?.({
         ...event,
         status: 0,

@@ -2,7 +2,8 @@
  * Writing and reading spool files on disk.
  *
  * Writes never expose a half-written task: the content goes to a hidden temporary name in the
- * target directory (created with O_EXCL, mode 0600), gets its `at` time, and is then renamed to
+ * target directory (created with O_EXCL, mode 0600, or the file of a finished task a spooler
+ * left for reuse, see spool-file-recycling.ts), gets its `at` time, and is then renamed to
  * its final `uwsgi_spoolfile_on_*` name, which the spooler only ever sees complete. (uWSGI writes
  * in place under the final name and holds an fcntl lock meanwhile instead.)
  *
@@ -10,7 +11,7 @@
  */
 import { Buffer } from "node:buffer";
 import { randomInt } from "node:crypto";
-import { closeSync, fsyncSync, futimesSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, ftruncateSync, futimesSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { mkdir, open, readFile, rename, unlink } from "node:fs/promises";
 import { hostname as osHostname } from "node:os";
 import { join } from "node:path";
@@ -19,6 +20,7 @@ import type { Clock } from "../core/clock.js";
 import { UwsgiError } from "../errors.js";
 import type { VarsInput } from "./packet.js";
 import { type SpoolFileContent, decodeSpoolFile, encodeSpoolFile, spoolFileName } from "./spool-file.js";
+import { takeRecycledSpoolFile } from "./spool-file-recycling.js";
 
 /** Options of {@link writeSpoolFile} / {@link writeSpoolFileSync}. */
 export interface WriteSpoolFileOptions {
@@ -26,7 +28,7 @@ export interface WriteSpoolFileOptions {
   priority?: string | null;
   /** Unix seconds (fraction ignored): the file's mtime/atime are set to it; 0 or absent = none. */
   at?: number | null;
-  /** Host name in the file name. Default: `os.hostname()`. */
+  /** Host name in the file name. Default: `os.hostname()`, read once per process. */
   hostname?: string;
   /** Pid in the file name. Default: `process.pid`. */
   pid?: number;
@@ -38,11 +40,16 @@ export interface WriteSpoolFileOptions {
   fsync?: boolean;
 }
 
+/** The host name in this process's file names, read once (uWSGI reads it once at start too). */
+let processHostname: string | undefined;
+
 /** Spool attempts made by this process (uWSGI's `internal_counter`, part of every file name). */
 let spoolCounter = 0;
 
 interface PreparedSpoolWrite {
   content: Buffer;
+  /** The spool directory (its recycled files serve its priority subdirectories too). */
+  dir: string;
   targetDir: string;
   priorityDir: boolean;
   tmpPath: string;
@@ -69,7 +76,7 @@ function prepare(dir: string, vars: VarsInput, body: Buffer | null | undefined, 
   }
   spoolCounter++;
   const name = spoolFileName({
-    hostname: opts.hostname ?? osHostname(),
+    hostname: opts.hostname ?? (processHostname ??= osHostname()),
     pid: opts.pid ?? process.pid,
     counter: spoolCounter,
     random: opts.random ? opts.random() : randomInt(0x80000000),
@@ -78,6 +85,7 @@ function prepare(dir: string, vars: VarsInput, body: Buffer | null | undefined, 
   const targetDir = priority === null ? dir : join(dir, priority);
   return {
     content,
+    dir,
     targetDir,
     priorityDir: priority !== null,
     tmpPath: join(targetDir, `.tmp_${name}`),
@@ -154,13 +162,16 @@ export function writeSpoolFileSync(dir: string, vars: VarsInput, body?: Buffer |
         if (!isErrno(err, "EEXIST")) throw err;
       }
     }
-    const fd = openSync(prepared.tmpPath, "wx", 0o600);
+    // a finished task's file when a spooler left one (creating a file costs far more), else a new one
+    const recycled = takeRecycledSpoolFile(prepared.dir, prepared.tmpPath);
+    const fd = recycled?.fd ?? openSync(prepared.tmpPath, "wx", 0o600);
     created = true;
     try {
       let written = 0;
       while (written < prepared.content.length) {
-        written += writeSync(fd, prepared.content, written, prepared.content.length - written);
+        written += writeSync(fd, prepared.content, written, prepared.content.length - written, written);
       }
+      if (recycled && recycled.size > prepared.content.length) ftruncateSync(fd, prepared.content.length);
       if (prepared.at > 0) futimesSync(fd, prepared.at, prepared.at);
       if (opts.fsync) fsyncSync(fd);
     } finally {

@@ -10,18 +10,23 @@ import { ATTEMPTS_PREFIX } from "./spool-attempts.js";
 const NUMERIC = /^\d+$/;
 const DIGIT_RUNS = /(\d+)/;
 
-/**
- * Version order, as glibc's `versionsort` that uWSGI's ordered spooler uses: numeric names by
- * value first, then the rest compared run by run, digit runs by value. Task names
- * (`..._<pid>_<counter>_...`) therefore come out in spool order per process (counter 9 before 10).
- */
-export function compareSpoolNames(a: string, b: string): number {
-  const na = NUMERIC.test(a);
-  const nb = NUMERIC.test(b);
-  if (na && nb) return Number(a) - Number(b) || (a < b ? -1 : a > b ? 1 : 0);
-  if (na !== nb) return na ? -1 : 1;
-  const pa = a.split(DIGIT_RUNS);
-  const pb = b.split(DIGIT_RUNS);
+/** What {@link compareSpoolNames} compares of a name, computed once per name when sorting. */
+interface SortKey {
+  readonly name: string;
+  readonly numeric: boolean;
+  /** The name split into runs: text at even indexes, digit runs at odd ones. */
+  readonly runs: readonly string[];
+}
+
+function sortKey(name: string): SortKey {
+  return { name, numeric: NUMERIC.test(name), runs: name.split(DIGIT_RUNS) };
+}
+
+function compareKeys(a: SortKey, b: SortKey): number {
+  if (a.numeric && b.numeric) return Number(a.name) - Number(b.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  if (a.numeric !== b.numeric) return a.numeric ? -1 : 1;
+  const pa = a.runs;
+  const pb = b.runs;
   const n = Math.min(pa.length, pb.length);
   for (let i = 0; i < n; i++) {
     const x = pa[i]!;
@@ -38,9 +43,26 @@ export function compareSpoolNames(a: string, b: string): number {
   return pa.length - pb.length;
 }
 
+/**
+ * Version order, as glibc's `versionsort` that uWSGI's ordered spooler uses: numeric names by
+ * value first, then the rest compared run by run, digit runs by value. Task names
+ * (`..._<pid>_<counter>_...`) therefore come out in spool order per process (counter 9 before 10).
+ */
+export function compareSpoolNames(a: string, b: string): number {
+  return compareKeys(sortKey(a), sortKey(b));
+}
+
+/** `names` in {@link compareSpoolNames} order, each name split once (a pass may list thousands). */
+export function sortSpoolNames(names: readonly string[]): string[] {
+  return names
+    .map(sortKey)
+    .sort(compareKeys)
+    .map((k) => k.name);
+}
+
 function entries(dir: string): string[] {
   try {
-    return readdirSync(dir).sort(compareSpoolNames);
+    return sortSpoolNames(readdirSync(dir));
   } catch {
     return [];
   }

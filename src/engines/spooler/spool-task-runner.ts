@@ -47,6 +47,11 @@ export interface SpoolOutcome {
 /** A task file held for running: its bytes, read while the claim holds it. */
 export interface ClaimedTask {
   readonly bytes: Buffer;
+  /**
+   * Removes the file of a task that is done, while it is still held (default: unlink it).
+   * @throws when the file is already gone (e.g. the callable removed it).
+   */
+  retire?(): void;
   /** Gives the file back (e.g. drops its lock). Called once, after the file was removed or kept. */
   release(): void;
 }
@@ -118,13 +123,14 @@ export async function runSpoolTask(
   const claimed = (opts.claim ?? readWithoutLock)(path);
   if (!claimed) return { path, status: "skipped" };
   try {
-    return await runClaimed(path, claimed.bytes, fn, log, opts);
+    return await runClaimed(path, claimed, fn, log, opts);
   } finally {
     claimed.release();
   }
 }
 
-async function runClaimed(path: string, bytes: Buffer, fn: SpoolerFunction | null, log: (line: string, err?: unknown) => void, opts: RunSpoolTaskOptions): Promise<SpoolOutcome> {
+async function runClaimed(path: string, claimed: ClaimedTask, fn: SpoolerFunction | null, log: (line: string, err?: unknown) => void, opts: RunSpoolTaskOptions): Promise<SpoolOutcome> {
+  const { bytes } = claimed;
   const policy = opts.retry ?? RETRY_FOREVER;
   const root = opts.root ?? dirname(path);
   const now = opts.nowMs ?? Date.now;
@@ -164,7 +170,8 @@ async function runClaimed(path: string, bytes: Buffer, fn: SpoolerFunction | nul
   }
   if (!threw && returned === SPOOL_OK) {
     try {
-      unlinkSync(path);
+      if (claimed.retire) claimed.retire();
+      else unlinkSync(path);
     } catch {
       /* removed by the callable itself */
     }

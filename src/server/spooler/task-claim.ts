@@ -7,9 +7,10 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, statSync, unlinkSync } from "node:fs";
 import type { ClaimedTask, TaskClaimer } from "../../engines/spooler/spool-task-runner.js";
 import { UWSGI_HEADER_SIZE } from "../../protocol/packet.js";
+import { SpoolFileRecycler } from "../../protocol/spool-file-recycling.js";
 import { tryLockFile } from "../../native/file-lock.js";
 
 function readAll(fd: number, size: number): Buffer {
@@ -25,9 +26,10 @@ function readAll(fd: number, size: number): Buffer {
 
 /**
  * Locks and reads `path`; null when another process holds it, it is gone or replaced, or it is
- * shorter than a header (uWSGI's writer creates the file before it locks it).
+ * shorter than a header (uWSGI's writer creates the file before it locks it). A task that is done
+ * is unlinked (still locked), or, with a `recycler`, zeroed and kept for a writer to reuse.
  */
-export const claimLocked: TaskClaimer = (path: string): ClaimedTask | null => {
+export function claimLocked(path: string, recycler?: SpoolFileRecycler): ClaimedTask | null {
   let fd: number;
   try {
     fd = openSync(path, "r+");
@@ -49,9 +51,16 @@ export const claimLocked: TaskClaimer = (path: string): ClaimedTask | null => {
     keep = true;
     return {
       bytes,
+      retire: recycler ? () => recycler.retire(path, fd, st.size) : () => unlinkSync(path),
       release: () => closeSync(fd),
     };
   } finally {
     if (!keep) closeSync(fd);
   }
-};
+}
+
+/** {@link claimLocked} for the spooler of `dir`: finished task files are recycled there. */
+export function recyclingClaimer(dir: string): TaskClaimer {
+  const recycler = new SpoolFileRecycler(dir);
+  return (path) => claimLocked(path, recycler);
+}

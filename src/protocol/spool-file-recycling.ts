@@ -1,0 +1,143 @@
+/**
+ * Reusing the files of finished tasks for new ones.
+ *
+ * Creating a file (a new inode) is by far the dearest step of spooling a task: on ext4 it costs
+ * ten times the write, the rename and the unlink together. So a spooler that finishes a task
+ * (SPOOL_OK) does not unlink its file: it zeroes the contents and renames the file into
+ * `<spool dir>/.uwsgi-node-recycled/` (at most {@link RECYCLE_SLOTS} files there; a newer one
+ * replaces an older one, which frees it). A writer takes one from there by renaming it to its
+ * hidden temporary name, writes the task over it and renames it into place as usual, so the task
+ * still appears complete or not at all. When the folder is empty, missing, or on another file
+ * system, the writer creates the file as before.
+ *
+ * Nothing here is seen by a spooler: the folder's name is neither a task name nor a priority
+ * directory (uWSGI's spooler skips it too). A file is only reused if it is a regular file of this
+ * user with a single link, opened without following a symlink, so nothing planted there is
+ * written through.
+ * @module
+ */
+import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { join } from "node:path";
+
+/** The folder, inside a spool directory, of files ready for reuse. */
+export const RECYCLE_DIR = ".uwsgi-node-recycled";
+
+/** How many files that folder holds at most (one spooler's names cycle through these slots). */
+export const RECYCLE_SLOTS = 1024;
+
+interface WriterView {
+  /** Names read from the folder, not yet tried. */
+  names: string[];
+  /** The folder's mtime (ns; -1: missing) when it was last read empty: until it changes, no new read. */
+  emptyStamp: bigint | null;
+}
+
+const writerViews = new Map<string, WriterView>();
+const uid = process.getuid?.() ?? -1;
+
+function folderStamp(pool: string): bigint {
+  try {
+    return statSync(pool, { bigint: true }).mtimeNs;
+  } catch {
+    return -1n;
+  }
+}
+
+/** A recycled file taken for writing: its descriptor (open read/write) and its current size. */
+export interface RecycledSpoolFile {
+  readonly fd: number;
+  readonly size: number;
+}
+
+/**
+ * Takes a recycled file of spool directory `dir` and renames it to `tmpPath` (a hidden name in
+ * `dir` or one of its priority subdirectories), or returns null when there is none to take (the
+ * caller then creates the file).
+ */
+export function takeRecycledSpoolFile(dir: string, tmpPath: string): RecycledSpoolFile | null {
+  const pool = join(dir, RECYCLE_DIR);
+  let view = writerViews.get(pool);
+  if (!view) {
+    view = { names: [], emptyStamp: null };
+    writerViews.set(pool, view);
+  }
+  for (;;) {
+    if (view.names.length === 0) {
+      // one stat while the folder stays empty (a file renamed into it changes its mtime)
+      const stamp = folderStamp(pool);
+      if (stamp === view.emptyStamp) return null;
+      try {
+        view.names = stamp < 0n ? [] : readdirSync(pool);
+      } catch {
+        view.names = [];
+      }
+      if (view.names.length === 0) {
+        view.emptyStamp = stamp;
+        return null;
+      }
+      view.emptyStamp = null;
+    }
+    const name = view.names.pop()!;
+    try {
+      renameSync(join(pool, name), tmpPath);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") continue; // taken by another writer
+      view.names = [];
+      view.emptyStamp = folderStamp(pool); // e.g. EXDEV: not again until the folder changes
+      return null;
+    }
+    let fd: number;
+    try {
+      fd = openSync(tmpPath, constants.O_RDWR | constants.O_NOFOLLOW);
+    } catch {
+      discard(tmpPath);
+      continue;
+    }
+    const st = fstatSync(fd);
+    if (st.isFile() && st.nlink === 1 && (uid < 0 || st.uid === uid)) return { fd, size: st.size };
+    closeSync(fd);
+    discard(tmpPath);
+  }
+}
+
+function discard(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
+/** A spooler's side: where its finished task files go. */
+export class SpoolFileRecycler {
+  readonly #pool: string;
+  #slot = Math.floor(Math.random() * RECYCLE_SLOTS);
+  #ready = false;
+
+  /** @param dir the spool directory (its priority subdirectories share the folder). */
+  constructor(dir: string) {
+    this.#pool = join(dir, RECYCLE_DIR);
+  }
+
+  /**
+   * Moves the finished task file `path` (open as `fd`, `size` bytes, still locked by this
+   * process) into the folder with its contents zeroed, or unlinks it when that fails.
+   * @throws the unlink's error when the file cannot be removed either (e.g. already gone).
+   */
+  retire(path: string, fd: number, size: number): void {
+    try {
+      if (!this.#ready) {
+        mkdirSync(this.#pool, { recursive: true, mode: 0o700 });
+        this.#ready = true;
+      }
+      // no task's data stays behind in a reusable file
+      if (size > 0) writeSync(fd, Buffer.alloc(size), 0, size, 0);
+      this.#slot = (this.#slot + 1) % RECYCLE_SLOTS;
+      renameSync(path, join(this.#pool, `f${this.#slot}`));
+      return;
+    } catch {
+      this.#ready = false;
+    }
+    unlinkSync(path);
+  }
+}

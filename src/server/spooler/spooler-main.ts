@@ -12,11 +12,12 @@ import type { UwsgiModule } from "../../api.js";
 import { readChildIdentity } from "../child-environment.js";
 import { serverModule } from "../runtime/server-module.js";
 import { receiveSignals } from "../runtime/child-signals.js";
-import { claimLocked } from "./task-claim.js";
+import { recyclingClaimer } from "./task-claim.js";
 import { SpoolerLoop } from "./spooler-loop.js";
 import { isSpoolerMasterMessage, type SpoolerChildMessage } from "./spooler-messages.js";
 import { readSpoolerPlan } from "./spooler-plan.js";
 import { spoolerLink } from "./spooler-link.js";
+import { SpoolerBoard } from "./spooler-board.js";
 import { listenForLegionReadings } from "../legion/legion-readings.js";
 
 const identity = readChildIdentity();
@@ -26,6 +27,7 @@ if (!identity || identity.role !== "spooler" || !plan) {
   process.exit(1);
 }
 process.title = `uwsgi-node spooler ${plan.id}`;
+const board = plan.board ? SpoolerBoard.attach(plan.board) : null;
 try {
   setPriority(19);
 } catch {
@@ -96,11 +98,15 @@ async function start(): Promise<void> {
     chdir: plan!.chdir,
     quiet: plan!.quiet,
     retry: plan!.retry,
-    claim: claimLocked,
+    claim: recyclingClaimer(plan!.dir),
     callable: () => (typeof uwsgi.spooler === "function" ? uwsgi.spooler : null),
     log,
-    onRunning: (path, since, tasks) => send({ t: "spooler-running", path, since, tasks }),
-    onIdle: (tasks) => send({ t: "spooler-idle", tasks }),
+    // what it runs goes on its board (no message per task), else to the master over IPC
+    onRunning: board ? (path, since, tasks) => board.running(path, since, tasks) : (path, since, tasks) => send({ t: "spooler-running", path, since, tasks }),
+    onIdle: (tasks) => {
+      board?.idle(tasks);
+      send({ t: "spooler-idle", tasks });
+    },
   });
   if (stopRequested) loop.stop();
   send({ t: "spooler-ready" });
@@ -109,6 +115,7 @@ async function start(): Promise<void> {
     log(`[spooler ${plan!.dir} pid: ${process.pid}] maximum number of tasks reached (${plan!.maxTasks}): recycling`);
     send({ t: "spooler-retire", reason: `max tasks reached (${plan!.maxTasks})` });
   }
+  board?.idle(loop.tasks);
   send({ t: "spooler-idle", tasks: loop.tasks }, () => process.exit(0));
   setTimeout(() => process.exit(0), 1000).unref();
 }

@@ -38,6 +38,8 @@ export interface SpoolerPlan {
   readonly quiet: boolean;
   /** Failed-task handling (`--spooler-max-retries`). */
   readonly retry: RetryPolicy;
+  /** The shared-memory region of its running board (spooler-board.ts), or null: report over IPC. */
+  readonly board?: string | null;
 }
 
 /** Environment variable names. */

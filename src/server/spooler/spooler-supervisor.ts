@@ -26,6 +26,8 @@ import type { SignalEndpoint } from "../signals/signal-endpoints.js";
 import type { SignalDeliveryMessage } from "../signals/signal-messages.js";
 import { isSpoolerChildMessage, type SpoolerChildMessage, type SpoolerMasterMessage } from "./spooler-messages.js";
 import { SPOOLER_ENV, type SpoolerDirectory, type SpoolerPlan } from "./spooler-plan.js";
+import { SpoolerBoard } from "./spooler-board.js";
+import { ENV } from "../child-environment.js";
 
 /** The master's Node flags, minus the inspector ones (children would fight for its port). */
 const CHILD_EXEC_ARGV = process.execArgv.filter((a) => !/^--(inspect|debug)/.test(a));
@@ -63,10 +65,11 @@ class SpoolerProcess {
   readonly spawnedAt = Date.now();
   ready = false;
   exited = false;
-  /** The task it runs and since when (unix ms); null when idle. */
-  running: { path: string; since: number } | null = null;
+  /** The task it reported over IPC (when it has no board) and since when (unix ms). */
+  reported: { path: string; since: number } | null = null;
   stopDeadline = 0;
   retired = false;
+  /** When `--spooler-harakiri` killed it (0: not). */
   harakiriAt = 0;
   /** A wake-up was sent and the process has not gone idle since. */
   wakeSent = false;
@@ -76,8 +79,20 @@ class SpoolerProcess {
   constructor(
     readonly child: ChildProcess,
     readonly slot: SpoolerSlot,
+    /** Where it writes what it runs (null: it reports over IPC). */
+    readonly board: SpoolerBoard | null,
   ) {
     this.pid = child.pid ?? 0;
+  }
+
+  /** The task it runs and since when (unix ms); null when idle. */
+  get running(): { path: string; since: number } | null {
+    return this.board ? this.board.read().running : this.reported;
+  }
+
+  /** The current process of its position: the tasks it has handled into the position's count. */
+  syncTasks(): void {
+    if (this.board && this.slot.current === this) this.slot.liveTasks = this.board.read().tasks;
   }
 
   send(msg: SpoolerMasterMessage | SignalDeliveryMessage): boolean {
@@ -222,13 +237,22 @@ export class SpoolerSupervisor {
   }
 
   #spawn(slot: SpoolerSlot, why: "first" | "respawn" | "reload"): SpoolerProcess {
+    const base = this.#opts.env(slot.id);
+    const instance = base[ENV.instance];
+    const board = instance ? SpoolerBoard.create(instance, slot.id, slot.spawns + 1) : null;
     const env = {
-      ...this.#opts.env(slot.id),
+      ...base,
       ...this.childEnv(),
-      [SPOOLER_ENV.plan]: JSON.stringify(this.#plan(slot)),
+      [SPOOLER_ENV.plan]: JSON.stringify({ ...this.#plan(slot), board: board?.region.name ?? null }),
     };
-    const child = fork(this.#opts.entry, [], { stdio: ["ignore", "pipe", "pipe", "ipc"], env, execArgv: CHILD_EXEC_ARGV });
-    const proc = new SpoolerProcess(child, slot);
+    let child: ChildProcess;
+    try {
+      child = fork(this.#opts.entry, [], { stdio: ["ignore", "pipe", "pipe", "ipc"], env, execArgv: CHILD_EXEC_ARGV });
+    } catch (err) {
+      board?.region.unlink();
+      throw err;
+    }
+    const proc = new SpoolerProcess(child, slot, board);
     slot.spawns++;
     slot.liveTasks = 0;
     this.#opts.collect(child.stdout);
@@ -271,11 +295,11 @@ export class SpoolerSupervisor {
         this.#opts.onReady?.();
         break;
       case "spooler-running":
-        proc.running = { path: msg.path, since: msg.since };
+        proc.reported = { path: msg.path, since: msg.since };
         if (slot.current === proc) slot.liveTasks = msg.tasks;
         break;
       case "spooler-idle":
-        proc.running = null;
+        proc.reported = null;
         if (slot.current === proc) slot.liveTasks = msg.tasks;
         proc.wakeSent = false;
         if (proc.wakeMissed) {
@@ -284,6 +308,7 @@ export class SpoolerSupervisor {
         }
         break;
       case "spooler-retire":
+        proc.syncTasks();
         proc.retired = true;
         this.#opts.log(`spooler ${slot.id} (pid: ${proc.pid}) is recycled: ${msg.reason}`);
         if (slot.current === proc && this.#state === "running") {
@@ -336,7 +361,10 @@ export class SpoolerSupervisor {
     const slot = proc.slot;
     const marked = proc.pid ? this.#opts.releaseLocksOf(proc.pid) : 0;
     if (marked > 0) this.#opts.log(`spooler ${slot.id} (pid: ${proc.pid}) died holding ${marked} lock(s): released for recovery`);
-    if (proc.running) this.#countCrash(proc, proc.running.path);
+    const running = proc.running;
+    if (running) this.#countCrash(proc, running.path);
+    proc.syncTasks();
+    proc.board?.region.unlink();
     if (slot.current === proc) {
       slot.closedTasks += slot.liveTasks;
       slot.liveTasks = 0;
@@ -454,9 +482,11 @@ export class SpoolerSupervisor {
           proc.child.kill("SIGKILL");
           continue;
         }
-        if (harakiriMs > 0 && proc.running && now - proc.running.since > harakiriMs && now - proc.harakiriAt > 1000) {
+        const running = harakiriMs > 0 ? proc.running : null;
+        // once per process: SIGKILL cannot be ignored, and until its exit is seen the board still names the task
+        if (running && now - running.since > harakiriMs && proc.harakiriAt === 0) {
           proc.harakiriAt = now;
-          this.#opts.log(`*** HARAKIRI ON THE SPOOLER (pid: ${proc.pid}): task ${proc.running.path} has been running for ${((now - proc.running.since) / 1000).toFixed(1)} seconds ***`);
+          this.#opts.log(`*** HARAKIRI ON THE SPOOLER (pid: ${proc.pid}): task ${running.path} has been running for ${((now - running.since) / 1000).toFixed(1)} seconds ***`);
           proc.child.kill("SIGKILL");
         }
       }
@@ -480,6 +510,7 @@ export class SpoolerSupervisor {
   stats(): StatsSpooler[] {
     return this.#slots.map((slot) => {
       const proc = slot.current;
+      proc?.syncTasks();
       return {
         dir: slot.dir,
         pid: proc && !proc.exited ? proc.pid : 0,

@@ -1,13 +1,17 @@
-// Spooler throughput: enqueue + execute N tasks (default 10 000), one run, beside uWSGI's spooler
-// (Debian uwsgi, python3 + spooler plugins, woken by its own SIGUSR1 per spool) and BullMQ on the
-// Debian redis-server (unix socket). Each system: one app process enqueues all N tasks through its
-// public API in one request (uwsgi.spool / uwsgi.spool / queue.add), one spooler process
-// (BullMQ: one Worker with concurrency 1) runs them with a callable that only acknowledges.
-// Measured: enqueue time, and wall time from the start of the enqueue until every task has run
-// (spool directory empty / N "completed" events). Ratios: uwsgi-node's tasks/s over the others'.
+// Spooler throughput: enqueue + execute N tasks (BENCH_TASKS, default 10 000) per round, beside
+// uWSGI's spooler (Debian uwsgi, python3 + spooler plugins, woken by its own SIGUSR1 per spool)
+// and BullMQ on the Debian redis-server (unix socket). Each system: one app process enqueues the N
+// tasks through its public API in one request (uwsgi.spool / uwsgi.spool / queue.add), one
+// spooler process (BullMQ: one Worker with concurrency 1) runs them with a callable that only
+// acknowledges and notes when it has run the N-th task of the round.
+// Measured per round: enqueue time, wall time from the start of the enqueue until the N-th task
+// ran, and the CPU time every process of the system spent meanwhile (/proc/PID/stat of its
+// process group; BullMQ: redis-server, the worker, and this process's queue.add calls), per task.
+// The systems are started once; BENCH_ROUNDS rounds (default 3) run them one after the other in
+// an order that rotates; ratios are taken within a round, the median and range reported.
 // Writes bench/results/spooler.md. Needs uwsgi + python3 plugin, redis-server, bench/'s bullmq.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
@@ -15,8 +19,11 @@ import { CLI, freePort, launch, launchUwsgiNode, stop, waitFor, workDir } from "
 
 const here = import.meta.dirname;
 const N = Number(process.env.BENCH_TASKS ?? 10_000);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const work = workDir();
 const SIGTERM = { signal: "SIGTERM" };
+const TICK_MS = 1000 / 100; // USER_HZ
+const loadAtStart = loadavg();
 
 function get(port, path) {
   return new Promise((resolve, reject) => {
@@ -25,34 +32,54 @@ function get(port, path) {
       res.on("data", (c) => (body += c));
       res.on("end", () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${path}: ${res.statusCode} ${body}`))));
     });
-    req.setTimeout(120_000, () => req.destroy(new Error(`${path} timed out`)));
+    req.setTimeout(300_000, () => req.destroy(new Error(`${path} timed out`)));
     req.on("error", reject);
     req.end();
   });
 }
 
-const pending = (dir) => readdirSync(dir).filter((n) => n.startsWith("uwsgi_spoolfile_on_")).length;
+/** CPU time (ms) of every live process in the process groups `pgids`. */
+function groupCpuMs(pgids) {
+  let ticks = 0;
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (pgids.includes(Number(f[2]))) ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ticks * TICK_MS;
+}
 
-/** A spooler server (ours or uWSGI's): enqueue N in one request, wait for an empty spool dir. */
-async function spoolerRun(name, start) {
+const doneAt = (proc, round) => {
+  const m = new RegExp(`^BENCH_DONE ${round} (\\d+)$`, "m").exec(proc.output());
+  return m ? Number(m[1]) : null;
+};
+
+/** A spooler server (ours or uWSGI's), started once; run(round) enqueues N tasks and waits for them. */
+async function spoolerSystem(name, start) {
   const port = await freePort();
   const dir = join(work, `${name}-spool`);
   mkdirSync(dir);
   const proc = start(port, dir);
-  try {
-    await waitFor(() => get(port, "/").then(() => true), `${name} start`, { proc, ms: 60_000 });
-    await waitFor(() => /spawned the uWSGI spooler/.test(proc.output()), `${name} spooler`, { proc, ms: 60_000 });
-    const t0 = performance.now();
-    const { ms: enqueueMs } = JSON.parse(await get(port, `/enqueue?n=${N}`));
-    await waitFor(() => pending(dir) === 0, `${name} tasks`, { proc, ms: 300_000, every: 5 });
-    return { enqueueMs, totalMs: performance.now() - t0 };
-  } finally {
-    await stop(proc, SIGTERM);
-  }
+  await waitFor(() => get(port, "/").then(() => true), `${name} start`, { proc, ms: 60_000 });
+  await waitFor(() => /spawned the uWSGI spooler/.test(proc.output()), `${name} spooler`, { proc, ms: 60_000 });
+  return {
+    async run(round) {
+      const cpu0 = groupCpuMs([proc.pid]);
+      const r = JSON.parse(await get(port, `/enqueue?n=${N}&round=${round}`));
+      const end = await waitFor(() => doneAt(proc, round), `${name} round ${round}`, { proc, ms: 300_000, every: 20 });
+      return { enqueueMs: r.ms, totalMs: end - r.start, enqueueCpuMs: r.cpuMs, cpuMs: groupCpuMs([proc.pid]) - cpu0 };
+    },
+    close: () => stop(proc, SIGTERM),
+  };
 }
 
 const ours = () =>
-  spoolerRun("uwsgi-node", (port, dir) =>
+  spoolerSystem("uwsgi-node", (port, dir) =>
     launchUwsgiNode("uwsgi-node", [
       "--http-socket", `127.0.0.1:${port}`, "--master", "--processes", "1", "--disable-logging",
       "--spooler", dir, "--spooler-frequency", "1", "--spooler-quiet", "--module", join(here, "spooler-app.mjs"),
@@ -60,7 +87,7 @@ const ours = () =>
   );
 
 const uwsgi = () =>
-  spoolerRun("uWSGI", (port, dir) =>
+  spoolerSystem("uWSGI", (port, dir) =>
     launch("uwsgi", "uwsgi", [
       "--plugin", "python3,spooler", "--master", "--processes", "1", "--disable-logging", "--http-socket", `127.0.0.1:${port}`,
       "--spooler", dir, "--spooler-frequency", "1", "--spooler-quiet", "--wsgi-file", join(here, "spooler-app.py"),
@@ -72,45 +99,86 @@ async function bullmq() {
   const sock = join(work, "redis.sock");
   const redis = launch("redis", "redis-server", ["--port", "0", "--unixsocket", sock, "--unixsocketperm", "700", "--save", "", "--appendonly", "no", "--dir", work], { cwd: work });
   await waitFor(() => spawnSync("redis-cli", ["-s", sock, "ping"]).stdout?.toString().trim() === "PONG", "redis-server", { proc: redis, ms: 60_000 });
-  const worker = launch("bullmq-worker", process.execPath, [join(here, "spooler-bullmq-worker.mjs"), sock, "bench", String(N)], { cwd: work });
+  const worker = launch("bullmq-worker", process.execPath, [join(here, "spooler-bullmq-worker.mjs"), sock, "bench"], { cwd: work });
   const queue = new Queue("bench", { connection: { path: sock } });
-  try {
-    await waitFor(() => worker.output().includes("ready"), "bullmq worker", { proc: worker, ms: 60_000 });
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: N }, (_, i) => queue.add("bench", { job: "bench", i: String(i) }, { removeOnComplete: true })));
-    const enqueueMs = performance.now() - t0;
-    await waitFor(() => worker.output().includes("done"), "bullmq jobs", { proc: worker, ms: 300_000, every: 5 });
-    return { enqueueMs, totalMs: performance.now() - t0 };
-  } finally {
-    await queue.close();
-    await stop(worker, SIGTERM);
-    await stop(redis, SIGTERM);
-  }
+  await waitFor(() => worker.output().includes("ready"), "bullmq worker", { proc: worker, ms: 60_000 });
+  return {
+    async run(round) {
+      const pgids = [redis.pid, worker.pid];
+      const cpu0 = groupCpuMs(pgids);
+      const start = Date.now();
+      const own0 = process.cpuUsage();
+      const t0 = performance.now();
+      await Promise.all(Array.from({ length: N }, (_, i) => queue.add("bench", { job: "bench", i: String(i), n: String(N), round: String(round) }, { removeOnComplete: true })));
+      const enqueueMs = performance.now() - t0;
+      const own = process.cpuUsage(own0);
+      const enqueueCpuMs = (own.user + own.system) / 1000;
+      const end = await waitFor(() => doneAt(worker, round), `bullmq round ${round}`, { proc: worker, ms: 300_000, every: 20 });
+      return { enqueueMs, totalMs: end - start, enqueueCpuMs, cpuMs: groupCpuMs(pgids) - cpu0 + enqueueCpuMs };
+    },
+    async close() {
+      await queue.close();
+      await stop(worker, SIGTERM);
+      await stop(redis, SIGTERM);
+    },
+  };
 }
 
 if (!CLI) throw new Error("uwsgi-node is not built: run npm run build");
-const results = {};
-for (const [name, run] of [["uwsgi-node", ours], ["uWSGI", uwsgi], ["BullMQ", bullmq]]) {
-  results[name] = await run();
-  process.stderr.write(`  ${name}: enqueue ${results[name].enqueueMs.toFixed(0)} ms, enqueue+execute ${results[name].totalMs.toFixed(0)} ms\n`);
+const names = ["uwsgi-node", "uWSGI", "BullMQ"];
+const systems = {};
+const runs = Object.fromEntries(names.map((n) => [n, []]));
+try {
+  systems["uwsgi-node"] = await ours();
+  systems.uWSGI = await uwsgi();
+  systems.BullMQ = await bullmq();
+  for (let round = 1; round <= ROUNDS; round++) {
+    const order = names.map((_, i) => names[(i + round - 1) % names.length]);
+    for (const name of order) {
+      const r = await systems[name].run(round);
+      runs[name].push(r);
+      process.stderr.write(`  round ${round} ${name}: enqueue ${r.enqueueMs.toFixed(0)} ms, enqueue+execute ${r.totalMs.toFixed(0)} ms, CPU ${((r.cpuMs * 1000) / N).toFixed(0)} µs/task (enqueuing process ${((r.enqueueCpuMs * 1000) / N).toFixed(0)} µs/task)\n`);
+    }
+  }
+} finally {
+  for (const s of Object.values(systems)) await s.close().catch(() => {});
 }
-const rate = (r) => N / (r.totalMs / 1000);
-const enq = (r) => N / (r.enqueueMs / 1000);
-const k = (n) => `${(n / 1000).toFixed(1)} k/s`;
-const o = results["uwsgi-node"];
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const range = (xs, digits = 2) => (xs.length > 1 ? ` (${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)})` : "");
+const ratio = (xs) => `${median(xs).toFixed(2)}x${range(xs)}`;
+const perTask = (ms) => (ms * 1000) / N;
+const col = (name, f, digits = 0) => {
+  const xs = runs[name].map(f);
+  return `${median(xs).toFixed(digits)}${range(xs, digits)}`;
+};
+const o = runs["uwsgi-node"];
+// in-round ratios, > 1: uwsgi-node is better (faster, or less CPU per task)
+const wallRatio = (name) => o.map((r, i) => runs[name][i].totalMs / r.totalMs);
+const cpuRatio = (name) => o.map((r, i) => runs[name][i].cpuMs / r.cpuMs);
 const lines = [
-  "# Spooler: enqueue + execute " + N.toLocaleString("en") + " tasks",
+  `# Spooler: enqueue + execute ${N.toLocaleString("en")} tasks`,
   "",
-  `One run, ${new Date().toISOString().slice(0, 10)}; node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), load ${loadavg().map((x) => x.toFixed(2)).join(" ")} at the end.`,
-  "Each system: one app process enqueues every task through its public API in one request (uwsgi-node and uWSGI: `uwsgi.spool()` in a worker; BullMQ: `queue.add()` x N, awaited together), one spooler process runs them (BullMQ: one Worker, concurrency 1) with a callable that only acknowledges. `--spooler-frequency 1`, `--spooler-quiet` for both spoolers; uWSGI's is woken by SIGUSR1 per spool, ours through the master. Total = from the first enqueue until every task has run.",
+  `${new Date().toISOString().slice(0, 10)}; node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), load average ${loadAtStart.map((x) => x.toFixed(1)).join(" ")} at the start, ${loadavg().map((x) => x.toFixed(1)).join(" ")} at the end; ${ROUNDS} round(s), the systems one after the other in a rotating order, medians with the range.`,
   "",
-  "| system | enqueue | enqueue rate | enqueue + execute | tasks/s end to end | uwsgi-node / this |",
+  "Each system: one app process enqueues every task through its public API in one request (uwsgi-node and uWSGI: `uwsgi.spool()` in a worker; BullMQ: `queue.add()` x N, awaited together), one spooler process runs them (BullMQ: one Worker, concurrency 1) with a callable that only acknowledges. `--spooler-frequency 1`, `--spooler-quiet` for both spoolers; uWSGI's is woken by SIGUSR1 per spool, ours through the master. Wall = from the first enqueue until the last task has run. CPU = what every process of the system spent meanwhile (master, worker, spooler; BullMQ: redis-server, the worker and the queue.add calls), per task: on a shared machine the CPU time is the steadier figure.",
+  "",
+  "| system | enqueue (ms) | enqueue + execute (ms) | tasks/s end to end | CPU per task, all processes (µs) | CPU per task, enqueuing process (µs) |",
   "|---|---|---|---|---|---|",
-  ...Object.entries(results).map(([name, r]) => `| ${name} | ${r.enqueueMs.toFixed(0)} ms | ${k(enq(r))} | ${r.totalMs.toFixed(0)} ms | ${k(rate(r))} | ${(rate(o) / rate(r)).toFixed(2)}x |`),
+  ...names.map((name) => `| ${name} | ${col(name, (r) => r.enqueueMs)} | ${col(name, (r) => r.totalMs)} | ${col(name, (r) => N / (r.totalMs / 1000))} | ${col(name, (r) => perTask(r.cpuMs))} | ${col(name, (r) => perTask(r.enqueueCpuMs))} |`),
+  "",
+  "| uwsgi-node vs | wall-clock (their time / ours) | CPU per task (theirs / ours) |",
+  "|---|---|---|",
+  ...names.slice(1).map((name) => `| ${name} | ${ratio(wallRatio(name))} | ${ratio(cpuRatio(name))} |`),
+  "",
+  "Above 1: uwsgi-node is faster / spends less CPU.",
   "",
 ];
 const text = lines.join("\n");
-process.stdout.write(text + "\n");
-for (const [name, r] of Object.entries(results)) if (name !== "uwsgi-node") process.stdout.write(`ratio uwsgi-node/${name}: ${(rate(o) / rate(r)).toFixed(2)}\n`);
+process.stdout.write(`${text}\n`);
 mkdirSync(join(here, "results"), { recursive: true });
 writeFileSync(join(here, "results", "spooler.md"), text);

@@ -4,7 +4,6 @@
  * had started), writes the request log line and asks for recycling checks.
  * @module
  */
-import { Buffer } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import { currentRequest, RequestContextBase, serveInRequest, type RequestContext, type RequestTransport } from "../core/request-context.js";
@@ -54,7 +53,7 @@ function headStats(res: ServerResponse): [number, number] {
   if (head === null) return [0, 0];
   let lines = 0;
   for (let i = head.indexOf("\r\n"); i >= 0; i = head.indexOf("\r\n", i + 2)) lines++;
-  return [Math.max(0, lines - 2), Buffer.byteLength(head, "latin1")];
+  return [Math.max(0, lines - 2), head.length]; // a latin1 head: one byte per character
 }
 
 /**

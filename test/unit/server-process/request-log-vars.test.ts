@@ -4,7 +4,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { IncomingMessage } from "node:http";
-import { Socket } from "node:net";
+import { createConnection, createServer, Socket } from "node:net";
+import { once } from "node:events";
 import { setRequestHeaders, setSocketPeer } from "../../../src/core/node-internals.js";
 import { cgiEnvOf, cgiEnvSize, envSize } from "../../../src/server/cgi-env.js";
 import { httpRequestOf } from "../../../src/server/uwsgi-protocol/request-fields.js";
@@ -28,6 +29,31 @@ test("request log vars: cgiEnvSize(req) is envSize(cgiEnvOf(req)) without buildi
     request("/nohost", []),
   ];
   for (const req of cases) assert.deepEqual(cgiEnvSize(req), envSize(cgiEnvOf(req)), req.url);
+});
+
+test("request log vars: on an accepted connection, SERVER_PORT is the listening port read once per server (no getsockname per connection)", async () => {
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  try {
+    for (let i = 0; i < 2; i++) {
+      const accepted = once(server, "connection");
+      const client = createConnection((server.address() as { port: number }).port, "127.0.0.1");
+      const [socket] = (await accepted) as [Socket];
+      for (const headers of [["Host", "example.org"], []]) {
+        const req = new IncomingMessage(socket);
+        req.method = "GET";
+        req.url = "/x?y=1";
+        req.httpVersion = "1.1";
+        setRequestHeaders(req, headers);
+        assert.deepEqual(cgiEnvSize(req), envSize(cgiEnvOf(req)), `connection ${i}, headers ${headers.join(":")}`);
+      }
+      client.destroy();
+      socket.destroy();
+    }
+  } finally {
+    server.close();
+  }
 });
 
 test("request log vars: a uwsgi request counts every var of its packet and the payload's bytes", () => {

@@ -84,13 +84,13 @@ export class LogFile {
 
   /** Writes whole lines (`chunk` ends with a newline; see the module docs for atomicity). */
   write(chunk: Buffer | string): void {
-    if (this.#closed) return;
-    const buf = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-    if (buf.length === 0) return;
+    if (this.#closed || chunk.length === 0) return;
     if (this.#regular) {
-      writeAll(this.#fd, buf);
+      if (typeof chunk === "string") writeStringAll(this.#fd, chunk);
+      else writeAll(this.#fd, chunk);
       return;
     }
+    const buf = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
     if (this.#pendingBytes > 0) {
       this.#queue(buf);
       return;
@@ -218,6 +218,19 @@ function isRegular(fd: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** One write(2) for the whole text, encoded by the write itself (no Buffer made for it). */
+function writeStringAll(fd: number, text: string): void {
+  let n: number;
+  try {
+    n = writeSync(fd, text);
+  } catch {
+    return; // ENOSPC and the like: the line is lost, the server goes on
+  }
+  if (n === text.length) return; // all of it (ASCII: one byte per character)
+  const buf = Buffer.from(text);
+  if (n < buf.length) writeAll(fd, buf.subarray(n));
 }
 
 /** One write(2) for the whole buffer, looping only on a short write (disk full, signal). */

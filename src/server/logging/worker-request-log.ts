@@ -1,5 +1,5 @@
 /**
- * A worker's request log: lines batched per turn of the event loop (`line-batcher.ts`) and
+ * A worker's request log: lines batched for at most a few milliseconds (`line-batcher.ts`) and
  * appended by the worker itself to the descriptor the master handed it (one write per batch, see
  * `log-file.ts`), or, with `--log-master`, written to the worker's stdout for the master to
  * collect. With `--memory-report` every line starts with the worker's memory, as uWSGI writes it.
@@ -35,6 +35,11 @@ export function memoryReportPrefix(rss: number, vsz: number): string {
 export function workerRequestLog(plan: RequestLogPlan | null, memoryReport: boolean): WorkerRequestLog {
   const file = plan === null ? null : new LogFile({ fd: plan.fd, path: plan.path });
   const batcher = new LineBatcher(file === null ? (text) => process.stdout.write(text) : (text) => file.write(text));
+  // whatever way the worker exits (an uncaught exception included), the queued lines are written
+  process.on("exit", () => {
+    batcher.flush();
+    file?.flushSync();
+  });
   return {
     line: memoryReport
       ? (text) => {

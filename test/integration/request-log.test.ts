@@ -10,14 +10,25 @@ import { fileURLToPath } from "node:url";
 import { eventually, fixtureApp, httpRequest, startServer, tempDir } from "./server-harness.js";
 
 /** uWSGI's default request line for `GET /?n=N`, whole (nothing before, nothing after). */
-const LINE = /^(?:\{address space usage: \d+ bytes\/\d+MB\} \{rss usage: \d+ bytes\/\d+MB\} )?\[pid: \d+\|app: 0\|req: \d+\/\d+\] 127\.0\.0\.1 \(\) \{\d+ vars in \d+ bytes\} \[[^\]]+\] GET \/pid\?n=(\d+) => generated \d+ bytes in \d+ msecs \(HTTP\/1\.1 200\) \d+ headers in \d+ bytes \(1 switches on core 0\)$/;
+const LINE = /^(?:\{address space usage: \d+ bytes\/\d+MB\} \{rss usage: \d+ bytes\/\d+MB\} )?\[pid: (\d+)\|app: 0\|req: \d+\/\d+\] 127\.0\.0\.1 \(\) \{\d+ vars in \d+ bytes\} \[[^\]]+\] GET \/pid\?n=(\d+)(?:&pad=x+)? => generated \d+ bytes in \d+ msecs \(HTTP\/1\.1 200\) \d+ headers in \d+ bytes \(1 switches on core 0\)$/;
+
+/** Every 7th request of {@link load} with `pad` carries a query this long: batches of lines then cross PIPE_BUF. */
+const PAD = "x".repeat(3000);
 
 /**
  * Sends requests /pid?n=first..first+count-1, `concurrency` at a time, each on a new connection;
  * every one must succeed unless `allowErrors` (a worker killed under load drops its connections).
  * @returns the numbers of the requests that failed.
  */
-async function load(port: number, first: number, count: number, concurrency = 16, during?: { at: number; run: () => void }, allowErrors = false): Promise<Set<number>> {
+async function load(
+  port: number,
+  first: number,
+  count: number,
+  concurrency = 16,
+  during?: { at: number; run: () => void },
+  allowErrors = false,
+  served?: { pad: boolean; pids: Map<number, number> },
+): Promise<Set<number>> {
   let next = first;
   const failed = new Set<number>();
   const end = first + count;
@@ -26,8 +37,9 @@ async function load(port: number, first: number, count: number, concurrency = 16
       const n = next++;
       if (during && n === during.at) during.run();
       try {
-        const r = await httpRequest(port, `/pid?n=${n}`);
+        const r = await httpRequest(port, served?.pad && n % 7 === 0 ? `/pid?n=${n}&pad=${PAD}` : `/pid?n=${n}`);
         assert.equal(r.status, 200, `request ${n}`);
+        served?.pids.set(n, Number(r.body));
       } catch (err) {
         if (!allowErrors) throw err;
         failed.add(n);
@@ -38,8 +50,11 @@ async function load(port: number, first: number, count: number, concurrency = 16
   return failed;
 }
 
-/** Every request line in `files`: asserts each line is whole and returns how often each n appears. */
-function requestLines(files: string[]): Map<number, number> {
+/**
+ * Every request line in `files`: asserts each line is whole and returns how often each n appears
+ * (and, in `pids`, the pid each line names).
+ */
+function requestLines(files: string[], pids?: Map<number, number>): Map<number, number> {
   const seen = new Map<number, number>();
   for (const f of files) {
     const text = readFileSync(f, "latin1");
@@ -48,8 +63,9 @@ function requestLines(files: string[]): Map<number, number> {
       if (!line.includes("/pid?n=")) continue;
       const m = LINE.exec(line);
       assert.ok(m, `a whole request line in ${f}: ${JSON.stringify(line)}`);
-      const n = Number(m[1]);
+      const n = Number(m[2]);
       seen.set(n, (seen.get(n) ?? 0) + 1);
+      pids?.set(n, Number(m[1]));
     }
   }
   return seen;
@@ -66,27 +82,42 @@ function logFiles(dir: string, base: string): string[] {
   return readdirSync(dir).filter((f) => f === base || f.startsWith(`${base}.`)).map((f) => join(dir, f));
 }
 
-test("no request line lost, split or interleaved: 4 workers under load through a reload", async () => {
-  const dir = tempDir();
-  const log = join(dir.path, "app.log");
-  const server = await startServer(["--http-socket", "127.0.0.1:0", "--master", "--processes", "4", "--logto", log, fixtureApp("node-listener-app")], { logFile: log });
-  try {
-    const N = 400;
-    // a request the shared machine makes time out on the client side is still answered and logged
-    // by the server, or not: such requests must be logged at most once, every other exactly once
-    const failed = await load(server.port, 0, N, 16, { at: 120, run: () => process.kill(server.pid, "SIGHUP") }, true);
-    assert.ok(failed.size <= N / 10, `${failed.size} requests failed`);
-    await server.waitForLog(/graceful reload complete/, 60000);
-    const seen = await eventually(() => {
-      const s = requestLines([log]);
-      return s.size >= N - failed.size ? s : null;
-    }, 30000, `${N} request lines in the log`);
-    assertEachOnce(seen, 0, N, failed);
-  } finally {
-    await server.stop();
-    dir.cleanup();
-  }
-});
+for (const via of ["written by the workers", "through the master (--log-master)"]) {
+  test(`no request line lost, split or interleaved: 4 workers under load through a reload, ${via}`, async () => {
+    const dir = tempDir();
+    const log = join(dir.path, "app.log");
+    const viaMaster = via.includes("--log-master") ? ["--log-master"] : [];
+    const server = await startServer(["--http-socket", "127.0.0.1:0", "--master", "--processes", "4", "--logto", log, ...viaMaster, fixtureApp("node-listener-app")], { logFile: log });
+    try {
+      const N = 400;
+      const served = { pad: true, pids: new Map<number, number>() };
+      // a request the shared machine makes time out on the client side is still answered and logged
+      // by the server, or not: such requests must be logged at most once, every other exactly once
+      const failed = await load(server.port, 0, N, 16, { at: 120, run: () => process.kill(server.pid, "SIGHUP") }, true, served);
+      assert.ok(failed.size <= N / 10, `${failed.size} requests failed`);
+      await server.waitForLog(/graceful reload complete/, 60000);
+      // then the new workers, under load again
+      const early = new Set([...served.pids].filter(([n]) => n < 120).map(([, pid]) => pid));
+      await load(server.port, N, 100, 16, undefined, false, served);
+      const linePids = new Map<number, number>();
+      const seen = await eventually(() => {
+        const s = requestLines([log], linePids);
+        return s.size >= N + 100 - failed.size ? s : null;
+      }, 30000, `${N + 100} request lines in the log`);
+      assertEachOnce(seen, 0, N + 100, failed);
+      // each line names the worker that served its request: no line holds another one's fields
+      const wrongPid = [...served.pids].filter(([n, pid]) => linePids.get(n) !== pid);
+      assert.deepEqual(wrongPid.slice(0, 10), [], "every line names the pid that answered its request");
+      // the lines came from several workers, before the reload and after it (new workers)
+      const late = new Set([...served.pids].filter(([n]) => n >= N).map(([, pid]) => pid));
+      assert.ok(early.size >= 2 && late.size >= 2, `several workers wrote (${early.size} before the reload, ${late.size} after)`);
+      assert.ok([...late].every((pid) => !early.has(pid)), "after the reload, the lines come from the new workers");
+    } finally {
+      await server.stop();
+      dir.cleanup();
+    }
+  });
+}
 
 test("a worker killed with SIGKILL under load: the lines it wrote stay whole, its successor's lines follow", async () => {
   const dir = tempDir();

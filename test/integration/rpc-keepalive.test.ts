@@ -12,6 +12,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RpcClient } from "../../src/client/rpc-client.js";
+import { encodeRpcResponse } from "../../src/protocol/messages.js";
+import { encodeKeepAck } from "../../src/protocol/rpc-keepalive.js";
 import { eventually, fixtureApp, startServer, tempDir } from "./server-harness.js";
 import { freeTcpPort } from "../support/free-port.js";
 
@@ -96,6 +98,35 @@ describe("kept RPC connections", { timeout: 90_000 }, () => {
       await exited;
       tmp.cleanup();
       assert.equal(existsSync(tmp.path), false);
+    }
+  });
+  it("a kept connection whose node stops answering fails the call with UWSGI_ERR_REMOTE_UNREACHABLE after --socket-timeout, measured from that call (the deadline timer outlives earlier calls)", async () => {
+    // a node that keeps connections (a uwsgi-node worker, scripted here so it can go silent):
+    // it acknowledges the keep request, answers calls to "ok" and never those to "silent"
+    const timeoutMs = 300;
+    let silent = 0;
+    const server = net.createServer((sock) => {
+      sock.on("data", (chunk: Buffer) => {
+        for (let off = 0; off + 4 <= chunk.length; off += 4 + chunk.readUInt16LE(off + 1)) {
+          if (chunk[off + 3] === 75) sock.write(encodeKeepAck(15_000));
+          else if (chunk.toString("latin1", off + 6, off + 6 + chunk.readUInt16LE(off + 4)) === "ok") sock.write(encodeRpcResponse(Buffer.from("ok")));
+          else silent++;
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const addr = `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    try {
+      const client = new RpcClient(() => timeoutMs);
+      // calls for two thirds of the timeout (bounded in count): the first armed the deadline timer
+      const first = Date.now();
+      for (let i = 0; i < 5000 && Date.now() - first < (timeoutMs * 2) / 3; i++) assert.equal((await client.call(addr, Buffer.from("ok"), []))?.toString(), "ok");
+      const started = Date.now();
+      await assert.rejects(client.call(addr, Buffer.from("silent"), []), { code: "UWSGI_ERR_REMOTE_UNREACHABLE" });
+      assert.ok(Date.now() - started >= timeoutMs - 1, `failed after ${Date.now() - started} ms, before the ${timeoutMs} ms timeout`);
+      assert.equal(silent, 1);
+    } finally {
+      server.close();
     }
   });
 });

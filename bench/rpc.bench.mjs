@@ -10,7 +10,7 @@
 // Besides calls/s, the CPU each call costs in the processes it runs in (/proc/PID/stat), which a
 // loaded machine disturbs far less. BENCH_MS per case (default 1500), BENCH_ROUNDS rounds
 // (default 2) alternated, medians. Before the rounds every case, uWSGI's too, makes
-// BENCH_WARM_CALLS calls (default 5000, at most 30 s): a serving process is warm, and V8 runs a
+// BENCH_WARM_CALLS calls (default 10000, at most 30 s): a serving process is warm, and V8 runs a
 // path unoptimised for its first few thousand calls.
 //   npm run build && node bench/rpc.bench.mjs
 // Writes bench/results/rpc.md. Needs uwsgi + its python3 and rpc plugins.
@@ -90,7 +90,7 @@ const run = async (name) => {
   results[name].cpu.push((cpu * 1000) / (rate * (MS / 1000)));
 };
 const order = Object.keys(cases);
-const WARM_CALLS = Number(process.env.BENCH_WARM_CALLS ?? 5000);
+const WARM_CALLS = Number(process.env.BENCH_WARM_CALLS ?? 10000);
 for (const name of order) await cases[name][0].run(`${cases[name][1]}&n=${WARM_CALLS}&ms=30000`);
 for (let r = 0; r < ROUNDS; r++) {
   for (const name of r % 2 === 0 ? order : [...order].reverse()) await run(name);

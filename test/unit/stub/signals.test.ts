@@ -51,15 +51,19 @@ beforeEach(() => {
 });
 
 describe("stub signals: register and raise", () => {
-  test("signal() runs the handler asynchronously, with the signal number", async () => {
+  test("signal() runs the handler asynchronously, with the signal number", async (t) => {
+    t.plan(6); // 4 checks here and one in each of the 2 handler runs: a third run breaks the plan
     const got: number[] = [];
-    assert.equal(uwsgi.register_signal(17, "workers", (n) => got.push(n)), undefined);
+    t.assert.equal(uwsgi.register_signal(17, "workers", (n) => {
+      t.assert.equal(n, 17);
+      got.push(n);
+    }), undefined);
     const raised = uwsgi.signal(17);
-    assert.deepEqual(got, [], "not run synchronously inside signal()");
+    t.assert.deepEqual(got, [], "not run synchronously inside signal()");
     await raised;
-    assert.deepEqual(got, [17]);
+    t.assert.deepEqual(got, [17]);
     await uwsgi.signal(17);
-    assert.deepEqual(got, [17, 17]);
+    t.assert.deepEqual(got, [17, 17]);
   });
 
   test("an async handler is awaited", async () => {
@@ -127,16 +131,18 @@ describe("stub signals: register and raise", () => {
     assert.equal(uwsgi.is_locked(), false);
   });
 
-  test("a handler that throws is logged as \"error managing signal\"; later signals still run", async () => {
+  test("a handler that throws is logged as \"error managing signal\"; later signals still run", async (t) => {
+    t.plan(4); // one check in each of the 2 handler runs, 2 here
     let calls = 0;
-    uwsgi.register_signal(9, "workers", () => {
+    uwsgi.register_signal(9, "workers", (n) => {
+      t.assert.equal(n, 9);
       calls++;
       throw new Error("boom");
     });
     await uwsgi.signal(9);
     await uwsgi.signal(9);
-    assert.equal(calls, 2);
-    assert.ok(logLines().some((l) => l.startsWith("error managing signal 9") && l.includes("boom")), logLines().join("\n"));
+    t.assert.equal(calls, 2);
+    t.assert.equal(logLines().some((l) => l.startsWith("error managing signal 9") && l.includes("boom")), true, logLines().join("\n"));
   });
 
   test("a signal nobody handles is logged, not thrown", async () => {
@@ -185,14 +191,18 @@ describe("stub signals: register and raise", () => {
 });
 
 describe("stub signals: timers and crons on the manual clock", () => {
-  test("add_timer fires every period, first after one period, at the exact time", async () => {
+  test("add_timer fires every period, first after one period, at the exact time", async (t) => {
+    t.plan(9); // one check in each of the 4 ticks, 5 here
     const at: number[] = [];
-    uwsgi.register_signal(1, "workers", () => at.push(now()));
-    assert.equal(uwsgi.add_timer(1, 10), undefined);
-    assert.deepEqual(await advance(9_999), []);
-    assert.deepEqual(await advance(1), [1]);
-    assert.deepEqual(await advance(30_000), [1, 1, 1]);
-    assert.deepEqual(at, [T0 + 10_000, T0 + 20_000, T0 + 30_000, T0 + 40_000]);
+    uwsgi.register_signal(1, "workers", (n) => {
+      t.assert.equal(n, 1);
+      at.push(now());
+    });
+    t.assert.equal(uwsgi.add_timer(1, 10), undefined);
+    t.assert.deepEqual(await advance(9_999), []);
+    t.assert.deepEqual(await advance(1), [1]);
+    t.assert.deepEqual(await advance(30_000), [1, 1, 1]);
+    t.assert.deepEqual(at, [T0 + 10_000, T0 + 20_000, T0 + 30_000, T0 + 40_000]);
   });
 
   test("add_timer with period 0 never fires", async () => {
@@ -345,20 +355,28 @@ describe("stub signals: signal_wait and signal_received", () => {
     });
   });
 
-  test("signal_wait(num) runs handlers of other signals and keeps waiting for num", async () => {
+  test("signal_wait(num) runs handlers of other signals and keeps waiting for num", async (t) => {
+    t.plan(7); // one check in each handler run and in the wake-up, 4 here
     const handled: number[] = [];
-    uwsgi.register_signal(3, "workers", (n) => handled.push(n));
-    uwsgi.register_signal(5, "workers", (n) => handled.push(n));
+    const handler = (n: number) => {
+      t.assert.deepEqual(handled, n === 3 ? [] : [3], `signal ${n} handled in its turn`);
+      handled.push(n);
+    };
+    uwsgi.register_signal(3, "workers", handler);
+    uwsgi.register_signal(5, "workers", handler);
     await withRequest({}, async () => {
       let woke = false;
-      const waiting = uwsgi.signal_wait(5).then(() => (woke = true));
+      const waiting = uwsgi.signal_wait(5).then(() => {
+        t.assert.deepEqual(handled, [3, 5], "the handler of the awaited signal runs first");
+        woke = true;
+      });
       await uwsgi.signal(3);
-      assert.deepEqual(handled, [3]);
-      assert.equal(woke, false, "another signal does not end the wait");
+      t.assert.deepEqual(handled, [3]);
+      t.assert.equal(woke, false, "another signal does not end the wait");
       await uwsgi.signal(5);
       await waiting;
-      assert.deepEqual(handled, [3, 5], "the handler of the awaited signal runs first");
-      assert.equal(uwsgi.signal_received(), 5);
+      t.assert.equal(woke, true);
+      t.assert.equal(uwsgi.signal_received(), 5);
     });
   });
 

@@ -56,12 +56,18 @@ describe("stub mules: mule_msg_hook", () => {
     assert.deepEqual(hook.calls, [["hello", 1]]);
   });
 
-  test("mule_msg(msg, N) runs the hook as mule N", async () => {
+  test("mule_msg(msg, N) runs the hook as mule N", async (t) => {
+    t.plan(3); // one check in each of the 2 hook runs (a third run breaks the plan), one here
     const hook = recordHook(2);
+    const installed = uwsgi.mule_msg_hook!;
+    uwsgi.mule_msg_hook = (msg) => {
+      t.assert.equal(uwsgi.mule_id(), msg.toString() === "to two" ? 2 : 1, `${msg} runs as its mule`);
+      return installed(msg);
+    };
     uwsgi.mule_msg("to two", 2);
     uwsgi.mule_msg(b("to one"), 1);
     await hook.wait();
-    assert.deepEqual(hook.calls.sort(), [["to one", 1], ["to two", 2]]);
+    t.assert.deepEqual(hook.calls.sort(), [["to one", 1], ["to two", 2]]);
   });
 
   test("mule_msg(msg, 0) and null go to any mule", async () => {
@@ -92,16 +98,17 @@ describe("stub mules: mule_msg_hook", () => {
     assert.deepEqual(hook.calls, [["abc", 1]]);
   });
 
-  test("a hook that throws is logged and later messages still arrive", async () => {
+  test("a hook that throws is logged and later messages still arrive", async (t) => {
+    t.plan(3); // each of the 2 hook runs checks it got its message in order, one check here
     let calls = 0;
-    uwsgi.mule_msg_hook = () => {
-      calls++;
+    uwsgi.mule_msg_hook = (msg) => {
+      t.assert.equal(msg.toString(), String(++calls));
       throw new Error("hook broke");
     };
     uwsgi.mule_msg("1");
     uwsgi.mule_msg("2");
     await eventually(() => calls === 2, 2_000, "both messages reaching the hook", 1);
-    assert.ok(logLines().some((l) => l.includes("mule_msg_hook failed") && l.includes("hook broke")), logLines().join("\n"));
+    t.assert.equal(logLines().some((l) => l.includes("mule_msg_hook failed") && l.includes("hook broke")), true, logLines().join("\n"));
   });
 });
 

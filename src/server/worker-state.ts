@@ -64,6 +64,8 @@ export class WorkerState {
    * polling the flag on a timer).
    */
   onDirty: (() => void) | null = null;
+  /** Called when a request begins while none was in flight (the harakiri check arms itself then). */
+  onFirstFlight: (() => void) | null = null;
   readonly #flights = new IntrusiveList<Flight>();
 
   constructor(identity: ChildIdentity, plan: WorkerPlan) {
@@ -99,6 +101,7 @@ export class WorkerState {
   /** Records the start of a request (`flight` must not be in flight already). */
   begin(flight: Flight): void {
     this.#flights.append(flight);
+    if (this.#flights.size === 1) this.onFirstFlight?.();
     this.dirty = true;
   }
 

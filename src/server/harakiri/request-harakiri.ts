@@ -26,16 +26,37 @@ export class RequestHarakiri {
     this.#log = log;
   }
 
-  /** Checks a few times per second (unref'd). */
+  /**
+   * Checks a few times per second (unref'd) while requests are in flight; an idle worker arms no
+   * timer for it (the first request arms it, a check that finds none in flight disarms it).
+   */
   start(): void {
-    if (this.#timer || this.#limitMs <= 0) return;
-    this.#timer = setInterval(() => this.check(), Math.min(250, Math.max(50, Math.floor(this.#limitMs / 4))));
-    this.#timer.unref();
+    if (this.#limitMs <= 0) return;
+    this.#state.onFirstFlight = () => this.#arm();
+    if (this.#state.inFlight > 0) this.#arm();
   }
 
   stop(): void {
+    this.#state.onFirstFlight = null;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
+  }
+
+  /** Whether the check timer is armed (requests are in flight). */
+  get armed(): boolean {
+    return this.#timer !== null;
+  }
+
+  #arm(): void {
+    if (this.#timer) return;
+    this.#timer = setInterval(() => {
+      this.check();
+      if (this.#state.inFlight === 0 && this.#timer) {
+        clearInterval(this.#timer);
+        this.#timer = null;
+      }
+    }, Math.min(250, Math.max(50, Math.floor(this.#limitMs / 4))));
+    this.#timer.unref();
   }
 
   /** Ends every request past the deadline at `now` (exposed for tests). */

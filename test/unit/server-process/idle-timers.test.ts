@@ -14,6 +14,8 @@ import { ConnectionDrain } from "../../../src/server/connection-drain.js";
 import { ConnectionWatch } from "../../../src/server/limits/connection-watch.js";
 import { TouchWatcher } from "../../../src/server/touch-watcher.js";
 import { LogGrowth } from "../../../src/server/logging/log-growth.js";
+import { RequestHarakiri } from "../../../src/server/harakiri/request-harakiri.js";
+import type { Flight } from "../../../src/server/worker-state.js";
 import type { WorkerCounters } from "../../../src/server/ipc-messages.js";
 import type { RateLimitedLog } from "../../../src/core/rate-limited-log.js";
 import { eventually } from "../../support/eventually.js";
@@ -69,6 +71,28 @@ test("master: a heartbeat that changes no counter (only the runtime sample) does
   assert.equal(countersChanged(base, { ...base, requests: 2 }), true);
   assert.equal(countersChanged(base, { ...base, accepting: false }), true);
   assert.equal(countersChanged(undefined, base), true);
+});
+
+test("--harakiri: the worker's check runs only while requests are in flight", (t) => {
+  t.mock.timers.enable({ apis: ["setTimeout", "setInterval", "Date"] });
+  const state = workerState();
+  const lines: string[] = [];
+  const harakiri = new RequestHarakiri(state, 2, (line) => lines.push(line));
+  harakiri.start();
+  assert.equal(harakiri.armed, false, "idle: no check timer");
+  let aborted = 0;
+  // a real abort ends the request (504), which takes it out of the flights
+  const flight: Flight = { prev: null, next: null, startMs: Date.now(), abort: () => (aborted++, state.end(flight, 1, 0, true), "GET /slow") };
+  state.begin(flight);
+  assert.equal(harakiri.armed, true, "the first request arms it");
+  t.mock.timers.tick(2_500);
+  assert.equal(aborted, 1, "and it still ends a request past the limit");
+  assert.equal(lines.length, 2, "with uWSGI's two harakiri lines");
+  assert.equal(harakiri.armed, false, "a check that leaves nothing in flight disarms it");
+  const next: Flight = { prev: null, next: null, startMs: Date.now(), abort: () => "GET /next" };
+  state.begin(next);
+  assert.equal(harakiri.armed, true, "the next request arms it again");
+  harakiri.stop();
 });
 
 class FakeSocket extends EventEmitter {

@@ -105,8 +105,12 @@ export class ConnectionDrain {
     return this.#connections.size;
   }
 
-  /** Starts tracking a new connection (once; later calls return the same tracking). */
-  track(socket: Socket): TrackedConnection {
+  /**
+   * Starts tracking a new connection (once; later calls return the same tracking). With
+   * `listenClose` false the caller promises to call {@link forgetSocket} when the socket closes
+   * (one `'close'` listener per connection instead of two).
+   */
+  track(socket: Socket, listenClose = true): TrackedConnection {
     const s = socket as Tracked;
     const known = s._uwsgiNodeTracking;
     if (known !== undefined) return known;
@@ -114,8 +118,14 @@ export class ConnectionDrain {
     this.#connections.append(tracked);
     if (this.#connections.size === 1) this.onFirstConnection?.();
     s._uwsgiNodeTracking = tracked;
-    s.on("close", onTrackedClose);
+    if (listenClose) s.on("close", onTrackedClose);
     return tracked;
+  }
+
+  /** Stops tracking a socket that has closed (for sockets tracked with `listenClose` false). */
+  forgetSocket(socket: Socket): void {
+    const tracked = (socket as Tracked)._uwsgiNodeTracking;
+    if (tracked !== undefined) tracked.drain.forget(tracked);
   }
 
   /** Stops tracking a closed connection (its 'close' listener calls this). */

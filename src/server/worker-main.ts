@@ -231,9 +231,8 @@ async function start(): Promise<void> {
         limitedLog: limits.log,
         requestId: () => state.requests,
         getWarningMessage: () => state.warning || null,
-      });
-      server.on("connection", (socket) => {
-        if (limits.admit(socket)) drain.track(socket);
+        admit: (socket) => limits.admit(socket) && drain.track(socket, false) !== null,
+        closed: (socket) => drain.forgetSocket(socket),
       });
     }
     servers.push(server);

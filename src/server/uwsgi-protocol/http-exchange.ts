@@ -133,6 +133,19 @@ function destroySocket(socket: net.Socket): void {
   socket.destroy();
 }
 
+/**
+ * A response fully handed to the kernel, its request read to the end: its 'close' (as Node's HTTP
+ * server emits it, on the next tick), then the connection closed at once (see
+ * {@link closeWhenWritten}), in one tick instead of two.
+ */
+function closeExchange(res: ServerResponse, socket: net.Socket): void {
+  try {
+    emitResponseClose(res);
+  } finally {
+    socket.destroy();
+  }
+}
+
 /** Serves the HTTP-style requests of one uwsgi protocol server. */
 export class HttpExchange {
   readonly #settings: HttpExchangeSettings;
@@ -334,6 +347,11 @@ export class HttpExchange {
     // a body nobody reads is dumped (Node's HTTP server does the same)
     if (!req.readableDidRead && !req.readableFlowing) req.resume();
     if (res.socket === socket) res.detachSocket(socket);
+    if (conn.remaining === 0 && !conn.extraReported && !socket.destroyed && socket.writableLength === 0) {
+      // the usual end: the response's 'close' and the close of the connection in one tick
+      process.nextTick(closeExchange, res, socket);
+      return;
+    }
     process.nextTick(emitResponseClose, res);
     if (socket.destroyed) return;
     if (conn.remaining === 0) {

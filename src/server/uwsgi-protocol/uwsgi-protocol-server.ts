@@ -57,6 +57,13 @@ export interface UwsgiProtocolServerOptions {
   modifiers?: ModifierRegistry;
   /** The warning message ping (modifier1 100) replies with, unless a ping handler is registered. */
   getWarningMessage?: () => BytesLike | null;
+  /**
+   * Called first for every new connection (before anything is set up on it): false refuses it,
+   * and the callee has closed it. Hooks given here cost no `'connection'` listener of their own.
+   */
+  admit?: (socket: net.Socket) => boolean;
+  /** Called once an admitted connection has closed, from its one `'close'` listener. */
+  closed?: (socket: net.Socket) => void;
 }
 
 /**
@@ -94,6 +101,8 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
     onResponse: options.onResponse,
     drop,
   });
+  const admit = options.admit ?? null;
+  const closed = options.closed ?? null;
   const modifierSettings = { limitedLog, readTimeoutMs, onRequest: options.onRequest, onResponse: options.onResponse, rearm };
   const server = net.createServer({ noDelay: true }, accept);
   // kept connections (idle, or serving a packet); closing the server bids them farewell when idle
@@ -162,6 +171,7 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
   }
 
   function accept(socket: UwsgiSocket): void {
+    if (admit !== null && !admit(socket)) return;
     const conn = new UwsgiConnection(socket);
     socket._uwsgiNodeConnection = conn;
     socket.on("data", onData);
@@ -199,9 +209,10 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
       deadlines.delete(conn);
       conn.phase = Phase.Elsewhere;
       if (conn.received > 0) reportTruncated(this, conn);
-      return;
+    } else {
+      http.closed(conn);
     }
-    http.closed(conn);
+    if (closed !== null) closed(this);
   }
 
   function reportTruncated(socket: UwsgiSocket, conn: UwsgiConnection): void {

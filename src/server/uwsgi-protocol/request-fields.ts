@@ -11,9 +11,9 @@ import { quoteBytes } from "../../protocol/packet.js";
 import { envOfVars } from "./request-vars.js";
 
 const TOKEN = /^[!#$%&'*+.^`|~0-9A-Za-z-]+$/;
+const VERSION = /^HTTP\/(\d)\.(\d)$/;
 const BAD_HEADER_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const NOT_URL_SAFE = /[^\x21-\x7e]/;
-const VERSION = /^HTTP\/(\d)\.(\d)$/;
 const OUTER_WHITESPACE = /^[ \t]+|[ \t]+$/g;
 
 /** The value starts or ends with a space or tab. */
@@ -196,39 +196,34 @@ export function httpRequestOf(input: readonly string[] | Readonly<Record<string,
       target = headerSlotOf(key);
       if (target.skip) continue;
     } else {
-      switch (key) {
-        case "REQUEST_METHOD":
-          method = value;
+      // only the names this view reads are compared in full: a var is first told apart by its
+      // first character and length (comparing a fresh string to each case name of the same
+      // length costs a character comparison call per case)
+      const length = key.length;
+      switch (key.charCodeAt(0)) {
+        case 0x52 /* R */:
+          if (length === 14 && key === "REQUEST_METHOD") method = value;
+          else if (length === 11 && key === "REQUEST_URI") requestUri = value;
+          else if (length === 11 && key === "REMOTE_ADDR") remoteAddress = value;
+          else if (length === 11 && key === "REMOTE_PORT") remotePort = value;
           continue;
-        case "REQUEST_URI":
-          requestUri = value;
+        case 0x53 /* S */:
+          if (length === 15 && key === "SERVER_PROTOCOL") protocol = value;
+          else if (length === 11 && key === "SCRIPT_NAME") scriptName = value;
           continue;
-        case "SERVER_PROTOCOL":
-          protocol = value;
+        case 0x50 /* P */:
+          if (length === 9 && key === "PATH_INFO") pathInfo = value;
           continue;
-        case "SCRIPT_NAME":
-          scriptName = value;
+        case 0x51 /* Q */:
+          if (length === 12 && key === "QUERY_STRING") queryString = value;
           continue;
-        case "PATH_INFO":
-          pathInfo = value;
+        case 0x48 /* H */:
+          if (length === 5 && key === "HTTPS") https = value;
           continue;
-        case "QUERY_STRING":
-          queryString = value;
-          continue;
-        case "HTTPS":
-          https = value;
-          continue;
-        case "REMOTE_ADDR":
-          remoteAddress = value;
-          continue;
-        case "REMOTE_PORT":
-          remotePort = value;
-          continue;
-        case "CONTENT_TYPE":
-          target = CONTENT_TYPE_SLOT;
-          break;
-        case "CONTENT_LENGTH":
-          target = CONTENT_LENGTH_SLOT;
+        case 0x43 /* C */:
+          if (length === 12 && key === "CONTENT_TYPE") target = CONTENT_TYPE_SLOT;
+          else if (length === 14 && key === "CONTENT_LENGTH") target = CONTENT_LENGTH_SLOT;
+          else continue;
           break;
         default:
           continue;

@@ -14,25 +14,6 @@ import { UwsgiError } from "../../errors.js";
 import { decodeVars } from "../../protocol/packet.js";
 
 /**
- * The key of each var position in the packets seen so far (a front end sends the same vars in the
- * same order on every request): a key equal to the one last seen at its position is that string
- * again, not a new one cut out of the payload. Being the same internalized string every time, it
- * compares by identity and keeps its hash, so the classification that follows
- * (`httpRequestOf`: a switch over the CGI names, a Map of header names) does not hash or compare
- * characters. A key that differs replaces the entry of its position.
- */
-const KEY_CACHE_SIZE = 64;
-const recentKeys: string[] = new Array<string>(KEY_CACHE_SIZE).fill("");
-
-/** The internalized copy of `key` (property names are internalized strings); run once per new key. */
-function internalized(key: string): string {
-  const holder: Record<string, number> = {};
-  holder[key] = 0;
-  for (const name in holder) return name;
-  return key;
-}
-
-/**
  * The vars of `payload`: keys at even indexes, each followed by its value.
  * @throws UwsgiError UWSGI_ERR_PACKET_MALFORMED (from `decodeVars`) naming the bad record.
  * @example
@@ -49,12 +30,7 @@ export function decodeRequestVars(payload: Buffer): string[] {
     const keyLength = payload[p]! | (payload[p + 1]! << 8);
     p += 2;
     if (keyLength === 0 || p + keyLength + 2 > end) return fail(payload);
-    const slot = n >> 1;
-    let key = slot < KEY_CACHE_SIZE ? recentKeys[slot]! : "";
-    if (key.length !== keyLength || !text.startsWith(key, p)) {
-      key = text.substring(p, p + keyLength);
-      if (slot < KEY_CACHE_SIZE) recentKeys[slot] = internalized(key);
-    }
+    const key = text.substring(p, p + keyLength);
     p += keyLength;
     const valueLength = payload[p]! | (payload[p + 1]! << 8);
     p += 2;

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import net from "node:net";
 import { encodePacket, encodeVars } from "../../src/protocol/packet.js";
-import { fixtureApp, httpRequest, startServer, type TestServer } from "./server-harness.js";
+import { eventually, fixtureApp, httpRequest, startServer, type TestServer } from "./server-harness.js";
 
 /** Connects, writes `head`, then waits for the server to close; resolves with what it sent and how long it took. */
 function stall(port: number, head: Buffer | string, writes: Array<Buffer | string> = []): Promise<{ reply: string; ms: number }> {
@@ -146,6 +146,42 @@ describe("connection limits: --listen, --http-keepalive, --max-connections", () 
       await server.waitForLog(/worker 1: 3 connections open, the limit is 3 \(--max-connections/);
     } finally {
       for (const s of held) s.destroy();
+    }
+  });
+});
+
+describe("--max-connections on a uwsgi socket", () => {
+  it("a fourth connection is closed at once and logged; closed connections free their places", async () => {
+    // admission and drain tracking run inside the uwsgi protocol server's accept and its one
+    // 'close' listener: a place not given back would refuse every later connection
+    const server = await startServer(["--http", "127.0.0.1:0", "--socket", "127.0.0.1:0", "--processes", "1", "--max-connections", "3", "--socket-timeout", "30", fixtureApp("node-listener-app")]);
+    const held: net.Socket[] = [];
+    try {
+      const port = await socketPortOf(server);
+      for (let i = 0; i < 3; i++) {
+        const s = net.connect(port, "127.0.0.1");
+        await new Promise((resolve) => s.once("connect", resolve));
+        held.push(s);
+      }
+      const packet = encodePacket(0, 0, encodeVars({ REQUEST_METHOD: "GET", REQUEST_URI: "/pid", PATH_INFO: "/pid", SERVER_PROTOCOL: "HTTP/1.1" }));
+      const fourth = await stall(port, packet);
+      assert.equal(fourth.reply, "");
+      await server.waitForLog(/worker 1: 3 connections open, the limit is 3 \(--max-connections/);
+      for (const s of held.splice(0)) {
+        const closed = new Promise((resolve) => s.once("close", resolve));
+        s.destroy();
+        await closed;
+      }
+      // the worker sees the three closes a moment after the client does: a request is answered again
+      await eventually(async () => /^HTTP\/1\.1 200/.test((await stall(port, packet)).reply), 10_000, "a place given back");
+      // more requests than the limit, one after the other: each closed connection gave its place back
+      for (let i = 0; i < 5; i++) {
+        const r = await stall(port, packet);
+        assert.match(r.reply, /^HTTP\/1\.1 200/, `request ${i}: ${JSON.stringify(r.reply)}`);
+      }
+    } finally {
+      for (const s of held) s.destroy();
+      await server.stop();
     }
   });
 });

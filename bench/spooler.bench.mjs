@@ -9,6 +9,7 @@
 // process group; BullMQ: redis-server, the worker, and this process's queue.add calls), per task.
 // The systems are started once; BENCH_ROUNDS rounds (default 3) run them one after the other in
 // an order that rotates; ratios are taken within a round, the median and range reported.
+// BENCH_BASELINE=DIR adds the uwsgi-node built in checkout DIR (e.g. main before a change).
 // Writes bench/results/spooler.md. Needs uwsgi + python3 plugin, redis-server, bench/'s bullmq.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
@@ -16,6 +17,7 @@ import { request } from "node:http";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { CLI, freePort, launch, launchUwsgiNode, stop, waitFor, workDir } from "./lib/processes.mjs";
+import { ROOT_OPT_IN } from "./lib/root-opt-in.mjs";
 
 const here = import.meta.dirname;
 const N = Number(process.env.BENCH_TASKS ?? 10_000);
@@ -86,6 +88,17 @@ const ours = () =>
     ], { cwd: work }),
   );
 
+// BENCH_BASELINE=<another checkout, built>: its uwsgi-node runs too, as "uwsgi-node (baseline)",
+// to compare two versions in one run
+const BASELINE = process.env.BENCH_BASELINE ? join(process.env.BENCH_BASELINE, "dist", "cli.js") : null;
+const baseline = () =>
+  spoolerSystem("uwsgi-node-baseline", (port, dir) =>
+    launch("uwsgi-node-baseline", process.execPath, [
+      BASELINE, ...ROOT_OPT_IN, "--http-socket", `127.0.0.1:${port}`, "--master", "--processes", "1", "--disable-logging",
+      "--spooler", dir, "--spooler-frequency", "1", "--spooler-quiet", "--module", join(process.env.BENCH_BASELINE, "bench", "spooler-app.mjs"),
+    ], { cwd: work }),
+  );
+
 const uwsgi = () =>
   spoolerSystem("uWSGI", (port, dir) =>
     launch("uwsgi", "uwsgi", [
@@ -125,13 +138,14 @@ async function bullmq() {
 }
 
 if (!CLI) throw new Error("uwsgi-node is not built: run npm run build");
-const names = ["uwsgi-node", "uWSGI", "BullMQ"];
+const names = ["uwsgi-node", "uWSGI", "BullMQ", ...(BASELINE ? ["uwsgi-node (baseline)"] : [])];
 const systems = {};
 const runs = Object.fromEntries(names.map((n) => [n, []]));
 try {
   systems["uwsgi-node"] = await ours();
   systems.uWSGI = await uwsgi();
   systems.BullMQ = await bullmq();
+  if (BASELINE) systems["uwsgi-node (baseline)"] = await baseline();
   for (let round = 1; round <= ROUNDS; round++) {
     const order = names.map((_, i) => names[(i + round - 1) % names.length]);
     for (const name of order) {

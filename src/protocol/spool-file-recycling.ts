@@ -3,9 +3,10 @@
  *
  * Creating a file (a new inode) is by far the dearest step of spooling a task: on ext4 it costs
  * ten times the write, the rename and the unlink together. So a spooler that finishes a task
- * (SPOOL_OK) does not unlink its file: it zeroes the contents and renames the file into
- * `<spool dir>/.uwsgi-node-recycled/` (at most {@link RECYCLE_SLOTS} files there; a newer one
- * replaces an older one, which frees it). A writer takes one from there by renaming it to its
+ * (SPOOL_OK) zeroes the contents of its file and links it into
+ * `<spool dir>/.uwsgi-node-recycled/` before unlinking the task's name (at most
+ * {@link RECYCLE_SLOTS} files there; when the slot it would take is still full, the file is
+ * simply unlinked). A writer takes one from there by renaming it to its
  * hidden temporary name, writes the task over it and renames it into place as usual, so the task
  * still appears complete or not at all. When the folder is empty, missing, or on another file
  * system, the writer creates the file as before.
@@ -16,7 +17,7 @@
  * written through.
  * @module
  */
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 
 /** The folder, inside a spool directory, of files ready for reuse. */
@@ -120,9 +121,10 @@ export class SpoolFileRecycler {
   }
 
   /**
-   * Moves the finished task file `path` (open as `fd`, `size` bytes, still locked by this
-   * process) into the folder with its contents zeroed, or unlinks it when that fails.
-   * @throws the unlink's error when the file cannot be removed either (e.g. already gone).
+   * Parks the finished task file `path` (open as `fd`, `size` bytes, still locked by this
+   * process) in the folder with its contents zeroed when its next slot is free, then unlinks
+   * the task's name.
+   * @throws the unlink's error when the name cannot be removed (e.g. already gone).
    */
   retire(path: string, fd: number, size: number): void {
     try {
@@ -130,13 +132,15 @@ export class SpoolFileRecycler {
         mkdirSync(this.#pool, { recursive: true, mode: 0o700 });
         this.#ready = true;
       }
+      this.#slot = (this.#slot + 1) % RECYCLE_SLOTS;
+      const parked = join(this.#pool, `f${this.#slot}`);
       // no task's data stays behind in a reusable file
       if (size > 0) writeSync(fd, Buffer.alloc(size), 0, size, 0);
-      this.#slot = (this.#slot + 1) % RECYCLE_SLOTS;
-      renameSync(path, join(this.#pool, `f${this.#slot}`));
-      return;
-    } catch {
-      this.#ready = false;
+      // a link, never a rename over a parked file: replacing a file makes ext4 write the new
+      // one's data out at once (auto_da_alloc), a disk wait per task; a taken slot: unlink it
+      linkSync(path, parked);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") this.#ready = false;
     }
     unlinkSync(path);
   }

@@ -61,15 +61,17 @@ test("a task that is not done keeps its file (nothing is recycled), and priority
   assert.deepEqual(vars(again), { k: "w" });
 });
 
-test("the folder holds at most RECYCLE_SLOTS files: a newer one replaces an older one", () => {
+test("the folder holds at most RECYCLE_SLOTS files: past them a finished file is unlinked (never renamed over a parked one)", () => {
   const dir = freshDir();
   const recycler = new SpoolFileRecycler(dir);
   for (let i = 0; i < RECYCLE_SLOTS + 5; i++) {
     const p = join(dir, `uwsgi_spoolfile_on_h_1_${i}_0_0_0`);
     writeFileSync(p, "x");
     recycler.retire(p, -1, 0);
+    assert.equal(existsSync(p), false);
   }
   assert.equal(readdirSync(join(dir, RECYCLE_DIR)).length, RECYCLE_SLOTS);
+  assert.ok(pooled(dir).every((p) => statSync(p).nlink === 1));
 });
 
 test("a symlink or a hard link planted in the folder is not written through, and the write still succeeds", () => {

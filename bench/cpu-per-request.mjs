@@ -11,12 +11,12 @@
 // `--logto FILE` (uWSGI's default request line), one with `--disable-logging`. Each round runs
 // wrk against both (order alternating); the worker's CPU ticks before and after give CPU per
 // request. Prints one JSON line: microseconds per request (sum over rounds) and the ratio.
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
-import { loadavg, tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { CLI, freePort, launch, waitFor, workDir } from "./lib/processes.mjs";
 import { ROOT_OPT_IN } from "./lib/root-opt-in.mjs";
 
 const here = import.meta.dirname;
@@ -26,52 +26,38 @@ const { values: opts } = parseArgs({
     rounds: { type: "string", default: "6" },
     duration: { type: "string", default: "3" },
     connections: { type: "string", default: "16" },
-    cli: { type: "string", default: join(here, "..", "dist", "cli.js") },
+    cli: { type: "string", default: CLI ?? join(here, "..", "dist", "cli.js") },
   },
 });
 if (!existsSync(opts.cli)) throw new Error(`not built: ${opts.cli}`);
-const work = mkdtempSync(join(tmpdir(), "uwsgi-node-cpu-"));
-const children = [];
-const workers = [];
-process.on("exit", () => {
-  for (const pid of workers) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {}
-  }
-  for (const c of children) {
-    try {
-      process.kill(c.pid, "SIGKILL");
-    } catch {}
-  }
-  rmSync(work, { recursive: true, force: true });
-});
-process.on("SIGINT", () => process.exit(130));
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 
 const nginx = opts.mode === "nginx";
 const TICK_US = 1e6 / Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim() || 100);
 
+/** The pid of the one worker of the master `masterPid`. */
+function workerOf(masterPid) {
+  return readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .find((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === masterPid;
+      } catch {
+        return false;
+      }
+    });
+}
+
 async function startServer(name, extra) {
   const backend = await freePort();
-  const child = spawn(
-    process.execPath,
-    [opts.cli, ...ROOT_OPT_IN, nginx ? "--socket" : "--http-socket", `127.0.0.1:${backend}`, "--master", "--processes", "1", "--listen", "1024", "--module", join(here, "http-hello-app.mjs"), ...extra],
-    { stdio: "ignore" },
-  );
-  children.push(child);
+  // launched as launchUwsgiNode does, but with --cli (another build can be measured the same way)
+  const server = launch(name, process.execPath, [opts.cli, ...ROOT_OPT_IN, nginx ? "--socket" : "--http-socket", `127.0.0.1:${backend}`, "--master", "--processes", "1", "--listen", "1024", "--module", join(here, "http-hello-app.mjs"), ...extra]);
   let port = backend;
   if (nginx) {
     port = await freePort();
-    const dir = join(work, `nginx-${name}`);
-    spawnSync("mkdir", ["-p", dir]);
+    const dir = join(workDir(), `nginx-${name}`);
+    mkdirSync(dir, { recursive: true });
     const params = existsSync("/etc/nginx/uwsgi_params") ? "/etc/nginx/uwsgi_params" : join(here, "http-uwsgi-params");
     writeFileSync(
       join(dir, "nginx.conf"),
@@ -81,26 +67,11 @@ http { access_log off; client_body_temp_path ${dir}/cb; proxy_temp_path ${dir}/p
   server { listen 127.0.0.1:${port} backlog=1024; location / { include ${params}; uwsgi_pass 127.0.0.1:${backend}; } } }
 `,
     );
-    children.push(spawn("/usr/sbin/nginx", ["-p", dir, "-c", join(dir, "nginx.conf")], { stdio: "ignore" }));
+    launch(`nginx-${name}`, "/usr/sbin/nginx", ["-p", dir, "-c", join(dir, "nginx.conf")]);
   }
-  for (let i = 0; ; i++) {
-    const probe = spawnSync("curl", ["-s", "-m", "5", `http://127.0.0.1:${port}/`], { encoding: "utf8" });
-    if (probe.stdout === "Hello World\n") break;
-    if (i > 120) throw new Error(`${name} not answering`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  const worker = readdirSync("/proc")
-    .filter((d) => /^\d+$/.test(d))
-    .find((d) => {
-      try {
-        const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === child.pid;
-      } catch {
-        return false;
-      }
-    });
-  workers.push(Number(worker));
-  return { name, port, worker: Number(worker), cpuUs: 0, requests: 0 };
+  await waitFor(() => spawnSync("curl", ["-s", "-m", "5", `http://127.0.0.1:${port}/`], { encoding: "utf8" }).stdout === "Hello World\n", `${name} answering`, { proc: server, ms: 60_000, every: 500 });
+  const worker = await waitFor(() => workerOf(server.pid), `${name}'s worker`, { proc: server });
+  return { name, port, worker, cpuUs: 0, requests: 0 };
 }
 
 function cpuTicks(pid) {
@@ -117,7 +88,7 @@ function run(server, seconds) {
   return { cpuUs: (after - before) * TICK_US, requests };
 }
 
-const servers = [await startServer("logging", ["--logto", join(work, "requests.log")]), await startServer("disable-logging", ["--disable-logging"])];
+const servers = [await startServer("logging", ["--logto", join(workDir(), "requests.log")]), await startServer("disable-logging", ["--disable-logging"])];
 for (const s of servers) run(s, 2); // warm-up
 const load = loadavg()[0];
 for (let round = 0; round < Number(opts.rounds); round++) {

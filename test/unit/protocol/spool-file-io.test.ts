@@ -1,17 +1,16 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { hostname, tmpdir } from "node:os";
+import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { Worker } from "node:worker_threads";
 import { ManualClock } from "../../../src/core/clock.js";
 import { readSpoolFile, readSpoolFileSync, writeSpoolFile, writeSpoolFileSync } from "../../../src/protocol/spool-file-io.js";
 import { SPOOL_FILE_PRIORITY_ACTION, rejectsCode, throwsCode } from "./wire-vectors.js";
+import { scratchDirs } from "../../support/scratch-dirs.js";
 
-const root = mkdtempSync(join(tmpdir(), "uwsgi-node-spool-io-"));
-after(() => rmSync(root, { recursive: true, force: true }));
-let dirCount = 0;
-const freshDir = () => mkdtempSync(join(root, `d${dirCount++}-`));
+const { fresh: freshDir } = scratchDirs("spool-io");
+
 const text = (pairs: Array<[Buffer, Buffer]>) => pairs.map(([k, v]) => [k.toString("latin1"), v.toString("latin1")]);
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 

@@ -3,25 +3,18 @@
  * them instead of creating a file, and nothing planted in the folder is written through.
  */
 import assert from "node:assert/strict";
-import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, linkSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { scanSpoolDir } from "../../../src/engines/spooler/spool-scan.js";
 import { runSpoolTask, SPOOL_OK, SPOOL_RETRY } from "../../../src/engines/spooler/spool-task-runner.js";
 import { decodeSpoolFile, isSpoolFileName } from "../../../src/protocol/spool-file.js";
 import { writeSpoolFileSync } from "../../../src/protocol/spool-file-io.js";
 import { RECYCLE_DIR, RECYCLE_SLOTS, SpoolFileRecycler } from "../../../src/protocol/spool-file-recycling.js";
 import { recyclingClaimer } from "../../../src/server/spooler/task-claim.js";
+import { scratchDirs } from "../../support/scratch-dirs.js";
 
-const root = mkdtempSync(join(tmpdir(), "uwsgi-node-spool-recycling-"));
-after(() => rmSync(root, { recursive: true, force: true }));
-let n = 0;
-const freshDir = () => {
-  const d = join(root, `d${n++}`);
-  mkdirSync(d);
-  return d;
-};
+const { fresh: freshDir } = scratchDirs("spool-recycling");
 const quiet = () => undefined;
 const pooled = (dir: string) => readdirSync(join(dir, RECYCLE_DIR)).map((name) => join(dir, RECYCLE_DIR, name));
 const vars = (path: string) => Object.fromEntries(decodeSpoolFile(readFileSync(path)).vars.map(([k, v]) => [k.toString(), v.toString()]));
@@ -78,7 +71,7 @@ test("a symlink or a hard link planted in the folder is not written through, and
   const dir = freshDir();
   const pool = join(dir, RECYCLE_DIR);
   mkdirSync(pool);
-  const victim = join(root, `victim-${n++}`);
+  const victim = join(freshDir(), "victim");
   writeFileSync(victim, "untouched");
   symlinkSync(victim, join(pool, "f0"));
   linkSync(victim, join(pool, "f1"));

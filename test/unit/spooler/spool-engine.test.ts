@@ -3,8 +3,7 @@
  * failed folder, the locked claim.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { compareSpoolNames, scanSpoolDir } from "../../../src/engines/spooler/spool-scan.js";
@@ -12,15 +11,9 @@ import { readAttempts, retryPolicy, attemptsPath } from "../../../src/engines/sp
 import { runSpoolTask, SPOOL_OK, SPOOL_RETRY } from "../../../src/engines/spooler/spool-task-runner.js";
 import { encodeSpoolFile } from "../../../src/protocol/spool-file.js";
 import { claimLocked } from "../../../src/server/spooler/task-claim.js";
+import { scratchDirs } from "../../support/scratch-dirs.js";
 
-const root = mkdtempSync(join(tmpdir(), "uwsgi-node-spool-engine-"));
-after(() => rmSync(root, { recursive: true, force: true }));
-let n = 0;
-const freshDir = () => {
-  const d = join(root, `d${n++}`);
-  mkdirSync(d);
-  return d;
-};
+const { fresh: freshDir } = scratchDirs("spool-engine");
 const task = (dir: string, name: string, vars: Record<string, string> = { k: "v" }, mtimeS?: number) => {
   const p = join(dir, name);
   writeFileSync(p, encodeSpoolFile(Object.entries(vars)), { mode: 0o600 });

@@ -83,12 +83,7 @@ export class RpcRegistry {
 
   /** The function registered as `name`, or null. */
   lookup(name: BytesLike): RpcFunction | null {
-    return this.#functions.get(toBuffer(name, "name").toString("latin1"))?.fn ?? null;
-  }
-
-  /** The registration of `name` (for {@link run}), or undefined. */
-  entry(name: Buffer): RpcEntry | undefined {
-    return this.#functions.get(name.toString("latin1"));
+    return this.find(name)?.fn ?? null;
   }
 
   /**
@@ -101,7 +96,7 @@ export class RpcRegistry {
     return this.#functions.get(toBuffer(name, what).toString("latin1"));
   }
 
-  /** Calls a registration {@link entry} returned: what {@link invoke} does without the look-up. */
+  /** Calls a registration {@link find} returned: what {@link invoke} does without the look-up. */
   run(entry: RpcEntry, args: readonly Buffer[]): Promise<Buffer | null> {
     const result = this.runNow(entry, args);
     return result instanceof Promise ? result : Promise.resolve(result);
@@ -139,14 +134,7 @@ export class RpcRegistry {
    * function is unknown, returned nothing usable, or threw (the error goes to `onError`).
    */
   async invoke(name: BytesLike, args: readonly Buffer[]): Promise<Buffer | null> {
-    const key = toBuffer(name, "name");
-    const entry = this.#functions.get(key.toString("latin1"));
-    if (!entry) return null;
-    try {
-      return rpcResultToBuffer(await entry.fn(...args));
-    } catch (err) {
-      this.onError(err, Buffer.from(key));
-      return null;
-    }
+    const entry = this.find(name);
+    return entry ? this.run(entry, args) : null;
   }
 }

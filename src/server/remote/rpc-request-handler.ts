@@ -28,7 +28,7 @@ export function createRpcRequestHandler(registry: () => RpcRegistry, routing?: (
   // the result now when this process's function returns synchronously: such a call costs no promise
   const invoke = (func: Buffer, args: Buffer[]): Buffer | null | Promise<Buffer | null> => {
     const table = registry();
-    const entry = table.entry(func);
+    const entry = table.find(func);
     if (entry) return table.runNow(entry, args);
     const router = routing?.();
     return router ? router.call(func, args) : null;

@@ -70,7 +70,7 @@ export class RpcBus implements RpcRouting {
       if (!call) return;
       const conn = this.#conn;
       const table = this.opts.registry();
-      const entry = table.entry(call.func);
+      const entry = table.find(call.func);
       // a synchronous function is answered at once, without a promise
       const value = entry ? table.runNow(entry, call.args) : null;
       if (value instanceof Promise) void value.then((v) => conn?.send(Frame.RPC_RESULT, ...encodeResult(call.id, v)));

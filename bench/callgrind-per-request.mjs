@@ -21,6 +21,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { CLI, freePort, launch, waitFor, workDir } from "./lib/processes.mjs";
 import { ROOT_OPT_IN } from "./lib/root-opt-in.mjs";
+import { allProcStats } from "./lib/process-cpu.mjs";
 
 const here = import.meta.dirname;
 const { values: opts } = parseArgs({
@@ -114,20 +115,9 @@ await waitFor(
 
 /** The pid of the serving worker: the descendant of the server that used the most CPU. */
 function workerPid() {
-  const procs = readdirSync("/proc")
-    .filter((d) => /^\d+$/.test(d))
-    .map((d) => {
-      try {
-        const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        return { pid: Number(d), ppid: Number(fields[1]), cpu: Number(fields[11]) + Number(fields[12]) };
-      } catch {
-        return null;
-      }
-    })
-    .filter(Boolean);
+  const procs = allProcStats();
   const descendants = procs.filter((p) => p.ppid === server.pid);
-  return descendants.sort((a, b) => b.cpu - a.cpu)[0]?.pid ?? null;
+  return descendants.sort((a, b) => b.cpuMs - a.cpuMs)[0]?.pid ?? null;
 }
 
 /** Instructions so far: [main thread, all threads] (lines "Th N  1,234" under "Totals:"). */

@@ -12,12 +12,13 @@
 // wrk against both (order alternating); the worker's CPU ticks before and after give CPU per
 // request. Prints one JSON line: microseconds per request (sum over rounds) and the ratio.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { CLI, freePort, launch, waitFor, workDir } from "./lib/processes.mjs";
 import { ROOT_OPT_IN } from "./lib/root-opt-in.mjs";
+import { allProcStats, processCpuMs } from "./lib/process-cpu.mjs";
 
 const here = import.meta.dirname;
 const { values: opts } = parseArgs({
@@ -32,22 +33,9 @@ const { values: opts } = parseArgs({
 if (!existsSync(opts.cli)) throw new Error(`not built: ${opts.cli}`);
 
 const nginx = opts.mode === "nginx";
-const TICK_US = 1e6 / Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim() || 100);
 
 /** The pid of the one worker of the master `masterPid`. */
-function workerOf(masterPid) {
-  return readdirSync("/proc")
-    .filter((d) => /^\d+$/.test(d))
-    .map(Number)
-    .find((pid) => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-        return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === masterPid;
-      } catch {
-        return false;
-      }
-    });
-}
+const workerOf = (masterPid) => allProcStats().find((p) => p.ppid === masterPid)?.pid;
 
 async function startServer(name, extra) {
   const backend = await freePort();
@@ -74,18 +62,13 @@ http { access_log off; client_body_temp_path ${dir}/cb; proxy_temp_path ${dir}/p
   return { name, port, worker, cpuUs: 0, requests: 0 };
 }
 
-function cpuTicks(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(f[11]) + Number(f[12]);
-}
 
 function run(server, seconds) {
-  const before = cpuTicks(server.worker);
+  const before = processCpuMs(server.worker);
   const r = spawnSync("wrk", ["-t", "1", "-c", opts.connections, "-d", `${seconds}s`, ...(opts.mode === "http-close" ? ["-H", "Connection: close"] : []), `http://127.0.0.1:${server.port}/`], { encoding: "utf8" });
-  const after = cpuTicks(server.worker);
+  const after = processCpuMs(server.worker);
   const requests = Number(/(\d+) requests in/.exec(r.stdout)?.[1] ?? 0);
-  return { cpuUs: (after - before) * TICK_US, requests };
+  return { cpuUs: (after - before) * 1000, requests };
 }
 
 const servers = [await startServer("logging", ["--logto", join(workDir(), "requests.log")]), await startServer("disable-logging", ["--disable-logging"])];

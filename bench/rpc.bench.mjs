@@ -14,10 +14,11 @@
 // path unoptimised for its first few thousand calls.
 //   npm run build && node bench/rpc.bench.mjs
 // Writes bench/results/rpc.md. Needs uwsgi + its python3 and rpc plugins.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { freePort, launch, launchUwsgiNode, stop, waitFor } from "./lib/processes.mjs";
+import { processCpuMs } from "./lib/process-cpu.mjs";
 
 const here = import.meta.dirname;
 const MS = Number(process.env.BENCH_MS ?? 1500);
@@ -56,10 +57,7 @@ const measure = async (inst, q) => {
 };
 // CPU time (user + system, every thread) of a process, in ms: wall-clock on a shared machine
 // swings with what else runs, the CPU a call costs moves far less.
-const cpuMs = (pid) => {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
-};
+const cpuMs = processCpuMs;
 const info = async (inst) => inst.run("ms=0");
 const pidsOf = async (inst) => [(await info(inst)).pid, ...((await info(inst)).others ?? [])];
 

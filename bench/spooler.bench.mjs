@@ -12,19 +12,19 @@
 // BENCH_BASELINE=DIR adds the uwsgi-node built in checkout DIR (e.g. main before a change).
 // Writes bench/results/spooler.md. Needs uwsgi + python3 plugin, redis-server, bench/'s bullmq.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { CLI, freePort, launch, launchUwsgiNode, stop, waitFor, workDir } from "./lib/processes.mjs";
 import { ROOT_OPT_IN } from "./lib/root-opt-in.mjs";
+import { groupCpuMs } from "./lib/process-cpu.mjs";
 
 const here = import.meta.dirname;
 const N = Number(process.env.BENCH_TASKS ?? 10_000);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const work = workDir();
 const SIGTERM = { signal: "SIGTERM" };
-const TICK_MS = 1000 / 100; // USER_HZ
 const loadAtStart = loadavg();
 
 function get(port, path) {
@@ -40,21 +40,6 @@ function get(port, path) {
   });
 }
 
-/** CPU time (ms) of every live process in the process groups `pgids`. */
-function groupCpuMs(pgids) {
-  let ticks = 0;
-  for (const d of readdirSync("/proc")) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (pgids.includes(Number(f[2]))) ticks += Number(f[11]) + Number(f[12]);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return ticks * TICK_MS;
-}
 
 const doneAt = (proc, round) => {
   const m = new RegExp(`^BENCH_DONE ${round} (\\d+)$`, "m").exec(proc.output());

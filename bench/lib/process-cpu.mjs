@@ -1,26 +1,47 @@
-// CPU time of a process group, for benches on a shared machine (wall-clock rates are noise there):
-// the sum of user + system time of every live process whose process group is `pgid` (a server
-// spawned with `detached: true` leads its own group: master, workers, mules).
+// CPU time of processes, for benches on a shared machine (wall-clock rates are noise there): one
+// reader of /proc/PID/stat (parent, process group, user + system time), the CPU of one process,
+// and the sum over the live processes of process groups (a server spawned with `detached: true`
+// leads its own group: master, workers, mules).
 import { readdirSync, readFileSync } from "node:fs";
 
 /** Clock ticks per second of /proc/PID/stat times (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;
 
-/** User + system CPU milliseconds used so far by the live processes of group `pgid`. */
-export function groupCpuMs(pgid) {
-  let ticks = 0;
+/** `{ pid, ppid, pgrp, cpuMs }` of a live process (cpuMs: user + system), or null once it is gone. */
+export function procStat(pid) {
+  let stat;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return null;
+  }
+  // fields after the command name: state ppid pgrp ... utime(14) stime(15)
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { pid: Number(pid), ppid: Number(f[1]), pgrp: Number(f[2]), cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / TICKS_PER_SECOND };
+}
+
+/** {@link procStat} of every live process. */
+export function allProcStats() {
+  const out = [];
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
-    let stat;
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, "utf8");
-    } catch {
-      continue;
-    }
-    // fields after the command name: state ppid pgrp ... utime(14) stime(15)
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(f[2]) !== pgid) continue;
-    ticks += Number(f[11]) + Number(f[12]);
+    const s = procStat(name);
+    if (s) out.push(s);
   }
-  return (ticks * 1000) / TICKS_PER_SECOND;
+  return out;
+}
+
+/** User + system CPU milliseconds used so far by process `pid` (throws when it is gone). */
+export function processCpuMs(pid) {
+  const s = procStat(pid);
+  if (!s) throw new Error(`process ${pid} is gone`);
+  return s.cpuMs;
+}
+
+/** User + system CPU milliseconds used so far by the live processes of group `pgids` (one or a list). */
+export function groupCpuMs(pgids) {
+  const groups = Array.isArray(pgids) ? pgids : [pgids];
+  let ms = 0;
+  for (const s of allProcStats()) if (groups.includes(s.pgrp)) ms += s.cpuMs;
+  return ms;
 }

@@ -47,6 +47,9 @@ export interface RequestContext {
   varsSize?(): readonly [number, number];
   /** One variable of `env` without building it (the server's contexts). */
   envVar?(name: string): string | undefined;
+  /** The uwsgi packet's modifier1 and modifier2 (`%(modifier1)`/`%(modifier2)`); absent over HTTP: 0. */
+  readonly modifier1?: number;
+  readonly modifier2?: number;
 }
 
 /** Limits of a websocket opened on a request (`--websockets-max-size`, `--websockets-ping-freq`, `--websockets-pong-tolerance`). */

@@ -201,6 +201,8 @@ class RequestRecord extends RequestContextBase implements RequestContext, Flight
           contentLength: ctx.contentLength,
           varsCount,
           varsBytes,
+          modifier1: ctx.modifier1 ?? 0,
+          modifier2: ctx.modifier2 ?? 0,
         }),
       );
       return;

@@ -7,7 +7,8 @@ import { request } from "node:http";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import net from "node:net";
-import { fixtureApp, httpRequest, startServer, tempDir, uwsgiRequest, type TestServer } from "./server-harness.js";
+import { encodePacket, encodeVars } from "../../src/protocol/packet.js";
+import { fixtureApp, httpRequest, readUntilClose, startServer, tempDir, uwsgiRequest, type TestServer } from "./server-harness.js";
 
 /** POSTs `pieces` with chunked transfer coding, one write per piece. */
 function chunkedPost(port: number, path: string, pieces: Buffer[]): Promise<{ status: number; body: string }> {
@@ -266,6 +267,13 @@ describe("--logformat: every documented variable renders a real value in a real 
       await uwsgiRequest(uwsgiPort, { REQUEST_METHOD: "GET", REQUEST_URI: "/hello", PATH_INFO: "/hello", QUERY_STRING: "", SERVER_PROTOCOL: "HTTP/1.0", HTTP_HOST: "h", REMOTE_ADDR: "10.1.2.3", REMOTE_USER: "alice" });
       const overUwsgi = parse((await server.waitForLog(/^LF .*END$/m, 10000, from))[0]);
       assert.deepEqual([overUwsgi.user, overUwsgi.addr, overUwsgi.uri, overUwsgi.proto], ["alice", "10.1.2.3", "/hello", "HTTP/1.0"]);
+      assert.deepEqual([overUwsgi.modifier1, overUwsgi.modifier2], ["0", "0"]);
+
+      // the packet's own modifiers (they rendered 0 whatever the packet said): modifier1 30, modifier2 7
+      from = server.log().length;
+      await readUntilClose(uwsgiPort, encodePacket(30, 7, encodeVars({ REQUEST_METHOD: "GET", REQUEST_URI: "/app/hello", SCRIPT_NAME: "/app", PATH_INFO: "/app/hello", SERVER_PROTOCOL: "HTTP/1.1", HTTP_HOST: "h" })));
+      const modified = parse((await server.waitForLog(/^LF .*END$/m, 10000, from))[0]);
+      assert.deepEqual([modified.modifier1, modified.modifier2, modified.uri], ["30", "7", "/app/hello"]);
 
       // a client that goes away in the middle of its body: a read error
       from = server.log().length;

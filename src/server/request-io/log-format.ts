@@ -7,8 +7,9 @@
  * in ms/µs since the epoch), `ctime`, `ltime` (Apache style), `ftime` (as `ltime`: there is no
  * `--logformat-strftime`), `epoch`, `size` (head + body), `hsize`, `rsize`, `cl`, `pid`, `wid`,
  * `core` (0), `switches` (1), `vars`, `pktsize`, `headers`, `rss`/`vsz` and `rssM`/`vszM` (this
- * process's memory), `modifier1`/`modifier2` (0), `rerr` (1 when the client went away before the
- * end of its body), `werr` (1 when the response could not be written whole), `ioerr` (both);
+ * process's memory), `modifier1`/`modifier2` (the uwsgi packet's; 0 and 0 over HTTP, as uWSGI),
+ * `rerr` (1 when the client went away before the end of its body), `werr` (1 when the response
+ * could not be written whole), `ioerr` (both);
  * `var.NAME` is the request variable NAME (`var.PATH_INFO`); `metric.NAME` the metric's value (0
  * when there is no such metric, as uWSGI); any other name is a log variable set with
  * `uwsgi.set_logvar` (empty when unset, as in uWSGI). As uWSGI, a name runs to the next `)`.
@@ -44,6 +45,9 @@ export interface LogFields {
   readonly contentLength: number;
   readonly varsCount: number;
   readonly varsBytes: number;
+  /** The uwsgi packet's modifiers (0 and 0 over HTTP, as uWSGI). */
+  readonly modifier1: number;
+  readonly modifier2: number;
 }
 
 type Piece = string | ((f: LogFields) => string);
@@ -102,8 +106,8 @@ const VARIABLES: Record<string, (f: LogFields) => string> = {
   rerr: (f) => String(f.readErrors),
   werr: (f) => String(f.writeErrors),
   ioerr: (f) => String(f.readErrors + f.writeErrors),
-  modifier1: () => "0",
-  modifier2: () => "0",
+  modifier1: (f) => String(f.modifier1),
+  modifier2: (f) => String(f.modifier2),
   rss: () => String(processMemory()[0]),
   rssM: () => String(Math.floor(processMemory()[0] / 1048576)),
   vsz: () => String(processMemory()[1]),

@@ -60,8 +60,13 @@ class UwsgiRequestContext extends RequestContextBase implements RequestContext {
     readonly socket: UwsgiSocket,
     readonly requestId: number,
     readonly response: ServerResponse,
+    readonly modifier2: number,
   ) {
     super();
+  }
+
+  get modifier1(): number {
+    return this.request.modifier1;
   }
 
   get env(): Record<string, string> {
@@ -230,7 +235,7 @@ export class HttpExchange {
       );
     }
     if (settings.onRequest) settings.onRequest(event!);
-    const context = new UwsgiRequestContext(request, socket, settings.requestId(), res);
+    const context = new UwsgiRequestContext(request, socket, settings.requestId(), res, packet.modifier2);
     try {
       serveInRequest(context, settings.listener, req, res);
     } catch (err) {

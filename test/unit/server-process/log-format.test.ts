@@ -23,6 +23,8 @@ const fields: LogFields = {
   contentLength: 0,
   varsCount: 3,
   varsBytes: 40,
+  modifier1: 30,
+  modifier2: 7,
 };
 
 describe("--logformat parsing (uWSGI's rules)", () => {
@@ -39,6 +41,9 @@ describe("--logformat parsing (uWSGI's rules)", () => {
     };
     assert.equal(compileLogFormat("%(metric.demo) %(metric.nope)", { metric })(fields), "7 0");
     assert.equal(compileLogFormat("%(metric.demo)")(fields), "0");
+  });
+  it("modifier1/modifier2 render the request's modifiers (they rendered 0 whatever the packet said)", () => {
+    assert.equal(compileLogFormat("%(modifier1)/%(modifier2)")(fields), "30/7");
   });
   it("start times in s, ms and µs agree; errors add up in ioerr", () => {
     assert.equal(compileLogFormat("%(time) %(tmsecs) %(tmicros) %(rerr)+%(werr)=%(ioerr)")(fields), "1700000000 1700000000123 1700000000123456 1+0=1");

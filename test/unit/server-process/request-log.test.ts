@@ -64,7 +64,7 @@ describe("request log: --logformat escapes what clients control", () => {
         PATH_INFO: "/p\x00",
       },
       logvars: new Map([["tag", Buffer.from("t\nx")]]),
-      pid: 1, workerId: 1, status: 200, micros: 5, startMs: 0, startMicros: 0, readErrors: 0, writeErrors: 0, bodyBytes: 3, headersBytes: 4, headersCount: 1, contentLength: 0, varsCount: 6, varsBytes: 100,
+      pid: 1, workerId: 1, status: 200, micros: 5, startMs: 0, startMicros: 0, readErrors: 0, writeErrors: 0, bodyBytes: 3, headersBytes: 4, headersCount: 1, contentLength: 0, varsCount: 6, varsBytes: 100, modifier1: 0, modifier2: 0,
     });
     assert.equal(
       line,

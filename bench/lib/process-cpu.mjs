@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 /** Clock ticks per second of /proc/PID/stat times (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;
 
-/** `{ pid, ppid, pgrp, cpuMs }` of a live process (cpuMs: user + system), or null once it is gone. */
+/** `{ pid, ppid, pgrp, cpuMs, sysMs }` of a live process (cpuMs: user + system; sysMs: system alone), or null once it is gone. */
 export function procStat(pid) {
   let stat;
   try {
@@ -17,7 +17,7 @@ export function procStat(pid) {
   }
   // fields after the command name: state ppid pgrp ... utime(14) stime(15)
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return { pid: Number(pid), ppid: Number(f[1]), pgrp: Number(f[2]), cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / TICKS_PER_SECOND };
+  return { pid: Number(pid), ppid: Number(f[1]), pgrp: Number(f[2]), cpuMs: ((Number(f[11]) + Number(f[12])) * 1000) / TICKS_PER_SECOND, sysMs: (Number(f[12]) * 1000) / TICKS_PER_SECOND };
 }
 
 /** {@link procStat} of every live process. */

@@ -261,6 +261,7 @@ export class Master {
       this.#signals.attach("worker", this.slots.length, () => workerSignalEndpoints(this.slots));
       this.#bus = await BusServer.listen(this.#memory.instance);
       this.#bus.handle(Channel.RPC, new RpcRouter());
+      this.#bus.handle(Channel.SIGNALS, this.#signals.hub);
       this.#spoolers = this.#spoolerSupervisor(this.#memory);
       const spoolers = this.#spoolers;
       if (spoolers) this.#signals.attach("spooler", spoolers.count, () => spoolers.signalEndpoints());
@@ -276,7 +277,7 @@ export class Master {
             this.#signals?.forget(pid);
             this.#memory?.engines.releaseLocksOf(pid);
           },
-          onMessage: (child, msg) => this.#fromChild(child, msg),
+          onMessage: (_child, msg) => this.#fromChild(msg),
           onReady: () => this.#signals?.flush(),
           greeting: () => this.#legionsMessage(),
         });
@@ -334,15 +335,14 @@ export class Master {
         this.#signals?.forget(pid);
         this.#checkFinished();
       },
-      onOtherMessage: (child, msg) => this.#fromChild(child, msg),
+      onOtherMessage: (_child, msg) => this.#fromChild(msg),
       onReady: () => this.#signals?.flush(),
       greeting: () => this.#legionsMessage(),
     });
   }
 
-  /** A message from a mule or a spooler: signals, spooler wake-ups (a task spooled there), `uwsgi.alarm`. */
-  #fromChild(child: { kind: "mule" | "spooler"; id: number; pid: number }, msg: unknown): void {
-    if (this.#signals?.onMessage(child, msg)) return;
+  /** A message from a mule or a spooler: spooler wake-ups (a task spooled there), `uwsgi.alarm`. */
+  #fromChild(msg: unknown): void {
     if (this.#spoolers?.onChildMessage(msg)) return;
     const m = msg as { t?: unknown; name?: unknown; message?: unknown } | null;
     if (m?.t === "alarm" && typeof m.name === "string") this.#childAlarm(m.name, String(m.message ?? ""));
@@ -406,7 +406,6 @@ export class Master {
     this.#collect(child.stdout);
     this.#collect(child.stderr);
     child.on("message", (msg: unknown) => {
-      if (this.#signals?.onMessage({ kind: "worker", id: slot.id, pid: proc.pid }, msg)) return;
       if (this.#spoolers?.onChildMessage(msg)) return;
       if (isWorkerMessage(msg)) this.#onMessage(proc, msg);
     });

@@ -70,7 +70,6 @@ export interface MuleEndpoint {
   readonly ready: boolean;
   readonly busy: boolean;
   readonly active: boolean;
-  send(num: number): boolean;
 }
 
 /** What a mule sends once it can take signals. */
@@ -116,11 +115,6 @@ export class MuleSupervisor {
         ready: proc.ready && !proc.stopping && proc.child.connected,
         busy: broker.busySince(slot.id) > 0,
         active: true,
-        send(num: number): boolean {
-          if (!proc.child.connected) return false;
-          proc.child.send({ t: "sig-deliver", num }, () => undefined);
-          return true;
-        },
       });
     }
     return out;

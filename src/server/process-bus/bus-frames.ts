@@ -1,7 +1,7 @@
 /**
- * Frame types of the process bus and the hello every connection starts with. Two channels per
- * process: mule messages (which the master may stop reading while a mule queue is full) and RPC
- * (never held back by a full mule queue).
+ * Frame types of the process bus and the hello every connection starts with. Up to three channels
+ * per process: mule messages (which the master may stop reading while a mule queue is full), RPC
+ * and signals (neither held back by a full mule queue).
  * @module
  */
 import { Buffer } from "node:buffer";
@@ -33,12 +33,24 @@ export const enum Frame {
   RPC_CALL = 11,
   /** owner → master → caller: call id u32, status u8 (0 null, 1 value), value. */
   RPC_RESULT = 12,
+  /** child → master: `register_signal` ran here: num u8, target (utf8). */
+  SIG_REGISTER = 32,
+  /** child → master: `signal(num)`, route it: num u8. */
+  SIG_RAISE = 33,
+  /** child → master: `add_timer` & co.: the source (JSON, see signals/signal-messages.ts). */
+  SIG_SOURCE = 34,
+  /** child → master: a delivered signal was handled: num u8, ok u8 (0: no handler, or it threw). */
+  SIG_DONE = 35,
+  /** master → child: run signal num u8. */
+  SIG_DELIVER = 36,
 }
 
 /** Which channel a connection is. */
 export const enum Channel {
   MULES = 1,
   RPC = 2,
+  /** Signals: registrations, raises, deliveries and their acknowledgements (never held back). */
+  SIGNALS = 3,
 }
 
 const ROLE_CODES: readonly RoleKind[] = ["master", "worker", "mule", "spooler"];
@@ -66,6 +78,6 @@ export function decodeHello(body: Buffer): BusPeer | null {
   if (body.length !== 8) return null;
   const channel = body[0];
   const role = ROLE_CODES[body[1]!];
-  if ((channel !== Channel.MULES && channel !== Channel.RPC) || !role) return null;
+  if ((channel !== Channel.MULES && channel !== Channel.RPC && channel !== Channel.SIGNALS) || !role) return null;
   return { channel, role, id: body.readUInt16LE(2), pid: body.readUInt32LE(4) };
 }

@@ -1,6 +1,7 @@
 /**
  * Signals in a server-spawned process (worker, mule, spooler): registrations, raises, timers,
- * crons and file monitors go to the master, which owns the instance's signal table and sources
+ * crons and file monitors go to the master over this process's signal channel of the process bus
+ * (signals/child-signal-bus.ts), which owns the instance's signal table and sources
  * and routes every signal; signals the master delivers run here one at a time, from this
  * process's own table, and are acknowledged (the master counts them and frees the queue slot).
  * @module
@@ -14,25 +15,31 @@ import { SignalTable, type SignalHandler, type SignalRegistrant } from "../../en
 import type { SignalDelivery } from "../../module/signal-delivery.js";
 import type { SignalRouter, SignalSources } from "../../module/signal-functions.js";
 import { MAX_FILE_MONITORS } from "../../module/signal-source-driver.js";
-import { isSignalDelivery, type ChildSignalMessage, type SignalSourceSpec } from "../signals/signal-messages.js";
+import { readChildIdentity } from "../child-environment.js";
+import { ChildSignalBus } from "../signals/child-signal-bus.js";
+import type { SignalSourceSpec } from "../signals/signal-messages.js";
 
-/** Sends a message to the master over this process's IPC channel; false when it is gone. */
-function toMaster(msg: ChildSignalMessage): boolean {
-  if (!process.connected || !process.send) return false;
-  return process.send(msg);
+let bus: ChildSignalBus | null | undefined;
+
+/** This process's signal channel to the master (null outside a server-spawned child). */
+function signalBus(): ChildSignalBus | null {
+  if (bus !== undefined) return bus;
+  const identity = readChildIdentity();
+  bus = identity ? new ChildSignalBus({ instance: identity.instance, role: identity.role, id: identity.id }) : null;
+  return bus;
 }
 
 /** This process's signal table; every registration is also announced to the master. */
 export class ReportingSignalTable extends SignalTable {
   override register(num: number, target: string, handler: SignalHandler, registrant: SignalRegistrant): void {
     super.register(num, target, handler, registrant);
-    toMaster({ t: "sig-register", num, target });
+    signalBus()?.registered(num, target);
   }
 }
 
 /** Hands signal `num` to the master, which routes it; false when the master is gone. */
 export function raiseThroughMaster(num: number): boolean {
-  return toMaster({ t: "sig-raise", num });
+  return signalBus()?.raise(num) ?? false;
 }
 
 /** `signal(num)`: the master routes it. */
@@ -52,7 +59,7 @@ export function masterSignalSources(): SignalSources {
   let monitors = 0;
   const check = () => new SignalScheduler(systemClock);
   const send = (spec: SignalSourceSpec) => {
-    toMaster({ t: "sig-source", spec });
+    signalBus()?.addSource(spec);
   };
   return {
     addTimer(num, seconds) {
@@ -94,9 +101,8 @@ export interface SignalRunObserver {
  */
 export function receiveSignals(delivery: SignalDelivery, observer: SignalRunObserver | null = null): void {
   let chain: Promise<void> = Promise.resolve();
-  process.on("message", (msg: unknown) => {
-    if (!isSignalDelivery(msg)) return;
-    const num = msg.num;
+  const channel = signalBus();
+  channel?.receive((num) => {
     chain = chain.then(async () => {
       observer?.started(num);
       const before = delivery.handled;
@@ -104,7 +110,7 @@ export function receiveSignals(delivery: SignalDelivery, observer: SignalRunObse
         await delivery.deliver(num);
       } finally {
         observer?.finished(num);
-        toMaster({ t: "sig-done", num, ok: delivery.handled > before });
+        channel?.done(num, delivery.handled > before);
       }
     });
   });

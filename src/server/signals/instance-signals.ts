@@ -1,9 +1,9 @@
 /**
  * Everything the master runs for signals, called from a few places of the master: the router,
  * the instance's table and sources, the messages children send, and what the stats show.
- * Supervisors of other kinds of children (mules, spoolers) offer their processes with
- * {@link InstanceSignals.attach} and pass their children's messages to
- * {@link InstanceSignals.onMessage}.
+ * Supervisors of every kind of child offer their processes with {@link InstanceSignals.attach};
+ * the children talk to it over their signal channel of the process bus ({@link InstanceSignals.hub},
+ * which the master hands to its bus).
  * @module
  */
 import type { InstanceConfig } from "../../config/instance-config.js";
@@ -11,9 +11,9 @@ import { optionInt, optionStrings } from "../../config/option-values.js";
 import { parseTimerOption } from "../../engines/signals/timer-options.js";
 import { resolve } from "node:path";
 import type { MetricsEngine } from "../../engines/metrics/metrics-engine.js";
-import { MasterSignals, type SignalChild } from "./master-signals.js";
+import { MasterSignals } from "./master-signals.js";
 import type { SignalChildKind, SignalEndpointSource } from "./signal-endpoints.js";
-import { isChildSignalMessage } from "./signal-messages.js";
+import { SignalBusHub } from "./signal-bus-hub.js";
 import { DEFAULT_SIGNAL_QUEUE, SignalRouter } from "./signal-router.js";
 import { TouchWatcher } from "../touch-watcher.js";
 import { signalSchedulerClock } from "./test-clock.js";
@@ -22,6 +22,8 @@ import { signalSchedulerClock } from "./test-clock.js";
 export class InstanceSignals {
   readonly router: SignalRouter;
   readonly signals: MasterSignals;
+  /** The children's signal connections (the bus's {@link Channel.SIGNALS} handler). */
+  readonly hub: SignalBusHub;
   readonly #touch: TouchWatcher[] = [];
 
   constructor(
@@ -31,7 +33,18 @@ export class InstanceSignals {
   ) {
     // --signal-bufsize: uWSGI's queues are socket buffers of that many bytes, one byte a signal
     const limit = optionInt(config.options, "signal-bufsize", DEFAULT_SIGNAL_QUEUE, 1);
-    this.router = new SignalRouter(() => config.farms, log, limit);
+    this.hub = new SignalBusHub({
+      register: (child, num, target) => this.signals.register(child, num, target),
+      raise: (num) => {
+        this.signals.raise(num);
+        this.#count();
+      },
+      addSource: (child, spec) => this.signals.addSource(child, spec),
+      acknowledge: (child) => this.router.acknowledge(child.kind, child.id, child.pid),
+      reachable: () => this.flush(),
+    });
+    const hub = this.hub;
+    this.router = new SignalRouter(() => config.farms, log, limit, { reachable: (pid) => hub.reachable(pid), deliver: (pid, num) => hub.deliver(pid, num) });
     this.signals = new MasterSignals(this.router, log, signalSchedulerClock(process.env, log));
     this.router.declare("mule", config.mules.length);
     this.#configured(config, log);
@@ -65,30 +78,6 @@ export class InstanceSignals {
   attach(kind: SignalChildKind, count: number, source: SignalEndpointSource): void {
     this.router.declare(kind, count);
     this.router.attach(kind, source);
-  }
-
-  /**
-   * Handles a child's message if it is about signals.
-   * @returns true when it was.
-   */
-  onMessage(child: SignalChild, msg: unknown): boolean {
-    if (!isChildSignalMessage(msg)) return false;
-    switch (msg.t) {
-      case "sig-register":
-        this.signals.register(child, msg.num, msg.target);
-        break;
-      case "sig-raise":
-        this.signals.raise(msg.num);
-        break;
-      case "sig-source":
-        this.signals.addSource(child, msg.spec);
-        break;
-      case "sig-done":
-        this.router.acknowledge(child.kind, child.id, child.pid);
-        break;
-    }
-    this.#count();
-    return true;
   }
 
   /** A child became ready, or the master ticks: send what waits. */

@@ -1,6 +1,7 @@
 /**
- * How the master reaches a child process to deliver a signal: every kind of child (workers,
- * mules, spoolers) is offered to the router as {@link SignalEndpoint}s by whoever supervises it.
+ * The children signals are routed to: every kind of child (workers, mules, spoolers) is offered
+ * to the router as {@link SignalEndpoint}s by whoever supervises it; the router reaches them
+ * through a {@link SignalLink}.
  * @module
  */
 
@@ -20,8 +21,14 @@ export interface SignalEndpoint {
   readonly busy: boolean;
   /** Counts for `active-workers` (not cheaped, not paused). */
   readonly active: boolean;
-  /** Sends "run signal `num`"; false when the channel is closed. */
-  send(num: number): boolean;
+}
+
+/** How the router reaches a child process (its signal channel of the process bus). */
+export interface SignalLink {
+  /** True when child `pid` can be sent signals now. */
+  reachable(pid: number): boolean;
+  /** Sends "run signal `num`" to child `pid`; false when it cannot be reached. */
+  deliver(pid: number, num: number): boolean;
 }
 
 /** The children of one kind that exist now. */

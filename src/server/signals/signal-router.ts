@@ -1,14 +1,15 @@
 /**
  * The master's signal routing (behaviour spec §4.2/§4.3): a raised signal goes to the process(es)
  * its target names, through the {@link SignalEndpoint}s the supervisors of each kind of child
- * offer. A signal for a child that is not reachable now (respawning, still loading its code)
- * waits in a bounded queue in the master and is sent when the child is ready; a child that is
- * busy gets it in its IPC channel and runs it when its event loop frees. Nothing is dropped
+ * offer, over each child's signal channel of the process bus ({@link SignalLink}). A signal for a
+ * child that is not reachable now (respawning, still loading its code, not yet connected) waits
+ * in a bounded queue in the master and is sent when the child is ready; a child that is busy gets
+ * it in its channel and runs it when its event loop frees. Nothing is dropped
  * silently: past the bound the signal is refused with uWSGI's log line and counted.
  * @module
  */
 import type { SignalTarget } from "../../engines/signals/signal-target.js";
-import type { SignalChildKind, SignalEndpoint, SignalEndpointSource, SignalFarm } from "./signal-endpoints.js";
+import type { SignalChildKind, SignalEndpoint, SignalEndpointSource, SignalFarm, SignalLink } from "./signal-endpoints.js";
 
 /** Default bound of signals waiting for one child (sent and not yet handled, or queued here). */
 export const DEFAULT_SIGNAL_QUEUE = 1024;
@@ -42,12 +43,19 @@ export class SignalRouter {
    * @param farms the configured farms (for `farm_NAME` / `farmN`).
    * @param log where refusals are logged.
    * @param limit most signals waiting for one child or one-of target.
+   * @param link how signals reach the children.
    */
   constructor(
     private readonly farms: () => readonly SignalFarm[],
     private readonly log: (line: string) => void,
-    readonly limit = DEFAULT_SIGNAL_QUEUE,
+    readonly limit: number,
+    private readonly link: SignalLink,
   ) {}
+
+  /** Can take a signal now: ready for its supervisor and connected. */
+  #ready(e: SignalEndpoint): boolean {
+    return e.ready && this.link.reachable(e.pid);
+  }
 
   /** Offers the children of `kind` (replacing any previous source for it). */
   attach(kind: SignalChildKind, source: SignalEndpointSource): void {
@@ -155,19 +163,19 @@ export class SignalRouter {
       const e = this.#pick(this.#endpoints(k), null);
       return e ? this.#send(e, num) : false;
     }
-    const e = this.#endpoints(k).find((x) => x.id === Number(rest) && x.ready);
+    const e = this.#endpoints(k).find((x) => x.id === Number(rest) && this.#ready(x));
     return e ? this.#send(e, num) : false;
   }
 
   #send(e: SignalEndpoint, num: number): boolean {
-    if (!e.send(num)) return false;
+    if (!this.link.deliver(e.pid, num)) return false;
     this.#outstanding.set(e.pid, (this.#outstanding.get(e.pid) ?? 0) + 1);
     return true;
   }
 
   /** An idle ready endpoint (round-robin), else the ready one with the fewest signals waiting. */
   #pick(candidates: readonly SignalEndpoint[], prefer: ReadonlySet<number> | null): SignalEndpoint | null {
-    let ready = candidates.filter((e) => e.ready && (this.#outstanding.get(e.pid) ?? 0) < this.limit);
+    let ready = candidates.filter((e) => this.#ready(e) && (this.#outstanding.get(e.pid) ?? 0) < this.limit);
     if (prefer && prefer.size > 0) {
       const preferred = ready.filter((e) => prefer.has(e.id));
       if (preferred.length > 0) ready = preferred;
@@ -196,7 +204,7 @@ export class SignalRouter {
   #every(num: number, kind: SignalChildKind, include: ((e: SignalEndpoint) => boolean) | null): void {
     const ids = new Set<number>();
     if (include) {
-      for (const e of this.#endpoints(kind)) if (e.ready && include(e)) ids.add(e.id);
+      for (const e of this.#endpoints(kind)) if (this.#ready(e) && include(e)) ids.add(e.id);
     } else if (this.#sources.has(kind)) {
       for (let id = 1; id <= this.#expected(kind); id++) ids.add(id);
     }
@@ -210,7 +218,7 @@ export class SignalRouter {
       return this.#refuse(num, `there is no ${kind} ${id}`);
     }
     const key = `${kind}:${id}`;
-    const e = all.find((x) => x.id === id && x.ready);
+    const e = all.find((x) => x.id === id && this.#ready(x));
     if (e && !this.#pending.has(key) && (this.#outstanding.get(e.pid) ?? 0) < this.limit && this.#send(e, num)) {
       this.counters.routed++;
       return;

@@ -4,7 +4,6 @@
  */
 import type { WorkerSlot } from "../worker-table.js";
 import type { SignalEndpoint } from "./signal-endpoints.js";
-import type { SignalDeliveryMessage } from "./signal-messages.js";
 
 /** One endpoint per running worker (the current process of each slot). */
 export function workerSignalEndpoints(slots: readonly WorkerSlot[]): SignalEndpoint[] {
@@ -19,15 +18,6 @@ export function workerSignalEndpoints(slots: readonly WorkerSlot[]): SignalEndpo
       ready: proc.ready && !proc.stopping && proc.child.connected,
       busy: proc.counters.inFlight > 0,
       active: !slot.cheaped,
-      send(num: number): boolean {
-        if (!proc.child.connected) return false;
-        const msg: SignalDeliveryMessage = { t: "sig-deliver", num };
-        proc.child.send(msg, (err) => {
-          // the worker is going away; its exit is handled separately
-          void err;
-        });
-        return true;
-      },
     });
   }
   return out;

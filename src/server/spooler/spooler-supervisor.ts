@@ -23,7 +23,6 @@ import { RespawnBackoff } from "../respawn-backoff.js";
 import type { AppSpec } from "../server-settings.js";
 import type { StatsLock, StatsSpooler } from "../stats/stats-snapshot.js";
 import type { SignalEndpoint } from "../signals/signal-endpoints.js";
-import type { SignalDeliveryMessage } from "../signals/signal-messages.js";
 import { isSpoolerChildMessage, type SpoolerChildMessage, type SpoolerMasterMessage } from "./spooler-messages.js";
 import { SPOOLER_ENV, type SpoolerDirectory, type SpoolerPlan } from "./spooler-plan.js";
 import { SpoolerBoard } from "./spooler-board.js";
@@ -95,7 +94,7 @@ class SpoolerProcess {
     if (this.board && this.slot.current === this) this.slot.liveTasks = this.board.read().tasks;
   }
 
-  send(msg: SpoolerMasterMessage | SignalDeliveryMessage): boolean {
+  send(msg: SpoolerMasterMessage): boolean {
     if (this.exited || !this.child.connected) return false;
     this.child.send(msg, () => undefined);
     return true;
@@ -197,7 +196,6 @@ export class SpoolerSupervisor {
         ready: proc.ready && !proc.stopDeadline && !proc.retired && proc.child.connected,
         busy: proc.running !== null,
         active: true,
-        send: (num) => proc.send({ t: "sig-deliver", num }),
       });
     }
     return out;

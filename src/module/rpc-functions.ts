@@ -5,7 +5,7 @@
  */
 import type { RpcFunction, UwsgiModule } from "../api.js";
 import { Buffer } from "node:buffer";
-import { type BytesLike, toBuffer } from "../core/bytes.js";
+import { type BytesLike, stringToBuffer, toBuffer } from "../core/bytes.js";
 import { UwsgiError } from "../errors.js";
 import { MAX_RPC_NAME_BYTES, type RpcRegistry } from "../engines/rpc/rpc-registry.js";
 
@@ -36,7 +36,8 @@ function callArgs(func: Buffer, args: readonly BytesLike[]): Buffer[] {
   const argv = new Array<Buffer>(args.length);
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    argv[i] = Buffer.isBuffer(a) ? a : toBuffer(a, `argument ${i + 1}`);
+    // no label built for the usual string or Buffer
+    argv[i] = typeof a === "string" ? stringToBuffer(a) : Buffer.isBuffer(a) ? a : toBuffer(a, `argument ${i + 1}`);
   }
   return argv;
 }

@@ -14,6 +14,9 @@ export type { RpcFunction } from "../../api.js";
 /** Only ASCII characters (such a string's UTF-8 bytes read as latin1 are the string itself). */
 const ASCII = /^[\x00-\x7f]*$/;
 
+/** A resolved promise of null (what a call that gives nothing returns). */
+const NO_RESULT: Promise<null> = Promise.resolve(null);
+
 /** Longest RPC function name, in bytes. */
 export const MAX_RPC_NAME_BYTES = 255;
 
@@ -21,6 +24,8 @@ export const MAX_RPC_NAME_BYTES = 255;
 export interface RpcEntry {
   readonly name: Buffer;
   readonly fn: RpcFunction;
+  /** The name is ASCII: a string equal to its key names it (see {@link RpcRegistry.find}). */
+  readonly ascii: boolean;
 }
 
 /** Called when an RPC function throws or rejects; the caller then gets null. */
@@ -36,6 +41,7 @@ const logRpcError: RpcErrorHook = (error, name) => {
  * and empty results into null.
  */
 export function rpcResultToBuffer(result: unknown): Buffer | null {
+  if (result instanceof Uint8Array) return result.length > 0 ? toBuffer(result) : null;
   let buf: Buffer | null = null;
   if (typeof result === "string") buf = Buffer.from(result, "utf8");
   else if (result instanceof Uint8Array) buf = toBuffer(result);
@@ -77,7 +83,7 @@ export class RpcRegistry {
     if (!this.#functions.has(id) && this.#functions.size >= this.max) {
       throw new UwsgiError("UWSGI_ERR_RPC_REGISTER", label, `the table is full (--rpc-max ${this.max})`);
     }
-    this.#functions.set(id, { name: Buffer.from(key), fn });
+    this.#functions.set(id, { name: Buffer.from(key), fn, ascii: ASCII.test(id) });
     return true;
   }
 
@@ -87,18 +93,25 @@ export class RpcRegistry {
   }
 
   /**
-   * The registration of `name`, or undefined. An ASCII string is its own key (the latin1 of its
-   * UTF-8 bytes), so the usual `call("name")` converts nothing.
+   * The registration of `name`, or undefined. An ASCII name's key is the name itself (the latin1
+   * of its UTF-8 bytes), so the usual `call("name")` finds it without converting or scanning the
+   * string; any other string is converted.
    * @throws UwsgiError UWSGI_ERR_INVALID_ARGUMENT (naming `what`) for a name that is not bytes.
    */
   find(name: BytesLike, what = "name"): RpcEntry | undefined {
-    if (typeof name === "string" && ASCII.test(name)) return this.#functions.get(name);
+    if (typeof name === "string") {
+      const entry = this.#functions.get(name);
+      // a key equal to the string and ASCII: the string is ASCII, its bytes are the key's
+      if (entry !== undefined && entry.ascii) return entry;
+      if (ASCII.test(name)) return undefined;
+    }
     return this.#functions.get(toBuffer(name, what).toString("latin1"));
   }
 
   /** Calls a registration {@link find} returned: what {@link invoke} does without the look-up. */
   run(entry: RpcEntry, args: readonly Buffer[]): Promise<Buffer | null> {
     const result = this.runNow(entry, args);
+    if (result === null) return NO_RESULT;
     return result instanceof Promise ? result : Promise.resolve(result);
   }
 
@@ -115,6 +128,8 @@ export class RpcRegistry {
       this.onError(err, Buffer.from(entry.name));
       return null;
     }
+    // bytes, the usual result, are not looked at twice
+    if (out instanceof Uint8Array) return out.length > 0 ? toBuffer(out) : null;
     if (out !== null && typeof out === "object" && typeof (out as PromiseLike<unknown>).then === "function") {
       return Promise.resolve(out as PromiseLike<unknown>).then(rpcResultToBuffer, (err: unknown) => {
         this.onError(err, Buffer.from(entry.name));

@@ -95,3 +95,32 @@ test("rpc: max must be a non-negative integer", () => {
   assert.throws(() => new RpcRegistry(-1), code("UWSGI_ERR_INVALID_ARGUMENT"));
   assert.throws(() => new RpcRegistry(1.5), code("UWSGI_ERR_INVALID_ARGUMENT"));
 });
+
+test("rpc: a string name finds the function registered under its UTF-8 bytes, never one whose latin1 key reads like it", async () => {
+  const rpc = new RpcRegistry(64, quiet);
+  rpc.register("plain", () => "p");
+  rpc.register("café", () => "utf8");
+  assert.deepEqual(await rpc.invoke("plain", []), Buffer.from("p"));
+  assert.deepEqual(await rpc.invoke(Buffer.from("plain"), []), Buffer.from("p"));
+  assert.deepEqual(await rpc.invoke("café", []), Buffer.from("utf8"));
+  assert.deepEqual(await rpc.invoke(Buffer.from("café"), []), Buffer.from("utf8"));
+  // "café" is kept under the latin1 reading of its bytes (63 61 66 c3 a9), "cafÃ©"; the string
+  // "cafÃ©" is other bytes (63 61 66 c3 83 c2 a9), registered by nobody
+  assert.equal(rpc.find("cafÃ©"), undefined);
+  assert.equal(rpc.find("nope"), undefined);
+});
+
+test("rpc: a function that returns nothing usable gives null, a Buffer comes back as it is", async () => {
+  const rpc = new RpcRegistry(64, quiet);
+  const same = Buffer.from("same");
+  rpc.register("none", () => undefined);
+  rpc.register("empty", () => Buffer.alloc(0));
+  rpc.register("same", () => same);
+  rpc.register("u8", () => new Uint8Array([1, 2]));
+  assert.equal(await rpc.invoke("none", []), null);
+  assert.equal(await rpc.invoke("empty", []), null);
+  assert.equal(await rpc.invoke("same", []), same);
+  const u8 = await rpc.invoke("u8", []);
+  assert.ok(Buffer.isBuffer(u8));
+  assert.deepEqual([...u8!], [1, 2]);
+});

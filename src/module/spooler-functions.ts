@@ -26,8 +26,13 @@ export interface SpoolerDeps {
   pids(): number[];
   /** Sets (seconds > 0) or clears (0) the scan-period override. */
   setFrequency(seconds: number): void;
-  /** Current time (ms): a task without `at` gets it as its file time, so it is due at once. */
-  nowMs(): number;
+  /**
+   * A clock other than the file system's (the stub's, which tests may set): a task without `at`
+   * gets its time as its file time, so it is due at once by that clock. Absent (the server): such
+   * a task keeps the time of its write, the real time, so it is due at once, and its write costs
+   * no extra system call.
+   */
+  nowMs?(): number;
 }
 
 type SpoolerFunctionName =
@@ -96,7 +101,7 @@ export function spoolerFunctions(deps: SpoolerDeps): Pick<UwsgiModule, SpoolerFu
       else vars.push([key, valueBytes(key, value)]);
     }
     const { dir, priority, at } = spoolTarget(dirs, vars);
-    const path = writeSpoolFileSync(dir, vars, body, { priority, at: at ?? Math.floor(deps.nowMs() / 1000) });
+    const path = writeSpoolFileSync(dir, vars, body, { priority, at: at ?? (deps.nowMs ? Math.floor(deps.nowMs() / 1000) : null) });
     deps.notify(dir);
     return Buffer.from(path);
   }

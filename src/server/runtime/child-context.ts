@@ -81,7 +81,6 @@ export function createChildRuntime(identity: ChildIdentity): ChildRuntime {
       notify: (dir) => spooler.notify(dir),
       pids: () => spooler.pids(),
       setFrequency: (seconds) => spooler.setFrequency(seconds),
-      nowMs: () => Date.now(),
     },
     // any process may register: the master routes calls to it (mules included)
     rpcMayRegister: () => true,

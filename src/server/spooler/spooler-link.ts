@@ -3,7 +3,7 @@
  * directories and spooler pids the master announced, wake-ups after a task was written (at most
  * one message per directory per event-loop turn, however many tasks were spooled in it), and
  * `set_spooler_frequency`, all through the master. What the spooler functions of the `uwsgi`
- * module need from the server (the rest of `SpoolerDeps`: the role and the clock, come from the
+ * module need from the server (the rest of `SpoolerDeps`, the role, comes from the
  * process context).
  * @module
  */

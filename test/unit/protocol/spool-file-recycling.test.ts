@@ -10,7 +10,7 @@ import { scanSpoolDir } from "../../../src/engines/spooler/spool-scan.js";
 import { runSpoolTask, SPOOL_OK, SPOOL_RETRY } from "../../../src/engines/spooler/spool-task-runner.js";
 import { decodeSpoolFile, isSpoolFileName } from "../../../src/protocol/spool-file.js";
 import { writeSpoolFileSync } from "../../../src/protocol/spool-file-io.js";
-import { RECYCLE_DIR, RECYCLE_SLOTS, SpoolFileRecycler } from "../../../src/protocol/spool-file-recycling.js";
+import { RECYCLE_DIR, SpoolFileRecycler } from "../../../src/protocol/spool-file-recycling.js";
 import { recyclingClaimer } from "../../../src/server/spooler/task-claim.js";
 import { scratchDirs } from "../../support/scratch-dirs.js";
 
@@ -54,16 +54,17 @@ test("a task that is not done keeps its file (nothing is recycled), and priority
   assert.deepEqual(vars(again), { k: "w" });
 });
 
-test("the folder holds at most RECYCLE_SLOTS files: past them a finished file is unlinked (never renamed over a parked one)", () => {
+test("the folder holds at most its slots of files: past them a finished file is unlinked (never renamed over a parked one)", () => {
   const dir = freshDir();
-  const recycler = new SpoolFileRecycler(dir);
-  for (let i = 0; i < RECYCLE_SLOTS + 5; i++) {
+  const slots = 64;
+  const recycler = new SpoolFileRecycler(dir, slots);
+  for (let i = 0; i < slots + 5; i++) {
     const p = join(dir, `uwsgi_spoolfile_on_h_1_${i}_0_0_0`);
     writeFileSync(p, "x");
     recycler.retire(p, -1, 0);
     assert.equal(existsSync(p), false);
   }
-  assert.equal(readdirSync(join(dir, RECYCLE_DIR)).length, RECYCLE_SLOTS);
+  assert.equal(readdirSync(join(dir, RECYCLE_DIR)).length, slots);
   assert.ok(pooled(dir).every((p) => statSync(p).nlink === 1));
 });
 

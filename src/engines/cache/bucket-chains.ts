@@ -37,16 +37,16 @@ export class BucketChains {
   /** Appends `slot` at the tail of bucket `b`'s chain. */
   append(slot: number, b: number): void {
     const slots = this.slots;
-    slots.set(slot, ITEM.next, 0);
+    slots.setLow(slot, ITEM.next, 0);
     let tail = this.meta.bucket(b);
     if (tail === 0) {
-      slots.set(slot, ITEM.prev, 0);
+      slots.setLow(slot, ITEM.prev, 0);
       this.meta.setBucket(b, slot);
       return;
     }
-    for (let next = slots.get(tail, ITEM.next); next !== 0; next = slots.get(tail, ITEM.next)) tail = next;
-    slots.set(tail, ITEM.next, slot);
-    slots.set(slot, ITEM.prev, tail);
+    for (let next = slots.low(tail, ITEM.next); next !== 0; next = slots.low(tail, ITEM.next)) tail = next;
+    slots.setLow(tail, ITEM.next, slot);
+    slots.setLow(slot, ITEM.prev, tail);
   }
 
   /** Removes `slot` from bucket `b`'s chain (its own prev/next are left for the caller to clear). */
@@ -54,8 +54,8 @@ export class BucketChains {
     const slots = this.slots;
     const prev = slots.low(slot, ITEM.prev);
     const next = slots.low(slot, ITEM.next);
-    if (prev !== 0) slots.set(prev, ITEM.next, next);
+    if (prev !== 0) slots.setLow(prev, ITEM.next, next);
     else this.meta.setBucket(b, next);
-    if (next !== 0) slots.set(next, ITEM.prev, prev);
+    if (next !== 0) slots.setLow(next, ITEM.prev, prev);
   }
 }

@@ -199,15 +199,15 @@ export class LockedOps {
       if (undoLow >= 0) meta.setCounterJournal(j, slot, undoLow, undoHigh);
       else meta.setJournal(j, slot);
       this.writeValue(fb, value);
-      slots.set(slot, ITEM.firstBlock, fb);
-      slots.set(slot, ITEM.valsize, length);
+      slots.setLow(slot, ITEM.firstBlock, fb);
+      slots.setLow(slot, ITEM.valsize, length);
       bitmap.unmark(oldFb, oldCount);
     } else {
       // Expiry notes and lastModified need no global mutex: only the LRU list does.
       if (o.purgeLru) this.#locks.needGlobal();
       meta.setJournal(j, slot);
       this.writeValue(slots.low(slot, ITEM.firstBlock), value);
-      slots.set(slot, ITEM.valsize, length);
+      slots.setLow(slot, ITEM.valsize, length);
     }
     if (expires >= 0) {
       slots.set(slot, ITEM.expires, expires);
@@ -276,16 +276,16 @@ export class LockedOps {
     if (expires !== 0) meta.noteExpiry(expires);
     if (o.lastmod) meta.f64[META_F64.lastModified] = now;
     if (!exclusive) this.#locks.releaseGlobal();
-    slots.set(slot, ITEM.flags, flags);
+    slots.setLow(slot, ITEM.flags, flags);
     slots.set(slot, ITEM.expires, expires);
-    slots.set(slot, ITEM.hash, h);
-    slots.set(slot, ITEM.hits, 0);
+    slots.setLow(slot, ITEM.hash, h);
+    slots.setLow(slot, ITEM.hits, 0);
     const k = this.#key;
     slots.writeKey(slot, k.bytes, k.length);
     this.writeValue(fb, value);
-    slots.set(slot, ITEM.firstBlock, fb);
-    slots.set(slot, ITEM.valsize, length);
-    slots.set(slot, ITEM.keysize, k.length);
+    slots.setLow(slot, ITEM.firstBlock, fb);
+    slots.setLow(slot, ITEM.valsize, length);
+    slots.setLow(slot, ITEM.keysize, k.length);
     this.#chains.append(slot, b);
     meta.setJournal(j, 0);
     return true;
@@ -302,8 +302,8 @@ export class LockedOps {
     const o = this.#options;
     const meta = this.#meta;
     const slots = this.#slots;
-    const fb = slots.get(slot, ITEM.firstBlock);
-    const vs = slots.get(slot, ITEM.valsize);
+    const fb = slots.low(slot, ITEM.firstBlock);
+    const vs = slots.low(slot, ITEM.valsize);
     if (!this.#slots.valueFits(fb, vs)) corrupt(this.#meta);
     meta.setJournal(j, slot);
     this.#chains.unlink(slot, b);

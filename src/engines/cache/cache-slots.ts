@@ -68,14 +68,24 @@ export class CacheSlots {
     this.#view.setUint32(off + 4, Math.floor(value / TWO_32), true);
   }
 
+  /**
+   * Writes a u64 header field from a value below 2^32 (keysize, hash, valsize, first_block, prev,
+   * next, flags, a fresh hits count): no division for the high word, which is 0.
+   */
+  setLow(slot: number, field: number, value: number): void {
+    const off = slot * this.#slotBytes + field;
+    this.#view.setUint32(off, value, true);
+    this.#view.setUint32(off + 4, 0, true);
+  }
+
   /** Zeroes the fields that make a slot live or linked: keysize first, then valsize, hash, expires, prev, next. */
   clearItem(slot: number): void {
-    this.set(slot, ITEM.keysize, 0);
-    this.set(slot, ITEM.valsize, 0);
-    this.set(slot, ITEM.hash, 0);
-    this.set(slot, ITEM.expires, 0);
-    this.set(slot, ITEM.prev, 0);
-    this.set(slot, ITEM.next, 0);
+    this.setLow(slot, ITEM.keysize, 0);
+    this.setLow(slot, ITEM.valsize, 0);
+    this.setLow(slot, ITEM.hash, 0);
+    this.setLow(slot, ITEM.expires, 0);
+    this.setLow(slot, ITEM.prev, 0);
+    this.setLow(slot, ITEM.next, 0);
   }
 
   /** Zeroes a whole 88-byte header (fresh format). */

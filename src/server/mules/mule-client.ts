@@ -10,7 +10,7 @@
  * see taken-slots.ts), out of order by a frame written at once. What a mule was handed but had
  * not taken goes back to the master's queue if it dies, so a SIGKILL loses at most the message in
  * hand. The master learns of slot takes (and returns their credits) from a cumulative
- * MULE_TAKEN_THROUGH frame every {@link ACK_EVERY} takes and whenever the mule's code yields.
+ * MULE_TAKEN_THROUGH frame every {@link ACK_EVERY} takes, else within {@link ACK_DELAY_MS}.
  * @module
  */
 import { Buffer } from "node:buffer";
@@ -26,8 +26,18 @@ import { FILTER_FARMS, FILTER_OWN, decodeFull, encodeBusy, encodeCredit, encodeS
 import { MULE_PREFETCH, MULE_QUEUE_MESSAGES, MULE_SENDER_BUFFER_BYTES } from "./mule-limits.js";
 import { NO_SLOT, TakenSlot } from "./taken-slots.js";
 
-/** Slot takes after which the mule tells the master at once (returning their credits). */
-const ACK_EVERY = 64;
+/**
+ * Slot takes after which the mule tells the master at once (returning their credits): a quarter
+ * of the prefetch, so the master never runs out of credits while the mule keeps up, with one
+ * write per 256 messages rather than one per read.
+ */
+const ACK_EVERY = MULE_PREFETCH / 4;
+/** Otherwise the master hears of slot takes within this many ms (its credits and in-flight count). */
+const ACK_DELAY_MS = 20;
+/** Frames of a sender are written into slabs of this size. */
+const SLAB_BYTES = 256 * 1024;
+/** Written slabs kept for reuse. */
+const SPARE_SLABS = 4;
 
 /** A message handed to this mule, not yet taken. */
 interface Delivered {
@@ -69,16 +79,28 @@ export class MuleClient implements MuleTransport {
   /** The last delivery id stored in the slot, and how many slot takes the master was not told of. */
   #through = 0;
   #unacked = 0;
-  #ackScheduled = false;
+  #ackTimer: NodeJS.Timeout | null = null;
   readonly #sendThrough = (): void => {
-    this.#ackScheduled = false;
-    this.ackTaken();
+    this.#ackTimer = null;
+    this.#ackTaken();
   };
   #busySince = 0;
   #reportedBusy = 0;
   #busyTimer: NodeJS.Timeout | null = null;
   /** The master's queue that is full and holds this sender back (null: none). */
   #fullQueue: string | null = null;
+  /** Frames are written here, then sent in one piece per tick (see {@link MuleClient.send}). */
+  #slab: Buffer | null = null;
+  /** The slab's bytes not yet sent start here; written ones end here. */
+  #slabStart = 0;
+  #slabEnd = 0;
+  #sendsScheduled = false;
+  /** Slabs whose bytes were all written, ready to be filled again. */
+  readonly #spareSlabs: Buffer[] = [];
+  readonly #flushSendsNow = (): void => {
+    this.#sendsScheduled = false;
+    this.#flushSends();
+  };
   /** Called when the connection to the master is lost (the master is gone). */
   onMasterLost: (() => void) | null = null;
 
@@ -131,18 +153,73 @@ export class MuleClient implements MuleTransport {
     if (this.#fullQueue !== null) {
       throw new UwsgiError("UWSGI_ERR_MULE_QUEUE_FULL", `the queue of ${this.#fullQueue} is full (${MULE_QUEUE_MESSAGES} messages); this process may send again once it is half empty`);
     }
-    if (conn.pendingBytes > MULE_SENDER_BUFFER_BYTES) {
-      throw new UwsgiError("UWSGI_ERR_MULE_QUEUE_FULL", `${conn.pendingBytes} bytes of this process wait for the master (at most ${MULE_SENDER_BUFFER_BYTES})`);
+    const pending = conn.pendingBytes + (this.#slabEnd - this.#slabStart);
+    if (pending > MULE_SENDER_BUFFER_BYTES) {
+      throw new UwsgiError("UWSGI_ERR_MULE_QUEUE_FULL", `${pending} bytes of this process wait for the master (at most ${MULE_SENDER_BUFFER_BYTES})`);
     }
-    // One copy: the caller may reuse its buffer once mule_msg returns.
+    // One copy, into the slab: the caller may reuse its buffer once mule_msg returns.
     const head = encodeSendHead(target);
-    const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + head.length + message.length);
+    const size = FRAME_HEADER_BYTES + head.length + message.length;
+    const inSlab = size <= SLAB_BYTES / 4;
+    const frame = inSlab ? this.#slabSpace(size) : Buffer.allocUnsafeSlow(size);
     frame.writeUInt32LE(head.length + message.length, 0);
     frame[4] = Frame.MULE_SEND;
     head.copy(frame, FRAME_HEADER_BYTES);
     message.copy(frame, FRAME_HEADER_BYTES + head.length);
-    conn.sendRaw(frame);
+    if (inSlab) {
+      this.#scheduleSends();
+    } else {
+      // a large frame goes as it is, after what the slab holds
+      this.#flushSends();
+      conn.sendRaw(frame);
+    }
     return true;
+  }
+
+  /**
+   * The next `size` bytes of the slab: frames sent in one tick are one contiguous region written
+   * with one `write` (no buffer per message: above 4 KiB Node's pool allocates a fresh
+   * ArrayBuffer for each, the cost that made 4 KiB messages slow).
+   */
+  #slabSpace(size: number): Buffer {
+    let slab = this.#slab;
+    if (!slab || this.#slabEnd + size > slab.length) {
+      if (slab) {
+        // full: once its last region is written (writes complete in order) it can be used again
+        const spare = this.#spareSlabs;
+        const done = slab;
+        this.#flushSends(() => {
+          if (spare.length < SPARE_SLABS) spare.push(done);
+        });
+      }
+      // a slab used again, not a fresh one (fresh memory costs a page fault per 4 KiB written)
+      slab = this.#slab = this.#spareSlabs.pop() ?? Buffer.allocUnsafeSlow(SLAB_BYTES);
+      this.#slabStart = this.#slabEnd = 0;
+    }
+    const b = slab.subarray(this.#slabEnd, this.#slabEnd + size);
+    this.#slabEnd += size;
+    return b;
+  }
+
+  #scheduleSends(): void {
+    if (this.#sendsScheduled) return;
+    this.#sendsScheduled = true;
+    process.nextTick(this.#flushSendsNow);
+  }
+
+  /**
+   * Hands the frames written into the slab since the last flush to the connection;
+   * `onWritten` runs once the socket is done with them.
+   */
+  #flushSends(onWritten?: () => void): void {
+    const slab = this.#slab;
+    if (!slab || this.#slabEnd === this.#slabStart) {
+      onWritten?.();
+      return;
+    }
+    const region = slab.subarray(this.#slabStart, this.#slabEnd);
+    this.#slabStart = this.#slabEnd;
+    this.#connection().sendRaw(region, onWritten);
   }
 
   // ---------------------------------------------------------------- receiving (mules only) ----
@@ -186,10 +263,10 @@ export class MuleClient implements MuleTransport {
     if (this.#slot && inOrder) {
       this.#slot.store(item.id);
       this.#through = item.id;
-      if (++this.#unacked >= ACK_EVERY) this.ackTaken();
-      else if (!this.#ackScheduled) {
-        this.#ackScheduled = true;
-        process.nextTick(this.#sendThrough);
+      if (++this.#unacked >= ACK_EVERY) this.#ackTaken();
+      else if (!this.#ackTimer) {
+        this.#ackTimer = setTimeout(this.#sendThrough, ACK_DELAY_MS);
+        this.#ackTimer.unref();
       }
       return;
     }
@@ -199,7 +276,11 @@ export class MuleClient implements MuleTransport {
   }
 
   /** Tells the master now how far the slot takes went (they return their credits). */
-  ackTaken(): void {
+  #ackTaken(): void {
+    if (this.#ackTimer) {
+      clearTimeout(this.#ackTimer);
+      this.#ackTimer = null;
+    }
     if (this.#unacked === 0) return;
     this.#unacked = 0;
     const body = Buffer.allocUnsafe(4);
@@ -255,7 +336,6 @@ export class MuleClient implements MuleTransport {
     for (;;) {
       const got = this.takeNext();
       if (got) return got;
-      this.ackTaken();
       const one = await new Promise<Buffer | null>((resolve) => this.#waiters.push({ filter: FILTER_OWN | FILTER_FARMS, resolve, timer: null }));
       if (one) return one;
     }

@@ -103,7 +103,6 @@ async function messageLoop(uwsgi: UwsgiModule): Promise<never> {
       msg = client.takeNext();
     }
     handling = false;
-    client.ackTaken();
     if (harakiri) client.setBusy(false);
     if (stopping) process.exit(0);
   }

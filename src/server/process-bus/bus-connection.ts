@@ -73,15 +73,22 @@ export class BusConnection {
     for (const p of parts) if (p.length > 0) this.socket.write(p);
   }
 
-  /** Sends an already framed buffer (it is not copied). */
-  sendRaw(frame: Buffer): void {
-    if (this.closed) return;
+  /**
+   * Sends an already framed buffer (it is not copied); `onWritten`, if given, runs once the
+   * socket is done with it (written, or the connection failed).
+   */
+  sendRaw(frame: Buffer, onWritten?: () => void): void {
+    if (this.closed) {
+      onWritten?.();
+      return;
+    }
     if (!this.#corked) {
       this.#corked = true;
       this.socket.cork();
       process.nextTick(this.#uncork);
     }
-    this.socket.write(frame);
+    if (onWritten) this.socket.write(frame, () => onWritten());
+    else this.socket.write(frame);
   }
 
   /** Hands what was sent in this tick to the kernel now. */

@@ -10,10 +10,10 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { eventually, fixtureApp, httpRequest, readUntilClose, startedRequest, startServer, tempDir, type TestServer } from "./server-harness.js";
+import { eventually, fixtureApp, httpRequest, readUntilClose, START_TIMEOUT_MS, startedRequest, startServer, tempDir, type TestServer } from "./server-harness.js";
 
 interface StatsDoc {
-  workers: Array<{ id: number; pid: number; status: string }>;
+  workers: Array<{ id: number; pid: number; status: string; accepting: number; requests: number }>;
 }
 
 async function statsPort(server: TestServer): Promise<number> {
@@ -28,6 +28,12 @@ async function running(port: number): Promise<number> {
   return doc.workers.filter((w) => w.status !== "cheap").length;
 }
 
+/** Workers serving now (app loaded, accepting requests, not being stopped), as the stats server shows them. */
+async function serving(port: number): Promise<StatsDoc["workers"]> {
+  const doc = JSON.parse(await readUntilClose(port)) as StatsDoc;
+  return doc.workers.filter((w) => w.accepting === 1);
+}
+
 /** What a wrk run reported: completed requests and every kind of failure it counts. */
 interface WrkResult {
   requests: number;
@@ -40,8 +46,9 @@ interface WrkResult {
  * A bounded wrk run (`-d` at most `maxSeconds`) against `path`; `stop()` ends it early with SIGINT,
  * on which wrk prints its summary as at the end of its duration.
  */
-function wrk(port: number, path: string, connections: number, maxSeconds = 30): { stop(): Promise<WrkResult>; done(): Promise<WrkResult> } {
-  const child = spawn("wrk", ["-t", "1", "-c", String(connections), "-d", `${maxSeconds}s`, "--timeout", "10s", `http://127.0.0.1:${port}${path}`], { stdio: ["ignore", "pipe", "pipe"] });
+function wrk(port: number, path: string, connections: number, maxSeconds = 30, headers: string[] = []): { stop(): Promise<WrkResult>; done(): Promise<WrkResult> } {
+  const args = ["-t", "1", "-c", String(connections), "-d", `${maxSeconds}s`, "--timeout", "10s", ...headers.flatMap((h) => ["-H", h]), `http://127.0.0.1:${port}${path}`];
+  const child = spawn("wrk", args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
   child.stderr!.on("data", (c: Buffer) => (output += c.toString()));
@@ -71,17 +78,27 @@ describe("server: cheaper mode (elastic workers)", () => {
     try {
       const stats = await statsPort(server);
       assert.equal(await running(stats), 1, "--cheaper-initial defaults to --cheaper");
-      // long requests keep every worker busy without loading the CPU of a shared machine
-      const heavy = wrk(server.port, "/sleep?ms=250", 12);
-      await eventually(async () => (await running(stats)) === 3, 25000, "3 workers under load");
+      // long requests keep every worker busy without loading the CPU of a shared machine; a new
+      // connection per request reaches the added workers too (kept connections would all stay on
+      // worker 1, leaving the others idle: spare ones, removed again); the run lasts until the
+      // added workers serve (its bound only ends it if they never do)
+      const heavy = wrk(server.port, "/sleep?ms=250", 12, 120, ["Connection: close"]);
+      await eventually(async () => (await serving(stats)).length === 3, START_TIMEOUT_MS, "3 workers serving under load");
       const up = await heavy.stop();
       assert.equal(up.non2xx + up.socketErrors, 0, up.output);
       assert.ok(up.requests > 0, up.output);
-      assert.match(server.log(), /cheaper: spawning worker 2[\s\S]*cheaper: spawning worker 3/);
+      assert.match(server.log(), /cheaper: spawning worker 2 \(2 of 3 running\)[\s\S]*cheaper: spawning worker 3 \(3 of 3 running\)/);
 
-      // a light load while the spare workers are found idle and stopped
-      const down = await wrk(server.port, "/sleep?ms=20", 1, 3).done();
-      await eventually(async () => (await running(stats)) === 1, 25000, "back to --cheaper 1 worker when idle");
+      // a light load while the spare workers are found idle and stopped; it lasts until the one
+      // worker left has answered it (each request on its one connection follows the previous reply)
+      const light = wrk(server.port, "/sleep?ms=20", 1, 120);
+      const left = await eventually(async () => {
+        const doc = JSON.parse(await readUntilClose(stats)) as StatsDoc;
+        const running = doc.workers.filter((w) => w.status !== "cheap");
+        return running.length === 1 && running[0]!.accepting === 1 ? running[0]! : null;
+      }, START_TIMEOUT_MS, "back to --cheaper 1 worker when idle");
+      await eventually(async () => ((await serving(stats)).find((w) => w.id === left.id)?.requests ?? 0) >= left.requests + 2, START_TIMEOUT_MS, "the light load answered by the worker left");
+      const down = await light.stop();
       assert.equal(down.non2xx + down.socketErrors, 0, down.output);
       assert.ok(down.requests > 0, down.output);
       assert.match(server.log(), /cheaper: stopping worker \d \(1 of 3 left running\)/);
@@ -98,13 +115,13 @@ describe("server: cheaper mode (elastic workers)", () => {
       // the only worker blocks its event loop: later connections wait in the kernel's accept queue
       const blocked = await startedRequest(server.port, "/busy?ms=5000");
       const queued = Array.from({ length: 6 }, () => httpRequest(server.port, "/pid"));
-      await server.waitForLog(/cheaper: spawning worker 2/, 15000);
+      await server.waitForLog(/cheaper: spawning worker 2/, START_TIMEOUT_MS);
       const replies = await Promise.all(queued);
       for (const r of replies) assert.equal(r.status, 200);
       assert.match((await blocked.done).body, /^blocking\nbusy \d+$/);
       // (the added worker may already be gone again: the queue drained, so the algorithm removes it)
       assert.match(server.log(), /spawned uWSGI worker 2 \(pid: \d+/);
-      await eventually(async () => (await running(stats)) === 1, 25000, "back to --cheaper 1 worker once the queue is empty");
+      await eventually(async () => (await running(stats)) === 1, START_TIMEOUT_MS, "back to --cheaper 1 worker once the queue is empty");
       assert.equal((await httpRequest(server.port, "/pid")).status, 200);
     } finally {
       await server.stop();
@@ -145,7 +162,8 @@ describe("server: cheaper mode (elastic workers)", () => {
       const stats = await statsPort(server);
       await server.waitForLog(/inactive for more than 1 seconds: cheap mode/, 10000);
       await eventually(async () => (await running(stats)) === 0, 10000, "every worker stopped");
-      const reply = await httpRequest(server.port, "/pid");
+      // answered once a worker has started again, however long that takes on a loaded machine
+      const reply = await httpRequest(server.port, "/pid", { timeoutMs: START_TIMEOUT_MS });
       assert.equal(reply.status, 200);
       assert.match(server.log(), /connection waiting: leaving cheap mode, spawning 2 worker\(s\)/);
     } finally {

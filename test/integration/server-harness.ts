@@ -13,8 +13,13 @@ import { fileURLToPath } from "node:url";
 import { cleanupStaleRegions } from "../../src/native/shared-region.js";
 import { encodePacket, encodeVars } from "../../src/protocol/packet.js";
 
-/** How long startServer waits for the sockets and for every worker to be ready. */
-const START_TIMEOUT_MS = 45000;
+/**
+ * How long startServer waits for the sockets and for every worker to be ready; also the deadline
+ * for any wait on a process starting (a respawn, a reload's new worker or mule): a loaded machine
+ * (2 cores running the suite in parallel) may take well over 10 s to start one. A deadline only
+ * bounds a wait on an event, so a generous one costs nothing when the event comes.
+ */
+export const START_TIMEOUT_MS = 45000;
 
 /** The compiled CLI (build/src/cli.js). */
 export const CLI = fileURLToPath(new URL("../../src/cli.js", import.meta.url));

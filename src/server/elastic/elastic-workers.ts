@@ -7,6 +7,11 @@
  *
  * Workers are removed gracefully (their requests finish, the app's shutdown hooks run), oldest
  * idle first, as uWSGI does; a removed worker's slot shows status "cheap" and pid 0 in the stats.
+ * uWSGI's workers serve milliseconds after the fork, ours once the app is imported, which can
+ * take seconds: while a worker is still starting the algorithm's checks wait (the count it would
+ * judge is not serving yet: a starting worker seen as idle got the only serving one removed, seen
+ * as busy got more added during start-up), and the FIFO's `-` takes the youngest starting worker
+ * before any serving one. So a serving worker is never stopped while another is still starting.
  * @module
  */
 import { createCheaperAlgo, type CheaperAlgo } from "./cheaper-algo.js";
@@ -80,6 +85,7 @@ export class ElasticWorkers {
     if (this.#cheapMode || !this.#algo || now - this.#lastCheck < CHEAPER_CHECK_MS) return;
     this.#lastCheck = now;
     const active = slots.filter((s) => !s.cheaped);
+    if (active.some((s) => s.starting)) return;
     const delta = this.#algo({
       active: active.length,
       busy: active.filter((s) => s.busy).length,
@@ -108,19 +114,29 @@ export class ElasticWorkers {
 
   #add(n: number, slots: readonly ElasticSlot[]): number {
     const cheaped = slots.filter((s) => s.cheaped).slice(0, n);
+    let running = slots.length - slots.filter((x) => x.cheaped).length;
     for (const s of cheaped) {
-      this.#host.log(`cheaper: spawning worker ${s.id} (${slots.length - slots.filter((x) => x.cheaped).length + 1} of ${slots.length} running)`);
+      this.#host.log(`cheaper: spawning worker ${s.id} (${++running} of ${slots.length} running)`);
       this.#host.spawn(s.id);
     }
     return cheaped.length;
   }
 
-  /** Removes the oldest idle running worker (uWSGI's choice); false when none is idle. */
+  /**
+   * Removes the youngest worker still starting (it serves nobody yet), else the oldest idle
+   * running one (uWSGI's choice); false when none is starting or idle.
+   */
   #remove(slots: readonly ElasticSlot[]): boolean {
     let victim: ElasticSlot | null = null;
     for (const s of slots) {
-      if (s.cheaped || s.busy) continue;
-      if (!victim || s.spawnedAt < victim.spawnedAt) victim = s;
+      if (s.cheaped || !s.starting) continue;
+      if (!victim || s.spawnedAt >= victim.spawnedAt) victim = s;
+    }
+    if (!victim) {
+      for (const s of slots) {
+        if (s.cheaped || s.busy) continue;
+        if (!victim || s.spawnedAt < victim.spawnedAt) victim = s;
+      }
     }
     if (!victim) return false;
     this.#host.log(`cheaper: stopping worker ${victim.id} (${slots.filter((x) => !x.cheaped).length - 1} of ${slots.length} left running)`);

@@ -7,7 +7,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { eventually, fixtureApp, httpRequest, startServer, tempDir } from "./server-harness.js";
+import { eventually, fixtureApp, httpRequest, START_TIMEOUT_MS, startServer, tempDir } from "./server-harness.js";
 
 /** The shutdown steps every exiting worker must log, in order, each after its async work. */
 const SHUTDOWN = ["sigterm-listener", "pool-ended", "fastify-onClose", "atexit pool-open=false"];
@@ -28,27 +28,29 @@ describe("server: the app's shutdown hooks", () => {
       env: { ...process.env, LIFECYCLE_LOG: logFile },
     });
     try {
-      // reload: the old worker's hooks run once its replacement serves
+      // reload: the old worker's hooks run once its replacement serves (however long it takes to start)
       const first = Number((await httpRequest(server.port, "/pid")).body);
       process.kill(server.pid, "SIGHUP");
-      await eventually(() => eventsOf(logFile, first).length === SHUTDOWN.length, 15000, "the reloaded worker's shutdown hooks");
+      await eventually(() => eventsOf(logFile, first).length >= SHUTDOWN.length, START_TIMEOUT_MS, "the reloaded worker's shutdown hooks");
       assert.deepEqual(eventsOf(logFile, first), SHUTDOWN);
 
       // --max-requests 2: the second request recycles the worker
       const second = Number((await httpRequest(server.port, "/pid")).body);
       assert.notEqual(second, first);
+      const from = server.log().length;
       assert.equal(Number((await httpRequest(server.port, "/pid")).body), second);
-      await eventually(() => eventsOf(logFile, second).length === SHUTDOWN.length, 15000, "the recycled worker's shutdown hooks");
+      // the master spawns the successor once the recycled worker stopped accepting
+      const [, successor] = await server.waitForLog(new RegExp(`worker 1 \\(pid: ${second}\\) is recycled[\\s\\S]*Respawned uWSGI worker 1 \\(new pid: (\\d+)\\)`), START_TIMEOUT_MS, from);
+      await eventually(() => eventsOf(logFile, second).length >= SHUTDOWN.length, START_TIMEOUT_MS, "the recycled worker's shutdown hooks");
       assert.deepEqual(eventsOf(logFile, second), SHUTDOWN);
 
-      // stop with a request in flight: it completes with the pool still open, then the hooks run
-      const third = await eventually(async () => {
-        const pid = Number((await httpRequest(server.port, "/pid")).body);
-        return pid !== second ? pid : null;
-      }, 10000, "the recycled worker's successor");
-      const slow = httpRequest(server.port, "/slow");
-      await eventually(() => eventsOf(logFile, third).includes("slow-request-start"), 5000, "the slow request to start");
-      const exit = server.stop("SIGTERM");
+      // stop with a request in flight: it completes with the pool still open, then the hooks run;
+      // the successor answers once it has started (the request waits in the listen queue until then)
+      const third = Number((await httpRequest(server.port, "/pid", { timeoutMs: START_TIMEOUT_MS })).body);
+      assert.equal(third, Number(successor));
+      const slow = httpRequest(server.port, "/slow", { timeoutMs: START_TIMEOUT_MS });
+      await eventually(() => eventsOf(logFile, third).includes("slow-request-start"), START_TIMEOUT_MS, "the slow request to start");
+      const exit = server.stop("SIGTERM", START_TIMEOUT_MS);
       const reply = await slow;
       assert.equal(reply.status, 200);
       assert.equal(reply.body, `slow ${third} pool-open=true`);

@@ -5,14 +5,14 @@
  */
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { eventually, fixtureApp, httpRequest, runCli, startServer, type TestServer } from "./server-harness.js";
+import { eventually, fixtureApp, httpRequest, runCli, START_TIMEOUT_MS, startServer, type TestServer } from "./server-harness.js";
 
 
 /** Starts a server with mules and waits longer than the harness's default for it to be ready (several processes start at once). */
 async function startWithMules(args: string[]): Promise<TestServer> {
   const server = await startServer(args, { waitReady: false });
   try {
-    await server.waitForLog(/\*\*\* uwsgi-node is ready/, 40_000);
+    await server.waitForLog(/\*\*\* uwsgi-node is ready/, START_TIMEOUT_MS);
   } catch (err) {
     await server.stop("SIGKILL");
     throw err;
@@ -20,10 +20,15 @@ async function startWithMules(args: string[]): Promise<TestServer> {
   return server;
 }
 
-const TIMEOUT_MS = 60_000;
+/**
+ * Bounds a whole describe (its server's start and every test in it) against a hang; every wait
+ * inside has its own deadline, those on a process starting START_TIMEOUT_MS (a loaded machine).
+ */
+const TIMEOUT_MS = 240_000;
 
 async function get(server: TestServer, path: string): Promise<Record<string, unknown>> {
-  const reply = await httpRequest(server.port, path);
+  // a reply may wait for a worker being replaced (a reload) to start
+  const reply = await httpRequest(server.port, path, { timeoutMs: START_TIMEOUT_MS });
   return JSON.parse(reply.body) as Record<string, unknown>;
 }
 
@@ -107,7 +112,7 @@ describe("server: mules and farms", { timeout: TIMEOUT_MS }, () => {
     const pid = mulePid(server, 4);
     await get(server, "/send?t=4&m=exit");
     await server.waitForLog(new RegExp(`OOOPS mule 4 \\(pid: ${pid}\\) crippled\\.\\.\\.trying respawn\\.\\.\\.`), 10000, from);
-    await server.waitForLog(/PROGRAMMED start mule=4/, 15000, from);
+    await server.waitForLog(/PROGRAMMED start mule=4/, START_TIMEOUT_MS, from);
   });
 
   it("a signal targeted at mule3, raised in a worker, runs in mule 3 once", async () => {
@@ -132,7 +137,7 @@ describe("server: mules and farms", { timeout: TIMEOUT_MS }, () => {
     await server.waitForLog(new RegExp(`OOOPS mule 1 \\(pid: ${pid}\\) crippled\\.\\.\\.trying respawn\\.\\.\\.`), 10000, from);
     // sent while mule 1 is being respawned: waits in its queue
     await get(server, "/send?t=1&m=after-kill");
-    const h = await eventually(() => handled(server, from).find((x) => x.msg === "after-kill"), 15000, "the message to the respawned mule");
+    const h = await eventually(() => handled(server, from).find((x) => x.msg === "after-kill"), START_TIMEOUT_MS, "the message to the respawned mule");
     assert.equal(h.mule, 1);
     assert.notEqual(h.pid, pid);
     assert.equal(h.pid, mulePid(server, 1));
@@ -142,7 +147,7 @@ describe("server: mules and farms", { timeout: TIMEOUT_MS }, () => {
     const from = server.log().length;
     const old = mulePid(server, 3);
     process.kill(server.pid, "SIGHUP");
-    await server.waitForLog(/spawned uWSGI mule 3 \(pid: \d+\)/, 15000, from);
+    await server.waitForLog(/spawned uWSGI mule 3 \(pid: \d+\)/, START_TIMEOUT_MS, from);
     const fresh = mulePid(server, 3, from);
     assert.notEqual(fresh, old);
     await eventually(() => {
@@ -152,9 +157,10 @@ describe("server: mules and farms", { timeout: TIMEOUT_MS }, () => {
       } catch {
         return true;
       }
-    }, 15000, "the old mule 3 to exit");
+    }, START_TIMEOUT_MS, "the old mule 3 to exit");
     await get(server, "/send?t=3&m=after-reload");
-    const h = await eventually(() => handled(server, from).find((x) => x.msg === "after-reload"), 15000, "the message after the reload");
+    // handled once the new mule 3 has started, however long that takes on a loaded machine
+    const h = await eventually(() => handled(server, from).find((x) => x.msg === "after-reload"), START_TIMEOUT_MS, "the message after the reload");
     assert.equal(h.pid, fresh);
   });
 });
@@ -184,7 +190,7 @@ describe("server: mule limits and configuration", { timeout: TIMEOUT_MS }, () =>
       await server.waitForLog(new RegExp(`OOOPS mule 1 \\(pid: ${pid}\\) crippled`), 10000);
       const from = server.log().length;
       await get(server, "/send?t=1&m=after-harakiri");
-      await eventually(() => handled(server, from).some((h) => h.msg === "after-harakiri"), 15000, "the respawned mule");
+      await eventually(() => handled(server, from).some((h) => h.msg === "after-harakiri"), START_TIMEOUT_MS, "the respawned mule");
     } finally {
       await server.stop();
     }

@@ -71,37 +71,138 @@ function portLength(port: number | undefined): number {
   return port === undefined ? 0 : port < 10 ? 1 : port < 100 ? 2 : port < 1000 ? 3 : port < 10000 ? 4 : 5;
 }
 
-/** UTF-8 length of `text`: its length when it is ASCII (the usual case), else Buffer.byteLength. */
-function utf8Length(text: string): number {
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return Buffer.byteLength(text);
-  return text.length;
+/** UTF-8 length of `text` from `from` to `to`: the character count when it is ASCII (the usual case). */
+function utf8Length(text: string, from = 0, to = text.length): number {
+  for (let i = from; i < to; i++) if (text.charCodeAt(i) > 0x7f) return Buffer.byteLength(from === 0 && to === text.length ? text : text.slice(from, to));
+  return to - from;
 }
+
+/**
+ * UTF-8 length of SERVER_NAME as {@link cgiEnvOf} derives it from a Host value (a `:port` suffix
+ * dropped, then `[...]` brackets), without building it: "" when the value leaves nothing.
+ */
+function serverNameLength(host: string): number {
+  let end = host.length;
+  let digits = end;
+  while (digits > 0 && host.charCodeAt(digits - 1) >= 0x30 && host.charCodeAt(digits - 1) <= 0x39) digits--;
+  if (digits < end && digits > 0 && host.charCodeAt(digits - 1) === 0x3a) end = digits - 1; // /:\d+$/
+  let start = 0;
+  if (end >= 2 && host.charCodeAt(0) === 0x5b && host.charCodeAt(end - 1) === 0x5d) {
+    start = 1; // /^\[(.*)\]$/: the brackets go
+    end--;
+  }
+  return utf8Length(host, start, end);
+}
+
+/**
+ * Header names seen in the current request, for finding a repeated one in one pass: an
+ * open-addressing table of case-folded name hashes, reset per request by a stamp (no allocation).
+ */
+const SEEN_SLOTS = 128;
+const seenHash = new Int32Array(SEEN_SLOTS);
+const seenIndex = new Int32Array(SEEN_SLOTS);
+const seenStamp = new Uint32Array(SEEN_SLOTS);
+let stamp = 0;
+
+/** A name character as it counts in the variable's key: ASCII letters case-folded, `_` as `-`. */
+function keyChar(c: number): number {
+  return c >= 0x41 && c <= 0x5a ? c + 0x20 : c === 0x5f ? 0x2d : c;
+}
+
+/** FNV-1a of the name's {@link keyChar}s: names that make the same variable hash alike. */
+function foldedHash(name: string): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ keyChar(name.charCodeAt(i)), 0x01000193);
+  return h;
+}
+
+/** Whether two header names make the same variable (`HTTP_` + the name uppercased, `-` as `_`). */
+function sameKey(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (keyChar(a.charCodeAt(i)) !== keyChar(b.charCodeAt(i))) return false;
+  return true;
+}
+
+/** Whether `name` is `lower` (lowercase ASCII) but for the case of its letters. */
+function isName(name: string, lower: string): boolean {
+  if (name.length !== lower.length) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if ((c >= 0x41 && c <= 0x5a ? c + 0x20 : c) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+const HOST_HASH = foldedHash("host");
+const CONTENT_TYPE_HASH = foldedHash("content-type");
+const CONTENT_LENGTH_HASH = foldedHash("content-length");
+
+/**
+ * Whether `raw` (names at even indexes) has two names that make the same variable: one pass over the names
+ * with the {@link seenHash} table (the pairwise comparison it replaced was quadratic in the
+ * number of headers). `hashes` receives each name's {@link foldedHash}.
+ */
+function repeatsName(raw: readonly string[], hashes: Int32Array): boolean {
+  const count = raw.length >> 1;
+  if (count > SEEN_SLOTS >> 1) {
+    const seen = new Set<string>();
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!.toUpperCase().replace(/-/g, "_");
+      if (seen.has(name)) return true;
+      seen.add(name);
+    }
+    return false;
+  }
+  if (++stamp === 0x100000000) {
+    seenStamp.fill(0);
+    stamp = 1;
+  }
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const h = foldedHash(name);
+    hashes[i >> 1] = h;
+    let slot = h & (SEEN_SLOTS - 1);
+    while (seenStamp[slot] === stamp) {
+      if (seenHash[slot] === h && sameKey(raw[seenIndex[slot]!]!, name)) return true;
+      slot = (slot + 1) & (SEEN_SLOTS - 1);
+    }
+    seenStamp[slot] = stamp;
+    seenHash[slot] = h;
+    seenIndex[slot] = i;
+  }
+  return false;
+}
+
+/** Name hashes of the current request's headers (filled by {@link repeatsName}). */
+const nameHashes = new Int32Array(SEEN_SLOTS >> 1);
 
 /**
  * `[count, bytes]` of `cgiEnvOf(req)` (see {@link envSize}) without building it: what the request
  * log reports for every request. Reads the raw headers (never `req.headers`, which Node builds on
- * first access) and the listening socket's port (no getsockname per connection). Requests with a
- * repeated header (merged into one variable) are measured on the built object.
+ * first access) and the listening socket's port (no getsockname per connection); one pass over
+ * the header names finds a repeated one (merged into one variable: such requests are measured on
+ * the built object), no regular expression and no substring for SERVER_NAME.
  */
 export function cgiEnvSize(req: IncomingMessage): [number, number] {
   const raw = req.rawHeaders;
+  if (repeatsName(raw, nameHashes)) return envSize(cgiEnvOf(req));
   let host = "";
   let headerBytes = 0;
+  // repeatsName hashed the names when there are at most 64 (else, rare, they are hashed here)
+  const hashed = raw.length >> 1 <= nameHashes.length;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    for (let j = i + 2; j < raw.length; j += 2) {
-      if (name.length === raw[j]!.length && name.toLowerCase() === raw[j]!.toLowerCase()) return envSize(cgiEnvOf(req));
-    }
     const value = raw[i + 1]!;
+    const h = hashed ? nameHashes[i >> 1]! : foldedHash(name);
     // header names are tokens (ASCII): HTTP_NAME is 5 bytes longer, CONTENT_TYPE/LENGTH as long
-    const plain = (name.length === 12 || name.length === 14) && /^content-(type|length)$/i.test(name);
+    const plain = (h === CONTENT_TYPE_HASH && isName(name, "content-type")) || (h === CONTENT_LENGTH_HASH && isName(name, "content-length"));
     headerBytes += 4 + (plain ? name.length : 5 + name.length) + utf8Length(value);
-    if (name.length === 4 && name.toLowerCase() === "host") host = value;
+    if (h === HOST_HASH && isName(name, "host")) host = value;
   }
   const uri = req.url ?? "/";
   const q = uri.indexOf("?");
   const socket = req.socket;
-  const serverName = (host.includes(":") || host.startsWith("[") ? host.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1") : host) || (socket.localAddress ?? "");
+  const nameLength = host === "" ? 0 : serverNameLength(host);
   const path = q < 0 ? uri : uri.slice(0, q);
   // the fixed variables: 4 length bytes each, their names, their values
   const bytes =
@@ -109,10 +210,10 @@ export function cgiEnvSize(req: IncomingMessage): [number, number] {
     utf8Length(req.method ?? "GET") +
     utf8Length(uri) +
     utf8Length(path.includes("%") ? decodePath(path) : path) +
-    (q < 0 ? 0 : utf8Length(uri.slice(q + 1))) +
+    (q < 0 ? 0 : utf8Length(uri, q + 1)) +
     5 +
     req.httpVersion.length +
-    utf8Length(serverName) +
+    (nameLength > 0 ? nameLength : utf8Length(socket.localAddress ?? "")) +
     localPortLength(socket) +
     (socket.remoteAddress ?? "").length +
     portLength(socket.remotePort) +

@@ -52,7 +52,7 @@ function headStats(res: ServerResponse): [number, number] {
   const head = sentHead(res);
   if (head === null) return [0, 0];
   let lines = 0;
-  for (let i = head.indexOf("\r\n"); i >= 0; i = head.indexOf("\r\n", i + 2)) lines++;
+  for (let i = head.indexOf("\n"); i >= 0; i = head.indexOf("\n", i + 1)) lines++; // CRLF-ended lines (a one-character search is cheaper)
   return [Math.max(0, lines - 2), head.length]; // a latin1 head: one byte per character
 }
 

@@ -21,5 +21,5 @@ function hex(ch: string): string {
  * ```
  */
 export function escapeLogField(text: string): string {
-  return NEEDS_ESCAPE.test(text) ? text.replace(ESCAPED, hex) : text;
+  return text !== "" && NEEDS_ESCAPE.test(text) ? text.replace(ESCAPED, hex) : text;
 }

@@ -3,6 +3,7 @@
 // (HTTP) and of the packet's vars as uWSGI counts them (uwsgi protocol).
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { IncomingMessage } from "node:http";
 import { createConnection, createServer, Socket } from "node:net";
 import { once } from "node:events";
@@ -27,8 +28,25 @@ test("request log vars: cgiEnvSize(req) is envSize(cgiEnvOf(req)) without buildi
     request("/a%C3%A9/b?x=%C3%A9&y", ["Host", "[::1]:8080", "Content-Type", "text/plain", "Content-Length", "5", "X-Thing", "é"], "POST"),
     request("/q?", ["host", "h:80", "Accept", "*/*", "accept", "text/html"]), // a repeated header: merged into one var
     request("/nohost", []),
+    request("/many", Array.from({ length: 70 }, (_, i) => [`X-H${i}`, `v${i}`]).flat()), // more names than the seen-table holds
+    request("/many-repeated", [...Array.from({ length: 70 }, (_, i) => [`X-H${i}`, `v${i}`]).flat(), "x_h3", "again"]),
   ];
   for (const req of cases) assert.deepEqual(cgiEnvSize(req), envSize(cgiEnvOf(req)), req.url);
+});
+
+test("request log vars: cgiEnvSize matches the built env for any header set: repeated names in any case or with _ for -, Host forms, over 64 headers", () => {
+  // names as Node's parser passes them (tokens), drawn from a few that collide
+  const name = fc.constantFrom("Host", "host", "HOST", "Content-Type", "content-type", "Content_Type", "Content-Length", "X-A", "x_a", "X-B", "Accept");
+  const other = fc.stringMatching(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}$/);
+  const value = fc.oneof(fc.constantFrom("[::1]:8080", "[::1]", "h:80", "h:", ":80", "h:8a", "[x", "x]", "[]:1", "", "é:1"), fc.string({ maxLength: 12 }));
+  const headers = fc.array(fc.tuple(fc.oneof(name, other), value), { maxLength: 70 });
+  fc.assert(
+    fc.property(headers, fc.constantFrom("/", "/a%C3%A9?x=1", "/é?", "/%zz"), (pairs, url) => {
+      const req = request(url, pairs.flat());
+      assert.deepEqual(cgiEnvSize(req), envSize(cgiEnvOf(req)));
+    }),
+    { numRuns: 300 },
+  );
 });
 
 test("request log vars: on an accepted connection, SERVER_PORT is the listening port read once per server (no getsockname per connection)", async () => {

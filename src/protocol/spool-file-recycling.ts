@@ -21,6 +21,7 @@
  * written through.
  * @module
  */
+import { Buffer } from "node:buffer";
 import { closeSync, constants, fstatSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 
@@ -117,6 +118,14 @@ function discard(path: string): void {
   }
 }
 
+let zeroBuffer = Buffer.alloc(4096);
+
+/** At least `size` zero bytes (one buffer, grown when a bigger file comes, never written to). */
+function zeroes(size: number): Buffer {
+  if (zeroBuffer.length < size) zeroBuffer = Buffer.alloc(size);
+  return zeroBuffer;
+}
+
 /** A spooler's side: where its finished task files go. */
 export class SpoolFileRecycler {
   readonly #pool: string;
@@ -149,7 +158,7 @@ export class SpoolFileRecycler {
       this.#slot = (this.#slot + 1) % this.#slots;
       const parked = join(this.#pool, `f${this.#slot}`);
       // no task's data stays behind in a reusable file
-      if (size > 0) writeSync(fd, Buffer.alloc(size), 0, size, 0);
+      if (size > 0) writeSync(fd, zeroes(size), 0, size, 0);
       // a link, never a rename over a parked file: replacing a file makes ext4 write the new
       // one's data out at once (auto_da_alloc), a disk wait per task; a taken slot: unlink it
       linkSync(path, parked);

@@ -2,7 +2,7 @@
  * Finding spool files in a spooler directory, in the order a spooler runs them.
  * @module
  */
-import { readdirSync, statSync } from "node:fs";
+import { type Dirent, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { isSpoolFileName } from "../../protocol/spool-file.js";
 import { ATTEMPTS_PREFIX } from "./spool-attempts.js";
@@ -68,6 +68,20 @@ function entries(dir: string): string[] {
   }
 }
 
+/** The entries of `dir` (with their types, when the file system gives them) in name order. */
+function typedEntries(dir: string): Dirent[] {
+  let list: Dirent[];
+  try {
+    list = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return list
+    .map((entry) => ({ entry, key: sortKey(entry.name) }))
+    .sort((a, b) => compareKeys(a.key, b.key))
+    .map((k) => k.entry);
+}
+
 /** Full paths of the task files at the top level of `dir` (what `spooler_jobs()` lists). */
 export function listSpoolFiles(dir: string): string[] {
   return entries(dir)
@@ -92,6 +106,17 @@ export interface SpoolScan {
   readonly attempted: ReadonlySet<string>;
 }
 
+/** Options of {@link scanSpoolDir}. */
+export interface ScanOptions {
+  /**
+   * Read each task file's time (a stat per file) and list only those whose time has come. False:
+   * list every task file (the directory entry's type says it is one) and leave the time to the
+   * claim, which reads it under the task's lock anyway (`ClaimedTask.fileTimeMs`); then
+   * `nextDueMs` is null. Default true.
+   */
+  readonly checkTimes?: boolean;
+}
+
 /**
  * Scans `dir`: task files whose time has come (`mtime <= nowMs`, the `at` time), in run order:
  * numeric priority subdirectories first, lowest number first (recursively), then the top-level
@@ -100,13 +125,14 @@ export interface SpoolScan {
  * uWSGI runs priority subdirectories only with `--spooler-ordered`; without it their tasks never
  * run. We always run them (see docs/differences.md).
  */
-export function scanSpoolDir(dir: string, nowMs: number): SpoolScan {
+export function scanSpoolDir(dir: string, nowMs: number, { checkTimes = true }: ScanOptions = {}): SpoolScan {
   const due: string[] = [];
   const attempted = new Set<string>();
   let nextDueMs: number | null = null;
   const walk = (d: string): void => {
     const files: string[] = [];
-    for (const name of entries(d)) {
+    for (const entry of typedEntries(d)) {
+      const name = entry.name;
       const path = join(d, name);
       if (name.startsWith(ATTEMPTS_PREFIX)) {
         attempted.add(join(d, name.slice(ATTEMPTS_PREFIX.length)));
@@ -114,6 +140,10 @@ export function scanSpoolDir(dir: string, nowMs: number): SpoolScan {
       }
       const numeric = NUMERIC.test(name);
       if (!numeric && !isSpoolFileName(name)) continue;
+      if (!checkTimes && !numeric && entry.isFile()) {
+        files.push(path);
+        continue;
+      }
       let st;
       try {
         st = statSync(path);
@@ -123,7 +153,7 @@ export function scanSpoolDir(dir: string, nowMs: number): SpoolScan {
       if (numeric) {
         if (st.isDirectory()) walk(path);
       } else if (st.isFile()) {
-        if (st.mtimeMs <= nowMs) files.push(path);
+        if (!checkTimes || st.mtimeMs <= nowMs) files.push(path);
         else if (nextDueMs === null || st.mtimeMs < nextDueMs) nextDueMs = st.mtimeMs;
       }
     }

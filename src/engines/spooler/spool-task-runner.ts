@@ -28,9 +28,10 @@ export interface SpoolOutcome {
   /**
    * `done`: removed; `retry`: the callable asked for a retry or returned another value (kept);
    * `ignored`: SPOOL_IGNORE, or no callable (kept); `failed`: threw (kept); `malformed`: set aside;
-   * `skipped`: not run (another spooler holds it, it is gone, or it is still being written).
+   * `skipped`: not run (another spooler holds it, it is gone, or it is still being written);
+   * `waiting`: not run, its time (`at`, a retry backing off) has not come: see `dueAtMs`.
    */
-  readonly status: "done" | "retry" | "ignored" | "failed" | "malformed" | "skipped";
+  readonly status: "done" | "retry" | "ignored" | "failed" | "malformed" | "skipped" | "waiting";
   /** What the callable returned, when it returned. */
   readonly returned?: unknown;
   readonly error?: unknown;
@@ -42,11 +43,18 @@ export interface SpoolOutcome {
   readonly retryAtMs?: number;
   /** Where the task went when it exceeded the retry limit (`<dir>/failed/<name>`). */
   readonly movedTo?: string;
+  /** When a `waiting` task is due (its file time, ms). */
+  readonly dueAtMs?: number;
 }
 
 /** A task file held for running: its bytes, read while the claim holds it. */
 export interface ClaimedTask {
   readonly bytes: Buffer;
+  /**
+   * The file's time (ms; the `at` time, or a retry's) as read while holding it, when the claimer
+   * read it: with {@link RunSpoolTaskOptions.dueBy}, a later time means the task is not run yet.
+   */
+  readonly fileTimeMs?: number;
   /**
    * Removes the file of a task that is done, while it is still held (default: unlink it).
    * @throws when the file is already gone (e.g. the callable removed it).
@@ -86,6 +94,11 @@ export interface RunSpoolTaskOptions {
   readonly nowMs?: () => number;
   /** Runs right before the callable (e.g. `--spooler-chdir`, the running flag). */
   readonly beforeRun?: (path: string) => void;
+  /**
+   * Run the task only if its file time (read by the claim) is at most this (ms): for a scan that
+   * did not read the times itself. Default: no check (the scan listed due tasks only).
+   */
+  readonly dueBy?: number;
 }
 
 /**
@@ -122,6 +135,10 @@ export async function runSpoolTask(
 ): Promise<SpoolOutcome> {
   const claimed = (opts.claim ?? readWithoutLock)(path);
   if (!claimed) return { path, status: "skipped" };
+  if (opts.dueBy !== undefined && claimed.fileTimeMs !== undefined && claimed.fileTimeMs > opts.dueBy) {
+    claimed.release();
+    return { path, status: "waiting", dueAtMs: claimed.fileTimeMs };
+  }
   try {
     return await runClaimed(path, claimed, fn, log, opts);
   } finally {

@@ -91,10 +91,18 @@ export class SpoolerLoop {
     for (;;) {
       if (this.#stopping) return "stopped";
       this.#wakeups = 0;
-      const scan = scanSpoolDir(cfg.dir, Date.now());
+      // the scan lists the task files without a stat each: the claim reads each one's time under
+      // its lock (after a writer's futimes, so an `at` is never missed) and leaves it if not due
+      const passAt = Date.now();
+      const scan = scanSpoolDir(cfg.dir, passAt, { checkTimes: false });
+      let nextDueMs: number | null = null;
       for (const path of scan.due) {
         if (this.#stopping) return "stopped";
-        const outcome = await this.#runOne(path, scan.attempted.has(path));
+        const outcome = await this.#runOne(path, scan.attempted.has(path), passAt);
+        if (outcome.status === "waiting") {
+          if (nextDueMs === null || outcome.dueAtMs! < nextDueMs) nextDueMs = outcome.dueAtMs!;
+          continue;
+        }
         if (outcome.status === "skipped" || outcome.status === "malformed") continue;
         if (cfg.maxTasks > 0 && this.tasks >= cfg.maxTasks) return "max-tasks";
       }
@@ -102,12 +110,12 @@ export class SpoolerLoop {
       if (this.#wakeups > 0) continue;
       cfg.onIdle?.(this.tasks);
       let waitMs = this.frequency * 1000;
-      if (scan.nextDueMs !== null) waitMs = Math.min(waitMs, Math.max(0, scan.nextDueMs - Date.now()));
+      if (nextDueMs !== null) waitMs = Math.min(waitMs, Math.max(0, nextDueMs - Date.now()));
       await this.#wait(waitMs);
     }
   }
 
-  async #runOne(path: string, attempted: boolean): Promise<SpoolOutcome> {
+  async #runOne(path: string, attempted: boolean, dueBy: number): Promise<SpoolOutcome> {
     const cfg = this.#cfg;
     let started = 0;
     const outcome = await runSpoolTask(path, cfg.callable(), (line, err) => cfg.log(err ? `${line}: ${describe(err)}` : line), {
@@ -115,6 +123,7 @@ export class SpoolerLoop {
       retry: cfg.retry,
       root: cfg.dir,
       attempted,
+      dueBy,
       beforeRun: () => {
         started = Date.now();
         if (!cfg.quiet) cfg.log(`[spooler ${cfg.dir} pid: ${process.pid}] managing request ${path} ...`);
@@ -135,7 +144,7 @@ export class SpoolerLoop {
     if (outcome.status === "done" && !cfg.quiet) {
       cfg.log(`[spooler ${cfg.dir} pid: ${process.pid}] done with task ${path} after ${Math.round((Date.now() - started) / 1000)} seconds`);
     }
-    cfg.onOutcome?.(outcome);
+    if (outcome.status !== "waiting") cfg.onOutcome?.(outcome);
     return outcome;
   }
 

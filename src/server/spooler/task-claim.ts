@@ -51,6 +51,7 @@ export function claimLocked(path: string, recycler?: SpoolFileRecycler): Claimed
     keep = true;
     return {
       bytes,
+      fileTimeMs: st.mtimeMs,
       retire: recycler ? () => recycler.retire(path, fd, st.size) : () => unlinkSync(path),
       release: () => closeSync(fd),
     };

@@ -54,6 +54,33 @@ test("scan: priority directories first (2 before 10), then tasks in spool order;
   assert.deepEqual([...scan.attempted], [c]);
 });
 
+test("a scan without times lists every task file; the claim reads the time under the lock and leaves a task not due as it is (waiting, its due time given)", async () => {
+  const dir = freshDir();
+  const now = Date.now();
+  const later = Math.floor(now / 1000) + 100;
+  const due = task(dir, "uwsgi_spoolfile_on_h_1_1_0_0_0");
+  const notDue = task(dir, "uwsgi_spoolfile_on_h_1_2_0_0_0", { k: "later" });
+  const scan = scanSpoolDir(dir, now + 2000, { checkTimes: false });
+  assert.deepEqual(scan.due, [due, notDue]);
+  assert.equal(scan.nextDueMs, null);
+  // its `at` arrives after the scan (a uWSGI writer sets it under its lock, before closing)
+  utimesSync(notDue, later, later);
+  const ran: string[] = [];
+  const hook = (t: { k?: Buffer }) => {
+    ran.push(String(t.k));
+    return SPOOL_OK;
+  };
+  const first = await runSpoolTask(due, hook, quiet, { claim: claimLocked, dueBy: now + 2000 });
+  const second = await runSpoolTask(notDue, hook, quiet, { claim: claimLocked, dueBy: now + 2000 });
+  assert.equal(first.status, "done");
+  assert.deepEqual({ status: second.status, dueAtMs: second.dueAtMs }, { status: "waiting", dueAtMs: later * 1000 });
+  assert.deepEqual(ran, ["v"], "the task not due did not run");
+  assert.equal(statSync(notDue).mtimeMs, later * 1000, "and is kept as it was");
+  const whenDue = await runSpoolTask(notDue, hook, quiet, { claim: claimLocked, dueBy: later * 1000 });
+  assert.equal(whenDue.status, "done");
+  assert.deepEqual(ran, ["v", "later"]);
+});
+
 test("a failing task backs off (frequency, then doubling) and past --spooler-max-retries moves to DIR/failed", async () => {
   const dir = freshDir();
   const p = task(dir, "uwsgi_spoolfile_on_h_1_1_0_0_0");

@@ -5,7 +5,7 @@
 //   uWSGI:      Debian uWSGI 2.0 (python3 plugin, 1 worker, --mules 1) running bench/signal-latency-app.py.
 // A request raises N signals, one every 2 ms (so they do not queue); latency = the time the
 // handler started - the time just before the raise (wall clock, µs, same machine), paired in
-// order. Reports p50 and p99 per system and their ratios (> 1: uwsgi-node is slower).
+// number (each side counts its raises / handler runs). Reports p50 and p99 per system and their ratios (> 1: uwsgi-node is slower).
 //   npm run build && node bench/signal-latency.bench.mjs
 // Writes bench/results/signal-latency.md. Needs uwsgi + its python3 plugin. Bounded: N = 400
 // (BENCH_SIGNALS), about a second per system.
@@ -17,7 +17,8 @@ import { freePort, launch, launchUwsgiNode, stop, waitFor } from "./lib/processe
 const here = import.meta.dirname;
 const N = Math.max(10, Math.min(5000, Number(process.env.BENCH_SIGNALS ?? 400)));
 
-const lines = (text, tag) => [...text.matchAll(new RegExp(`^${tag} (\\d+)$`, "gm"))].map((m) => Number(m[1]));
+/** `TAG <n> <µs>` lines as a map n → µs. */
+const lines = (text, tag) => new Map([...text.matchAll(new RegExp(`^${tag} (\\d+) (\\d+)$`, "gm"))].map((m) => [Number(m[1]), Number(m[2])]));
 
 /** Runs one system: N raises, returns the latencies in µs. */
 async function measure(name) {
@@ -29,17 +30,21 @@ async function measure(name) {
   try {
     // warm-up: the app answers and the mule handles a signal
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/?n=1`)).ok, name, { proc, every: 20 });
-    await waitFor(() => lines(proc.output(), "SIGLAT").length >= 1, `${name} mule`, { proc, every: 20 });
+    await waitFor(() => lines(proc.output(), "SIGLAT").size >= 1, `${name} mule`, { proc, every: 20 });
     const from = proc.output().length;
+    const first = Math.max(...lines(proc.output(), "SIGLAT").keys()) + 1;
     const reply = await fetch(`http://127.0.0.1:${port}/?n=${N}`);
     if (!reply.ok) throw new Error(`${name}: HTTP ${reply.status}`);
     const text = await waitFor(() => {
       const t = proc.output().slice(from);
-      return lines(t, "SIGLAT").length >= N && lines(t, "RAISE").length >= N ? t : null;
+      return lines(t, "SIGLAT").has(first + N - 1) && lines(t, "RAISE").has(first + N - 1) ? t : null;
     }, `${name}: ${N} handler runs`, { proc, every: 20 });
     const raised = lines(text, "RAISE");
     const ran = lines(text, "SIGLAT");
-    return raised.slice(0, N).map((t, i) => ran[i] - t);
+    const out = [];
+    for (const [n, t] of raised) if (ran.has(n)) out.push(ran.get(n) - t);
+    if (out.length < N) console.log(`${name}: ${N - out.length} of ${N} signals without both lines (a log line lost or mangled): left out`);
+    return out;
   } finally {
     await stop(proc);
   }

@@ -113,6 +113,8 @@ export class SignalRouter {
     else this.#outstanding.set(pid, n - 1);
     const key = `${kind}:${id}`;
     this.#handled.set(key, (this.#handled.get(key) ?? 0) + 1);
+    // a freed slot: send what waits now rather than at the master's next tick
+    if (this.#pending.size > 0) this.flush();
   }
 
   /** A child left: what it had not handled is gone with it (as uWSGI's pipe buffer). */
@@ -139,7 +141,11 @@ export class SignalRouter {
     return n;
   }
 
-  /** Sends what waits for children that became reachable. Called when a child is ready and on the master's tick. */
+  /**
+   * Sends what waits for children that became reachable. Called when a child is ready or connects,
+   * when a child acknowledges a signal, when a signal is routed to a child something waits for,
+   * and on the master's tick.
+   */
   flush(): void {
     for (const [key, p] of this.#pending) {
       while (p.queue.length > 0) {
@@ -219,6 +225,8 @@ export class SignalRouter {
     }
     const key = `${kind}:${id}`;
     const e = all.find((x) => x.id === id && this.#ready(x));
+    // what waits for it goes first, now (not at the master's next tick, up to 250 ms later)
+    if (e && this.#pending.has(key)) this.flush();
     if (e && !this.#pending.has(key) && (this.#outstanding.get(e.pid) ?? 0) < this.limit && this.#send(e, num)) {
       this.counters.routed++;
       return;

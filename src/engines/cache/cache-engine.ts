@@ -517,7 +517,8 @@ export class CacheEngine {
       };
       // Every shard is held, so whichever of slots or buckets is shorter can be scanned.
       if (this.options.items <= this.options.hashsize) {
-        for (let i = 1; i < this.options.items; i++) if (slots.get(i, ITEM.keysize) !== 0) collect(i);
+        // keysize < 2^32: its low word says whether the slot is live.
+        for (let i = 1; i < this.options.items; i++) if (slots.low(i, ITEM.keysize) !== 0) collect(i);
       } else {
         for (let b = 0; b < this.options.hashsize; b++) this.#ops.walk(b, collect);
       }

@@ -22,6 +22,9 @@ export interface RedisCacheOptions {
   /** At most `items - 1` live keys, as in a shared-memory cache (slot 0 is reserved there). */
   readonly maxItems: number;
   readonly keysize: number;
+  /** `blocksize` and `blocks` as configured (they bound a value's size, see maxItemSize). */
+  readonly blocksize: number;
+  readonly blocks: number;
   /** The largest value: `blocksize`, or `blocksize * blocks` with `bitmap`. */
   readonly maxItemSize: number;
   readonly mathInitial: bigint;
@@ -137,6 +140,8 @@ export function parseRedisCache2(value: string): RedisCacheOptions {
     displayUrl: maskUrl(url),
     maxItems: opts.items - 1,
     keysize: opts.keysize,
+    blocksize: opts.blocksize,
+    blocks: opts.blocks,
     maxItemSize: maxItemSizeOf(opts),
     mathInitial: opts.mathInitial,
     ignoreFull: opts.ignoreFull,

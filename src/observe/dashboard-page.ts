@@ -97,7 +97,7 @@ function render(doc) {
     "</td><td>" + (last["rps" + w.id] ?? 0).toFixed(1) + "</td><td>" + ((w.avg_rt || 0) / 1000).toFixed(1) + "ms</td><td>" + bytes(w.rss) +
     "</td><td>" + bytes(w.tx) + "</td><td>" + (w.respawn_count ?? 0) + "</td></tr>");
   document.getElementById("workers").innerHTML = rows.join("");
-  const cacheRows = caches.map((c) => "<tr><td>" + c.name + "</td><td>" + c.items + "/" + c.max_items + "</td><td>" + (c.hits ?? 0) + "</td><td>" + (c.miss ?? 0) + "</td><td>" + (c.full ?? 0) + "</td></tr>");
+  const cacheRows = caches.map((c) => "<tr><td>" + c.name + "</td><td>" + (c.items ?? "-") + "/" + c.max_items + "</td><td>" + (c.hits ?? "-") + "</td><td>" + (c.miss ?? "-") + "</td><td>" + (c.full ?? "-") + "</td></tr>");
   document.getElementById("caches").innerHTML = cacheRows.join("");
   renderLegions(doc.legions || []);
 }
@@ -148,7 +148,7 @@ async function tick() {
     sample.rps = rps;
     sample.busy = workers.filter((w) => w.status === "busy").length;
     sample.idle = workers.length - sample.busy;
-    for (const c of doc.caches || []) sample["cache:" + c.name] = c.items;
+    for (const c of doc.caches || []) if (c.items !== undefined) sample["cache:" + c.name] = c.items;
     sample.spoolTasks = (doc.spoolers || []).reduce((n, s) => n + (s.tasks || 0), 0);
     sample.spoolRunning = (doc.spoolers || []).reduce((n, s) => n + (s.running || 0), 0);
     sample.mules = (doc.mules || []).length;

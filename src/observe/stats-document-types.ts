@@ -27,10 +27,10 @@ export interface StatsWorker {
   avg_rt?: number;
 }
 
-/** One cache (`caches[]`). */
+/** One cache (`caches[]`); a Redis-backed one has no `items`, `hits`, `miss` or `full` (they live in Redis and in the workers). */
 export interface StatsCache {
   name: string;
-  items: number;
+  items?: number;
   max_items: number;
   hits?: number;
   miss?: number;

@@ -78,7 +78,11 @@ export function renderTop(doc: StatsDocument, rates: InstanceRates, ctx: TopCont
   }
   if (doc.caches?.length) {
     lines.push("", row(["CACHE", "ITEMS", "MAX", "HITS", "MISS", "FULL"], [16, 9, 9, 10, 10, 8]));
-    for (const c of doc.caches) lines.push(row([c.name, c.items, c.max_items, c.hits ?? 0, c.miss ?? 0, c.full ?? 0], [16, 9, 9, 10, 10, 8]));
+    for (const c of doc.caches) {
+      // a Redis-backed cache: its items and counters are not in the document
+      const known = c.items !== undefined;
+      lines.push(row([c.name, c.items ?? "-", c.max_items, known ? (c.hits ?? 0) : "-", known ? (c.miss ?? 0) : "-", known ? (c.full ?? 0) : "-"], [16, 9, 9, 10, 10, 8]));
+    }
   }
   if (doc.spoolers?.length) {
     lines.push("", row(["SPOOLER", "PID", "TASKS", "RUNNING", "RESPAWNS"], [32, 8, 8, 8, 8]));

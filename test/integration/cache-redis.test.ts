@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { freeTcpPort } from "../support/free-port.js";
 import { killRedis, startRedis } from "../support/redis-server.js";
 import { NEAR_STALE_MS } from "../../src/cluster/near-cache.js";
-import { eventually, fixtureApp, httpRequest, runCli, startServer, type TestServer } from "./server-harness.js";
+import { eventually, fixtureApp, httpRequest, readUntilClose, runCli, startServer, type TestServer } from "./server-harness.js";
 
 interface Answer {
   worker: number;
@@ -30,7 +30,7 @@ test("two instances share a Redis-backed cache; cache_inc from 4 workers is exac
   try {
     for (let i = 0; i < 2; i++) {
       servers.push(await startServer([
-        "--http", "127.0.0.1:0", "--processes", "2",
+        "--http", "127.0.0.1:0", "--processes", "2", "--stats", "127.0.0.1:0",
         "--cache2", `name=shared,items=100,blocksize=64,near=50,backend=redis://127.0.0.1:${redisPort}/0`,
         fixtureApp("redis-cache-app"),
       ]));
@@ -50,6 +50,20 @@ test("two instances share a Redis-backed cache; cache_inc from 4 workers is exac
     assert.equal((await call(b, "/update?key=greeting&value=from-b")).result, true);
     await eventually(async () => (await call(a, "/get?key=greeting")).result === "from-b", NEAR_STALE_MS, "A's near copy to be invalidated by B's write", 5);
     assert.ok(Date.now() - written < NEAR_STALE_MS);
+
+    // the stats document lists the cache: what the master knows, and its near copy holding "greeting"
+    const statsPort = Number((await a.waitForLog(/Stats server enabled on 127\.0\.0\.1:(\d+)/))[1]);
+    const listed = await eventually(async () => {
+      const doc = JSON.parse(await readUntilClose(statsPort)) as { caches?: Array<Record<string, unknown>> };
+      const entry = doc.caches?.find((c) => c.name === "shared");
+      return entry && (entry.near_items as number) >= 1 ? entry : null;
+    }, 10_000, "the Redis-backed cache in the stats document");
+    assert.deepEqual(Object.keys(listed), ["name", "backend", "keysize", "max_items", "blocks", "blocksize", "near_max_items", "near_items", "near_hits", "near_miss"]);
+    assert.equal(listed.backend, `redis://127.0.0.1:${redisPort}/0`);
+    assert.equal(listed.max_items, 100);
+    assert.equal(listed.blocksize, 64);
+    assert.equal(listed.near_max_items, 50);
+    assert.ok((listed.near_hits as number) >= 1, "A's repeated reads hit its near copy");
 
     // Concurrent increments until each of the 4 workers (2 per instance) has done some.
     const N = 25;

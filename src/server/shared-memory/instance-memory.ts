@@ -16,7 +16,8 @@ import { MetricsCollector } from "../../engines/metrics/metric-collectors.js";
 import { LockTable } from "../../engines/locks/lock-table.js";
 import { cleanupStaleRegions } from "../../native/shared-region.js";
 import { InstanceOwner } from "../../native/instance-owner.js";
-import type { StatsCache, StatsLock, StatsMetric, StatsWorker } from "../stats/stats-snapshot.js";
+import type { StatsCache, StatsLock, StatsMetric, StatsRedisCache, StatsWorker } from "../stats/stats-snapshot.js";
+import { redisCacheStats } from "../stats/redis-cache-stats.js";
 import { instanceMetricSpecs, workerMetricName } from "./builtin-metrics.js";
 import { renderPrometheusText, type ProcessRuntime } from "../observability/prometheus-text.js";
 import { createSharedEngines, type SharedEngines } from "./shared-engines.js";
@@ -163,9 +164,10 @@ export class InstanceMemory {
   }
 
   /** The stats document's `caches` list, or undefined without caches. */
-  statsCaches(): StatsCache[] | undefined {
-    const all = this.engines.caches.all();
-    return all.length ? all.map((c) => ({ ...c.stats() })) : undefined;
+  statsCaches(): Array<StatsCache | StatsRedisCache> | undefined {
+    const all: Array<StatsCache | StatsRedisCache> = this.engines.caches.all().map((c) => ({ ...c.stats() }));
+    for (const o of this.config.redisCaches ?? []) all.push(redisCacheStats(o, this.engines.nearCaches.get(o.name)?.engine.stats() ?? null));
+    return all.length ? all : undefined;
   }
 
   /** The stats document's `metrics`, or undefined with metrics disabled. */

@@ -6,7 +6,7 @@
  * its document.
  * @module
  */
-import type { StatsSnapshot, StatsWorker, StatsCore } from "./stats-snapshot.js";
+import type { StatsSnapshot, StatsWorker, StatsCore, StatsRedisCache } from "./stats-snapshot.js";
 
 /** Rendering switches (`--stats-minified`, `--stats-no-cores`, `--stats-no-metrics`). */
 export interface StatsRenderOptions {
@@ -112,6 +112,22 @@ class StatsWriter {
   }
 }
 
+/** A Redis-backed cache's fields (see StatsRedisCache): the near copy's only when it has one. */
+function redisCacheFields(c: StatsRedisCache): Array<readonly [string, Scalar]> {
+  const pairs: Array<readonly [string, Scalar]> = [
+    ["name", c.name],
+    ["backend", c.backend],
+    ["keysize", c.keysize],
+    ["max_items", c.max_items],
+    ["blocks", c.blocks],
+    ["blocksize", c.blocksize],
+  ];
+  if (c.near_max_items !== undefined) {
+    pairs.push(["near_max_items", c.near_max_items], ["near_items", c.near_items ?? 0], ["near_hits", c.near_hits ?? 0], ["near_miss", c.near_miss ?? 0]);
+  }
+  return pairs;
+}
+
 /** Integers as uWSGI prints them; anything non-finite becomes 0. */
 function integer(n: number): string {
   return Number.isFinite(n) ? Math.trunc(n).toString() : "0";
@@ -156,7 +172,7 @@ export function renderStatsJson(snapshot: StatsSnapshot, options: StatsRenderOpt
   if (s.caches) {
     w.key("caches");
     w.objectList(s.caches, (c) =>
-      w.fields([
+      "backend" in c ? w.fields(redisCacheFields(c)) : w.fields([
         ["name", c.name],
         ["hash", c.hash],
         ["hashsize", c.hashsize],

@@ -31,8 +31,8 @@ export interface StatsSnapshot {
   daemons?: StatsDaemon[];
   /** Lock owners, in registration order. */
   locks: StatsLock[];
-  /** Caches; omitted when undefined. */
-  caches?: StatsCache[];
+  /** Caches, the shared-memory ones first, then the Redis-backed ones; omitted when undefined. */
+  caches?: Array<StatsCache | StatsRedisCache>;
   /** Metrics by name, in registration order; omitted when undefined (no `--enable-metrics`). */
   metrics?: StatsMetric[];
   /** Listening sockets. */
@@ -63,6 +63,28 @@ export interface StatsLock {
 
 /** A cache's geometry and counters: what the cache engine reports. */
 export type StatsCache = CacheStats;
+
+/**
+ * A Redis-backed cache (`--cache2 ...,backend=redis://...`): what the master knows without asking
+ * Redis. Its items live in Redis and its hits/misses are counted in each worker, so `hash`,
+ * `hashsize`, `items`, `hits`, `miss`, `full` and `last_modified_at` are left out (not shown as
+ * 0); `backend` (the URL, password masked) is uwsgi-node's, and so are the `near_*` counters of
+ * the instance's near copy (`near=N`, shared memory), present only with one.
+ */
+export interface StatsRedisCache {
+  name: string;
+  backend: string;
+  keysize: number;
+  /** `items` as configured (at most `items - 1` live keys, as in a shared-memory cache). */
+  max_items: number;
+  blocks: number;
+  blocksize: number;
+  /** `near=N`: the items the near copy holds at most. */
+  near_max_items?: number;
+  near_items?: number;
+  near_hits?: number;
+  near_miss?: number;
+}
 
 /** A metric: name, type (0 counter, 1 gauge, 2 absolute, 3 alias), SNMP oid (or "") and value. */
 export interface StatsMetric {

@@ -5,7 +5,8 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { openConnection, parseSocketAddress } from "../module/socket-functions.js";
+import { connect as netConnect } from "node:net";
+import { parseSocketAddress } from "../module/socket-functions.js";
 
 /** An incremental reply decoder (the protocol layer's response readers fit). */
 export interface ReplyReader<T> {
@@ -20,31 +21,52 @@ export type ExchangeFailure = "unreachable" | "timeout" | "no-reply" | "malforme
 /** The reply, or the reason there is none. */
 export type ExchangeResult<T> = { ok: true; value: T } | { ok: false; reason: ExchangeFailure; error?: unknown };
 
+/** Where an address points. */
+type Target = ReturnType<typeof parseSocketAddress>;
+
+/** Addresses already parsed, at most {@link MAX_TARGETS} (cleared when full). */
+const targets = new Map<string, Target>();
+const MAX_TARGETS = 1024;
+
+function targetOf(address: string): Target {
+  let target = targets.get(address);
+  if (target === undefined) {
+    target = parseSocketAddress(address);
+    if (targets.size >= MAX_TARGETS) targets.clear();
+    targets.set(address, target);
+  }
+  return target;
+}
+
 /**
- * Sends `request` to `address` and decodes the reply with `reader`.
+ * Sends `request` to `address` and decodes the reply with `reader`. The request is written at
+ * once (the socket holds it until it connects) and one timer bounds the whole exchange, connecting
+ * included: a connection per call is most of what such a call costs, so it gets no promise, await
+ * or timer of its own.
  * A peer that closes without a complete reply (uWSGI's way of saying "miss" or "failed") gives
- * `no-reply`; network failures never throw.
+ * `no-reply`; a refused or broken connection `unreachable`; no complete reply within `timeoutMs`
+ * (0: no limit) `timeout`. Network failures never throw.
  * @throws UwsgiError `UWSGI_ERR_INVALID_ARGUMENT` (as a rejection) when `address` is not an address.
  */
-export async function exchange<T>(address: string, request: Buffer, reader: ReplyReader<T>, timeoutMs: number): Promise<ExchangeResult<T>> {
-  parseSocketAddress(address);
-  let sock;
+export function exchange<T>(address: string, request: Buffer, reader: ReplyReader<T>, timeoutMs: number): Promise<ExchangeResult<T>> {
+  let target: Target;
   try {
-    sock = await openConnection(address, timeoutMs);
+    target = targetOf(address);
   } catch (error) {
-    return { ok: false, reason: "unreachable", error };
+    return Promise.reject(error);
   }
   return new Promise((resolve) => {
+    const sock = "path" in target ? netConnect({ path: target.path }) : netConnect({ host: target.host, port: target.port });
     let settled = false;
     let received = 0;
     const done = (r: ExchangeResult<T>) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      if (timer !== null) clearTimeout(timer);
       sock.destroy();
       resolve(r);
     };
-    const timer = setTimeout(() => done({ ok: false, reason: "timeout" }), timeoutMs);
+    const timer = timeoutMs > 0 ? setTimeout(() => done({ ok: false, reason: "timeout" }), timeoutMs) : null;
     sock.on("data", (chunk: Buffer) => {
       received += chunk.length;
       try {

@@ -14,6 +14,16 @@ test("spool file bytes match uWSGI's: [17][dictlen][0] + dict", () => {
   assert.equal(decoded.body, null);
 });
 
+test("pairs of strings and Buffers (what uwsgi.spool passes) encode to the same bytes as the general dictionary encoder", () => {
+  const pairs: Array<[string | Buffer, string | Buffer]> = [["job", "bench"], ["é", Buffer.from([0, 0xff])], [Buffer.from("k"), ""], ["x", "日本語"]];
+  const body = Buffer.from("payload");
+  const dict = encodeVars(pairs);
+  assert.deepEqual(encodeSpoolFile(pairs, body), Buffer.concat([Buffer.from([17, dict.length & 0xff, dict.length >> 8, 0]), dict, body]));
+  assert.deepEqual(encodeSpoolFile(pairs), Buffer.concat([Buffer.from([17, dict.length & 0xff, dict.length >> 8, 0]), dict]));
+  throwsCode(() => encodeSpoolFile([["big", Buffer.alloc(70000)]]), "UWSGI_ERR_SPOOL_ARGUMENT", /vars value of key "big" is 70000 bytes/);
+  throwsCode(() => encodeSpoolFile([["", "x"]]), "UWSGI_ERR_SPOOL_ARGUMENT", /key #0 is empty/);
+});
+
 test("the body follows the dict raw and runs to the end of the file", () => {
   const body = Buffer.alloc(100_000, 0xab);
   const file = encodeSpoolFile({ action: "ok" }, body);

@@ -10,11 +10,18 @@
  * is loaded ({@link trackRequests}); until then the context is the current request only while the
  * request listener runs synchronously, which is all the server itself needs.
  *
+ * Where AsyncLocalStorage is built on async hooks (Node 20 and 22; Node 24 with
+ * `--no-async-context-frame`), tracking uses one async hook of its own doing what
+ * AsyncLocalStorage does (the context on the current async resource, copied to every resource
+ * created under it) without AsyncLocalStorage's per-instance bookkeeping: about a third fewer
+ * instructions per hello-world request for the tracking (callgrind, Node 20). Where
+ * AsyncLocalStorage uses AsyncContextFrame (Node 24), it is used as is: it costs no hook.
+ *
  * The carrier lives on `globalThis` under a registered symbol, so two copies of uwsgi-node in one
  * process (the CLI's and the app's own) share one current request.
  * @module
  */
-import { AsyncLocalStorage } from "node:async_hooks";
+import { AsyncLocalStorage, createHook, executionAsyncResource, type AsyncHook } from "node:async_hooks";
 import type { Buffer } from "node:buffer";
 import type { Duplex } from "node:stream";
 
@@ -113,6 +120,7 @@ export interface RouteResponse {
 
 /** Where the current request is kept (one per process, see the module's notes). */
 interface ContextCarrier {
+  /** The store where AsyncLocalStorage needs no async hook (see {@link HOOKED}). */
   readonly storage: AsyncLocalStorage<RequestContext>;
   /** True: contexts are entered in `storage` and follow async code. False: see `current`. */
   tracking: boolean;
@@ -120,6 +128,8 @@ interface ContextCarrier {
   wanted: boolean;
   /** Without tracking: the request whose listener is running synchronously now. */
   current: RequestContext | undefined;
+  /** The async hook carrying contexts where AsyncLocalStorage would need one; made on first use. */
+  hook?: AsyncHook;
 }
 
 const CARRIER = Symbol.for("uwsgi-node.request-context");
@@ -131,12 +141,40 @@ const carrier: ContextCarrier = ((globalThis as Record<symbol, unknown>)[CARRIER
 }) as ContextCarrier;
 
 /**
+ * True when AsyncLocalStorage is built on async hooks (it propagates its store from an `init`
+ * hook), false where it uses AsyncContextFrame (Node 24 by default), which needs no hook.
+ */
+const HOOKED = typeof (AsyncLocalStorage.prototype as { _propagate?: unknown })._propagate === "function";
+
+/** The property holding the current request on an async resource (hooked mode; shared by copies). */
+const KEY: unique symbol = Symbol.for("uwsgi-node.request-context.store") as never;
+
+/** An async resource as the hook sees it. */
+type Resource = { [KEY]?: RequestContext };
+
+/**
+ * The hook's `init`: a resource created under a request carries it (as AsyncLocalStorage's
+ * hook does, the value is stored even when undefined, so a re-initialised resource forgets an
+ * old request).
+ */
+function propagate(_asyncId: number, _type: string, _triggerAsyncId: number, resource: object): void {
+  (resource as Resource)[KEY] = (executionAsyncResource() as Resource)[KEY];
+}
+
+/** Enables the carrier's async hook (hooked mode), once. */
+function hookOn(): void {
+  (carrier.hook ??= createHook({ init: propagate })).enable();
+}
+
+/**
  * Stops carrying request contexts through async code until {@link trackRequests} is called
  * (a worker does this before loading its app). Requests entered meanwhile are current only
  * while their listener runs synchronously. No effect once tracking was asked for.
  */
 export function deferRequestTracking(): void {
-  if (!carrier.wanted) carrier.tracking = false;
+  if (carrier.wanted) return;
+  carrier.tracking = false;
+  carrier.hook?.disable();
 }
 
 /**
@@ -146,6 +184,7 @@ export function deferRequestTracking(): void {
 export function trackRequests(): void {
   carrier.wanted = true;
   carrier.tracking = true;
+  if (HOOKED && carrier.hook) carrier.hook.enable();
 }
 
 /** True when request contexts follow async code (see {@link deferRequestTracking}). */
@@ -163,7 +202,19 @@ export function runInRequest<T>(ctx: RequestContext, fn: () => T): T {
  * per request (the servers' hot path).
  */
 export function serveInRequest<Req, Res, T>(ctx: RequestContext, listener: (req: Req, res: Res) => T, req: Req, res: Res): T {
-  if (carrier.tracking) return carrier.storage.run(ctx, listener, req, res);
+  if (carrier.tracking) {
+    if (!HOOKED) return carrier.storage.run(ctx, listener, req, res);
+    if (carrier.hook === undefined) hookOn();
+    // as AsyncLocalStorage.run: the context on the current resource while the listener runs
+    const resource = executionAsyncResource() as Resource;
+    const outer = resource[KEY];
+    resource[KEY] = ctx;
+    try {
+      return listener(req, res);
+    } finally {
+      resource[KEY] = outer;
+    }
+  }
   const outer = carrier.current;
   carrier.current = ctx;
   try {
@@ -175,7 +226,8 @@ export function serveInRequest<Req, Res, T>(ctx: RequestContext, listener: (req:
 
 /** The current request, or undefined outside one. */
 export function currentRequest(): RequestContext | undefined {
-  return carrier.tracking ? (carrier.storage.getStore() ?? carrier.current) : carrier.current;
+  if (!carrier.tracking) return carrier.current;
+  return (HOOKED ? (executionAsyncResource() as Resource)[KEY] : carrier.storage.getStore()) ?? carrier.current;
 }
 
 /**

@@ -6,6 +6,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { fixtureApp, httpRequest, startServer, uwsgiRequest, type TestServer } from "./server-harness.js";
+import { eventually } from "../support/eventually.js";
 
 interface Probe {
   sync: string | null;
@@ -40,5 +41,15 @@ describe("server: request context tracking follows the uwsgi module", () => {
     assert.equal((await httpRequest(server.port, "/load")).body, "loaded");
     assert.deepEqual(await probeHttp("/c"), { sync: "/c", afterAwait: "/c", inTimer: "/c", env: "/c" });
     assert.deepEqual(await probeUwsgi("/d"), { sync: "/d", afterAwait: "/d", inTimer: "/d", env: "/d" });
+  });
+
+  it("concurrent requests suspended across awaits each see their own env and request id when resumed in another order", async () => {
+    const paths = ["/wait1", "/wait2", "/wait3"];
+    const replies = paths.map((p) => httpRequest(server.port, p));
+    await eventually(async () => (await httpRequest(server.port, "/waiting")).body === "3", 10000, "three requests suspended");
+    assert.equal((await httpRequest(server.port, "/release")).body, "released");
+    const seen = (await Promise.all(replies)).map((r) => JSON.parse(r.body) as { before: { path: string; id: number }; after: { path: string; id: number } });
+    assert.deepEqual(seen.map((s) => s.after.path), paths);
+    assert.deepEqual(seen.map((s) => s.after), seen.map((s) => s.before), "the same request after the awaits");
   });
 });

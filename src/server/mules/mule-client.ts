@@ -34,10 +34,13 @@ import { NO_SLOT, TakenSlot } from "./taken-slots.js";
 const ACK_EVERY = MULE_PREFETCH / 4;
 /** Otherwise the master hears of slot takes within this many ms (its credits and in-flight count). */
 const ACK_DELAY_MS = 20;
-/** Frames of a sender are written into slabs of this size. */
-const SLAB_BYTES = 256 * 1024;
-/** Written slabs kept for reuse. */
-const SPARE_SLABS = 4;
+/**
+ * Frames of a sender are written into slabs of this size: below glibc's mmap threshold (128 KiB),
+ * so a new slab comes from the heap's reused memory, not from fresh pages that fault when written.
+ */
+const SLAB_BYTES = 64 * 1024;
+/** Written slabs kept for reuse (1 MiB). */
+const SPARE_SLABS = 16;
 
 /** A message handed to this mule, not yet taken. */
 interface Delivered {

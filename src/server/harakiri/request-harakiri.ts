@@ -12,18 +12,20 @@
  * @module
  */
 import type { WorkerState } from "../worker-state.js";
+import { BusyInterval } from "../../core/busy-interval.js";
 
 /** Ends requests running longer than `harakiriSeconds` in a worker whose event loop is free. */
 export class RequestHarakiri {
   readonly #state: WorkerState;
   readonly #limitMs: number;
   readonly #log: (line: string) => void;
-  #timer: NodeJS.Timeout | null = null;
+  readonly #checker: BusyInterval;
 
   constructor(state: WorkerState, harakiriSeconds: number, log: (line: string) => void) {
     this.#state = state;
     this.#limitMs = harakiriSeconds * 1000;
     this.#log = log;
+    this.#checker = new BusyInterval(Math.min(250, Math.max(50, Math.floor(this.#limitMs / 4))), () => this.check(), () => this.#state.inFlight > 0);
   }
 
   /**
@@ -32,31 +34,18 @@ export class RequestHarakiri {
    */
   start(): void {
     if (this.#limitMs <= 0) return;
-    this.#state.onFirstFlight = () => this.#arm();
-    if (this.#state.inFlight > 0) this.#arm();
+    this.#state.onFirstFlight = () => this.#checker.arm();
+    if (this.#state.inFlight > 0) this.#checker.arm();
   }
 
   stop(): void {
     this.#state.onFirstFlight = null;
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
+    this.#checker.disarm();
   }
 
   /** Whether the check timer is armed (requests are in flight). */
   get armed(): boolean {
-    return this.#timer !== null;
-  }
-
-  #arm(): void {
-    if (this.#timer) return;
-    this.#timer = setInterval(() => {
-      this.check();
-      if (this.#state.inFlight === 0 && this.#timer) {
-        clearInterval(this.#timer);
-        this.#timer = null;
-      }
-    }, Math.min(250, Math.max(50, Math.floor(this.#limitMs / 4))));
-    this.#timer.unref();
+    return this.#checker.armed;
   }
 
   /** Ends every request past the deadline at `now` (exposed for tests). */

@@ -15,6 +15,7 @@ import type { IncomingMessage } from "node:http";
 import type { ConnectionDrain, TrackedConnection } from "../connection-drain.js";
 import type { RateLimitedLog } from "../../core/rate-limited-log.js";
 import { UwsgiError } from "../../errors.js";
+import { BusyInterval } from "../../core/busy-interval.js";
 
 type HttpSocket = Socket & { parser?: { incoming?: IncomingMessage | null } | null };
 
@@ -23,12 +24,13 @@ export class ConnectionWatch {
   readonly #drain: ConnectionDrain;
   readonly #timeoutMs: number;
   readonly #log: RateLimitedLog;
-  #timer: NodeJS.Timeout | null = null;
+  readonly #sweeper: BusyInterval;
 
   constructor(drain: ConnectionDrain, timeoutMs: number, log: RateLimitedLog) {
     this.#drain = drain;
     this.#timeoutMs = timeoutMs;
     this.#log = log;
+    this.#sweeper = new BusyInterval(Math.max(100, Math.floor(timeoutMs / 4)), () => this.sweep(), () => this.#drain.size > 0);
   }
 
   /**
@@ -36,35 +38,24 @@ export class ConnectionWatch {
    * connections are open: an idle worker arms no timer for it.
    */
   start(): void {
-    this.#drain.onFirstConnection = () => this.#arm();
-    if (this.#drain.size > 0) this.#arm();
+    this.#drain.onFirstConnection = () => this.#sweeper.arm();
+    if (this.#drain.size > 0) this.#sweeper.arm();
   }
 
   stop(): void {
     this.#drain.onFirstConnection = null;
-    this.#disarm();
+    this.#sweeper.disarm();
   }
 
   /** Whether the sweep timer is armed (connections are open). */
   get armed(): boolean {
-    return this.#timer !== null;
+    return this.#sweeper.armed;
   }
 
   /** One pass (exposed for tests); the timer stops once no connection is left. */
   sweep(now: number = Date.now()): void {
     this.#drain.each((t) => this.#check(t, now));
-    if (this.#drain.size === 0) this.#disarm();
-  }
-
-  #arm(): void {
-    if (this.#timer) return;
-    this.#timer = setInterval(() => this.sweep(), Math.max(100, Math.floor(this.#timeoutMs / 4)));
-    this.#timer.unref();
-  }
-
-  #disarm(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
+    if (this.#drain.size === 0) this.#sweeper.disarm();
   }
 
   #check(t: TrackedConnection, now: number): void {

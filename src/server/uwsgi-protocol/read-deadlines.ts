@@ -11,6 +11,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { IntrusiveList, type ListLinks } from "../../core/intrusive-list.js";
+import { BusyInterval } from "../../core/busy-interval.js";
 
 /** The fields an item carries while it is tracked; initialise them to `null`, `null`, `0`. */
 export interface DeadlineLinks extends ListLinks {
@@ -30,7 +31,7 @@ export class ReadDeadlines<T extends DeadlineLinks> {
   readonly #timeoutMs: number;
   readonly #onExpire: (item: T) => void;
   readonly #now: () => number;
-  #timer: NodeJS.Timeout | null = null;
+  readonly #sweeper: BusyInterval;
 
   /**
    * @param timeoutMs time allowed per item; expiry is detected within a quarter of it.
@@ -41,6 +42,7 @@ export class ReadDeadlines<T extends DeadlineLinks> {
     this.#timeoutMs = timeoutMs;
     this.#onExpire = onExpire;
     this.#now = now;
+    this.#sweeper = new BusyInterval(Math.max(5, Math.floor(timeoutMs / 4)), () => this.#sweep(), () => this.#items.size > 0);
   }
 
   /** Items being tracked. */
@@ -53,10 +55,7 @@ export class ReadDeadlines<T extends DeadlineLinks> {
     if (item.deadlineAt !== 0) this.delete(item);
     item.deadlineAt = this.#now() + this.#timeoutMs;
     this.#items.append(item);
-    if (this.#timer === null) {
-      this.#timer = setInterval(() => this.#sweep(), Math.max(5, Math.floor(this.#timeoutMs / 4)));
-      this.#timer.unref();
-    }
+    this.#sweeper.arm();
   }
 
   /** Forgets `item` (it delivered, or was closed); harmless if it is not tracked. */
@@ -73,10 +72,6 @@ export class ReadDeadlines<T extends DeadlineLinks> {
       this.delete(item);
       this.#onExpire(item);
       item = this.#items.first;
-    }
-    if (this.#items.size === 0 && this.#timer !== null) {
-      clearInterval(this.#timer);
-      this.#timer = null;
     }
   }
 }

@@ -25,7 +25,7 @@ import { compileLogFormat } from "./request-io/log-format.js";
 import { requestRouting } from "./request-io/request-routing.js";
 import { serverModule } from "./runtime/server-module.js";
 import { serveRuntimeOverSockets } from "./runtime/remote-handlers.js";
-import { receiveSignals } from "./runtime/child-signals.js";
+import { receiveSignals, signalsSynced } from "./runtime/child-signals.js";
 import { updateLegionReadings } from "./legion/legion-readings.js";
 import { defaultModifierRegistry } from "./uwsgi-protocol/modifier-handlers.js";
 import { createUwsgiProtocolServer } from "./uwsgi-protocol/uwsgi-protocol-server.js";
@@ -256,6 +256,8 @@ async function start(): Promise<void> {
   for (const s of servers) s.on("error", (err) => process.stderr.write(`worker ${identity!.id}: ${err.message}\n`));
   limits.start();
   new RequestHarakiri(state, plan.harakiri, (line) => process.stderr.write(`${line}\n`)).start();
+  // the app's signal registrations are in the master's table before it routes to this worker
+  await signalsSynced();
   state.ready = true;
   send({ t: "ready", appStartupMs: loadMs });
   report(true);

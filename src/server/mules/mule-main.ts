@@ -20,7 +20,7 @@ import { pathToFileURL } from "node:url";
 import type { UwsgiModule } from "../../api.js";
 import { readChildIdentity } from "../child-environment.js";
 import { serverModule } from "../runtime/server-module.js";
-import { receiveSignals } from "../runtime/child-signals.js";
+import { receiveSignals, signalsSynced } from "../runtime/child-signals.js";
 import { MULE_READY } from "./mule-supervisor.js";
 import { readMulePlan } from "./mule-plan.js";
 import { serverMuleClient } from "./server-mules.js";
@@ -118,7 +118,8 @@ async function main(): Promise<void> {
   const app = identity!.plan?.app;
   if (app) await import(pathToFileURL(app.path).href);
   if (typeof uwsgi.post_fork_hook === "function") await uwsgi.post_fork_hook();
-  // the handlers the app registers at import exist now: the master may send signals
+  // the handlers the app registers at import exist now, and the master has read them: it may send signals
+  await signalsSynced();
   process.send?.({ t: MULE_READY });
   if (config?.program) {
     await runProgram(config.program);

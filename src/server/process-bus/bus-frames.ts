@@ -43,6 +43,12 @@ export const enum Frame {
   SIG_DONE = 35,
   /** master → child: run signal num u8. */
   SIG_DELIVER = 36,
+  /**
+   * child → master, echoed back (empty body): the master has handled every frame the child sent
+   * before it (a child waits for the echo before saying it is ready, so its registrations are in
+   * the master's table before anyone can route to it).
+   */
+  SIG_SYNC = 37,
 }
 
 /** Which channel a connection is. */

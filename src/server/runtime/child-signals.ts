@@ -37,6 +37,15 @@ export class ReportingSignalTable extends SignalTable {
   }
 }
 
+/**
+ * Resolves once the master has taken in this process's signal registrations, timers and crons so
+ * far (they travel on the signal channel, the "ready" message on Node's IPC channel: without this
+ * wait the master could route to a ready child whose registrations it has not read yet).
+ */
+export function signalsSynced(): Promise<void> {
+  return signalBus()?.synced() ?? Promise.resolve();
+}
+
 /** Hands signal `num` to the master, which routes it; false when the master is gone. */
 export function raiseThroughMaster(num: number): boolean {
   return signalBus()?.raise(num) ?? false;

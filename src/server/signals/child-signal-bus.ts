@@ -21,28 +21,39 @@ export interface ChildSignalBusOptions {
   readonly instance: string;
   readonly role: RoleKind;
   readonly id: number;
+  /** Whether the master is there (default: this process's IPC channel to it is open). */
+  readonly masterConnected?: () => boolean;
 }
 
 /** The signal channel of one child process. */
 export class ChildSignalBus {
   #conn: BusConnection | null = null;
   #onDeliver: ((num: number) => void) | null = null;
+  /** Callers of {@link synced} waiting for the master's echo, oldest first. */
+  #syncs: (() => void)[] = [];
 
   constructor(private readonly opts: ChildSignalBusOptions) {}
 
+  #masterConnected(): boolean {
+    return this.opts.masterConnected ? this.opts.masterConnected() : process.connected === true;
+  }
+
   #connection(): BusConnection | null {
     if (this.#conn && !this.#conn.closed) return this.#conn;
-    if (!process.connected) return null;
+    if (!this.#masterConnected()) return null;
     const { instance, role, id } = this.opts;
     const conn = connectBus(
       instance,
       { channel: Channel.SIGNALS, role, id, pid: process.pid },
       (type, body) => {
         if (type === Frame.SIG_DELIVER && body.length === 1) this.#onDeliver?.(body[0]!);
+        else if (type === Frame.SIG_SYNC) this.#syncs.shift()?.();
       },
       () => {
+        // nothing will echo on this connection: release the waiters
+        for (const resolve of this.#syncs.splice(0)) resolve();
         // the master is gone (then the process leaves too) or dropped us: a receiver reconnects
-        if (this.#onDeliver && process.connected) setTimeout(() => this.#connection(), RECONNECT_MS).unref();
+        if (this.#onDeliver && this.#masterConnected()) setTimeout(() => this.#connection(), RECONNECT_MS).unref();
       },
     );
     this.#conn = conn;
@@ -53,6 +64,19 @@ export class ChildSignalBus {
   receive(onDeliver: (num: number) => void): void {
     this.#onDeliver = onDeliver;
     this.#connection();
+  }
+
+  /**
+   * Resolves once the master has handled every frame this process sent before the call (its
+   * registrations, timers, crons): at once when nothing was sent or the master is gone.
+   */
+  synced(): Promise<void> {
+    const conn = this.#conn;
+    if (!conn || conn.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#syncs.push(resolve);
+      conn.send(Frame.SIG_SYNC);
+    });
   }
 
   /** `register_signal(num, target)` ran here. */

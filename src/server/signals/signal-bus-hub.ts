@@ -73,6 +73,10 @@ export class SignalBusHub implements ChannelHandler {
             if (spec) sink.addSource(child, spec);
             break;
           }
+          case Frame.SIG_SYNC:
+            // frames of one connection are handled in order: everything sent before is done
+            conn.send(Frame.SIG_SYNC);
+            break;
         }
       },
       closed: () => {

@@ -11,7 +11,7 @@ import { pathToFileURL } from "node:url";
 import type { UwsgiModule } from "../../api.js";
 import { readChildIdentity } from "../child-environment.js";
 import { serverModule } from "../runtime/server-module.js";
-import { receiveSignals } from "../runtime/child-signals.js";
+import { receiveSignals, signalsSynced } from "../runtime/child-signals.js";
 import { recyclingClaimer } from "./task-claim.js";
 import { SpoolerLoop } from "./spooler-loop.js";
 import { isSpoolerMasterMessage, type SpoolerChildMessage } from "./spooler-messages.js";
@@ -109,6 +109,7 @@ async function start(): Promise<void> {
     },
   });
   if (stopRequested) loop.stop();
+  await signalsSynced();
   send({ t: "spooler-ready" });
   const end = await loop.run();
   if (end === "max-tasks") {

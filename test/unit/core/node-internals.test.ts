@@ -5,13 +5,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { IncomingMessage, ServerResponse } from "node:http";
-import { Socket } from "node:net";
+import { connect, createServer, Socket, type AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import {
   checkNodeInternals,
   clearNeedDrain,
   createServerHandleFunction,
   emitResponseClose,
+  fillPeername,
   INTERNALS,
   reportNodeInternals,
   sentHead,
@@ -66,6 +67,31 @@ test("node internals: the accessors on the private fields set headers, peer, dra
 
   assert.ok(watchedDescriptors() instanceof Set);
   assert.equal(typeof createServerHandleFunction(), "function");
+});
+
+test("node internals: fillPeername caches an accepted TCP connection's peer as Node's getters report it, once", async () => {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const accepted = new Promise<Socket>((resolve) => server.once("connection", resolve));
+  const client = connect((server.address() as AddressInfo).port, "127.0.0.1");
+  try {
+    const socket = await accepted;
+    await new Promise<void>((resolve) => (client.localPort === undefined ? client.once("connect", () => resolve()) : resolve()));
+    fillPeername(socket);
+    const cached = (socket as unknown as { _peername: unknown })._peername;
+    assert.deepEqual(cached, { address: "127.0.0.1", family: "IPv4", port: client.localPort });
+    assert.equal(socket.remoteAddress, "127.0.0.1");
+    assert.equal(socket.remotePort, client.localPort);
+    assert.equal(socket.remoteFamily, "IPv4");
+    fillPeername(socket);
+    assert.equal((socket as unknown as { _peername: unknown })._peername, cached, "a filled cache is kept");
+    const unconnected = new Socket();
+    fillPeername(unconnected);
+    assert.equal(unconnected.remoteAddress, undefined, "no handle: nothing cached");
+  } finally {
+    client.destroy();
+    server.close();
+  }
 });
 
 // A Node whose private fields are gone: the same process-level sabotage in a child, so the checks

@@ -135,17 +135,24 @@ function isName(name: string, lower: string): boolean {
   return true;
 }
 
-const HOST_HASH = foldedHash("host");
-const CONTENT_TYPE_HASH = foldedHash("content-type");
-const CONTENT_LENGTH_HASH = foldedHash("content-length");
+/** Up to this many headers, names are compared pairwise to find a repeated one; more are hashed. */
+const PAIRWISE_NAMES = 8;
 
 /**
- * Whether `raw` (names at even indexes) has two names that make the same variable: one pass over the names
- * with the {@link seenHash} table (the pairwise comparison it replaced was quadratic in the
- * number of headers). `hashes` receives each name's {@link foldedHash}.
+ * Whether `raw` (names at even indexes) has two names that make the same variable. A few names
+ * are compared pair by pair (most pairs differ in length, a single comparison each); more go
+ * through one pass with the {@link seenHash} table (the pairwise comparison is quadratic in the
+ * number of headers).
  */
-function repeatsName(raw: readonly string[], hashes: Int32Array): boolean {
+function repeatsName(raw: readonly string[]): boolean {
   const count = raw.length >> 1;
+  if (count <= PAIRWISE_NAMES) {
+    for (let i = 2; i < raw.length; i += 2) {
+      const name = raw[i]!;
+      for (let j = 0; j < i; j += 2) if (sameKey(raw[j]!, name)) return true;
+    }
+    return false;
+  }
   if (count > SEEN_SLOTS >> 1) {
     const seen = new Set<string>();
     for (let i = 0; i < raw.length; i += 2) {
@@ -162,7 +169,6 @@ function repeatsName(raw: readonly string[], hashes: Int32Array): boolean {
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const h = foldedHash(name);
-    hashes[i >> 1] = h;
     let slot = h & (SEEN_SLOTS - 1);
     while (seenStamp[slot] === stamp) {
       if (seenHash[slot] === h && sameKey(raw[seenIndex[slot]!]!, name)) return true;
@@ -175,37 +181,58 @@ function repeatsName(raw: readonly string[], hashes: Int32Array): boolean {
   return false;
 }
 
-/** Name hashes of the current request's headers (filled by {@link repeatsName}). */
-const nameHashes = new Int32Array(SEEN_SLOTS >> 1);
+/**
+ * What {@link cgiEnvSize} keeps between the requests of one connection (fields of the caller's
+ * per-connection object): the peer's part does not change, and the Host value seldom does.
+ */
+export interface VarsSizeCache {
+  /** Bytes of the values of SERVER_PORT, REMOTE_ADDR and REMOTE_PORT; -1 until measured. */
+  varsPeerBytes: number;
+  /** The Host value last measured ("" for none) and the bytes of the SERVER_NAME it makes. */
+  varsHost: string;
+  varsHostBytes: number;
+}
 
 /**
  * `[count, bytes]` of `cgiEnvOf(req)` (see {@link envSize}) without building it: what the request
  * log reports for every request. Reads the raw headers (never `req.headers`, which Node builds on
- * first access) and the listening socket's port (no getsockname per connection); one pass over
- * the header names finds a repeated one (merged into one variable: such requests are measured on
- * the built object), no regular expression and no substring for SERVER_NAME.
+ * first access) and the listening socket's port (no getsockname per connection); a repeated
+ * header name (merged into one variable: such requests are measured on the built object) is
+ * looked for without building names, no regular expression and no substring for SERVER_NAME.
+ * With `cache` (one per connection), the peer's part is measured once per connection and
+ * SERVER_NAME once per Host value.
  */
-export function cgiEnvSize(req: IncomingMessage): [number, number] {
+export function cgiEnvSize(req: IncomingMessage, cache?: VarsSizeCache): [number, number] {
   const raw = req.rawHeaders;
-  if (repeatsName(raw, nameHashes)) return envSize(cgiEnvOf(req));
+  if (repeatsName(raw)) return envSize(cgiEnvOf(req));
   let host = "";
   let headerBytes = 0;
-  // repeatsName hashed the names when there are at most 64 (else, rare, they are hashed here)
-  const hashed = raw.length >> 1 <= nameHashes.length;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    const value = raw[i + 1]!;
-    const h = hashed ? nameHashes[i >> 1]! : foldedHash(name);
     // header names are tokens (ASCII): HTTP_NAME is 5 bytes longer, CONTENT_TYPE/LENGTH as long
-    const plain = (h === CONTENT_TYPE_HASH && isName(name, "content-type")) || (h === CONTENT_LENGTH_HASH && isName(name, "content-length"));
-    headerBytes += 4 + (plain ? name.length : 5 + name.length) + utf8Length(value);
-    if (h === HOST_HASH && isName(name, "host")) host = value;
+    const plain = isName(name, "content-type") || isName(name, "content-length");
+    headerBytes += 4 + (plain ? name.length : 5 + name.length) + utf8Length(raw[i + 1]!);
+    if (isName(name, "host")) host = raw[i + 1]!;
   }
   const uri = req.url ?? "/";
   const q = uri.indexOf("?");
   const socket = req.socket;
-  fillPeername(socket);
-  const nameLength = host === "" ? 0 : serverNameLength(host);
+  let peerBytes = cache === undefined ? -1 : cache.varsPeerBytes;
+  if (peerBytes < 0) {
+    fillPeername(socket);
+    const address = socket.remoteAddress;
+    peerBytes = localPortLength(socket) + (address ?? "").length + portLength(socket.remotePort);
+    if (cache !== undefined && address !== undefined) cache.varsPeerBytes = peerBytes;
+  }
+  let nameLength: number;
+  if (cache !== undefined && host === cache.varsHost) nameLength = cache.varsHostBytes;
+  else {
+    nameLength = host === "" ? 0 : serverNameLength(host);
+    if (cache !== undefined) {
+      cache.varsHost = host;
+      cache.varsHostBytes = nameLength;
+    }
+  }
   const path = q < 0 ? uri : uri.slice(0, q);
   // the fixed variables: 4 length bytes each, their names, their values
   const bytes =
@@ -217,9 +244,7 @@ export function cgiEnvSize(req: IncomingMessage): [number, number] {
     5 +
     req.httpVersion.length +
     (nameLength > 0 ? nameLength : utf8Length(socket.localAddress ?? "")) +
-    localPortLength(socket) +
-    (socket.remoteAddress ?? "").length +
-    portLength(socket.remotePort) +
+    peerBytes +
     headerBytes;
   return [FIXED_NAMES.length + raw.length / 2, bytes];
 }

@@ -9,6 +9,7 @@
 import type { Socket } from "node:net";
 import { IntrusiveList } from "../core/intrusive-list.js";
 import { byteCounterOf, handleBytesWritten } from "../core/node-internals.js";
+import type { VarsSizeCache } from "./cgi-env.js";
 
 /**
  * How long a connection may stay idle once draining has started before it is closed (ms): Node's
@@ -23,7 +24,7 @@ const CHECK_MS = 50;
  * same job, but under load made the young generation promote over twice as many bytes per
  * scavenge).
  */
-export class TrackedConnection {
+export class TrackedConnection implements VarsSizeCache {
   readonly socket: Socket;
   readonly drain: ConnectionDrain;
   /** Requests in progress on the connection. */
@@ -46,6 +47,10 @@ export class TrackedConnection {
    * the bytes written after every request (see {@link bytesWrittenOf}).
    */
   readonly handle: { readonly bytesWritten?: unknown } | null;
+  /** The request log's `{N vars in M bytes}` parts that stay with the connection (cgi-env.ts's cgiEnvSize). */
+  varsPeerBytes = -1;
+  varsHost = "";
+  varsHostBytes = 0;
   prev: TrackedConnection | null = null;
   next: TrackedConnection | null = null;
 

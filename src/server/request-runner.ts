@@ -117,7 +117,7 @@ class RequestRecord extends RequestContextBase implements RequestContext, Flight
   }
 
   varsSize(): readonly [number, number] {
-    return this.#env === null ? cgiEnvSize(this.req) : envSize(this.#env);
+    return this.#env === null ? cgiEnvSize(this.req, this.conn) : envSize(this.#env);
   }
 
   envVar(name: string): string | undefined {

@@ -11,9 +11,13 @@ import { setRequestHeaders, setSocketPeer } from "../../../src/core/node-interna
 import { cgiEnvOf, cgiEnvSize, envSize } from "../../../src/server/cgi-env.js";
 import { httpRequestOf } from "../../../src/server/uwsgi-protocol/request-fields.js";
 
-function request(url: string, rawHeaders: string[], method = "GET"): IncomingMessage {
+function peerSocket(): Socket {
   const socket = new Socket();
   setSocketPeer(socket, "192.0.2.9", 51000);
+  return socket;
+}
+
+function request(url: string, rawHeaders: string[], method = "GET", socket = peerSocket()): IncomingMessage {
   const req = new IncomingMessage(socket);
   req.method = method;
   req.url = url;
@@ -49,6 +53,23 @@ test("request log vars: cgiEnvSize matches the built env for any header set: rep
   );
 });
 
+test("request log vars: with a per-connection cache, each request of a connection counts as its built env (Host changing, absent, repeated)", () => {
+  const name = fc.constantFrom("Host", "host", "Content-Type", "X-A", "x_a", "Accept");
+  const value = fc.constantFrom("example.org", "example.org:8080", "[::1]:8080", "", "h:80", ":80", "é");
+  const requests = fc.array(fc.array(fc.tuple(name, value), { maxLength: 12 }), { minLength: 1, maxLength: 8 });
+  fc.assert(
+    fc.property(requests, (headerSets) => {
+      const socket = peerSocket();
+      const cache = { varsPeerBytes: -1, varsHost: "", varsHostBytes: 0 };
+      for (const pairs of headerSets) {
+        const req = request("/a?b=1", pairs.flat(), "GET", socket);
+        assert.deepEqual(cgiEnvSize(req, cache), envSize(cgiEnvOf(req)), JSON.stringify(pairs));
+      }
+    }),
+    { numRuns: 300 },
+  );
+});
+
 test("request log vars: on an accepted connection, SERVER_PORT is the listening port read once per server (no getsockname per connection)", async () => {
   const server = createServer();
   server.listen(0, "127.0.0.1");
@@ -58,6 +79,7 @@ test("request log vars: on an accepted connection, SERVER_PORT is the listening 
       const accepted = once(server, "connection");
       const client = createConnection((server.address() as { port: number }).port, "127.0.0.1");
       const [socket] = (await accepted) as [Socket];
+      const cache = { varsPeerBytes: -1, varsHost: "", varsHostBytes: 0 };
       for (const headers of [["Host", "example.org"], []]) {
         const req = new IncomingMessage(socket);
         req.method = "GET";
@@ -65,6 +87,7 @@ test("request log vars: on an accepted connection, SERVER_PORT is the listening 
         req.httpVersion = "1.1";
         setRequestHeaders(req, headers);
         assert.deepEqual(cgiEnvSize(req), envSize(cgiEnvOf(req)), `connection ${i}, headers ${headers.join(":")}`);
+        assert.deepEqual(cgiEnvSize(req, cache), envSize(cgiEnvOf(req)), `connection ${i}, headers ${headers.join(":")}, cached`);
       }
       client.destroy();
       socket.destroy();

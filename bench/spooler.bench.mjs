@@ -9,6 +9,12 @@
 // process group; BullMQ: redis-server, the worker, and this process's queue.add calls), per task.
 // The systems are started once; BENCH_ROUNDS rounds (default 3) run them one after the other in
 // an order that rotates; ratios are taken within a round, the median and range reported.
+// Each spooler's spool directory gets a fresh tmpfs of its own before each of its rounds (mounted
+// over the directory, the previous one lazily unmounted; needs root, `mount -t tmpfs`): a file
+// system that had many files deleted just before makes the next file creations dear (ext4: 100-300
+// µs each right after a burst of unlinks), which would otherwise fall on whichever system ran
+// next. Where mounting fails the directories stay on the work directory's file system and the
+// output says so. BENCH_TMPFS=0 keeps them there on purpose.
 // BENCH_BASELINE=DIR adds the uwsgi-node built in checkout DIR (e.g. main before a change).
 // Writes bench/results/spooler.md. Needs uwsgi + python3 plugin, redis-server, bench/'s bullmq.
 import { spawnSync } from "node:child_process";
@@ -26,6 +32,36 @@ const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const work = workDir();
 const SIGTERM = { signal: "SIGTERM" };
 const loadAtStart = loadavg();
+
+/** Mount points this run made (unmounted at the end). */
+const mounted = new Set();
+/** Why spool directories are not on fresh tmpfs mounts, or null while they are. */
+let noFreshFs = process.env.BENCH_TMPFS === "0" ? "BENCH_TMPFS=0" : null;
+
+/** Lazily unmounts a tmpfs this run mounted at `dir` (the spooler may still have its cwd there). */
+function unmount(dir) {
+  if (!mounted.has(dir)) return;
+  const r = spawnSync("umount", ["-l", dir], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`umount -l ${dir}: ${(r.stderr || r.error?.message || "").trim()}`);
+  mounted.delete(dir);
+}
+
+/**
+ * Puts a fresh, empty tmpfs at `dir` (over the previous one), or leaves `dir` as is and records
+ * why when mounting is impossible (not root, no mount(8), a container without CAP_SYS_ADMIN).
+ */
+function freshFs(dir) {
+  if (noFreshFs) return;
+  unmount(dir);
+  const r = spawnSync("mount", ["-t", "tmpfs", "-o", "size=1g,mode=0755", "tmpfs", dir], { encoding: "utf8" });
+  if (r.status !== 0) {
+    noFreshFs = `mount -t tmpfs failed: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`;
+    process.stderr.write(`  NOTE: ${noFreshFs}; spool directories stay on ${dir}'s file system for every round\n`);
+    return;
+  }
+  mounted.add(dir);
+}
+const fsType = (dir) => spawnSync("stat", ["-f", "-c", "%T", dir], { encoding: "utf8" }).stdout.trim();
 
 function get(port, path) {
   return new Promise((resolve, reject) => {
@@ -56,6 +92,7 @@ async function spoolerSystem(name, start) {
   await waitFor(() => /spawned the uWSGI spooler/.test(proc.output()), `${name} spooler`, { proc, ms: 60_000 });
   return {
     async run(round) {
+      freshFs(dir);
       const cpu0 = groupCpuMs([proc.pid]);
       const r = JSON.parse(await get(port, `/enqueue?n=${N}&round=${round}`));
       const end = await waitFor(() => doneAt(proc, round), `${name} round ${round}`, { proc, ms: 300_000, every: 20 });
@@ -141,6 +178,13 @@ try {
   }
 } finally {
   for (const s of Object.values(systems)) await s.close().catch(() => {});
+  for (const dir of [...mounted]) {
+    try {
+      unmount(dir);
+    } catch (err) {
+      process.stderr.write(`  ${err.message}\n`);
+    }
+  }
 }
 
 const median = (xs) => {
@@ -155,6 +199,7 @@ const col = (name, f, digits = 0) => {
   const xs = runs[name].map(f);
   return `${median(xs).toFixed(digits)}${range(xs, digits)}`;
 };
+const workFsType = fsType(work);
 const o = runs["uwsgi-node"];
 // in-round ratios, > 1: uwsgi-node is better (faster, or less CPU per task)
 const wallRatio = (name) => o.map((r, i) => runs[name][i].totalMs / r.totalMs);
@@ -165,6 +210,10 @@ const lines = [
   `${new Date().toISOString().slice(0, 10)}; node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), load average ${loadAtStart.map((x) => x.toFixed(1)).join(" ")} at the start, ${loadavg().map((x) => x.toFixed(1)).join(" ")} at the end; ${ROUNDS} round(s), the systems one after the other in a rotating order, medians with the range.`,
   "",
   "Each system: one app process enqueues every task through its public API in one request (uwsgi-node and uWSGI: `uwsgi.spool()` in a worker; BullMQ: `queue.add()` x N, awaited together), one spooler process runs them (BullMQ: one Worker, concurrency 1) with a callable that only acknowledges. `--spooler-frequency 1`, `--spooler-quiet` for both spoolers; uWSGI's is woken by SIGUSR1 per spool, ours through the master. Wall = from the first enqueue until the last task has run. CPU = what every process of the system spent meanwhile (master, worker, spooler; BullMQ: redis-server, the worker and the queue.add calls), per task: on a shared machine the CPU time is the steadier figure.",
+  "",
+  noFreshFs
+    ? `Spool directories: NOT on fresh file systems (${noFreshFs}): every round of a spooler reused the directory on the work directory's ${workFsType} file system, so a round may pay for the file deletions of the one before (on ext4 creating files right after many deletions costs 100-300 µs each): the wall-clock comparison with uWSGI is not a fair one.`
+    : "Spool directories: each spooler's on a fresh tmpfs of its own, mounted before each of its rounds (so no round pays for another's file deletions).",
   "",
   "| system | enqueue (ms) | enqueue + execute (ms) | tasks/s end to end | CPU per task, all processes (µs) | CPU per task, enqueuing process (µs) |",
   "|---|---|---|---|---|---|",

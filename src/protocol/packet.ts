@@ -225,6 +225,80 @@ export function encodeVars(vars: VarsInput): Buffer {
   return joinLengthPrefixed(parts);
 }
 
+/** Byte length of a key or value given as a string or Buffer; -1 for anything else. */
+function byteSize(x: unknown): number {
+  return typeof x === "string" ? Buffer.byteLength(x, "utf8") : Buffer.isBuffer(x) ? x.length : -1;
+}
+
+function writeSized(out: Buffer, p: number, x: string | Buffer): number {
+  const n = typeof x === "string" ? out.write(x, p + 2, "utf8") : x.copy(out, p + 2);
+  out.writeUInt16LE(n, p);
+  return p + 2 + n;
+}
+
+/**
+ * {@link encodeVarsPacket} for an array of [string | Buffer, string | Buffer] pairs within the
+ * limits: sizes measured once, everything written straight into the one buffer. Null for
+ * anything else, which the general path encodes or rejects with its detailed errors.
+ */
+function encodeVarsPacketDirect(modifier1: number, modifier2: number, vars: VarsInput, tail: Buffer | null): Buffer | null {
+  if (!Array.isArray(vars)) return null;
+  let dictLength = 0;
+  for (const pair of vars as unknown[]) {
+    if (!Array.isArray(pair) || pair.length !== 2) return null;
+    const k = byteSize(pair[0]);
+    const v = byteSize(pair[1]);
+    if (k <= 0 || k > UWSGI_MAX_DATASIZE || v < 0 || v > UWSGI_MAX_DATASIZE) return null;
+    dictLength += 4 + k + v;
+  }
+  if (dictLength > UWSGI_MAX_DATASIZE) return null;
+  const tailLength = tail ? tail.length : 0;
+  const out = Buffer.allocUnsafe(UWSGI_HEADER_SIZE + dictLength + tailLength);
+  out[0] = modifier1;
+  out.writeUInt16LE(dictLength, 1);
+  out[3] = modifier2;
+  let p = UWSGI_HEADER_SIZE;
+  for (const pair of vars as ReadonlyArray<readonly [string | Buffer, string | Buffer]>) {
+    p = writeSized(out, p, pair[0]);
+    p = writeSized(out, p, pair[1]);
+  }
+  if (tail && tailLength > 0) tail.copy(out, p);
+  return out;
+}
+
+/**
+ * Encodes a whole vars packet in one buffer: the header `[modifier1][dictlen LE16][modifier2]`,
+ * the vars dictionary as {@link encodeVars} writes it, then `tail` (raw bytes after the packet,
+ * not counted in the header, e.g. a spool file's body; no size limit).
+ * @throws UwsgiError UWSGI_ERR_PACKET_ENCODE for an empty key, a key/value over 65535 bytes or a
+ *   dictionary over 65535 bytes; UWSGI_ERR_INVALID_ARGUMENT for a modifier outside 0..255 or a
+ *   malformed vars entry.
+ * @example
+ * encodeVarsPacket(Modifier1.SPOOL, 0, [["a", "1"]], Buffer.from("body"));
+ * // => <Buffer 11 06 00 00 01 00 61 01 00 31 62 6f 64 79>
+ */
+export function encodeVarsPacket(modifier1: number, modifier2: number, vars: VarsInput, tail?: Buffer | null): Buffer {
+  checkByte("modifier1", modifier1);
+  checkByte("modifier2", modifier2);
+  if (tail !== undefined && tail !== null && !Buffer.isBuffer(tail)) {
+    throw new UwsgiError("UWSGI_ERR_INVALID_ARGUMENT", "tail", "expected a Buffer");
+  }
+  const direct = encodeVarsPacketDirect(modifier1, modifier2, vars, tail ?? null);
+  if (direct) return direct;
+  const dict = encodeVars(vars);
+  if (dict.length > UWSGI_MAX_DATASIZE) {
+    throw new UwsgiError("UWSGI_ERR_PACKET_ENCODE", `the encoded dictionary is ${dict.length} bytes (max ${UWSGI_MAX_DATASIZE})`);
+  }
+  const tailLength = tail ? tail.length : 0;
+  const out = Buffer.allocUnsafe(UWSGI_HEADER_SIZE + dict.length + tailLength);
+  out[0] = modifier1;
+  out.writeUInt16LE(dict.length, 1);
+  out[3] = modifier2;
+  dict.copy(out, UWSGI_HEADER_SIZE);
+  if (tail && tailLength > 0) tail.copy(out, UWSGI_HEADER_SIZE + dict.length);
+  return out;
+}
+
 /**
  * Decodes a vars dictionary with uWSGI's generic (hooked) parser rules: a zero key length is
  * invalid, values may be empty (also the last one), a record running past the end is invalid,

@@ -9,16 +9,7 @@
  */
 import { Buffer } from "node:buffer";
 import { UwsgiError, isUwsgiError } from "../errors.js";
-import {
-  Modifier1,
-  UWSGI_HEADER_SIZE,
-  UWSGI_MAX_DATASIZE,
-  type VarsInput,
-  type VarsPair,
-  decodeVars,
-  encodeHeader,
-  encodeVars,
-} from "./packet.js";
+import { Modifier1, UWSGI_HEADER_SIZE, type VarsInput, type VarsPair, decodeVars, encodeVarsPacket } from "./packet.js";
 
 /** Every spool file name starts with this; the spooler only picks up such names. */
 export const SPOOL_FILE_PREFIX = "uwsgi_spoolfile_on_";
@@ -57,65 +48,16 @@ export interface SpoolFileNameParts {
  * // => <Buffer 11 19 00 00 08 00 70 72 69 ... 02 00 6f 6b>
  */
 export function encodeSpoolFile(vars: VarsInput, body?: Buffer | null): Buffer {
-  const direct = encodeDirect(vars, body);
-  if (direct) return direct;
-  let dict: Buffer;
-  try {
-    dict = encodeVars(vars);
-  } catch (err) {
-    if (isUwsgiError(err, "UWSGI_ERR_PACKET_ENCODE")) throw new UwsgiError("UWSGI_ERR_SPOOL_ARGUMENT", err.message.replace(/^cannot encode uwsgi packet: /, ""));
-    throw err;
-  }
-  if (dict.length > UWSGI_MAX_DATASIZE) {
-    throw new UwsgiError("UWSGI_ERR_SPOOL_ARGUMENT", `the encoded dictionary is ${dict.length} bytes (max ${UWSGI_MAX_DATASIZE}); put big values in the body`);
-  }
   if (body !== undefined && body !== null && !Buffer.isBuffer(body)) {
     throw new UwsgiError("UWSGI_ERR_SPOOL_ARGUMENT", "body must be a Buffer");
   }
-  const parts = [encodeHeader(Modifier1.SPOOL, dict.length, 0), dict];
-  if (body && body.length > 0) parts.push(body);
-  return Buffer.concat(parts);
-}
-
-/** Byte length of a key or value given as a string or Buffer; -1 for anything else. */
-function byteSize(x: unknown): number {
-  return typeof x === "string" ? Buffer.byteLength(x, "utf8") : Buffer.isBuffer(x) ? x.length : -1;
-}
-
-/**
- * {@link encodeSpoolFile} in one buffer, written once, for pairs of strings/Buffers within the
- * limits (what `uwsgi.spool()` passes); null for anything else, which the general path encodes
- * or rejects with its detailed errors.
- */
-function encodeDirect(vars: VarsInput, body: Buffer | null | undefined): Buffer | null {
-  if (!Array.isArray(vars) || (body !== undefined && body !== null && !Buffer.isBuffer(body))) return null;
-  let dictLength = 0;
-  for (const pair of vars as unknown[]) {
-    if (!Array.isArray(pair) || pair.length !== 2) return null;
-    const k = byteSize(pair[0]);
-    const v = byteSize(pair[1]);
-    if (k <= 0 || k > UWSGI_MAX_DATASIZE || v < 0 || v > UWSGI_MAX_DATASIZE) return null;
-    dictLength += 4 + k + v;
+  try {
+    return encodeVarsPacket(Modifier1.SPOOL, 0, vars, body);
+  } catch (err) {
+    if (!isUwsgiError(err, "UWSGI_ERR_PACKET_ENCODE")) throw err;
+    const detail = err.message.replace(/^cannot encode uwsgi packet: /, "");
+    throw new UwsgiError("UWSGI_ERR_SPOOL_ARGUMENT", /^the encoded dictionary /.test(detail) ? `${detail}; put big values in the body` : detail);
   }
-  if (dictLength > UWSGI_MAX_DATASIZE) return null;
-  const bodyLength = body ? body.length : 0;
-  const out = Buffer.allocUnsafe(UWSGI_HEADER_SIZE + dictLength + bodyLength);
-  out[0] = Modifier1.SPOOL;
-  out.writeUInt16LE(dictLength, 1);
-  out[3] = 0;
-  let p = UWSGI_HEADER_SIZE;
-  for (const pair of vars as ReadonlyArray<readonly [string | Buffer, string | Buffer]>) {
-    p = writeSized(out, p, pair[0]);
-    p = writeSized(out, p, pair[1]);
-  }
-  if (body && bodyLength > 0) body.copy(out, p);
-  return out;
-}
-
-function writeSized(out: Buffer, p: number, x: string | Buffer): number {
-  const n = typeof x === "string" ? out.write(x, p + 2, "utf8") : x.copy(out, p + 2);
-  out.writeUInt16LE(n, p);
-  return p + 2 + n;
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   encodeHeader,
   encodePacket,
   encodeVars,
+  encodeVarsPacket,
   quoteBytes,
   varsGet,
   varsToObject,
@@ -101,6 +102,26 @@ describe("vars dictionary", () => {
     throwsCode(() => encodeVars({ n: 5 as unknown as string }), "UWSGI_ERR_INVALID_ARGUMENT", /value of key "n"/);
     throwsCode(() => encodeVars([["only-key"]] as unknown as Array<[string, string]>), "UWSGI_ERR_INVALID_ARGUMENT", /vars entry #0/);
     throwsCode(() => encodeVars(null as unknown as Record<string, string>), "UWSGI_ERR_INVALID_ARGUMENT", /vars/);
+  });
+
+  test("encodeVarsPacket: header + dictionary + tail in one buffer, the same bytes by either path", () => {
+    assert.deepEqual(encodeVarsPacket(Modifier1.SPOOL, 0, [["a", "1"]], Buffer.from("body")), hex("11 06 00 00 01 00 61 01 00 31 62 6f 64 79"));
+    // pairs of strings/Buffers (one pass) and any other VarsInput (through encodeVars) agree
+    const pairs: Array<[string | Buffer, string | Buffer]> = [["cmd", "get"], [Buffer.from("key"), "wk"], ["é", ""]];
+    const expected = Buffer.concat([encodeHeader(Modifier1.CACHE, encodeVars(pairs).length, 7), encodeVars(pairs)]);
+    assert.deepEqual(encodeVarsPacket(Modifier1.CACHE, 7, pairs), expected);
+    assert.deepEqual(encodeVarsPacket(Modifier1.CACHE, 7, new Map(pairs as Array<[string, string]>)), expected);
+    assert.deepEqual(encodeVarsPacket(Modifier1.CACHE, 7, { cmd: "get", key: "wk", "é": "" }), expected);
+    assert.deepEqual(encodeVarsPacket(0, 0, [], null), hex("00 00 00 00"));
+    assert.equal(encodeVarsPacket(0, 0, [["k", Buffer.alloc(65531 - 1)]]).readUInt16LE(1), 65535);
+  });
+
+  test("encodeVarsPacket rejects what encodeVars rejects, and a dictionary over 65535 bytes", () => {
+    throwsCode(() => encodeVarsPacket(0, 0, { "": "x" }), "UWSGI_ERR_PACKET_ENCODE", /vars key #0 is empty/);
+    throwsCode(() => encodeVarsPacket(0, 0, [["big", Buffer.alloc(65536)]]), "UWSGI_ERR_PACKET_ENCODE", /value of key "big" is 65536 bytes/);
+    throwsCode(() => encodeVarsPacket(0, 0, [["k", Buffer.alloc(65531)]]), "UWSGI_ERR_PACKET_ENCODE", /dictionary is 65536 bytes \(max 65535\)/);
+    throwsCode(() => encodeVarsPacket(256, 0, []), "UWSGI_ERR_INVALID_ARGUMENT", /modifier1/);
+    throwsCode(() => encodeVarsPacket(0, 0, [], "x" as unknown as Buffer), "UWSGI_ERR_INVALID_ARGUMENT", /tail/);
   });
 
   test("decodes with the hooked-parser rules: empty values allowed, duplicates kept in order", () => {

@@ -130,17 +130,22 @@ export class WorkerState {
 
   /** The slot's request total: processes before this one plus this one's live count. */
   slotRequests(): number {
-    const row = this.rows.find((r) => r.id === this.identity.id);
-    if (!row) return this.requests;
-    const before = row.pid === process.pid ? row.requests - row.delta_requests : row.requests;
-    return before + this.requests;
+    const id = this.identity.id;
+    for (const row of this.rows) if (row.id === id) return this.#slotBefore(row) + this.requests;
+    return this.requests;
   }
 
   /** Requests completed by the whole instance (others as last reported, this one live). */
   totalRequests(): number {
-    let total = this.slotRequests();
-    for (const r of this.rows) if (r.id !== this.identity.id) total += r.requests;
+    const id = this.identity.id;
+    let total = this.requests;
+    for (const row of this.rows) total += row.id === id ? this.#slotBefore(row) : row.requests;
     return total;
+  }
+
+  /** The requests of this slot's row that are not this process's live count (the request log reads both totals on every request: loops, no closure). */
+  #slotBefore(row: WorkerRow): number {
+    return row.pid === process.pid ? row.requests - row.delta_requests : row.requests;
   }
 
   /** The counters reported to the master. */

@@ -15,6 +15,12 @@
  * still appears complete or not at all. When the folder is empty, missing, or on another file
  * system, the writer creates the file as before.
  *
+ * Where creating a file is cheap, on a file system in memory (tmpfs, ramfs), parking and taking a
+ * file costs more than it saves (the spooler's zeroing write and link, the writer's rename, open
+ * and fstat, against one open that creates the file), so there a spooler unlinks finished task
+ * files as uWSGI does and parks nothing (it looks at the file system type again every second, as
+ * one may be mounted over the directory).
+ *
  * Nothing here is seen by a spooler: the folder's name is neither a task name nor a priority
  * directory (uWSGI's spooler skips it too). A file is only reused if it is a regular file of this
  * user with a single link, opened without following a symlink, so nothing planted there is
@@ -22,8 +28,9 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { closeSync, constants, fstatSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, constants, fstatSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, statSync, statfsSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 
 /** The folder, inside a spool directory, of files ready for reuse. */
 export const RECYCLE_DIR = ".uwsgi-node-recycled";
@@ -34,6 +41,21 @@ export const RECYCLE_DIR = ".uwsgi-node-recycled";
  * (4 KiB on most file systems), a file the directory held anyway while its task waited.
  */
 export const RECYCLE_SLOTS = 16384;
+
+/** statfs f_type of tmpfs and ramfs: file systems in memory, where creating a file is cheap. */
+const IN_MEMORY_FS_TYPES: ReadonlySet<number> = new Set([0x01021994, 0x858458f6]);
+
+/** True when `dir` is on a file system in memory (false when it cannot be told). */
+export function isInMemoryFileSystem(dir: string): boolean {
+  try {
+    return IN_MEMORY_FS_TYPES.has(statfsSync(dir).type);
+  } catch {
+    return false;
+  }
+}
+
+/** How long (ms) a spooler trusts the file system type it saw. */
+const FS_RECHECK_MS = 1000;
 
 interface WriterView {
   /** Names read from the folder, not yet tried. */
@@ -47,7 +69,7 @@ const uid = process.getuid?.() ?? -1;
 
 function folderStamp(pool: string): bigint {
   try {
-    return statSync(pool, { bigint: true }).mtimeNs;
+    return statSync(pool, { bigint: true, throwIfNoEntry: false })?.mtimeNs ?? -1n;
   } catch {
     return -1n;
   }
@@ -130,26 +152,48 @@ function zeroes(size: number): Buffer {
 export class SpoolFileRecycler {
   readonly #pool: string;
   readonly #slots: number;
+  readonly #dir: string;
+  readonly #anyFileSystem: boolean;
   #slot: number;
   #ready = false;
+  #inMemory = false;
+  #fsCheckedAt = -Infinity;
 
   /**
    * @param dir the spool directory (its priority subdirectories share the folder).
    * @param slots how many files the folder holds at most (tests use fewer).
+   * @param anyFileSystem park files on a file system in memory too (tests).
    */
-  constructor(dir: string, slots = RECYCLE_SLOTS) {
+  constructor(dir: string, slots = RECYCLE_SLOTS, anyFileSystem = false) {
+    this.#dir = dir;
     this.#pool = join(dir, RECYCLE_DIR);
     this.#slots = slots;
     this.#slot = Math.floor(Math.random() * slots);
+    this.#anyFileSystem = anyFileSystem;
+  }
+
+  /** True when finished files are parked now (not on a file system in memory). */
+  parks(): boolean {
+    if (this.#anyFileSystem) return true;
+    const now = performance.now();
+    if (now - this.#fsCheckedAt >= FS_RECHECK_MS) {
+      this.#fsCheckedAt = now;
+      this.#inMemory = isInMemoryFileSystem(this.#dir);
+    }
+    return !this.#inMemory;
   }
 
   /**
    * Parks the finished task file `path` (open as `fd`, `size` bytes, still locked by this
    * process) in the folder with its contents zeroed when its next slot is free, then unlinks
-   * the task's name.
+   * the task's name. On a file system in memory: only unlinks it.
    * @throws the unlink's error when the name cannot be removed (e.g. already gone).
    */
   retire(path: string, fd: number, size: number): void {
+    if (!this.parks()) {
+      unlinkSync(path);
+      return;
+    }
     try {
       if (!this.#ready) {
         mkdirSync(this.#pool, { recursive: true, mode: 0o700 });

@@ -60,8 +60,10 @@ export function claimLocked(path: string, recycler?: SpoolFileRecycler): Claimed
   }
 }
 
-/** {@link claimLocked} for the spooler of `dir`: finished task files are recycled there. */
-export function recyclingClaimer(dir: string): TaskClaimer {
-  const recycler = new SpoolFileRecycler(dir);
+/**
+ * {@link claimLocked} for the spooler of `dir`: finished task files are recycled there (by
+ * `recycler`, default: one for `dir` with its default slots).
+ */
+export function recyclingClaimer(dir: string, recycler = new SpoolFileRecycler(dir)): TaskClaimer {
   return (path) => claimLocked(path, recycler);
 }

@@ -18,8 +18,8 @@
  * Where creating a file is cheap, on a file system in memory (tmpfs, ramfs), parking and taking a
  * file costs more than it saves (the spooler's zeroing write and link, the writer's rename, open
  * and fstat, against one open that creates the file), so there a spooler unlinks finished task
- * files as uWSGI does and parks nothing (it looks at the file system type again every second, as
- * one may be mounted over the directory).
+ * files as uWSGI does and parks nothing, and a writer does not look in the folder (each looks at
+ * the file system type again every second, as one may be mounted over the directory).
  *
  * Nothing here is seen by a spooler: the folder's name is neither a task name nor a priority
  * directory (uWSGI's spooler skips it too). A file is only reused if it is a regular file of this
@@ -54,10 +54,14 @@ export function isInMemoryFileSystem(dir: string): boolean {
   }
 }
 
-/** How long (ms) a spooler trusts the file system type it saw. */
+/** How long (ms) a spooler or a writer trusts the file system type it saw. */
 const FS_RECHECK_MS = 1000;
 
 interface WriterView {
+  /** The spool directory is on a file system in memory: nothing is parked there, nothing looked for. */
+  inMemory: boolean;
+  /** performance.now() when the file system type was last looked at. */
+  fsCheckedAt: number;
   /** Names read from the folder, not yet tried. */
   names: string[];
   /** The folder's mtime (ns; -1: missing) when it was last read empty: until it changes, no new read. */
@@ -84,15 +88,21 @@ export interface RecycledSpoolFile {
 /**
  * Takes a recycled file of spool directory `dir` and renames it to `tmpPath` (a hidden name in
  * `dir` or one of its priority subdirectories), or returns null when there is none to take (the
- * caller then creates the file).
+ * caller then creates the file), at once when `dir` is on a file system in memory.
  */
 export function takeRecycledSpoolFile(dir: string, tmpPath: string): RecycledSpoolFile | null {
   const pool = join(dir, RECYCLE_DIR);
   let view = writerViews.get(pool);
   if (!view) {
-    view = { names: [], emptyStamp: null };
+    view = { inMemory: false, fsCheckedAt: -Infinity, names: [], emptyStamp: null };
     writerViews.set(pool, view);
   }
+  const now = performance.now();
+  if (now - view.fsCheckedAt >= FS_RECHECK_MS) {
+    view.fsCheckedAt = now;
+    view.inMemory = isInMemoryFileSystem(dir);
+  }
+  if (view.inMemory) return null;
   for (;;) {
     if (view.names.length === 0) {
       // one stat while the folder stays empty (a file renamed into it changes its mtime)

@@ -1,7 +1,8 @@
 /**
  * A server child's line to the spoolers (every worker, mule and spooler has one): the spool
- * directories and spooler pids the master announced, wake-ups after a task was written (at most
- * one message per directory per event-loop turn, however many tasks were spooled in it), and
+ * directories and spooler pids the master announced, wake-ups after a task was written (the
+ * first task of an event-loop turn sends one at once, so the spooler starts on it while the turn
+ * goes on spooling; the others of the turn one more per directory when the turn ends), and
  * `set_spooler_frequency`, all through the master. What the spooler functions of the `uwsgi`
  * module need from the server (the rest of `SpoolerDeps`, the role, comes from the
  * process context).
@@ -34,12 +35,20 @@ export class SpoolerLink {
     return [...this.#pids];
   }
 
-  /** A task was written into `dir`: wake its spoolers (one message per directory per turn). */
+  /**
+   * A task was written into `dir`: wake its spoolers. The first task of a turn is announced at
+   * once (a burst of spools in one turn, e.g. a loop in a request, is worked on by the spooler
+   * while it goes on, as uWSGI's SIGUSR1 per task does); later ones of the same turn are
+   * announced once per directory when the turn ends.
+   */
   notify(dir: string): void {
-    this.#pendingWakes.add(dir);
-    if (this.#flushQueued) return;
+    if (this.#flushQueued) {
+      this.#pendingWakes.add(dir);
+      return;
+    }
     this.#flushQueued = true;
     setImmediate(() => this.flush());
+    this.#send({ t: "spooler-wake", dir });
   }
 
   /** Sends the pending wake-ups now. */

@@ -1,13 +1,14 @@
 /**
  * Claiming a task file the way uWSGI's spooler does (core/spooler.c `spooler_manage_task`): open
  * it read/write, take the fcntl write lock without waiting (held until the task is done), check
- * that the name still leads to the file we locked (a spooler that finished it unlinks it before
- * letting go), and read it through the locked descriptor (closing another descriptor of the file
- * would drop the lock).
+ * that the name is still there (a spooler that finished it unlinks it, or moves it to `failed`,
+ * before letting go; task names are never reused, so a name that is still there still leads to
+ * the file we locked), and read it through the locked descriptor (closing another descriptor of
+ * the file would drop the lock). The one stat of the name gives the size and the time too.
  * @module
  */
 import { Buffer } from "node:buffer";
-import { closeSync, fstatSync, openSync, readSync, statSync, unlinkSync } from "node:fs";
+import { closeSync, constants, openSync, readSync, statSync, unlinkSync } from "node:fs";
 import type { ClaimedTask, TaskClaimer } from "../../engines/spooler/spool-task-runner.js";
 import { UWSGI_HEADER_SIZE } from "../../protocol/packet.js";
 import { SpoolFileRecycler } from "../../protocol/spool-file-recycling.js";
@@ -25,28 +26,23 @@ function readAll(fd: number, size: number): Buffer {
 }
 
 /**
- * Locks and reads `path`; null when another process holds it, it is gone or replaced, or it is
+ * Locks and reads `path`; null when another process holds it, its name is gone, or it is
  * shorter than a header (uWSGI's writer creates the file before it locks it). A task that is done
  * is unlinked (still locked), or, with a `recycler`, zeroed and kept for a writer to reuse.
  */
 export function claimLocked(path: string, recycler?: SpoolFileRecycler): ClaimedTask | null {
   let fd: number;
   try {
-    fd = openSync(path, "r+");
+    fd = openSync(path, constants.O_RDWR);
   } catch {
     return null;
   }
   let keep = false;
   try {
     if (!tryLockFile(fd, path)) return null;
-    const st = fstatSync(fd);
-    let now;
-    try {
-      now = statSync(path);
-    } catch {
-      return null; // done and unlinked by the spooler that held it
-    }
-    if (now.ino !== st.ino || now.dev !== st.dev || st.size < UWSGI_HEADER_SIZE) return null;
+    // done and unlinked (or moved) by the spooler that held it: no such name any more
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (!st || st.size < UWSGI_HEADER_SIZE) return null;
     const bytes = readAll(fd, st.size);
     keep = true;
     return {

@@ -4,7 +4,10 @@
  * wake-up from the master (a task was spooled) or the scan period, whichever comes first.
  *
  * The wait also ends when the earliest task not yet due (a later `at`, a retry backing off)
- * becomes due, so such tasks run on time rather than up to a scan period late.
+ * becomes due, so such tasks run on time rather than up to a scan period late. A pass that finished
+ * a task (its file removed) is followed by another at once: tasks spooled meanwhile run without
+ * waiting for a wake-up (a burst in one event-loop turn of a worker wakes the spooler once, at
+ * its first task), and a pass that removes nothing ends the chase.
  * @module
  */
 import { chdir } from "node:process";
@@ -96,6 +99,7 @@ export class SpoolerLoop {
       const passAt = Date.now();
       const scan = scanSpoolDir(cfg.dir, passAt, { checkTimes: false });
       let nextDueMs: number | null = null;
+      let finished = 0;
       for (const path of scan.due) {
         if (this.#stopping) return "stopped";
         const outcome = await this.#runOne(path, scan.attempted.has(path), passAt);
@@ -104,10 +108,11 @@ export class SpoolerLoop {
           continue;
         }
         if (outcome.status === "skipped" || outcome.status === "malformed") continue;
+        if (outcome.status === "done") finished++;
         if (cfg.maxTasks > 0 && this.tasks >= cfg.maxTasks) return "max-tasks";
       }
       if (this.#stopping) return "stopped";
-      if (this.#wakeups > 0) continue;
+      if (this.#wakeups > 0 || finished > 0) continue;
       cfg.onIdle?.(this.tasks);
       let waitMs = this.frequency * 1000;
       if (nextDueMs !== null) waitMs = Math.min(waitMs, Math.max(0, nextDueMs - Date.now()));

@@ -83,15 +83,32 @@ function prepare(dir: string, vars: VarsInput, body: Buffer | null | undefined, 
     nowMs: opts.clock ? opts.clock.nowMs() : performance.timeOrigin + performance.now(),
   });
   const targetDir = priority === null ? dir : join(dir, priority);
+  const prefix = dirPrefix(targetDir);
   return {
     content,
     dir,
     targetDir,
     priorityDir: priority !== null,
-    tmpPath: join(targetDir, `.tmp_${name}`),
-    finalPath: join(targetDir, name),
+    tmpPath: `${prefix}.tmp_${name}`,
+    finalPath: prefix + name,
     at: Math.floor(at),
   };
+}
+
+let lastDir: string | null = null;
+let lastPrefix = "";
+
+/**
+ * `join(dir, name)` is `dirPrefix(dir) + name` for a name without `/` that is not `.` or `..`
+ * (a spool file name): the directory normalized once, not on every write (the last one is kept).
+ */
+function dirPrefix(dir: string): string {
+  if (dir !== lastDir) {
+    const normalized = join(dir);
+    lastPrefix = normalized === "." || normalized === "./" ? "" : normalized.endsWith("/") ? normalized : `${normalized}/`;
+    lastDir = dir;
+  }
+  return lastPrefix;
 }
 
 function failed(prepared: PreparedSpoolWrite, err: unknown): UwsgiError {

@@ -136,3 +136,16 @@ test("readSpoolFile: null for a missing file, coded error for a malformed one", 
   assert.equal(task!.body?.toString(), "xyz");
   assert.equal(writeSpoolFileSync(dir, { k: "v" }, null, { fsync: true }).startsWith(dir), true);
 });
+
+test("writeSpoolFileSync returns the path join() makes of the directory as given (slashes, '.', trailing '/'), for each directory in turn", () => {
+  const a = freshDir();
+  const b = freshDir();
+  for (const [given, normal] of [[`${a}//./`, a], [b, b], [`${a}/x/..`, a], [`${b}/`, b]] as const) {
+    const path = writeSpoolFileSync(given, [["k", "v"]]);
+    const name = path.slice(path.lastIndexOf("/") + 1);
+    assert.equal(path, join(normal, name));
+    assert.equal(path, join(given, name));
+    assert.deepEqual(text(readSpoolFileSync(path)!.vars), [["k", "v"]]);
+  }
+  assert.equal(readdirSync(a).filter((n) => n.startsWith(".tmp_")).length, 0, "no temporary file left");
+});

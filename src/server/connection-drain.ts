@@ -25,7 +25,8 @@ const CHECK_MS = 50;
  * scavenge).
  */
 export class TrackedConnection implements VarsSizeCache {
-  readonly socket: Socket;
+  /** The connection (changes once when a uwsgi connection served on its handle is handed to a net.Socket). */
+  socket: Socket;
   readonly drain: ConnectionDrain;
   /** Requests in progress on the connection. */
   active = 0;
@@ -131,6 +132,17 @@ export class ConnectionDrain {
   forgetSocket(socket: Socket): void {
     const tracked = (socket as Tracked)._uwsgiNodeTracking;
     if (tracked !== undefined) tracked.drain.forget(tracked);
+  }
+
+  /**
+   * The connection tracked as `from` goes on as `to` (a uwsgi connection served on its handle,
+   * handed over to a net.Socket on the same handle): same tracking, same counts.
+   */
+  moveSocket(from: Socket, to: Socket): void {
+    const tracked = (from as Tracked)._uwsgiNodeTracking;
+    if (tracked === undefined) return;
+    tracked.socket = to;
+    (to as Tracked)._uwsgiNodeTracking = tracked;
   }
 
   /** Stops tracking a closed connection (its 'close' listener calls this). */

@@ -5,6 +5,7 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { currentRequest, RequestContextBase, serveInRequest, type RequestContext, type RequestTransport } from "../core/request-context.js";
 import { ConnectionTransport, type SwitchableRequest } from "./request-io/connection-transport.js";
@@ -139,7 +140,7 @@ class RequestRecord extends RequestContextBase implements RequestContext, Flight
       res.writeHead(500, { "Content-Type": "text/plain", "Content-Length": 21 });
       res.end("Internal Server Error");
     } else {
-      req.socket.destroy();
+      this.conn.socket.destroy();
     }
   }
 
@@ -151,7 +152,7 @@ class RequestRecord extends RequestContextBase implements RequestContext, Flight
   abort(): string {
     const { req, res } = this;
     this.failed = true;
-    const socket = req.socket;
+    const socket = this.conn.socket;
     if (!res.headersSent && !res.writableEnded) {
       res.shouldKeepAlive = false;
       res.writeHead(504, { "Content-Type": "text/plain", "Content-Length": 15, Connection: "close" });
@@ -219,7 +220,7 @@ class RequestRecord extends RequestContextBase implements RequestContext, Flight
         pid: process.pid,
         workerRequests: state.slotRequests(),
         totalRequests: state.totalRequests(),
-        remoteAddr: req.socket.remoteAddress ?? envVar("REMOTE_ADDR") ?? "",
+        remoteAddr: this.conn.socket.remoteAddress ?? envVar("REMOTE_ADDR") ?? "",
         remoteUser: envVar("REMOTE_USER") ?? "",
         varsCount,
         varsBytes,
@@ -252,9 +253,12 @@ export function createRequestRunner(cfg: RunnerConfig): (req: IncomingMessage, r
   return function runRequest(req: IncomingMessage, res: ServerResponse): void {
     const startMs = Date.now();
     const t0 = performance.now();
-    const conn = drain.requestStarted(req.socket);
+    // the uwsgi protocol's context names the connection: reading req.socket there would build a
+    // net.Socket for a request served on its connection's handle
+    const ctx = cfg.ownContext ? undefined : currentRequest();
+    const conn = drain.requestStarted((ctx?.socket as Socket | undefined) ?? req.socket);
     if (drain.draining) res.shouldKeepAlive = false;
-    const record = new RequestRecord(cfg, req, res, cfg.ownContext ? undefined : currentRequest(), conn, state.requests, startMs, t0);
+    const record = new RequestRecord(cfg, req, res, ctx, conn, state.requests, startMs, t0);
     state.begin(record);
     (res as RecordedResponse)._uwsgiNodeRequest = record;
     res.on("close", closeRecord);

@@ -233,6 +233,7 @@ async function start(): Promise<void> {
         getWarningMessage: () => state.warning || null,
         admit: (socket) => limits.admit(socket) && drain.track(socket, false) !== null,
         closed: (socket) => drain.forgetSocket(socket),
+        moved: (from, to) => drain.moveSocket(from, to),
       });
     }
     servers.push(server);

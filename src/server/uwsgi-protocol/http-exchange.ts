@@ -18,6 +18,8 @@ import { RequestContextBase, serveInRequest, type RequestContext, type RequestTr
 import { UwsgiError } from "../../errors.js";
 import type { UwsgiPacket } from "../../protocol/packet.js";
 import { ConnectionTransport } from "../request-io/connection-transport.js";
+import { HandleRequest } from "./handle-request.js";
+import { HandleSocket } from "./handle-socket.js";
 import { httpRequestOf, type UwsgiHttpRequest } from "./request-fields.js";
 import { decodeRequestVars } from "./request-vars.js";
 import { describeError, errorKind, elapsedMicros, peerOf, Phase, type UwsgiConnection, type UwsgiSocket } from "./uwsgi-connection.js";
@@ -36,9 +38,10 @@ export interface HttpExchangeSettings {
   readonly requestId: () => number;
   readonly onRequest?: ((event: UwsgiRequestEvent) => void) | undefined;
   readonly onResponse?: ((event: UwsgiResponseEvent) => void) | undefined;
-  /** Closes a connection with a logged reason (the server's). */
   /** Closes the connection and logs `why` (rate-limited per `kind`). */
   readonly drop: (socket: UwsgiSocket, kind: string, why: string) => void;
+  /** Hands a connection served on its handle to a net.Socket (for a request with a body); returns the socket. */
+  readonly handOver: (socket: UwsgiSocket) => UwsgiSocket;
 }
 
 /** The fields of Node's HTTP objects this module sets that their typings leave out. */
@@ -94,10 +97,17 @@ class UwsgiRequestContext extends RequestContextBase implements RequestContext {
  * Releases a request's connection for a websocket: the server stops reading the body from it
  * (nothing past the packet is a body once the client asked to switch) and stops managing it.
  */
-function switchConnection(socket: UwsgiSocket): { socket: net.Socket; head: Buffer } | null {
-  const conn = socket._uwsgiNodeConnection!;
-  if (socket.destroyed || conn.phase === Phase.Elsewhere) return null;
+function switchConnection(from: UwsgiSocket): { socket: net.Socket; head: Buffer } | null {
+  const conn = from._uwsgiNodeConnection!;
+  if (from.destroyed || conn.phase === Phase.Elsewhere) return null;
   conn.phase = Phase.Elsewhere;
+  let socket: net.Socket = from;
+  if (from instanceof HandleSocket) {
+    // the websocket gets a net.Socket; the connection object keeps reporting its close
+    const res = conn.res;
+    if (res !== null && res.socket === from) (res as ExchangeResponse).detachSocket(from);
+    socket = from.materialize();
+  }
   socket.removeAllListeners("data");
   socket.removeAllListeners("drain");
   socket.resume();
@@ -191,7 +201,10 @@ export class HttpExchange {
     // always set (false too), so that every socket of this server gets the same shape
     socket.encrypted = request.https;
 
-    const req = new IncomingMessage(socket) as ExchangeRequest;
+    // a body is read through a net.Socket's flow control: such a request is handed over to one
+    if (request.contentLength > 0 && socket instanceof HandleSocket) socket = settings.handOver(socket);
+
+    const req = (socket instanceof HandleSocket ? new HandleRequest(socket) : new IncomingMessage(socket)) as ExchangeRequest;
     req.method = request.method;
     req.url = request.url;
     req.httpVersionMajor = request.versionMajor;
@@ -346,7 +359,8 @@ export class HttpExchange {
    */
   #finished(res: ExchangeResponse): void {
     const req = res.req;
-    const socket = req.socket as UwsgiSocket;
+    // the response's socket, not req.socket (which a request served on its handle builds on first read)
+    const socket = res.socket as UwsgiSocket;
     const conn = socket._uwsgiNodeConnection!;
     conn.answered = true;
     // a body nobody reads is dumped (Node's HTTP server does the same)

@@ -24,7 +24,11 @@ export const enum Phase {
 
 /** The state of one connection, kept on its socket. */
 export class UwsgiConnection implements DeadlineLinks {
-  readonly socket: UwsgiSocket;
+  /**
+   * The connection: its handle's own connection object (handle-socket.ts) while it serves, or the
+   * net.Socket it was handed over to (a packet in pieces, a body, another modifier).
+   */
+  socket: UwsgiSocket;
   phase = Phase.Packet;
   /** Assembles a packet that did not arrive in one chunk. */
   reader: PacketReader | null = null;

@@ -7,6 +7,14 @@
  * {@link HttpExchange}; other modifier1 values go to registered handlers
  * ({@link ModifierRegistry}, run by modifier-runner.ts); ping (100) is built in.
  *
+ * Connections are served on their accepted handles ({@link HandleSocket}: no `net.Socket` per
+ * connection) when Node's stream handles are usable (stream-handle-bridge.ts checks once): a
+ * connection whose first read holds a whole HTTP-style packet without a body is served that way
+ * from start to end; any other connection (a packet in pieces, a request body, another
+ * modifier1) is handed to a `net.Socket` on the same handle before anything else reads it, and
+ * served as before. `handles: false`, or a Node without the private names, serves every
+ * connection with a `net.Socket`.
+ *
  * A bad packet (too large for the buffer size, malformed vars, truncated, too slow) is logged
  * with the reason and its connection closed; nothing a client sends can stop the process.
  * @module
@@ -18,6 +26,8 @@ import { RateLimitedLog } from "../../core/rate-limited-log.js";
 import { UwsgiError } from "../../errors.js";
 import { PacketReader } from "../../protocol/packet-reader.js";
 import { decodePacket, type UwsgiPacket } from "../../protocol/packet.js";
+import { streamHandleBridge, type StreamHandle } from "../../core/stream-handle-bridge.js";
+import { HandleSocket } from "./handle-socket.js";
 import { HttpExchange } from "./http-exchange.js";
 import { defaultModifierRegistry, type ModifierEntry, type ModifierRegistry } from "./modifier-handlers.js";
 import { runModifier } from "./modifier-runner.js";
@@ -64,6 +74,16 @@ export interface UwsgiProtocolServerOptions {
   admit?: (socket: net.Socket) => boolean;
   /** Called once an admitted connection has closed, from its one `'close'` listener. */
   closed?: (socket: net.Socket) => void;
+  /**
+   * Called when a connection admitted as its handle's connection object is handed over to a
+   * `net.Socket` (`from` is the object `admit` saw, `to` the socket `closed` will get).
+   */
+  moved?: (from: net.Socket, to: net.Socket) => void;
+  /**
+   * Serve connections on their accepted handles when this Node allows it (see the module's
+   * description). Default true.
+   */
+  handles?: boolean;
 }
 
 /**
@@ -100,11 +120,15 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
     onRequest: options.onRequest,
     onResponse: options.onResponse,
     drop,
+    handOver,
   });
   const admit = options.admit ?? null;
   const closed = options.closed ?? null;
+  const moved = options.moved ?? null;
   const modifierSettings = { limitedLog, readTimeoutMs, onRequest: options.onRequest, onResponse: options.onResponse, rearm };
   const server = net.createServer({ noDelay: true }, accept);
+  const bridge = options.handles === false ? null : streamHandleBridge();
+  if (bridge !== null) server.on("listening", () => bridge.takeOverAccepts(server, acceptHandle));
   // kept connections (idle, or serving a packet); closing the server bids them farewell when idle
   const keptConnections = new Set<UwsgiConnection>();
   let closing = false;
@@ -178,6 +202,53 @@ export function createUwsgiProtocolServer(listener: UwsgiRequestListener, option
     socket.on("error", onError);
     socket.on("close", onClose);
     deadlines.add(conn);
+  }
+
+  /** A connection accepted on its handle: the same set-up as {@link accept}, on the handle's connection object. */
+  function acceptHandle(handle: StreamHandle): void {
+    handle.setNoDelay?.(true);
+    const connection = new HandleSocket(bridge!, handle, server, onHandleData);
+    const socket = connection as unknown as UwsgiSocket;
+    if (admit !== null && !admit(socket)) return;
+    const conn = new UwsgiConnection(socket);
+    connection._uwsgiNodeConnection = conn;
+    connection.on("close", onClose);
+    deadlines.add(conn);
+    connection.start();
+  }
+
+  /**
+   * Bytes read on a handle's connection object: a whole HTTP-style packet in the first read is
+   * served on the handle; anything else first hands the connection to a net.Socket.
+   */
+  function onHandleData(connection: HandleSocket, chunk: Buffer): void {
+    const socket = connection as unknown as UwsgiSocket;
+    const conn = socket._uwsgiNodeConnection!;
+    if (conn.phase === Phase.Packet) {
+      const m1 = chunk[0];
+      if (conn.reader !== null || chunk.length < 4 || (m1 !== 0 && m1 !== 30) || chunk.length < 4 + (chunk[1]! | (chunk[2]! << 8))) {
+        onData.call(handOver(socket), chunk);
+        return;
+      }
+    }
+    onData.call(socket, chunk);
+  }
+
+  /**
+   * Hands a connection served on its handle to a net.Socket on the same handle (nothing has read
+   * the handle since the chunk the caller holds): the socket gets the server's listeners and the
+   * connection's state, and `moved` tells the accounting.
+   */
+  function handOver(from: UwsgiSocket): UwsgiSocket {
+    const conn = from._uwsgiNodeConnection!;
+    const socket = (from as unknown as HandleSocket).materialize(false) as UwsgiSocket;
+    socket._uwsgiNodeConnection = conn;
+    conn.socket = socket;
+    socket.on("data", onData);
+    socket.on("error", onError);
+    socket.on("close", onClose);
+    if (moved !== null) moved(from, socket);
+    return socket;
   }
 
   function onData(this: UwsgiSocket, chunk: Buffer): void {

@@ -9,8 +9,12 @@
 // Every cache op (get, exists, update, set+del, inc, dec, mul, div, num, keys), metric op and
 // lock+unlock, at 1 and 2 processes (2: two loops run at once, in two different workers). 1000
 // keys of 14 characters, 64-byte Buffer values. The systems are started once; rounds interleave
-// them case by case; ratios are taken within a round, the median and range reported.
-//   npm run build && node bench/cache-shared.bench.mjs      (BENCH_MS per case, default 1000; BENCH_ROUNDS, default 3;
+// them case by case, in many short rounds (default 9 of 300 ms: about the time 3 rounds of 1 s
+// took) whose order alternates (string keys, uWSGI, Buffer keys; then Buffer keys, uWSGI, string
+// keys), so uWSGI is always measured right next to each of ours and a drift of the machine's
+// load in a round weighs on both sides alike; ratios are taken within a round, their median and
+// interquartile range reported (one round hit by a burst of load moves neither).
+//   npm run build && node bench/cache-shared.bench.mjs      (BENCH_MS per case, default 300; BENCH_ROUNDS, default 9;
 //                                                            BENCH_OPS=get,inc to pick ops)
 // Writes bench/results/cache-shared.md. Needs uwsgi + python3 plugin, redis-server, bench/'s ioredis.
 import { spawn, spawnSync } from "node:child_process";
@@ -20,8 +24,8 @@ import { join } from "node:path";
 import { CLI, freePort, launch, launchUwsgiNode, stop, waitFor, workDir } from "./lib/processes.mjs";
 
 const here = import.meta.dirname;
-const MS = Number(process.env.BENCH_MS ?? 1000);
-const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
+const MS = Number(process.env.BENCH_MS ?? 300);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 9));
 const WARMUP_MS = Math.min(300, MS);
 const KEYS = 1000;
 const CACHE_OPS = ["get", "exists", "update", "set_del", "inc", "dec", "mul", "div", "num", "keys"];
@@ -96,14 +100,23 @@ async function redis() {
   };
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+/** The q-quantile (0..1) of xs, interpolated between the two nearest of the sorted values. */
+const quantile = (xs, q) => {
+  const v = [...xs].sort((a, b) => a - b);
+  const at = (v.length - 1) * q;
+  const lo = Math.floor(at);
+  return lo + 1 < v.length ? v[lo] + (v[lo + 1] - v[lo]) * (at - lo) : v[lo];
+};
+const median = (xs) => quantile(xs, 0.5);
 const fmt = (n) => (n == null || !Number.isFinite(n) ? "n/a" : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e3).toFixed(1)} k`);
 const cpuOf = (m) => m?.cpu ?? NaN;
 const wallOf = (m) => m?.wall ?? NaN;
 const ratio = (xs) => {
   const v = xs.filter((x) => Number.isFinite(x));
   if (!v.length) return "n/a";
-  return `${median(v).toFixed(2)}x${v.length > 1 ? ` (${Math.min(...v).toFixed(2)}-${Math.max(...v).toFixed(2)})` : ""}`;
+  // With 4 or more rounds the interquartile range (the middle half of the rounds), else min-max.
+  const [lo, hi] = v.length >= 4 ? [quantile(v, 0.25), quantile(v, 0.75)] : [Math.min(...v), Math.max(...v)];
+  return `${median(v).toFixed(2)}x${v.length > 1 ? ` (${lo.toFixed(2)}-${hi.toFixed(2)})` : ""}`;
 };
 
 if (!CLI) throw new Error("uwsgi-node is not built: run npm run build");
@@ -125,9 +138,13 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     for (const op of OPS) {
       for (const p of PROCS) {
-        const m = { s: await o.measure(op, p, "string") };
-        if (CACHE_OPS.includes(op)) m.b = await o.measure(op, p, "buffer");
-        m.u = await u.measure(op, p);
+        // uWSGI in the middle, ours on either side, the order flipped every round (ops without
+        // Buffer keys: string keys and uWSGI, flipped every round).
+        const m = {};
+        const hasB = CACHE_OPS.includes(op);
+        const flip = round % 2 === 1;
+        const order = hasB ? (flip ? ["b", "u", "s"] : ["s", "u", "b"]) : flip ? ["u", "s"] : ["s", "u"];
+        for (const x of order) m[x] = x === "u" ? await u.measure(op, p) : await o.measure(op, p, x === "s" ? "string" : "buffer");
         if (REDIS_OPS.has(op)) m.r = await r.measure(op === "update" ? "update" : op, p);
         (runs[`${op}/${p}`] ??= []).push(m);
         process.stderr.write(`  round ${round + 1} ${op}/${p} (per CPU-second): string ${fmt(cpuOf(m.s))}${m.b ? `, Buffer ${fmt(cpuOf(m.b))}` : ""}, uWSGI ${fmt(cpuOf(m.u))}${m.r ? `, Redis ${fmt(wallOf(m.r))}/s` : ""}\n`);
@@ -153,7 +170,7 @@ try {
     `Shared-memory API calls/s inside worker processes, measured ${new Date().toISOString()} by bench/cache-shared.bench.mjs`,
     "",
     `- ${cpus().length} CPUs (${cpus()[0]?.model?.trim() ?? "?"}), node ${process.version}, uWSGI ${version} (python3), load average ${loadavg().map((l) => l.toFixed(1)).join(" ")} at the end`,
-    `- ${MS} ms per case, ${ROUNDS} round(s), systems interleaved case by case; medians; ratios taken within each round (range in parentheses)`,
+    `- ${MS} ms per case, ${ROUNDS} round(s), systems interleaved case by case (uWSGI between string and Buffer keys, their order flipped every round); medians; ratios taken within each round (${ROUNDS >= 4 ? "interquartile range of the rounds" : "range"} in parentheses)`,
     `- ${KEYS} keys of 14 characters, 64-byte Buffer values; uwsgi-node through \`uwsgi.*\` in the real server's workers (string keys / Buffer keys); uWSGI through its Python API (str keys); processes = loops running at once in different workers`,
     "- set_del = cache_set of an absent key + cache_del of it (2 calls); lock_unlock = lock() + unlock() (2 calls); keys = one cache_keys() of 2000 items; mul/div on counters (they reach 0 and stay there)",
     "",

@@ -11,6 +11,7 @@
 // --servers (default `logging,disable-logging`), each with one worker and --listen 1024:
 //   logging          uwsgi-node serving bench/http-hello-app.mjs with `--logto FILE` (uWSGI's default request line)
 //   disable-logging  the same with --disable-logging
+//   module           the same serving bench/http-hello-module-app.mjs (the app imports the uwsgi module: request contexts tracked)
 //   protocol-layer   createUwsgiProtocolServer alone in a node:cluster worker (bench/http-hello-cluster.mjs; nginx mode)
 //   node-cluster     bare node:cluster (http.createServer); in nginx mode behind proxy_pass
 //   probe-socket, probe-raw   bench/raw-handle-probe.mjs: a minimal uwsgi responder on a net.Socket / on the raw TCP handle (nginx mode)
@@ -57,8 +58,9 @@ async function startServer(name) {
   switch (name) {
     case "logging":
     case "disable-logging":
+    case "module":
       // launched as launchUwsgiNode does, but with --cli (another build can be measured the same way)
-      server = launch(name, process.execPath, [opts.cli, ...ROOT_OPT_IN, proto === "uwsgi" ? "--socket" : "--http-socket", `127.0.0.1:${backend}`, "--master", "--processes", "1", "--listen", "1024", "--module", join(here, "http-hello-app.mjs"), ...(name === "logging" ? ["--logto", join(workDir(), "requests.log")] : ["--disable-logging"])]);
+      server = launch(name, process.execPath, [opts.cli, ...ROOT_OPT_IN, proto === "uwsgi" ? "--socket" : "--http-socket", `127.0.0.1:${backend}`, "--master", "--processes", "1", "--listen", "1024", "--module", join(here, name === "module" ? "http-hello-module-app.mjs" : "http-hello-app.mjs"), ...(name === "logging" ? ["--logto", join(workDir(), "requests.log")] : ["--disable-logging"])]);
       break;
     case "protocol-layer":
     case "node-cluster":

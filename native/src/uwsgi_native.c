@@ -19,6 +19,8 @@
  *   flockTry(fd)                 -> boolean (flock LOCK_EX|LOCK_NB: false when held elsewhere)
  *   fcntlLock(fd, wait)          -> true, or false when another process holds the file's record lock
  *   fcntlLockHolder(fd)          -> pid holding a conflicting record lock on the file, 0 if none
+ *   spoolWrite(tmp, final, data, at) -> undefined (create O_EXCL 0600, write, futimens, close, rename)
+ *   spoolClaim(path, minSize, out)   -> Buffer of a locked task file (fd, mtimeMs in out), or 0 gone / 1 busy
  *
  * Every mapping is an external ArrayBuffer whose finalizer munmaps it. Errors are thrown as JS
  * Errors whose `code` is the errno name (or EINVAL / SIZE_MISMATCH for bad arguments) and whose
@@ -778,6 +780,224 @@ static napi_value fcntl_lock_holder_fn(napi_env env, napi_callback_info info) {
   return make_int(env, fl.l_type == F_UNLCK ? 0 : (int64_t)fl.l_pid);
 }
 
+
+/* spool files: a task's whole write, and a spooler's whole claim, in one call each           */
+
+/*
+ * Throws an errno Error shaped like Node's fs errors: message "<ENAME>: <strerror>, <syscall> '<path>'",
+ * `code` the errno name, `syscall` the step that failed and `path`, so callers can tell the step
+ * apart and their messages read as with node:fs. (`call` is kept for symmetry with throw_errno.)
+ */
+static napi_value throw_errno_syscall(napi_env env, const char* call, const char* syscall, const char* path, int err) {
+  napi_value error, code_v, msg_v, syscall_v, path_v;
+  char text[256];
+  char message[PATH_MAX + 400];
+  const char* name = errno_name(err);
+  (void)call;
+  snprintf(text, sizeof text, "%s", strerror(err));
+  if (text[0] >= 'A' && text[0] <= 'Z') text[0] = (char)(text[0] - 'A' + 'a');
+  snprintf(message, sizeof message, "%s: %s, %s '%s'", name, text, syscall, path);
+  if (napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code_v) != napi_ok ||
+      napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg_v) != napi_ok ||
+      napi_create_error(env, code_v, msg_v, &error) != napi_ok) {
+    napi_throw_error(env, name, message);
+    return NULL;
+  }
+  if (napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &syscall_v) == napi_ok) {
+    napi_set_named_property(env, error, "syscall", syscall_v);
+  }
+  if (napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &path_v) == napi_ok) {
+    napi_set_named_property(env, error, "path", path_v);
+  }
+  napi_throw(env, error);
+  return NULL;
+}
+
+/* Any number (the caller checks its range). */
+static int get_number(napi_env env, napi_value value, double* out, const char* call, const char* what) {
+  napi_valuetype type;
+  if (napi_typeof(env, value, &type) != napi_ok || type != napi_number) {
+    throw_code(env, "EINVAL", call, "%s must be a number", what);
+    return -1;
+  }
+  napi_get_value_double(env, value, out);
+  return 0;
+}
+
+static int get_bytes(napi_env env, napi_value value, void** data, size_t* len, const char* call) {
+  bool is_ta = false;
+  napi_typedarray_type type;
+  napi_is_typedarray(env, value, &is_ta);
+  if (!is_ta || napi_get_typedarray_info(env, value, &type, len, data, NULL, NULL) != napi_ok || type != napi_uint8_array) {
+    throw_code(env, "EINVAL", call, "data must be a Uint8Array");
+    return -1;
+  }
+  return 0;
+}
+
+/*
+ * spoolWrite(tmpPath, finalPath, data, at) -> undefined: creates tmpPath (O_CREAT|O_EXCL|O_WRONLY|
+ * O_CLOEXEC, mode 0600), writes all of data, sets atime/mtime to `at` (unix seconds) when at > 0,
+ * closes it and renames it to finalPath. On any failure the temporary file is unlinked (nothing
+ * is left behind, under either name) and an errno Error is thrown whose `syscall` names the step
+ * (open, write, futimens, close, rename); an `at` beyond time_t fails at futimens with EINVAL.
+ */
+static napi_value spool_write(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  char tmp_path[PATH_MAX];
+  char final_path[PATH_MAX];
+  void* data;
+  size_t len, off = 0;
+  double at;
+  int fd, err;
+  const char* step;
+  if (get_args(env, info, 4, argv, "spoolWrite") ||
+      get_string(env, argv[0], tmp_path, sizeof tmp_path, "spoolWrite", "tmpPath") ||
+      get_string(env, argv[1], final_path, sizeof final_path, "spoolWrite", "finalPath") ||
+      get_bytes(env, argv[2], &data, &len, "spoolWrite") ||
+      get_number(env, argv[3], &at, "spoolWrite", "at")) {
+    return NULL;
+  }
+  if (!(at >= 0)) return throw_code(env, "EINVAL", "spoolWrite", "at must be a non-negative number, got %g", at);
+  do {
+    fd = open(tmp_path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return throw_errno_syscall(env, "spoolWrite", "open", tmp_path, errno);
+  while (off < len) {
+    ssize_t n = write(fd, (const char*)data + off, len - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      step = "write";
+      goto fail;
+    }
+    off += (size_t)n;
+  }
+  if (at > 0) {
+    struct timespec times[2];
+    if (at >= 9.2e18) { /* beyond time_t: what the OS says of a time it cannot take */
+      errno = EINVAL;
+      step = "futimens";
+      goto fail;
+    }
+    times[0].tv_sec = (time_t)at;
+    times[0].tv_nsec = 0;
+    times[1] = times[0];
+    if (futimens(fd, times) < 0) {
+      step = "futimens";
+      goto fail;
+    }
+  }
+  if (close(fd) < 0 && errno != EINTR) {
+    fd = -1;
+    step = "close";
+    goto fail;
+  }
+  fd = -1;
+  if (rename(tmp_path, final_path) < 0) {
+    step = "rename";
+    goto fail;
+  }
+  return NULL; /* undefined */
+fail:
+  err = errno;
+  if (fd >= 0) close(fd);
+  unlink(tmp_path);
+  return throw_errno_syscall(env, "spoolWrite", step, strcmp(step, "rename") == 0 ? final_path : tmp_path, err);
+}
+
+#define CLAIM_GONE 0 /* cannot open it, its name is gone, or it is shorter than minSize */
+#define CLAIM_BUSY 1 /* another process holds its record lock */
+
+/*
+ * spoolClaim(path, minSize, out) -> Buffer of the whole file, or CLAIM_GONE / CLAIM_BUSY (numbers).
+ * What the spooler's JS claim did in five calls: open(O_RDWR|O_CLOEXEC), fcntl(F_SETLK) whole-file
+ * F_WRLCK (uWSGI's spooler lock), stat(path) (still there? size, mtime), pread the whole file
+ * through the locked descriptor. On success the descriptor stays open (and locked): out (a
+ * Float64Array of 2) gets [fd, mtimeMs]. Otherwise it is closed. Lock, stat (other than ENOENT)
+ * and read failures throw an errno Error whose `syscall` is fcntl, stat or read.
+ */
+static napi_value spool_claim(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  napi_value result;
+  char path[PATH_MAX];
+  double min_size;
+  double* out;
+  size_t out_len;
+  napi_typedarray_type type;
+  bool is_ta = false;
+  struct flock fl;
+  struct stat st;
+  int fd, rc, err;
+  void* buf;
+  size_t size, off = 0;
+  if (get_args(env, info, 3, argv, "spoolClaim") || get_string(env, argv[0], path, sizeof path, "spoolClaim", "path") ||
+      get_integer(env, argv[1], 0, MAX_SAFE_INTEGER, &min_size, "spoolClaim", "minSize")) {
+    return NULL;
+  }
+  napi_is_typedarray(env, argv[2], &is_ta);
+  if (!is_ta || napi_get_typedarray_info(env, argv[2], &type, &out_len, (void**)&out, NULL, NULL) != napi_ok ||
+      type != napi_float64_array || out_len < 2) {
+    return throw_code(env, "EINVAL", "spoolClaim", "out must be a Float64Array of 2");
+  }
+  do {
+    fd = open(path, O_RDWR | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return make_int(env, CLAIM_GONE);
+  memset(&fl, 0, sizeof fl);
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  do {
+    rc = fcntl(fd, F_SETLK, &fl);
+  } while (rc < 0 && errno == EINTR);
+  if (rc < 0) {
+    err = errno;
+    close(fd);
+    if (err == EAGAIN || err == EACCES) return make_int(env, CLAIM_BUSY);
+    return throw_errno_syscall(env, "spoolClaim", "fcntl", path, err);
+  }
+  /* done and unlinked (or moved) by the spooler that held it: no such name any more */
+  if (stat(path, &st) < 0) {
+    err = errno;
+    close(fd);
+    if (err == ENOENT) return make_int(env, CLAIM_GONE);
+    return throw_errno_syscall(env, "spoolClaim", "stat", path, err);
+  }
+  if ((double)st.st_size < min_size) {
+    close(fd);
+    return make_int(env, CLAIM_GONE);
+  }
+  size = (size_t)st.st_size;
+  if (napi_create_buffer(env, size, &buf, &result) != napi_ok) {
+    close(fd);
+    napi_throw_error(env, "ENAPI", "Node-API call failed: napi_create_buffer");
+    return NULL;
+  }
+  while (off < size) {
+    ssize_t n = pread(fd, (char*)buf + off, size - off, (off_t)off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      err = errno;
+      close(fd);
+      return throw_errno_syscall(env, "spoolClaim", "read", path, err);
+    }
+    if (n == 0) break;
+    off += (size_t)n;
+  }
+  if (off < size) {
+    /* shrunk meanwhile: only what was read */
+    napi_value shorter;
+    if (napi_create_buffer_copy(env, off, buf, NULL, &shorter) != napi_ok) {
+      close(fd);
+      napi_throw_error(env, "ENAPI", "Node-API call failed: napi_create_buffer_copy");
+      return NULL;
+    }
+    result = shorter;
+  }
+  out[0] = (double)fd;
+  out[1] = (double)st.st_mtim.tv_sec * 1000 + (double)st.st_mtim.tv_nsec / 1e6;
+  return result;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 
 NAPI_MODULE_INIT() {
@@ -791,6 +1011,7 @@ NAPI_MODULE_INIT() {
       {"selfId", self_id},           {"mkfifo", mkfifo_fn},         {"notifyDatagram", notify_datagram},
       {"flockTry", flock_try},
       {"fcntlLock", fcntl_lock_fn},  {"fcntlLockHolder", fcntl_lock_holder_fn},
+      {"spoolWrite", spool_write},   {"spoolClaim", spool_claim},
   };
   for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
     napi_value fn;

@@ -10,7 +10,8 @@
 import { UwsgiError } from "../errors.js";
 import { loadNativeAddon } from "./native-addon.js";
 
-function lockError(what: string, err: unknown): UwsgiError {
+/** `err` from a record-lock call on `what`, as UWSGI_ERR_SPOOL_LOCK (a UwsgiError passes as is). */
+export function lockError(what: string, err: unknown): UwsgiError {
   if (err instanceof UwsgiError) return err;
   const wrapped = new UwsgiError("UWSGI_ERR_SPOOL_LOCK", what, err instanceof Error ? err.message : String(err));
   wrapped.cause = err;

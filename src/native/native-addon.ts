@@ -3,7 +3,8 @@
  * (native/build/Release/uwsgi_native.node, made by `npm install` when no prebuild fits) first,
  * else the prebuilt binary shipped in the package (native/prebuilds/linux-{x64,arm64}/, glibc and
  * musl). The addon is Linux-only and loaded on first use only: everything that can run without
- * it (the stub, `uwsgi-node/testing`) never calls {@link loadNativeAddon}.
+ * it (the stub, `uwsgi-node/testing`) never calls {@link loadNativeAddon}; the spool file writer
+ * uses it through {@link optionalNativeAddon}, when it loads, to write a task in one call.
  * @module
  */
 import { existsSync, readFileSync } from "node:fs";
@@ -60,7 +61,40 @@ export interface NativeAddon {
   fcntlLock(fd: number, wait: boolean): boolean;
   /** Pid of a process holding a record lock on the file that conflicts with a write lock; 0 if none. */
   fcntlLockHolder(fd: number): number;
+  /**
+   * A spool file's whole write in one call: creates `tmpPath` (O_EXCL, mode 0600), writes `data`,
+   * sets its atime/mtime to `at` (unix seconds) when `at` > 0, closes it and renames it to
+   * `finalPath`. On failure the temporary file is gone and the errno error thrown has a `syscall`
+   * (open, write, futimens, close, rename). Absent from addons built before it existed.
+   */
+  spoolWrite?(tmpPath: string, finalPath: string, data: Uint8Array, at: number): void;
+  /**
+   * A spooler's whole claim of a task file in one call: open read/write, the {@link fcntlLock}
+   * record lock without waiting, stat of `path` (still there, size, time), and a read of the whole
+   * file through the locked descriptor. Returns the bytes (the descriptor stays open and locked;
+   * `out` gets `[fd, mtimeMs]`), or {@link SPOOL_CLAIM.gone} (cannot open, name gone, shorter than
+   * `minSize`; descriptor closed) or {@link SPOOL_CLAIM.busy} (another process holds the lock).
+   * Lock, stat and read failures throw an errno error with a `syscall` (fcntl, stat, read).
+   * Absent from addons built before it existed.
+   */
+  spoolClaim?(path: string, minSize: number, out: Float64Array): Buffer | number;
 }
+
+/** What {@link NativeAddon.spoolClaim} returns when it claimed nothing. */
+export const SPOOL_CLAIM = { gone: 0, busy: 1 } as const;
+
+/**
+ * The addon when it loads, else undefined (never throws): for code that works without it and
+ * only uses it to go faster (checked once).
+ */
+export function optionalNativeAddon(): NativeAddon | undefined {
+  if (optionalChecked) return optional;
+  optionalChecked = true;
+  optional = nativeAvailable() ? loadNativeAddon() : undefined;
+  return optional;
+}
+let optional: NativeAddon | undefined;
+let optionalChecked = false;
 
 /**
  * The slow paths of slots `0..count-1` of a {@link NativeAddon.mutexBind} area (the fast paths are

@@ -5,7 +5,9 @@
  * target directory (created with O_EXCL, mode 0600, or the file of a finished task a spooler
  * left for reuse, see spool-file-recycling.ts), gets its `at` time, and is then renamed to
  * its final `uwsgi_spoolfile_on_*` name, which the spooler only ever sees complete. (uWSGI writes
- * in place under the final name and holds an fcntl lock meanwhile instead.)
+ * in place under the final name and holds an fcntl lock meanwhile instead.) The synchronous writer
+ * does a new file's create, write, time, close and rename in one native call when the addon has
+ * `spoolWrite` (same system calls, far less per-call cost than node:fs), else through node:fs.
  *
  * @module
  */
@@ -21,6 +23,7 @@ import { UwsgiError } from "../errors.js";
 import type { VarsInput } from "./packet.js";
 import { type SpoolFileContent, decodeSpoolFile, encodeSpoolFile, spoolFileName } from "./spool-file.js";
 import { takeRecycledSpoolFile } from "./spool-file-recycling.js";
+import { optionalNativeAddon } from "../native/native-addon.js";
 
 /** Options of {@link writeSpoolFile} / {@link writeSpoolFileSync}. */
 export interface WriteSpoolFileOptions {
@@ -181,6 +184,12 @@ export function writeSpoolFileSync(dir: string, vars: VarsInput, body?: Buffer |
     }
     // a finished task's file when a spooler left one (creating a file costs far more), else a new one
     const recycled = takeRecycledSpoolFile(prepared.dir, prepared.tmpPath);
+    const spoolWrite = recycled || opts.fsync ? undefined : optionalNativeAddon()?.spoolWrite;
+    if (spoolWrite) {
+      // create, write, time, close and rename in one native call (it unlinks the temporary file on failure)
+      spoolWrite(prepared.tmpPath, prepared.finalPath, prepared.content, prepared.at);
+      return prepared.finalPath;
+    }
     const fd = recycled?.fd ?? openSync(prepared.tmpPath, "wx", 0o600);
     created = true;
     try {

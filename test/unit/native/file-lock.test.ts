@@ -8,35 +8,17 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { pythonLockHolder } from "../../support/python-lock-holder.js";
 import { fileLockHolder, lockFile, tryLockFile } from "../../../src/native/file-lock.js";
 import { isUwsgiError } from "../../../src/errors.js";
 
 const dir = mkdtempSync(join(tmpdir(), "uwsgi-node-file-lock-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A python3 process holding lockf(LOCK_EX) on `path` until its stdin closes. */
-async function pythonHolder(path: string): Promise<{ pid: number; release(): Promise<void> }> {
-  const code = "import fcntl,sys\nf=open(sys.argv[1],'r+')\nfcntl.lockf(f,fcntl.LOCK_EX)\nprint('locked',flush=True)\nsys.stdin.read()\n";
-  const child = spawn("python3", ["-c", code, path], { stdio: ["pipe", "pipe", "inherit"] });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on("data", (c: Buffer) => c.toString().includes("locked") && resolve());
-    child.on("exit", (c) => reject(new Error(`python3 exited with ${c}`)));
-  });
-  return {
-    pid: child.pid!,
-    release: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.on("exit", () => resolve());
-        child.stdin.end();
-      }),
-  };
-}
-
 test("tryLockFile: false while another process holds the record lock, true once it is gone", async () => {
   const path = join(dir, "task");
   writeFileSync(path, "x");
-  const holder = await pythonHolder(path);
+  const holder = await pythonLockHolder(path);
   const fd = openSync(path, "r+");
   after(() => holder.release());
   try {

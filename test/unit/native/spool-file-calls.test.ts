@@ -9,6 +9,7 @@ import { closeSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { pythonLockHolder } from "../../support/python-lock-holder.js";
 import { SPOOL_CLAIM, loadNativeAddon } from "../../../src/native/native-addon.js";
 
 const dir = mkdtempSync(join(tmpdir(), "uwsgi-node-spool-calls-"));
@@ -19,24 +20,6 @@ const spoolClaim = addon.spoolClaim!;
 
 function errno(code: string, syscall: string): (e: unknown) => boolean {
   return (e: unknown) => (e as NodeJS.ErrnoException).code === code && (e as NodeJS.ErrnoException).syscall === syscall;
-}
-
-/** A python3 process holding lockf(LOCK_EX) on `path` until its stdin closes. */
-async function pythonHolder(path: string): Promise<{ release(): Promise<void> }> {
-  const code = "import fcntl,sys\nf=open(sys.argv[1],'r+')\nfcntl.lockf(f,fcntl.LOCK_EX)\nprint('locked',flush=True)\nsys.stdin.read()\n";
-  const child = spawn("python3", ["-c", code, path], { stdio: ["pipe", "pipe", "inherit"] });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on("data", (c: Buffer) => c.toString().includes("locked") && resolve());
-    child.on("exit", (c) => reject(new Error(`python3 exited with ${c}`)));
-  });
-  return {
-    release: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.on("exit", () => resolve());
-        child.stdin.end();
-      }),
-  };
 }
 
 /** "busy" when another process holds the record lock on `path`, else "free" (Python lockf LOCK_NB). */
@@ -114,7 +97,7 @@ test("spoolClaim: reads the whole file under the record lock and keeps the descr
 test("spoolClaim: busy while another process holds the lock, and the file is not read", async () => {
   const path = join(dir, "uwsgi_spoolfile_on_busy");
   writeFileSync(path, "0123456789");
-  const holder = await pythonHolder(path);
+  const holder = await pythonLockHolder(path);
   after(() => holder.release());
   assert.equal(spoolClaim(path, 4, new Float64Array(2)), SPOOL_CLAIM.busy);
   await holder.release();

@@ -46,8 +46,8 @@ interface WrkResult {
  * A bounded wrk run (`-d` at most `maxSeconds`) against `path`; `stop()` ends it early with SIGINT,
  * on which wrk prints its summary as at the end of its duration.
  */
-function wrk(port: number, path: string, connections: number, maxSeconds = 30, headers: string[] = []): { stop(): Promise<WrkResult>; done(): Promise<WrkResult> } {
-  const args = ["-t", "1", "-c", String(connections), "-d", `${maxSeconds}s`, "--timeout", "10s", ...headers.flatMap((h) => ["-H", h]), `http://127.0.0.1:${port}${path}`];
+function wrk(port: number, path: string, connections: number, maxSeconds = 30, headers: string[] = [], script?: string): { stop(): Promise<WrkResult>; done(): Promise<WrkResult> } {
+  const args = ["-t", "1", "-c", String(connections), "-d", `${maxSeconds}s`, "--timeout", "10s", ...headers.flatMap((h) => ["-H", h]), ...(script ? ["-s", script] : []), `http://127.0.0.1:${port}${path}`];
   const child = spawn("wrk", args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout!.on("data", (c: Buffer) => (output += c.toString()));
@@ -74,6 +74,7 @@ function wrk(port: number, path: string, connections: number, maxSeconds = 30, h
 
 describe("server: cheaper mode (elastic workers)", () => {
   it("spare: adds --cheaper-step workers under load and removes them when idle, with zero failed requests", async () => {
+    const dir = tempDir();
     const server = await startServer(["--http", "127.0.0.1:0", "-p", "3", "--cheaper", "1", "--cheaper-step", "2", "--cheaper-overload", "1", "--stats", "127.0.0.1:0", "--disable-logging", fixtureApp("node-listener-app")]);
     try {
       const stats = await statsPort(server);
@@ -90,8 +91,14 @@ describe("server: cheaper mode (elastic workers)", () => {
       assert.match(server.log(), /cheaper: spawning worker 2 \(2 of 3 running\)[\s\S]*cheaper: spawning worker 3 \(3 of 3 running\)/);
 
       // a light load while the spare workers are found idle and stopped; it lasts until the one
-      // worker left has answered it (each request on its one connection follows the previous reply)
-      const light = wrk(server.port, "/sleep?ms=20", 1, 120);
+      // worker left has answered it (each request on its one connection follows the previous reply
+      // after a pause of 100 ms: back to back, the worker serving it was busy at nearly every check,
+      // and with one busy worker and one idle the spare algorithm keeps both, uWSGI's stable state
+      // of one spare worker; the last one was removed only when a check fell between two requests,
+      // which on a loaded machine took longer than the test waited)
+      const paced = join(dir.path, "paced.lua");
+      writeFileSync(paced, "function delay()\n  return 100\nend\n");
+      const light = wrk(server.port, "/sleep?ms=20", 1, 120, [], paced);
       const left = await eventually(async () => {
         const doc = JSON.parse(await readUntilClose(stats)) as StatsDoc;
         const running = doc.workers.filter((w) => w.status !== "cheap");
@@ -104,6 +111,7 @@ describe("server: cheaper mode (elastic workers)", () => {
       assert.match(server.log(), /cheaper: stopping worker \d \(1 of 3 left running\)/);
     } finally {
       await server.stop();
+      dir.cleanup();
     }
   });
 

@@ -25,7 +25,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { CLI, freePort, launch, waitFor, workDir } from "./lib/processes.mjs";
+import { CLI, freePort, launch, stop, waitFor, workDir } from "./lib/processes.mjs";
 import { ROOT_OPT_IN } from "./lib/root-opt-in.mjs";
 import { allProcStats, procStat } from "./lib/process-cpu.mjs";
 
@@ -94,7 +94,7 @@ http { access_log off; client_body_temp_path ${dir}/cb; proxy_temp_path ${dir}/p
   }
   await waitFor(() => spawnSync("curl", ["-s", "-m", "5", `http://127.0.0.1:${port}/`], { encoding: "utf8" }).stdout === "Hello World\n", `${name} answering`, { proc: server, ms: 60_000, every: 500 });
   const worker = single ? server.pid : await waitFor(() => workerOf(server.pid), `${name}'s worker`, { proc: server });
-  return { name, port, worker, nginxPid, cpuUs: 0, sysUs: 0, nginxUs: 0, requests: 0 };
+  return { name, port, worker, nginxPid, proc: server, cpuUs: 0, sysUs: 0, nginxUs: 0, requests: 0 };
 }
 
 
@@ -141,4 +141,7 @@ console.log(
     loadavg: [load, loadavg()[0]].map((l) => l.toFixed(1)),
   }),
 );
+// SIGINT first, so a uwsgi-node master removes its shared memory (the exit handler's SIGKILL of
+// the process groups left /dev/shm/uwsgi-node.* behind); nginx and anything left go with it
+for (const s of servers) await stop(s.proc);
 process.exit(0);

@@ -57,11 +57,32 @@ export function isInMemoryFileSystem(dir: string): boolean {
 /** How long (ms) a spooler or a writer trusts the file system type it saw. */
 const FS_RECHECK_MS = 1000;
 
+/**
+ * Whether a spool directory is on a file system in memory now: looked at again at most once per
+ * {@link FS_RECHECK_MS} (one may be mounted over the directory meanwhile).
+ */
+class InMemoryCheck {
+  readonly #dir: string;
+  #inMemory = false;
+  #checkedAt = -Infinity;
+
+  constructor(dir: string) {
+    this.#dir = dir;
+  }
+
+  now(): boolean {
+    const t = performance.now();
+    if (t - this.#checkedAt >= FS_RECHECK_MS) {
+      this.#checkedAt = t;
+      this.#inMemory = isInMemoryFileSystem(this.#dir);
+    }
+    return this.#inMemory;
+  }
+}
+
 interface WriterView {
-  /** The spool directory is on a file system in memory: nothing is parked there, nothing looked for. */
-  inMemory: boolean;
-  /** performance.now() when the file system type was last looked at. */
-  fsCheckedAt: number;
+  /** Whether the spool directory is on a file system in memory: nothing is parked there, nothing looked for. */
+  inMemory: InMemoryCheck;
   /** Names read from the folder, not yet tried. */
   names: string[];
   /** The folder's mtime (ns; -1: missing) when it was last read empty: until it changes, no new read. */
@@ -94,15 +115,10 @@ export function takeRecycledSpoolFile(dir: string, tmpPath: string): RecycledSpo
   const pool = join(dir, RECYCLE_DIR);
   let view = writerViews.get(pool);
   if (!view) {
-    view = { inMemory: false, fsCheckedAt: -Infinity, names: [], emptyStamp: null };
+    view = { inMemory: new InMemoryCheck(dir), names: [], emptyStamp: null };
     writerViews.set(pool, view);
   }
-  const now = performance.now();
-  if (now - view.fsCheckedAt >= FS_RECHECK_MS) {
-    view.fsCheckedAt = now;
-    view.inMemory = isInMemoryFileSystem(dir);
-  }
-  if (view.inMemory) return null;
+  if (view.inMemory.now()) return null;
   for (;;) {
     if (view.names.length === 0) {
       // one stat while the folder stays empty (a file renamed into it changes its mtime)
@@ -162,12 +178,10 @@ function zeroes(size: number): Buffer {
 export class SpoolFileRecycler {
   readonly #pool: string;
   readonly #slots: number;
-  readonly #dir: string;
   readonly #anyFileSystem: boolean;
   #slot: number;
   #ready = false;
-  #inMemory = false;
-  #fsCheckedAt = -Infinity;
+  readonly #inMemory: InMemoryCheck;
 
   /**
    * @param dir the spool directory (its priority subdirectories share the folder).
@@ -175,7 +189,7 @@ export class SpoolFileRecycler {
    * @param anyFileSystem park files on a file system in memory too (tests).
    */
   constructor(dir: string, slots = RECYCLE_SLOTS, anyFileSystem = false) {
-    this.#dir = dir;
+    this.#inMemory = new InMemoryCheck(dir);
     this.#pool = join(dir, RECYCLE_DIR);
     this.#slots = slots;
     this.#slot = Math.floor(Math.random() * slots);
@@ -185,12 +199,7 @@ export class SpoolFileRecycler {
   /** True when finished files are parked now (not on a file system in memory). */
   parks(): boolean {
     if (this.#anyFileSystem) return true;
-    const now = performance.now();
-    if (now - this.#fsCheckedAt >= FS_RECHECK_MS) {
-      this.#fsCheckedAt = now;
-      this.#inMemory = isInMemoryFileSystem(this.#dir);
-    }
-    return !this.#inMemory;
+    return !this.#inMemory.now();
   }
 
   /**
